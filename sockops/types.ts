@@ -1,0 +1,138 @@
+// The shape of the sock_ops ABI table. Data only: the rows live in profiles (see ./profiles/),
+// lookups in ./index.ts. Both the language server and the simulated kernel read these rows, so
+// a diagnostic and an emulated run can never disagree about what a helper does at an op.
+
+/** Where a row comes from. `kernel-7.1.5`: read in the kernel tree; `seed`: stated by the
+ *  AutoLOWAT v3 series (../shared/seed); `assumed`: our choice where no source speaks. */
+export type Confidence = 'kernel-7.1.5' | 'seed' | 'assumed';
+
+export interface Source {
+  /** Kernel file, e.g. `net/core/filter.c`, or `seed: patch 5/11`. */
+  file: string;
+  /** Function or symbol, e.g. `bpf_sock_ops_setsockopt`. */
+  func: string;
+  confidence: Confidence;
+  /** One line on what was read there, or why we assume. */
+  note?: string;
+}
+
+export type ProgType = 'sock_ops' | 'cgroup_setsockopt' | 'cgroup_getsockopt';
+
+export interface OpInfo {
+  value: number;
+  name: string; // BPF_SOCK_OPS_RCVQ_CB
+  short: string; // RCVQ_CB
+  /** Meaning of args[0..3] at this op ('' when unused). */
+  args: [string, string, string, string];
+  /** What the program's return / `reply` means at this op, if anything. */
+  reply?: string;
+  /** When the kernel runs the program with this op (call sites). */
+  fires: string;
+  /** Name of the cb flag that must be set for the op to fire (undefined: always fires). */
+  enabledBy?: string;
+  /** Values of bpf_sock_ops_kern flags at this op: decide which ctx fields read as 0. */
+  isFullsock: boolean | 'varies';
+  isLockedTcpSock: boolean | 'varies';
+  /** Whether ctx->skb (bpf_sock_ops_kern.skb) is set. */
+  hasSkb: boolean | 'varies';
+  source: Source;
+}
+
+export interface CbFlagInfo {
+  name: string; // BPF_SOCK_OPS_RCVQ_CB_FLAG
+  value: number; // 0x80
+  /** Ops this flag turns on. */
+  ops: number[];
+  source: Source;
+}
+
+export type CtxGate =
+  | 'none' // read straight from the kern ctx or sk, valid at every op
+  | 'locked_tcp_sock' // reads as 0 unless is_locked_tcp_sock
+  | 'fullsock' // NULL unless is_fullsock
+  | 'skb'; // 0 when skb == NULL
+
+export interface CtxFieldInfo {
+  name: string; // e.g. 'remote_ip6' ; array fields name the whole array
+  offset: number;
+  size: number; // bytes of the whole field (16 for args[4])
+  /** Access sizes the verifier accepts for loads (e.g. [4], [8], [1,2,4]). Empty: not readable. */
+  readSizes: number[];
+  /** Access size the verifier accepts for stores; undefined: read-only. */
+  writeSize?: number;
+  /** Element size for array fields (args, remote_ip6, ...). */
+  elemSize?: number;
+  /** C type as the UAPI spells it, for hovers: '__u32', '__u64', 'struct bpf_sock *'. */
+  ctype: string;
+  /** What the verifier turns a load into (PTR_TO_SOCKET_OR_NULL, PTR_TO_PACKET, scalar). */
+  regType?: string;
+  gate: CtxGate;
+  doc: string;
+  /** Ops at which a read is meaningless/always 0 beyond the gate (e.g. skb_data at RCVQ_CB). */
+  zeroAt?: { ops: number[]; why: string; hint?: string; source: Source };
+  source: Source;
+}
+
+/** What a helper/kfunc does at run time at a given op, before its own argument checks. */
+export interface OpRule {
+  /** Ops this rule covers. */
+  ops: number[];
+  /** Errno returned (negative, e.g. -95), or 'ok'. */
+  result: number | 'ok';
+  /** Only when the arguments match (e.g. 'level == SOL_TCP && optname == TCP_NODELAY'). */
+  when?: { arg: number; equals: number; name: string }[];
+  why: string;
+  source: Source;
+}
+
+export interface ParamInfo {
+  name: string;
+  ctype: string;
+  doc?: string;
+}
+
+export interface HelperInfo {
+  id: number; // BPF_FUNC_* value
+  name: string; // bpf_setsockopt
+  ret: string; // C return type
+  params: ParamInfo[];
+  doc: string;
+  /** Load-time availability per program type; a string explains a rejection or a capability need. */
+  progTypes: Partial<Record<ProgType, true | { needs: 'CAP_BPF' | 'CAP_PERFMON' | 'CAP_SYS_ADMIN' }>>;
+  /** Per-op rules for sock_ops, checked in order; first match wins; no match means 'ok'. */
+  sockOpsRules: OpRule[];
+  /** Non-op errors worth knowing (for hovers): errno and when. */
+  errors?: { errno: number; when: string }[];
+  /** True if the AutoLOWAT profile adds this on purpose (absent in the baseline kernel). */
+  addedByProfile?: boolean;
+  source: Source;
+}
+
+export interface KfuncInfo {
+  name: string;
+  ret: string;
+  params: ParamInfo[];
+  doc: string;
+  progTypes: ProgType[];
+  sockOpsRules: OpRule[];
+  errors?: { errno: number; when: string }[];
+  addedByProfile?: boolean;
+  source: Source;
+}
+
+export interface Profile {
+  name: string; // autolowat-sockops-v3
+  description: string;
+  /** The profile this one extends (the baseline kernel), if any. */
+  baseline?: string;
+  ops: OpInfo[];
+  cbFlags: CbFlagInfo[];
+  allCbFlags: number; // BPF_SOCK_OPS_ALL_CB_FLAGS
+  ctxSize: number; // sizeof(struct bpf_sock_ops)
+  ctxFields: CtxFieldInfo[];
+  helpers: HelperInfo[];
+  kfuncs: KfuncInfo[];
+  /** Named integer constants users write (SOL_SOCKET, SO_RCVLOWAT, TCP_BPF_SOCK_OPS_CB_FLAGS...). */
+  constants: { name: string; value: number; source: Source }[];
+  errnos: { name: string; value: number }[];
+}
