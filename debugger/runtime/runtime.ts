@@ -1,0 +1,729 @@
+// The DAP-free debug runtime. It pauses inside a program run without turning the kernel model
+// into coroutines: every stop is reached by re-running the deterministic simulation from the start
+// with an instruction hook that counts positions and throws a private Pause at the target. A
+// position is either an instruction about to execute or the boundary before a scenario step; the
+// state after the throw (socket, maps, a copy of the VM's registers and memory) is the state at
+// that position. Step back and reverse continue are re-runs to an earlier position; user edits
+// (setVariable) are replayed at their positions.
+import { EventEmitter } from 'node:events';
+import type { BpfProgram } from '../object/types';
+import type { Frame, Region, VmApi } from '../vm/api';
+import type { ProgramRunTrace, SockModel } from '../kernel/types';
+import type { Profile } from '../../sockops/types';
+import type { DebugSim, InsnInfo, SimFactory } from './port';
+import { fileMatch, funcAt, lineAt, lineTable } from './lines';
+import { evaluate, type ExprEnv, ExprError, interpolate } from '../expr/index';
+import { makeEnv } from './env';
+
+export type StopReason =
+  | 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint'
+  | 'data breakpoint' | 'exception' | 'goto';
+
+export interface Stop {
+  reason: StopReason;
+  description?: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+}
+
+export interface RunRec {
+  index: number; // order of the run within the simulation
+  program: BpfProgram;
+  label: string;
+  ctxBase?: bigint;
+  op?: number;
+  step: number; // scenario step it belongs to
+  firstPos: number;
+  lastPos: number;
+  key: object;
+  vm: VmApi;
+}
+
+/** Where the simulation stands when paused. */
+export interface Paused {
+  pos: number;
+  kind: 'insn' | 'boundary' | 'end';
+  step: number; // insn: the step in progress; boundary: the step about to run; end: steps.length
+  run: RunRec | null;
+  pc: number;
+  depth: number;
+  regs: bigint[];
+  frames: Frame[];
+  regions: Region[]; // copies taken at the stop
+  sim: DebugSim;
+  stop: Stop;
+}
+
+export interface SourceBreakpointSpec { line: number; condition?: string; hitCondition?: string; logMessage?: string }
+export interface BreakpointResult { id: number; verified: boolean; line?: number; message?: string }
+export interface FunctionBreakpointSpec { name: string; condition?: string; hitCondition?: string }
+export interface InstructionBreakpointSpec { program: string; pc: number; condition?: string; hitCondition?: string }
+export type DataWatch =
+  | { kind: 'sock'; field: string }
+  | { kind: 'ctx'; offset: number; size: number; name: string }
+  | { kind: 'map'; map: string; keyHex: string; offset: number; size: number; name: string };
+
+export const EXCEPTION_FILTERS = [
+  { filter: 'fault', label: 'Guest fault', description: 'Stop at the instruction that faults (bad memory access, budget, ...).', default: true },
+  { filter: 'helper-error', label: 'Helper returned an error', description: 'Stop after a helper or kfunc call that returned a negative errno.', default: false },
+];
+
+interface Bp {
+  id: number;
+  kind: 'line' | 'function' | 'instruction';
+  reason: StopReason;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+  hits: number;
+  /** program -> pcs where this breakpoint triggers */
+  at: Map<BpfProgram, number[]>;
+}
+
+interface Cursor {
+  pos: number;
+  kind: 'insn' | 'boundary' | 'end';
+  step: number;
+  run: RunRec | null;
+  pc: number;
+  depth: number;
+  info: InsnInfo | null;
+}
+
+class Pause {
+  constructor(readonly pos: number) {}
+}
+
+type Observe = (c: Cursor) => Stop | null;
+
+const CALL = 0x85;
+
+export interface RuntimeEvents {
+  output: (text: string, category: 'console' | 'stdout' | 'stderr') => void;
+}
+
+/** Hit-condition syntax: 'N' (the Nth hit), '>= N', '> N', '== N', '< N', '<= N', '% N' (every Nth). */
+export function hitMatches(cond: string, hits: number): boolean {
+  const m = /^\s*(>=|<=|==|>|<|%)?\s*(\d+)\s*$/.exec(cond);
+  if (!m) throw new Error(`hit count '${cond}' is not understood: write N, >= N, > N, == N, < N, <= N or % N`);
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '>=': return hits >= n;
+    case '<=': return hits <= n;
+    case '>': return hits > n;
+    case '<': return hits < n;
+    case '%': return n > 0 && hits % n === 0;
+    default: return hits === n;
+  }
+}
+
+export class DebugRuntime extends EventEmitter {
+  private bps = new Map<number, Bp>();
+  private sourceBps = new Map<string, number[]>(); // source path -> bp ids
+  private functionBps: number[] = [];
+  private instructionBps: number[] = [];
+  private nextId = 1;
+  private exceptionFilters = new Set<string>(['fault']);
+  private watches: { id: number; watch: DataWatch; condition?: string; hitCondition?: string; hits: number }[] = [];
+  private edits = new Map<number, ((c: Cursor, sim: DebugSim) => void)[]>();
+  private knownFaults = new Map<number, string>();
+  private lines = new Map<BpfProgram, Int32Array>();
+  // history of the last replay, for step back: per position run index (-1: boundary), pc, depth
+  private histRun = new Int32Array(1024);
+  private histPc = new Int32Array(1024);
+  private histDepth = new Int8Array(1024);
+  private runs: RunRec[] = [];
+  private emittedPrintk = 0;
+  private emittedSteps = 0;
+  private maxLogPos = -1;
+  /** Total instructions hooked over the life of the runtime (for benchmarks). */
+  hookedInsns = 0;
+  replays = 0;
+  paused: Paused | null = null;
+  /** The simulation of the replay in progress (or of the last stop). */
+  private live: DebugSim | null = null;
+  readonly programs: BpfProgram[];
+  readonly profile: Profile | null;
+  readonly paramName: string;
+
+  constructor(private readonly factory: SimFactory) {
+    super();
+    this.profile = factory.profile;
+    // Open once to learn the object; this also proves the scenario loads.
+    const probe = factory.open(() => {});
+    this.programs = probe.object.programs;
+    const entry = this.programs[0];
+    const btf = probe.object.btf;
+    let pname = 'skops';
+    if (entry && btf) {
+      const fid = entry.funcs[0]?.btfTypeId ?? 0;
+      const fn = fid ? btf.types[fid] : undefined;
+      const proto = fn?.type !== undefined ? btf.types[fn.type] : undefined;
+      const p0 = proto?.params?.[0]?.name;
+      if (p0) pname = p0;
+    }
+    this.paramName = pname;
+    this.probe = probe;
+  }
+  private probe: DebugSim;
+
+  get object() { return this.probe.object; }
+  get steps() { return this.probe.steps; }
+
+  private out(text: string, category: 'console' | 'stdout' | 'stderr' = 'console') {
+    this.emit('output', text, category);
+  }
+
+  lineTableOf(prog: BpfProgram): Int32Array {
+    let t = this.lines.get(prog);
+    if (!t) { t = lineTable(prog); this.lines.set(prog, t); }
+    return t;
+  }
+
+  // ---------------------------------------------------------------- breakpoints
+
+  setSourceBreakpoints(path: string, specs: SourceBreakpointSpec[]): BreakpointResult[] {
+    for (const id of this.sourceBps.get(path) ?? []) this.bps.delete(id);
+    const ids: number[] = [];
+    const results = specs.map((s) => {
+      const id = this.nextId++;
+      ids.push(id);
+      // best-matching file name among line_info entries
+      let bestScore = 0;
+      for (const p of this.programs) for (const li of p.lineInfo) bestScore = Math.max(bestScore, fileMatch(li.file, path));
+      if (bestScore === 0) return { id, verified: false, message: `no code from ${path} in ${this.object.file} (line info names ${[...new Set(this.programs.flatMap((p) => p.lineInfo.map((l) => l.file)))].join(', ') || 'no files: build with -g'})` };
+      const linesWithCode = new Set<number>();
+      for (const p of this.programs) for (const li of p.lineInfo) if (fileMatch(li.file, path) === bestScore) linesWithCode.add(li.line);
+      let line = s.line;
+      if (!linesWithCode.has(line)) {
+        const sorted = [...linesWithCode].sort((a, b) => a - b);
+        line = sorted.find((l) => l > s.line) ?? sorted[sorted.length - 1] ?? s.line;
+      }
+      const at = new Map<BpfProgram, number[]>();
+      for (const p of this.programs) {
+        const pcs: number[] = [];
+        let prevLine = -1;
+        for (const li of p.lineInfo) {
+          // one stop per entry into the line: skip consecutive entries of the same line
+          if (fileMatch(li.file, path) === bestScore && li.line === line && prevLine !== line) pcs.push(li.pc);
+          prevLine = li.line;
+        }
+        if (pcs.length) at.set(p, pcs);
+      }
+      this.bps.set(id, { id, kind: 'line', reason: 'breakpoint', condition: s.condition, hitCondition: s.hitCondition, logMessage: s.logMessage, hits: 0, at });
+      const err = this.checkCondition(s.condition) ?? this.checkHit(s.hitCondition);
+      if (err) return { id, verified: false, line, message: err };
+      return { id, verified: true, line, message: line !== s.line ? `moved from line ${s.line} to the nearest line with code, ${line}` : undefined };
+    });
+    this.sourceBps.set(path, ids);
+    return results;
+  }
+
+  private checkCondition(cond?: string): string | undefined {
+    if (!cond) return undefined;
+    try { evaluate(cond, { lookup: () => 0n }); } catch (e) { if (e instanceof ExprError && !/unknown name/.test(e.message)) return `condition: ${e.message}`; }
+    return undefined;
+  }
+  private checkHit(h?: string): string | undefined {
+    if (!h) return undefined;
+    try { hitMatches(h, 0); } catch (e) { return (e as Error).message; }
+    return undefined;
+  }
+
+  /** Names a function breakpoint accepts: BPF functions, and helper/kfunc names (stop before the call). */
+  setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointResult[] {
+    for (const id of this.functionBps) this.bps.delete(id);
+    this.functionBps = [];
+    return specs.map((s) => {
+      const id = this.nextId++;
+      this.functionBps.push(id);
+      const at = new Map<BpfProgram, number[]>();
+      for (const p of this.programs) {
+        const pcs: number[] = [];
+        for (const f of p.funcs) if (f.name === s.name) pcs.push(f.startPc);
+        for (let pc = 0; pc < p.insns.length; pc++) {
+          const insn = p.insns[pc]!;
+          if (insn.code !== CALL) continue;
+          if (this.callName(p, pc) === s.name) pcs.push(pc);
+        }
+        if (pcs.length) at.set(p, [...new Set(pcs)]);
+      }
+      this.bps.set(id, { id, kind: 'function', reason: 'function breakpoint', condition: s.condition, hitCondition: s.hitCondition, hits: 0, at });
+      if (at.size === 0) return { id, verified: false, message: `'${s.name}' is neither a function of ${this.object.file} nor a helper/kfunc it calls` };
+      return { id, verified: true, message: this.checkCondition(s.condition) ?? this.checkHit(s.hitCondition) };
+    });
+  }
+
+  setInstructionBreakpoints(specs: InstructionBreakpointSpec[]): BreakpointResult[] {
+    for (const id of this.instructionBps) this.bps.delete(id);
+    this.instructionBps = [];
+    return specs.map((s) => {
+      const id = this.nextId++;
+      this.instructionBps.push(id);
+      const p = this.programs.find((x) => x.name === s.program);
+      if (!p || s.pc < 0 || s.pc >= p.insns.length) return { id, verified: false, message: `no instruction ${s.pc} in program ${s.program}` };
+      this.bps.set(id, { id, kind: 'instruction', reason: 'instruction breakpoint', condition: s.condition, hitCondition: s.hitCondition, hits: 0, at: new Map([[p, [s.pc]]]) });
+      return { id, verified: true, line: lineAt(p, s.pc)?.line };
+    });
+  }
+
+  setExceptionFilters(filters: string[]): void {
+    this.exceptionFilters = new Set(filters);
+  }
+
+  setDataBreakpoints(specs: { watch: DataWatch; condition?: string; hitCondition?: string }[]): BreakpointResult[] {
+    this.watches = specs.map((s) => ({ id: this.nextId++, watch: s.watch, condition: s.condition, hitCondition: s.hitCondition, hits: 0 }));
+    return this.watches.map((w) => ({ id: w.id, verified: true }));
+  }
+
+  /** Name of the helper/kfunc/function a call instruction calls. */
+  callName(p: BpfProgram, pc: number): string | undefined {
+    const insn = p.insns[pc];
+    if (!insn || insn.code !== CALL) return undefined;
+    if (insn.src === 2) return this.object.kfuncs[insn.imm];
+    if (insn.src === 1) return funcAt(p, pc + 1 + insn.imm)?.name;
+    return this.profile?.helpers.find((h) => h.id === insn.imm)?.name ?? `helper #${insn.imm}`;
+  }
+
+  // ---------------------------------------------------------------- replay engine
+
+  private grow(n: number) {
+    if (n < this.histRun.length) return;
+    const size = Math.max(n + 1, this.histRun.length * 2);
+    const r = new Int32Array(size); r.set(this.histRun); this.histRun = r;
+    const p = new Int32Array(size); p.set(this.histPc); this.histPc = p;
+    const d = new Int8Array(size); d.set(this.histDepth); this.histDepth = d;
+  }
+
+  /**
+   * Re-run from the start. Stops at `target` if given, else at the first position where `observe`
+   * returns a stop (when stopOnHit), else at the end. `record` sees every observed hit (reverse search).
+   */
+  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void }): Paused {
+    this.replays++;
+    for (const bp of this.bps.values()) bp.hits = 0;
+    for (const w of this.watches) w.hits = 0;
+    const runs: RunRec[] = [];
+    this.runs = runs;
+    let pos = -1;
+    let cur: RunRec | null = null;
+    let lastInsns = -1;
+    let stepIdx = 0;
+    let found: { stop: Stop; cursor: Cursor } | null = null;
+    const edits = this.edits;
+    const { target, observe, stopOnHit, record } = opts;
+    let sim: DebugSim | null = null;
+
+    const visit = (c: Cursor): boolean => {
+      const ed = edits.get(c.pos);
+      if (ed && sim) for (const fn of ed) fn(c, sim);
+      if (target !== undefined && c.pos === target) {
+        found = { stop: { reason: 'goto' }, cursor: c };
+        return true;
+      }
+      if (observe) {
+        const s = observe(c);
+        if (s) {
+          if (stopOnHit) { found = { stop: s, cursor: c }; return true; }
+          record?.(c.pos, s);
+        }
+      }
+      return false;
+    };
+
+    const hook = (info: InsnInfo) => {
+      pos++;
+      this.hookedInsns++;
+      const vm = info.vm;
+      const n = vm.insnCount;
+      if (cur === null || cur.key !== info.run || cur.vm !== vm || n < lastInsns) {
+        cur = { index: runs.length, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm };
+        runs.push(cur);
+      }
+      lastInsns = n;
+      cur.lastPos = pos;
+      const depth = vm.frames().length;
+      if (pos >= this.histRun.length) this.grow(pos);
+      this.histRun[pos] = cur.index;
+      this.histPc[pos] = info.pc;
+      this.histDepth[pos] = depth;
+      if (visit({ pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info })) throw new Pause(pos);
+    };
+
+    sim = this.factory.open(hook);
+    this.live = sim;
+    const boundary = (kind: 'boundary' | 'end'): boolean => {
+      pos++;
+      if (pos >= this.histRun.length) this.grow(pos);
+      this.histRun[pos] = -1;
+      this.histPc[pos] = stepIdx;
+      this.histDepth[pos] = 0;
+      this.flushOutput(sim!);
+      cur = null;
+      return visit({ pos, kind, step: stepIdx, run: null, pc: -1, depth: 0, info: null });
+    };
+
+    const finish = (c: Cursor, stop: Stop): Paused => {
+      const vm = c.info?.vm;
+      const p: Paused = {
+        pos: c.pos, kind: c.kind, step: c.step, run: c.run, pc: c.pc, depth: c.depth,
+        regs: vm ? Array.from({ length: 11 }, (_, i) => vm.reg(i)) : [],
+        frames: vm ? vm.frames().map((f) => ({ ...f })) : [],
+        regions: vm ? vm.memory.regions().map((r) => ({ ...r, bytes: r.bytes.slice() })) : [],
+        sim: sim!, stop,
+      };
+      this.flushOutput(sim!);
+      this.paused = p;
+      return p;
+    };
+
+    try {
+      for (;;) {
+        stepIdx = sim.nextStep;
+        if (stepIdx >= sim.steps.length) {
+          boundary('end');
+          const c = found as { stop: Stop; cursor: Cursor } | null;
+          if (c) return finish(c.cursor, c.stop);
+          return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'step', description: 'end of the scenario' });
+        }
+        if (boundary('boundary')) {
+          const c = found as unknown as { stop: Stop; cursor: Cursor };
+          return finish(c.cursor, c.stop);
+        }
+        const runsBefore = runs.length;
+        const outcome = sim.stepOnce();
+        this.noteStep(outcome.text, stepIdx);
+        this.noteFaults(outcome.runs, runs.slice(runsBefore));
+        // A fault seen only now (its run had no hook stop): report it as a stop at its position.
+        if (observe && this.exceptionFilters.has('fault')) {
+          for (const r of runs.slice(runsBefore)) {
+            const msg = this.knownFaults.get(r.lastPos);
+            if (msg === undefined) continue;
+            const c: Cursor = { pos: r.lastPos, kind: 'insn', step: stepIdx, run: r, pc: this.histPc[r.lastPos]!, depth: this.histDepth[r.lastPos]!, info: null };
+            const s = observe(c);
+            if (s && s.reason === 'exception') {
+              if (stopOnHit) return this.stopAs(this.replay({ target: r.lastPos, stopOnHit: false }), s);
+              record?.(r.lastPos, s);
+            }
+          }
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Pause)) throw e;
+      const c = found as unknown as { stop: Stop; cursor: Cursor };
+      return finish(c.cursor, c.stop);
+    }
+  }
+
+  private noteFaults(traces: ProgramRunTrace[], runs: RunRec[]) {
+    const faulted = traces.filter((t) => t.fault);
+    if (!faulted.length) return;
+    // match traces to hooked runs in order, by program name
+    let j = 0;
+    for (const t of traces) {
+      while (j < runs.length && runs[j]!.program.name !== t.program) j++;
+      const r = runs[j++];
+      if (r && t.fault) this.knownFaults.set(r.lastPos, t.fault.message);
+    }
+  }
+
+  private noteStep(text: string, step: number) {
+    if (step < this.emittedSteps) return;
+    this.emittedSteps = step + 1;
+    this.out(`${text}\n`, 'console');
+  }
+
+  private flushOutput(sim: DebugSim) {
+    const log = sim.printk();
+    while (this.emittedPrintk < log.length) this.out(`${log[this.emittedPrintk++]!.replace(/\n?$/, '\n')}`, 'stdout');
+  }
+
+  // ---------------------------------------------------------------- stop conditions
+
+  private envAt(c: Cursor, sim: DebugSim | null): ExprEnv {
+    const vm = c.info?.vm;
+    return makeEnv({
+      profile: this.profile,
+      paramName: this.paramName,
+      reg: vm ? (i) => vm.reg(i) : undefined,
+      read: vm ? (a, n) => vm.memory.readBytes(a, n) : undefined,
+      ctxBase: c.run?.ctxBase,
+      sock: sim?.socket() ?? null,
+      step: c.step,
+    });
+  }
+
+  /** Breakpoints, data breakpoints and exceptions at a cursor (null when none triggers). */
+  private checks(from: number, simRef: () => DebugSim | null): Observe {
+    const watchPrev = new Map<number, string>();
+    return (c) => {
+      let stop: Stop | null = null;
+      const sim = simRef();
+      // data breakpoints: compare with the value at the previous position
+      for (const w of this.watches) {
+        const v = this.watchValue(w.watch, c, sim);
+        const prev = watchPrev.get(w.id);
+        watchPrev.set(w.id, v);
+        if (prev === undefined || prev === v || c.pos <= from) continue;
+        if (w.condition && !this.condTrue(w.condition, c, sim)) continue;
+        w.hits++;
+        if (w.hitCondition && !hitMatches(w.hitCondition, w.hits)) continue;
+        stop ??= { reason: 'data breakpoint', description: `${this.watchName(w.watch)} changed: ${prev} -> ${v}`, hitBreakpointIds: [] };
+        stop.hitBreakpointIds!.push(w.id);
+      }
+      if (c.kind === 'insn' && c.run) {
+        for (const bp of this.bps.values()) {
+          const pcs = bp.at.get(c.run.program);
+          if (!pcs || !pcs.includes(c.pc)) continue;
+          if (bp.condition && !this.condTrue(bp.condition, c, sim)) continue;
+          bp.hits++;
+          if (bp.hitCondition && !safeHit(bp.hitCondition, bp.hits)) continue;
+          if (bp.logMessage) {
+            if (c.pos > this.maxLogPos) {
+              this.maxLogPos = c.pos;
+              this.out(`${interpolate(bp.logMessage, this.envAt(c, sim))}\n`, 'console');
+            }
+            continue;
+          }
+          if (c.pos <= from) continue;
+          stop ??= { reason: bp.reason, hitBreakpointIds: [] };
+          stop.hitBreakpointIds!.push(bp.id);
+        }
+        if (c.pos > from && this.exceptionFilters.has('helper-error')) {
+          const e = this.helperError(c);
+          if (e) stop ??= { reason: 'exception', description: e, text: e };
+        }
+      }
+      if (c.pos > from && this.exceptionFilters.has('fault')) {
+        const f = this.knownFaults.get(c.pos);
+        if (f !== undefined) stop = { reason: 'exception', description: `guest fault: ${f}`, text: f };
+      }
+      return stop;
+    };
+  }
+
+  private condTrue(cond: string, c: Cursor, sim: DebugSim | null): boolean {
+    try {
+      return evaluate(cond, this.envAt(c, sim)) !== 0n;
+    } catch (e) {
+      // a broken condition stops (as other debuggers do) and says why, once per position
+      if (c.pos > this.maxLogPos) { this.maxLogPos = c.pos; this.out(`condition '${cond}': ${(e as Error).message}\n`, 'stderr'); }
+      return true;
+    }
+  }
+
+  /** After a helper/kfunc call: r0 as a negative errno, described. */
+  private helperError(c: Cursor): string | null {
+    const prev = c.pos - 1;
+    if (prev < 0 || !c.run || this.histRun[prev] !== c.run.index || this.histDepth[prev] !== c.depth) return null;
+    const ppc = this.histPc[prev]!;
+    const insn = c.run.program.insns[ppc];
+    if (!insn || insn.code !== CALL || insn.src === 1 || ppc + 1 !== c.pc) return null;
+    const r0 = c.info!.vm.reg(0);
+    const name = this.callName(c.run.program, ppc) ?? 'call';
+    const h = insn.src === 0 ? this.profile?.helpers.find((x) => x.id === insn.imm) : undefined;
+    // pointers, u64 counters and u32 values never carry an errno
+    if (h && !/^(long|int|s64|__s64|s32|__s32)$/.test(h.ret.trim())) return null;
+    const k = insn.src === 2 ? this.profile?.kfuncs.find((x) => x.name === name) : undefined;
+    if (k && !/^(long|int|s64|__s64|s32|__s32)$/.test(k.ret.trim())) return null;
+    const isInt = (h?.ret ?? k?.ret ?? 'long').includes('int') || (h?.ret ?? k?.ret ?? '').includes('32');
+    let v = BigInt.asIntN(64, r0);
+    if (isInt) v = BigInt.asIntN(32, r0);
+    if (v >= 0n || v < -4095n) return null;
+    const errno = this.profile?.errnos.find((e) => e.value === Number(-v))?.name;
+    return `${name} returned ${v}${errno ? ` (-${errno})` : ''}`;
+  }
+
+  private watchName(w: DataWatch): string {
+    return w.kind === 'sock' ? w.field : w.name;
+  }
+
+  private watchValue(w: DataWatch, c: Cursor, sim: DebugSim | null): string {
+    if (w.kind === 'sock') {
+      const s = sim?.socket() as unknown as Record<string, unknown> | null;
+      return s ? String(s[w.field]) : '';
+    }
+    if (w.kind === 'ctx') {
+      if (c.kind !== 'insn' || c.run?.ctxBase === undefined || !c.info) return `run ${c.run?.index ?? -1}`;
+      try {
+        return `${c.run.index}:` + hex(c.info.vm.memory.readBytes(c.run.ctxBase + BigInt(w.offset), w.size));
+      } catch { return `${c.run.index}:?`; }
+    }
+    const m = sim?.maps().find((x) => x.def.name === w.map);
+    const e = m?.entries().find((x) => hex(x.key) === w.keyHex);
+    return e ? hex(e.value.subarray(w.offset, w.offset + w.size)) : '(absent)';
+  }
+
+  // ---------------------------------------------------------------- execution requests
+
+  private here(): number { return this.paused?.pos ?? -1; }
+
+  /** Launch: stop at entry, or run to the first stop. */
+  start(stopOnEntry: boolean): Paused {
+    if (stopOnEntry) return this.stopAs(this.replay({ target: 0, stopOnHit: false }), { reason: 'entry' });
+    return this.continue();
+  }
+
+  continue(): Paused {
+    return this.replayForward(this.here(), () => null);
+  }
+
+  private replayForward(from: number, step: Observe): Paused {
+    const checks = this.checks(from, () => this.live);
+    const observe: Observe = (c) => {
+      const s = checks(c);
+      if (s) return s;
+      if (c.pos <= from) return null;
+      return step(c);
+    };
+    return this.replay({ observe, stopOnHit: true });
+  }
+
+  private stopAs(p: Paused, stop: Stop): Paused {
+    p.stop = stop;
+    return p;
+  }
+
+  /** Step in/over/out by line (via line_info) or by instruction. */
+  step(kind: 'in' | 'over' | 'out', granularity: 'line' | 'instruction' = 'line'): Paused {
+    const at = this.paused;
+    if (!at || at.kind === 'end') return this.continue();
+    const from = at.pos;
+    const runIdx = at.run?.index ?? -1;
+    const d = at.depth;
+    const prog = at.run?.program;
+    const table = prog ? this.lineTableOf(prog) : null;
+    const L = table && at.pc >= 0 ? table[at.pc]! : 0;
+    const stepStop: Stop = { reason: 'step' };
+    const pred: Observe = (c) => {
+      if (c.kind !== 'insn' || !c.run) return stepStop;
+      if (c.run.index !== runIdx) return stepStop;
+      if (kind === 'out') return c.depth < d ? stepStop : null;
+      if (granularity === 'instruction') {
+        if (kind === 'in') return stepStop;
+        return c.depth <= d ? stepStop : null;
+      }
+      if (c.depth < d) return stepStop;
+      if (kind === 'over' && c.depth > d) return null;
+      const line = this.lineTableOf(c.run.program)[c.pc]!;
+      if (line === 0) return null;
+      if (c.depth !== d || line !== L) return stepStop;
+      return null;
+    };
+    return this.replayForward(from, pred);
+  }
+
+  /** Reverse of 'over': back to the start of the previous line (or instruction) of this frame. */
+  stepBack(granularity: 'line' | 'instruction' = 'line'): Paused {
+    const at = this.paused;
+    if (!at) return this.start(true);
+    const target = this.backTarget(at, granularity);
+    return this.stopAs(this.replay({ target, stopOnHit: false }), { reason: 'step' });
+  }
+
+  private backTarget(at: Paused, granularity: 'line' | 'instruction'): number {
+    const cur = at.pos;
+    if (cur <= 0) return 0;
+    const run = this.histRun, depth = this.histDepth, pcs = this.histPc;
+    const ri = run[cur]!;
+    const d = at.kind === 'insn' ? at.depth : 0;
+    let p = cur - 1;
+    if (at.kind !== 'insn' || ri < 0) return p;
+    if (granularity === 'instruction') {
+      while (p > 0 && run[p] === ri && depth[p]! > d) p--;
+      return p;
+    }
+    const lineOf = (q: number) => this.lineTableOf(this.runs[run[q]!]!.program)[pcs[q]!]!;
+    const L = lineOf(cur);
+    while (p >= 0 && run[p] === ri && (depth[p]! > d || (depth[p] === d && (lineOf(p) === L || lineOf(p) === 0)))) p--;
+    if (p < 0) return 0;
+    if (run[p] !== ri) return p;
+    const dp = depth[p]!;
+    const M = lineOf(p);
+    let best = p;
+    let q = p - 1;
+    while (q >= 0 && run[q] === ri && (depth[q]! > dp || (depth[q] === dp && (lineOf(q) === M || lineOf(q) === 0)))) {
+      if (depth[q] === dp) best = q;
+      q--;
+    }
+    return best;
+  }
+
+  /** Back to the last position before this one where a breakpoint, watch or exception triggers; else the start. */
+  reverseContinue(): Paused {
+    const at = this.paused;
+    const cur = at?.pos ?? 0;
+    let last = -1;
+    let lastStop: Stop | null = null;
+    const checks = this.checks(-1, () => this.live);
+    const observe: Observe = (c) => (c.pos < cur ? checks(c) : null);
+    this.replay({ target: cur, observe, stopOnHit: false, record: (pos, st) => { last = pos; lastStop = st; } });
+    if (last < 0) return this.stopAs(this.replay({ target: 0, stopOnHit: false }), { reason: 'entry', description: 'start of the scenario' });
+    return this.stopAs(this.replay({ target: last, stopOnHit: false }), lastStop ?? { reason: 'breakpoint' });
+  }
+
+  /** Re-run to the current position (after an edit). */
+  refresh(): Paused {
+    const at = this.paused;
+    const stop = at?.stop ?? { reason: 'step' as const };
+    return this.stopAs(this.replay({ target: at?.pos ?? 0, stopOnHit: false }), stop);
+  }
+
+  /** Replayed at the current position on every re-run: the edit survives step back and forth. */
+  addEdit(fn: (vm: VmApi | null, sim: DebugSim) => void): void {
+    const at = this.paused;
+    if (!at) throw new Error('not paused');
+    const list = this.edits.get(at.pos) ?? [];
+    list.push((c, sim) => fn(c.info?.vm ?? null, sim));
+    this.edits.set(at.pos, list);
+    this.knownFaults.clear();
+  }
+
+  /** Evaluate an expression at the stop. */
+  evaluate(expr: string): bigint {
+    const at = this.paused;
+    if (!at) throw new Error('not paused');
+    return evaluate(expr, this.pausedEnv(at));
+  }
+
+  pausedEnv(at: Paused): ExprEnv {
+    return makeEnv({
+      profile: this.profile,
+      paramName: this.paramName,
+      reg: at.kind === 'insn' ? (i) => at.regs[i] ?? 0n : undefined,
+      read: at.kind === 'insn' ? (a, n) => readRegions(at.regions, a, n) : undefined,
+      ctxBase: at.run?.ctxBase,
+      sock: at.sim.socket(),
+      step: at.step,
+    });
+  }
+
+  sock(): SockModel | null { return this.paused?.sim.socket() ?? null; }
+}
+
+function safeHit(cond: string, hits: number): boolean {
+  try { return hitMatches(cond, hits); } catch { return true; }
+}
+
+export function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Read from copied regions; throws with the address when it is outside them. */
+export function readRegions(regions: Region[], addr: bigint, len: number): Uint8Array {
+  for (const r of regions) {
+    if (addr >= r.base && addr + BigInt(len) <= r.base + BigInt(r.bytes.length)) {
+      const off = Number(addr - r.base);
+      return r.bytes.slice(off, off + len);
+    }
+  }
+  throw new Error(`0x${addr.toString(16)} (${len} bytes) is not inside any guest region`);
+}
+
+export function regionOf(regions: Region[], addr: bigint): { region: Region; offset: number } | null {
+  for (const r of regions) if (addr >= r.base && addr < r.base + BigInt(r.bytes.length)) return { region: r, offset: Number(addr - r.base) };
+  return null;
+}
+
