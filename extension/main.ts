@@ -1,0 +1,38 @@
+// Entry point: builds the context and registers each feature. No logic here.
+import * as vscode from 'vscode';
+import { Ctx } from './ctx';
+import { startClientWhenNeeded, restartClient } from './client';
+import { registerDebugger } from './debug';
+import { registerCodeLens } from './codelens';
+import { registerCommands } from './commands';
+import { registerTesting } from './testing';
+import { registerSimBackend } from './simBackend';
+
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext) {
+  const t0 = performance.now();
+  ctx = new Ctx(context);
+  context.subscriptions.push(ctx);
+  registerSimBackend();
+  registerCommands(ctx);
+  registerDebugger(ctx);
+  registerCodeLens(ctx);
+  registerTesting(ctx);
+  startClientWhenNeeded(ctx);
+  const c = ctx;
+  ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => { if (c.client) void restartClient(c); }));
+  ctx.push(vscode.workspace.onDidChangeConfiguration((e) => { if (c.client && (c.config.affects(e, 'kernelProfile') || c.config.affects(e, 'includePaths'))) void restartClient(c); }));
+  void vscode.commands.executeCommand('setContext', 'bpfSockops.active', true);
+  const ms = performance.now() - t0;
+  ctx.output.info(`activated in ${ms.toFixed(1)} ms (${context.extensionMode === vscode.ExtensionMode.Production ? 'production' : 'development'}, ${vscode.workspace.isTrusted ? 'trusted' : 'Restricted Mode'})`);
+  return { activationMs: ms };
+}
+
+export function deactivate(): Thenable<void> | undefined {
+  const c = ctx;
+  ctx = undefined;
+  const stop = c?.client?.stop();
+  c?.dispose();
+  return stop;
+}

@@ -1,0 +1,65 @@
+// The timeline webview page: the SVG plot, a step table, and a tiny script that posts
+// {type: 'reveal', step} when a step is clicked. Plain TS: builds a string.
+import { renderTimelineSvg, TIMELINE_CSS, type TimelinePoint } from './plot';
+import type { ScenarioRun } from '../run';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+
+export function pointsOf(run: ScenarioRun): TimelinePoint[] {
+  return run.steps.map((s) => {
+    const p: TimelinePoint = { step: s.index, label: s.label, readable: s.readable, rcvlowat: s.rcvlowat, wakeups: s.wakeups, epoll: s.epoll };
+    if (s.expect) p.expect = s.expect.ok ? 'pass' : 'fail';
+    if (s.fault) p.fault = s.fault;
+    return p;
+  });
+}
+
+export function timelineHtml(opts: { title: string; run: ScenarioRun; cspSource: string; nonce: string }): string {
+  const { run } = opts;
+  const rows = run.steps.map((s) => {
+    const ex = s.expect ? (s.expect.ok ? '<span class="pass">\u2713</span>' : `<span class="fail">\u2717 ${esc(s.expect.failures.map((f) => `${f.key}: expected ${f.expected}, got ${f.actual}`).join('; '))}</span>`) : '';
+    const low = s.rcvlowat >= 0x3fffffff ? 'INT_MAX' : String(s.rcvlowat);
+    return `<tr data-step="${s.index}" tabindex="0"><td>${s.index}</td><td>${esc(s.label)}</td><td>${s.readable}</td><td>${low}</td><td>${s.epoll ? 1 : 0}</td><td>${s.wakeups}</td>`
+      + `<td class="progs">${esc(s.programs.join('; '))}</td><td>${ex}${s.fault ? `<span class="fail">fault: ${esc(s.fault)}</span>` : ''}</td></tr>`;
+  }).join('\n');
+  const summary = `${run.passed} passed, ${run.failed} failed` + (run.error ? ` \u2014 <span class="fail">${esc(run.error.message)}</span>` : '');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${opts.cspSource} 'unsafe-inline'; script-src 'nonce-${opts.nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(opts.title)}</title>
+<style>
+body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); padding: 8px 16px; }
+h1 { font-size: 1.1em; font-weight: 600; margin: 4px 0 2px; }
+.summary { color: var(--vscode-descriptionForeground); margin-bottom: 6px; }
+.pass { color: var(--vscode-testing-iconPassed, #73c991); }
+.fail { color: var(--vscode-testing-iconFailed, #f14c4c); }
+table { border-collapse: collapse; margin-top: 8px; font-size: 12px; }
+th, td { text-align: left; padding: 2px 10px 2px 0; border-bottom: 1px solid var(--vscode-editorWidget-border, #444); }
+td.progs { color: var(--vscode-descriptionForeground); max-width: 420px; }
+tr[data-step] { cursor: pointer; }
+tr[data-step]:hover, tr.selected { background: var(--vscode-list-hoverBackground); }
+${TIMELINE_CSS}
+</style></head>
+<body>
+<h1>${esc(opts.title)}</h1>
+<div class="summary" id="summary">${summary}. Click a step to show it in the scenario file.</div>
+${renderTimelineSvg(pointsOf(run))}
+<table id="steps"><thead><tr><th>step</th><th>event</th><th>readable</th><th>sk_rcvlowat</th><th>epoll</th><th>wakeups</th><th>programs</th><th>expect</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<script nonce="${opts.nonce}">
+const vscode = acquireVsCodeApi();
+function select(step) {
+  document.querySelectorAll('.selected').forEach((e) => e.classList.remove('selected'));
+  document.querySelectorAll('[data-step="' + step + '"]').forEach((e) => e.classList.add('selected'));
+}
+function reveal(el) { const step = Number(el.getAttribute('data-step')); select(step); vscode.postMessage({ type: 'reveal', step }); }
+document.querySelectorAll('[data-step]').forEach((el) => {
+  el.addEventListener('click', () => reveal(el));
+  el.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') reveal(el); });
+});
+</script>
+</body></html>`;
+}

@@ -1,0 +1,59 @@
+// The timeline webview: one panel per scenario file, re-run when the scenario or its program is
+// saved; clicking a step reveals it in the scenario file.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Ctx } from '../ctx';
+import { timelineHtml } from './html';
+import { formatRun, runScenario, type ScenarioRun } from '../run';
+import { readScenario, revealStep } from '../scenarios';
+import { runOptions } from '../runOptions';
+
+const panels = new Map<string, TimelinePanel>();
+
+export class TimelinePanel {
+  private readonly panel: vscode.WebviewPanel;
+  private lastRun: ScenarioRun | undefined;
+
+  static async show(ctx: Ctx, scenario: vscode.Uri): Promise<TimelinePanel> {
+    const key = scenario.toString();
+    let p = panels.get(key);
+    if (!p) { p = new TimelinePanel(ctx, scenario); panels.set(key, p); } else p.panel.reveal(vscode.ViewColumn.Beside, true);
+    await p.refresh();
+    return p;
+  }
+
+  static refreshFor(saved: vscode.Uri): void {
+    for (const p of panels.values()) void p.refreshIfDepends(saved);
+  }
+
+  private constructor(private readonly ctx: Ctx, readonly scenario: vscode.Uri) {
+    this.panel = vscode.window.createWebviewPanel('bpfSockops.timeline', `Timeline: ${path.basename(scenario.fsPath)}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
+    this.panel.onDidDispose(() => panels.delete(scenario.toString()));
+    this.panel.webview.onDidReceiveMessage((m: { type?: string; step?: unknown }) => {
+      if (m?.type === 'reveal' && typeof m.step === 'number') void revealStep(this.scenario, m.step);
+    });
+  }
+
+  get run(): ScenarioRun | undefined { return this.lastRun; }
+
+  async refresh(): Promise<void> {
+    const rel = vscode.workspace.asRelativePath(this.scenario);
+    let run: ScenarioRun;
+    try {
+      run = await runScenario(this.scenario.fsPath, runOptions(this.ctx));
+    } catch (e) {
+      run = { scenario: this.scenario.fsPath, steps: [], passed: 0, failed: 0, error: { message: e instanceof Error ? e.message : String(e) } };
+    }
+    this.lastRun = run;
+    this.ctx.output.info(`timeline ${rel}:\n${formatRun(run).join('\n')}`);
+    this.panel.webview.html = timelineHtml({ title: `Scenario timeline \u2014 ${rel}`, run, cspSource: this.panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
+  }
+
+  private async refreshIfDepends(saved: vscode.Uri): Promise<void> {
+    if (saved.toString() === this.scenario.toString()) return this.refresh();
+    const s = await readScenario(this.scenario).catch(() => undefined);
+    if (s?.program && path.resolve(s.program) === path.resolve(saved.fsPath)) return this.refresh();
+  }
+}
