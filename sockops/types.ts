@@ -35,6 +35,7 @@ export interface OpInfo {
   isLockedTcpSock: boolean | 'varies';
   /** Whether ctx->skb (bpf_sock_ops_kern.skb) is set. */
   hasSkb: boolean | 'varies';
+  addedByProfile?: boolean;
   source: Source;
 }
 
@@ -43,6 +44,8 @@ export interface CbFlagInfo {
   value: number; // 0x80
   /** Ops this flag turns on. */
   ops: number[];
+  doc?: string;
+  addedByProfile?: boolean;
   source: Source;
 }
 
@@ -70,6 +73,8 @@ export interface CtxFieldInfo {
   doc: string;
   /** Ops at which a read is meaningless/always 0 beyond the gate (e.g. skb_data at RCVQ_CB). */
   zeroAt?: { ops: number[]; why: string; hint?: string; source: Source };
+  /** Further zeroAt entries, each with its own source (e.g. one from the kernel, one from the seed). */
+  alsoZeroAt?: { ops: number[]; why: string; hint?: string; source: Source; addedByProfile?: boolean }[];
   source: Source;
 }
 
@@ -79,10 +84,13 @@ export interface OpRule {
   ops: number[];
   /** Errno returned (negative, e.g. -95), or 'ok'. */
   result: number | 'ok';
-  /** Only when the arguments match (e.g. 'level == SOL_TCP && optname == TCP_NODELAY'). */
+  /** Only when the arguments match (e.g. 'level == SOL_TCP && optname == TCP_NODELAY').
+   *  `arg` is the 0-based index of the C call's argument (0 = the ctx pointer). */
   when?: { arg: number; equals: number; name: string }[];
   why: string;
   source: Source;
+  /** Set on rules a profile adds to a baseline row. */
+  addedByProfile?: boolean;
 }
 
 export interface ParamInfo {
@@ -105,6 +113,14 @@ export interface HelperInfo {
   errors?: { errno: number; when: string }[];
   /** True if the AutoLOWAT profile adds this on purpose (absent in the baseline kernel). */
   addedByProfile?: boolean;
+  /** The proto is gpl_only: a non-GPL program is rejected at load time. */
+  gplOnly?: boolean;
+  /** might_sleep proto: rejected in non-sleepable programs (sock_ops and cgroup sockopt are not sleepable). */
+  sleepableOnly?: boolean;
+  /** Program types outside ProgType where the helper exists (for "not allowed here, use it in ..." hints). */
+  otherProgTypes?: string[];
+  /** Load-time sources per program type where they differ from `source`. */
+  progSource?: Partial<Record<ProgType, Source>>;
   source: Source;
 }
 
@@ -117,6 +133,8 @@ export interface KfuncInfo {
   sockOpsRules: OpRule[];
   errors?: { errno: number; when: string }[];
   addedByProfile?: boolean;
+  /** KF_* flags of the kfunc's registration, e.g. ['KF_TRUSTED_ARGS'] (informative). */
+  flags?: string[];
   source: Source;
 }
 
@@ -133,6 +151,6 @@ export interface Profile {
   helpers: HelperInfo[];
   kfuncs: KfuncInfo[];
   /** Named integer constants users write (SOL_SOCKET, SO_RCVLOWAT, TCP_BPF_SOCK_OPS_CB_FLAGS...). */
-  constants: { name: string; value: number; source: Source }[];
+  constants: { name: string; value: number; source: Source; addedByProfile?: boolean }[];
   errnos: { name: string; value: number }[];
 }
