@@ -1,0 +1,45 @@
+// npm run package: (after `npm run build`) regenerate the grammar from the sockops/ table, copy the
+// tree-sitter wasm files next to the bundles, check that everything the manifest points at exists,
+// then build the .vsix with @vscode/vsce. Prints the .vsix path, its size and its file list.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const out = path.resolve(ROOT, process.env.VSIX_OUT || `${pkg.name}-${pkg.version}.vsix`);
+const fail = (m) => { console.error(`package: ${m}`); process.exit(1); };
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+};
+
+// 1. the injection grammar, from the table (no hand-kept copy)
+run(process.execPath, ['--import', 'tsx', 'syntaxes/grammar.ts']);
+
+// 2. tree-sitter runtime + C grammar for the language server, beside dist/server.js
+const wasm = [
+  ['node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/web-tree-sitter.wasm'],
+  ['node_modules/tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
+];
+for (const [from, to] of wasm) {
+  if (!fs.existsSync(path.join(ROOT, from))) fail(`${from} is missing; run npm install`);
+  fs.copyFileSync(path.join(ROOT, from), path.join(ROOT, to));
+}
+
+// 3. everything the manifest and the runtime need must be there before vsce runs
+const needed = [pkg.main, 'dist/server.js', 'dist/cli.js', pkg.icon, 'README.md', 'CHANGELOG.md',
+  ...pkg.contributes.grammars.map((g) => g.path), ...pkg.contributes.jsonValidation.map((j) => j.url)];
+const missing = needed.filter((f) => !fs.existsSync(path.join(ROOT, f)));
+if (missing.length) fail(`missing: ${missing.join(', ')} (run \`npm run build\`; README.md comes from the lead, syntaxes/scenario.schema.json from the scenario helper)`);
+
+// 4. vsce: dependencies are bundled, so none are packed
+const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out];
+if (!fs.existsSync(path.join(ROOT, 'LICENSE')) && !fs.existsSync(path.join(ROOT, 'LICENSE.md'))) args.push('--skip-license');
+run(process.execPath, args);
+
+const size = fs.statSync(out).size;
+const list = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim().split('\n');
+console.log(`package: ${path.relative(ROOT, out)} ${(size / 1024).toFixed(0)} KiB, ${list.length} files:\n  ${list.join('\n  ')}`);
