@@ -1,0 +1,234 @@
+// The analysis engine: document text -> tree -> hooks (SEC names) -> op sets per statement
+// (across calls into the file's functions) -> findings. Plain TypeScript: the language server,
+// the CLI and the tests all call this.
+import type { ProgType } from '../../sockops/types';
+import { ParsedDocument, field, positionAt, type Syn } from './parser';
+import { Constants } from './consts';
+import { FlowWalker, declName, type ArgKind, type FlowResult, type FuncDef } from './flow';
+import { OpUniverse, OpState } from './opset';
+import { sockopsTable, type SockopsTable } from './table';
+import { checkRules, type Finding } from './rules';
+
+export type { Finding } from './rules';
+
+/** What libbpf does with a section name (tools/lib/bpf/libbpf.c, section_defs[]: these three
+ *  entries have no `+`, so the name must match exactly). Other sections are left alone. */
+export function progTypeOfSection(sec: string): ProgType | undefined {
+  if (sec === 'sockops') return 'sock_ops';
+  if (sec === 'cgroup/setsockopt') return 'cgroup_setsockopt';
+  if (sec === 'cgroup/getsockopt') return 'cgroup_getsockopt';
+  return undefined;
+}
+
+export interface FuncAnalysis {
+  def: FuncDef;
+  /** Program types whose programs reach this function (itself a program, or a callee). */
+  progs: Set<ProgType>;
+  /** Ops reaching the function entry (meaningful when progs has sock_ops). */
+  entry: OpState;
+  paramKinds: ArgKind[];
+  flow: FlowResult;
+}
+
+export interface Analysis {
+  table: SockopsTable;
+  universe: OpUniverse;
+  consts: Constants;
+  funcs: Map<string, FuncAnalysis>;
+  findings: Finding[];
+  text: string;
+  starts: number[];
+}
+
+export interface EngineOptions {
+  profile?: string;
+  wasmDir?: string;
+}
+
+/** One open document: keeps the tree for incremental reparses. */
+export class DocumentAnalyzer {
+  private last: Analysis | undefined;
+  private constructor(private doc: ParsedDocument, readonly table: SockopsTable) {}
+
+  static async create(opts: EngineOptions = {}): Promise<DocumentAnalyzer> {
+    return new DocumentAnalyzer(await ParsedDocument.create(opts.wasmDir), sockopsTable(opts.profile));
+  }
+
+  /** Analyses `text` (reparsing incrementally from the previous text). Never throws on bad
+   *  input: an internal failure becomes a finding so the editor shows something. */
+  update(text: string): Analysis {
+    this.doc.update(text);
+    try {
+      this.last = analyze(this.doc, this.table);
+    } catch (e) {
+      this.last = {
+        table: this.table, universe: new OpUniverse(this.table.allOps()), consts: new Constants(this.table),
+        funcs: new Map(), text, starts: this.doc.starts,
+        findings: [{ code: 'SOCKOPS000', severity: 'information', start: 0, end: 0, related: [],
+          message: `bpf-sockops could not analyse this file (${(e as Error).message}); please report it with the file attached.` }],
+      };
+    }
+    return this.last;
+  }
+
+  get analysis(): Analysis | undefined { return this.last; }
+  get document(): ParsedDocument { return this.doc; }
+
+  dispose(): void { this.doc.dispose(); }
+}
+
+function functionDef(n: Syn, text: string): FuncDef | undefined {
+  const body = field(n, 'body');
+  let d = field(n, 'declarator');
+  while (d && d.type !== 'function_declarator') d = field(d, 'declarator') ?? d.children.find((c) => c.type.endsWith('declarator'));
+  if (!d || !body) return undefined;
+  const nameNode = field(d, 'declarator');
+  if (!nameNode || nameNode.type !== 'identifier' || !nameNode.text) return undefined;
+  const params: { name: string; type: string }[] = [];
+  const pl = field(d, 'parameters');
+  for (const p of pl?.children ?? []) {
+    if (p.type !== 'parameter_declaration') continue;
+    const decl = field(p, 'declarator');
+    params.push({ name: declName(decl) ?? '', type: text.slice(p.start, p.end).replace(/\s+/g, ' ') });
+  }
+  const isStatic = n.children.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  return { name: nameNode.text, syn: n, nameNode, body, params, isStatic };
+}
+
+function collectEnums(n: Syn, consts: Constants): void {
+  if (n.type === 'enumerator_list') {
+    let next = 0;
+    for (const e of n.children) {
+      if (e.type !== 'enumerator') continue;
+      const name = field(e, 'name')?.text;
+      const v = field(e, 'value');
+      const val = v ? consts.eval(v) : next;
+      if (name && val !== undefined) { consts.addEnum(name, val); next = val + 1; }
+      else next = NaN;
+    }
+    return;
+  }
+  if (n.type === 'function_definition' || n.type === 'compound_statement') return;
+  for (const c of n.children) collectEnums(c, consts);
+}
+
+export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
+  const text = doc.masked;
+  const universe = new OpUniverse(table.allOps());
+  const consts = new Constants(table);
+  const defs = new Map<string, FuncDef>();
+  const programs: { def: FuncDef; prog: ProgType }[] = [];
+  for (const item of doc.topLevel()) {
+    const n = item.syn;
+    if (n.type === 'preproc_def') {
+      const name = field(n, 'name')?.text;
+      const value = field(n, 'value')?.text;
+      if (name && value !== undefined) consts.addDefine(name, value);
+    } else if (n.type === 'function_definition') {
+      const def = functionDef(n, text);
+      if (!def) continue;
+      if (item.section) def.section = item.section.name;
+      if (!defs.has(def.name)) defs.set(def.name, def);
+      const prog = def.section !== undefined ? progTypeOfSection(def.section) : undefined;
+      if (prog) programs.push({ def, prog });
+    } else {
+      collectEnums(n, consts);
+    }
+  }
+
+  const env = {
+    consts,
+    text: doc.text,
+    isUserFunction: (name: string) => defs.has(name),
+    isTableFunction: (name: string) => !!table.helper(name) || !!table.kfunc(name),
+  };
+
+  // Interprocedural fixpoint: a callee sees the union of its sock_ops callers' op sets.
+  const funcs = new Map<string, FuncAnalysis>();
+  const get = (def: FuncDef): FuncAnalysis => {
+    let f = funcs.get(def.name);
+    if (!f) {
+      f = { def, progs: new Set(), entry: universe.none, paramKinds: [], flow: emptyFlow() };
+      funcs.set(def.name, f);
+    }
+    return f;
+  };
+  const work: FuncAnalysis[] = [];
+  for (const p of programs) {
+    const f = get(p.def);
+    f.progs.add(p.prog);
+    if (p.prog === 'sock_ops') {
+      f.entry = universe.all;
+      f.paramKinds[0] = 'ctx';
+    }
+    work.push(f);
+  }
+  let steps = 0;
+  const limit = 64 * (defs.size + 1) * (universe.values.length + 2);
+  while (work.length && steps++ < limit) {
+    const f = work.shift()!;
+    const sockops = f.progs.has('sock_ops');
+    const entry = sockops ? f.entry : universe.all;
+    f.flow = new FlowWalker(env, f.def, entry, f.paramKinds).run();
+    for (const cs of f.flow.callSites) {
+      const def = defs.get(cs.callee);
+      if (!def || cs.state.empty) continue;
+      const g = get(def);
+      let changed = false;
+      for (const p of f.progs) if (!g.progs.has(p)) { g.progs.add(p); changed = true; }
+      if (sockops) {
+        const next = g.entry.union(cs.state);
+        if (!next.equals(g.entry)) changed = true;
+        g.entry = next;
+        cs.argKinds.forEach((k, i) => {
+          const old = g.paramKinds[i];
+          const merged: ArgKind = old === undefined ? k : old === k ? k : 'other';
+          if (merged !== old) { g.paramKinds[i] = merged; changed = true; }
+        });
+      }
+      if (changed && !work.includes(g)) work.push(g);
+    }
+  }
+  // Functions no program reaches: walked once (all ops, no op rules) so that hovers,
+  // completion and the cb-flag search see them too.
+  for (const def of defs.values()) {
+    if (funcs.has(def.name)) continue;
+    const f = get(def);
+    def.params.forEach((p, i) => { if (/\bbpf_sock_ops\s*\*/.test(p.type)) f.paramKinds[i] = 'ctx'; });
+    f.flow = new FlowWalker(env, def, universe.all, f.paramKinds).run();
+  }
+
+  const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts };
+  analysis.findings = checkRules(analysis);
+  return analysis;
+}
+
+function emptyFlow(): FlowResult {
+  return { calls: [], ctx: [], callSites: [], handles: [], stmts: [], assigns: new Map(), addrTaken: new Map() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings as 1-based or 0-based positions
+
+export interface PositionedFinding extends Finding {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  relatedRanges: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; message: string }[];
+}
+
+export function positioned(a: Analysis): PositionedFinding[] {
+  return a.findings.map((f) => ({
+    ...f,
+    range: { start: positionAt(a.starts, f.start), end: positionAt(a.starts, f.end) },
+    relatedRanges: f.related.map((r) => ({ range: { start: positionAt(a.starts, r.start), end: positionAt(a.starts, r.end) }, message: r.message })),
+  }));
+}
+
+/** One-shot analysis of a text (the CLI and tests). */
+export async function analyzeText(text: string, opts: EngineOptions = {}): Promise<Analysis> {
+  const d = await DocumentAnalyzer.create(opts);
+  try {
+    return d.update(text);
+  } finally {
+    d.dispose();
+  }
+}

@@ -1,0 +1,391 @@
+// Tree-sitter C for BPF sources: wasm location, masking of BPF macros (same length, so every
+// offset stays true), incremental reparse, and a conversion to a small JS tree (`Syn`) that the
+// analysis walks without crossing into wasm for every node.
+import { Parser, Language, Edit, type Tree, type Node, type TreeCursor } from 'web-tree-sitter';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+// ---------------------------------------------------------------------------------------------
+// Finding the wasm files
+
+/** Where `web-tree-sitter.wasm` and `tree-sitter-c.wasm` are looked for, in order: the
+ *  explicit directory, $BPF_SOCKOPS_WASM_DIR, next to this file or bundle (dist/ when packaged),
+ *  then the packages under any node_modules above it or above the working directory. */
+export function locateWasm(file: 'web-tree-sitter.wasm' | 'tree-sitter-c.wasm', dir?: string): string {
+  const pkg = file === 'web-tree-sitter.wasm' ? 'web-tree-sitter' : 'tree-sitter-c';
+  const tried: string[] = [];
+  const roots = [dir, process.env.BPF_SOCKOPS_WASM_DIR].filter((d): d is string => !!d);
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const candidates = roots.map((r) => path.join(r, file));
+  candidates.push(path.join(here, file));
+  for (const start of [here, process.cwd()]) {
+    let d = start;
+    for (;;) {
+      candidates.push(path.join(d, 'node_modules', pkg, file));
+      const up = path.dirname(d);
+      if (up === d) break;
+      d = up;
+    }
+  }
+  for (const c of candidates) {
+    tried.push(c);
+    if (existsSync(c)) return c;
+  }
+  throw new Error(`bpf-sockops: cannot find ${file}; looked in:\n  ${tried.join('\n  ')}\n` +
+    `Set BPF_SOCKOPS_WASM_DIR to the folder holding ${file} (the extension ships it in dist/).`);
+}
+
+let language: Promise<Language> | undefined;
+
+/** Initialises web-tree-sitter once and loads the C grammar. */
+export function loadCLanguage(wasmDir?: string): Promise<Language> {
+  if (!language) {
+    language = (async () => {
+      const runtime = locateWasm('web-tree-sitter.wasm', wasmDir);
+      await Parser.init({ locateFile: () => runtime });
+      return Language.load(locateWasm('tree-sitter-c.wasm', wasmDir));
+    })();
+    language.catch(() => { language = undefined; });
+  }
+  return language;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking BPF macros
+
+export interface SectionMark {
+  name: string; // the SEC("...") string
+  start: number; // offset of `SEC`
+  end: number; // offset after `)`
+}
+
+/** Attribute-like macros from bpf_helpers.h/bpf_misc.h that tree-sitter cannot parse: blanked. */
+const BLANK_WORDS = new Set([
+  '__ksym', '__kconfig', '__weak', '__noinline', '__always_inline', '__hidden', '__kptr',
+  '__kptr_untrusted', '__percpu_kptr', '__arg_ctx', '__arg_nonnull', '__arg_nullable',
+  '__arg_trusted', '__arg_untrusted', '__arg_arena', '__uptr', '__always_unused',
+  '__maybe_unused', '__used', '__packed', '__bpf_kfunc', '__bpf_fastcall', '__naked', '__inline',
+]);
+/** Call-like attribute macros blanked with their arguments. */
+const BLANK_CALLS = new Set(['__contains', '__aligned', '__section', '__attribute_const__']);
+/** Map-definition macros `__uint(name, val)`: become `int    name          ` (a field). */
+const FIELD_MACROS = new Set(['__uint', '__type', '__array', '__ulong']);
+
+function isIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+function isIdChar(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+
+/** Index after the `)` matching the `(` at `open`, skipping strings and comments; -1 if none. */
+function matchParen(t: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41) { if (--depth === 0) return i + 1; }
+    else if (c === 34 || c === 39) i = skipQuoted(t, i);
+    else if (c === 47 && t.charCodeAt(i + 1) === 47) { const n = t.indexOf('\n', i); i = n < 0 ? t.length : n; }
+    else if (c === 47 && t.charCodeAt(i + 1) === 42) { const n = t.indexOf('*/', i + 2); i = n < 0 ? t.length : n + 1; }
+  }
+  return -1;
+}
+function skipQuoted(t: string, i: number): number {
+  const q = t.charCodeAt(i);
+  for (let j = i + 1; j < t.length; j++) {
+    const c = t.charCodeAt(j);
+    if (c === 92) j++;
+    else if (c === q || c === 10) return j;
+  }
+  return t.length;
+}
+function nextNonSpace(t: string, i: number): number {
+  while (i < t.length && /\s/.test(t[i]!)) i++;
+  return i;
+}
+
+/** Replaces BPF macros that tree-sitter-c cannot parse by spaces (newlines kept), so that all
+ *  offsets, lines and columns of the masked text equal those of the original. */
+export function maskBpfMacros(text: string): { masked: string; sections: SectionMark[] } {
+  const out = text.split('');
+  let touched = false;
+  const blank = (a: number, b: number) => {
+    for (let k = a; k < b; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
+    touched = true;
+  };
+  const sections: SectionMark[] = [];
+  const n = text.length;
+  let lineStart = true;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) { lineStart = true; continue; }
+    if (c === 32 || c === 9 || c === 13) continue;
+    if (c === 35 && lineStart) { // preprocessor line: leave alone (with continuations)
+      while (i < n && !(text.charCodeAt(i) === 10 && text.charCodeAt(i - 1) !== 92)) i++;
+      i--;
+      continue;
+    }
+    lineStart = false;
+    if (c === 47 && text.charCodeAt(i + 1) === 47) { const e = text.indexOf('\n', i); i = (e < 0 ? n : e) - 1; continue; }
+    if (c === 47 && text.charCodeAt(i + 1) === 42) { const e = text.indexOf('*/', i + 2); i = e < 0 ? n : e + 1; continue; }
+    if (c === 34 || c === 39) { i = skipQuoted(text, i); continue; }
+    if (!isIdStart(c) || (i > 0 && isIdChar(text.charCodeAt(i - 1)))) continue;
+    let j = i + 1;
+    while (j < n && isIdChar(text.charCodeAt(j))) j++;
+    const word = text.slice(i, j);
+    if (word === 'SEC') {
+      const p = nextNonSpace(text, j);
+      if (text[p] === '(') {
+        const close = matchParen(text, p);
+        if (close > 0) {
+          const m = /^\(\s*"([^"\n]*)"\s*\)$/.exec(text.slice(p, close));
+          if (m) sections.push({ name: m[1]!, start: i, end: close });
+          blank(i, close);
+          i = close - 1;
+          continue;
+        }
+      }
+    } else if (BLANK_WORDS.has(word)) {
+      blank(i, j);
+    } else if (BLANK_CALLS.has(word)) {
+      const p = nextNonSpace(text, j);
+      const close = text[p] === '(' ? matchParen(text, p) : -1;
+      if (close > 0) { blank(i, close); i = close - 1; continue; }
+    } else if (FIELD_MACROS.has(word)) {
+      const p = nextNonSpace(text, j);
+      const close = text[p] === '(' ? matchParen(text, p) : -1;
+      if (close > 0) {
+        // `__uint(` -> `int    `; keep the field name; blank `, value)`.
+        blank(i, p + 1);
+        out[i] = 'i'; out[i + 1] = 'n'; out[i + 2] = 't';
+        const nameStart = nextNonSpace(text, p + 1);
+        let nameEnd = nameStart;
+        while (nameEnd < close && isIdChar(text.charCodeAt(nameEnd))) nameEnd++;
+        blank(nameEnd, close);
+        i = close - 1;
+        continue;
+      }
+    } else if (word.startsWith('bpf_core_')) {
+      // Type arguments of bpf_core_*(): `struct x`, `enum y`, `struct x *` -> plain identifiers.
+      const p = nextNonSpace(text, j);
+      const close = text[p] === '(' ? matchParen(text, p) : -1;
+      if (close > 0) {
+        const args = text.slice(p, close);
+        const re = /\b(struct|union|enum)\b|\*(?=\s*[,)])/g;
+        let m: RegExpExecArray | null;
+        while ((m = re.exec(args))) blank(p + m.index, p + m.index + m[0].length);
+      }
+    }
+    i = j - 1;
+  }
+  return { masked: touched ? out.join('') : text, sections };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small JS copy of the syntax tree
+
+/** One syntax node, copied out of tree-sitter. Offsets are absolute in the document. */
+export interface Syn {
+  type: string;
+  start: number;
+  end: number;
+  /** Field name in the parent (`condition`, `body`, `value`...). */
+  field?: string;
+  /** Operator token of binary/unary/assignment/update expressions. */
+  op?: string;
+  /** Source text of leaves (identifiers, numbers, ...). */
+  text?: string;
+  children: Syn[];
+  /** True for nodes tree-sitter had to invent or could not parse. */
+  error?: boolean;
+}
+
+const LEAF_TEXT = new Set([
+  'identifier', 'field_identifier', 'type_identifier', 'primitive_type', 'number_literal',
+  'statement_identifier', 'string_content', 'char_literal', 'storage_class_specifier', 'preproc_arg', 'sized_type_specifier', 'true', 'false', 'null',
+]);
+
+function convert(cursor: TreeCursor, text: string): Syn {
+  const node: Syn = { type: cursor.nodeType, start: cursor.startIndex, end: cursor.endIndex, children: [] };
+  if (LEAF_TEXT.has(node.type)) node.text = text.slice(node.start, node.end);
+  if (node.type === 'ERROR' || cursor.nodeIsMissing) node.error = true;
+  if (cursor.gotoFirstChild()) {
+    do {
+      const field = cursor.currentFieldName;
+      if (!cursor.nodeIsNamed) {
+        if (field === 'operator') node.op = cursor.nodeType;
+        else if (node.type === 'case_statement' && cursor.nodeType === 'default') node.op = 'default';
+        continue;
+      }
+      if (cursor.nodeType === 'comment') continue;
+      const child = convert(cursor, text);
+      if (field) child.field = field;
+      node.children.push(child);
+    } while (cursor.gotoNextSibling());
+    cursor.gotoParent();
+  }
+  return node;
+}
+
+export function field(n: Syn, name: string): Syn | undefined {
+  for (const c of n.children) if (c.field === name) return c;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A parsed document, reparsed incrementally
+
+export interface LineIndex {
+  lineStarts: number[];
+}
+
+export function lineStarts(text: string): number[] {
+  const r = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) r.push(i + 1);
+  return r;
+}
+
+/** 0-based line and UTF-16 column of an offset. */
+export function positionAt(starts: number[], offset: number): { line: number; character: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - starts[lo]! };
+}
+
+function pointOf(starts: number[], offset: number): { row: number; column: number } {
+  const p = positionAt(starts, offset);
+  return { row: p.line, column: p.character };
+}
+
+/** Top-level items copied out of the tree; function bodies are reused between edits when their
+ *  text did not change (only offsets move). */
+export interface TopLevel {
+  syn: Syn;
+  /** Offset of the SEC("...") mark that precedes this item, if any. */
+  section?: SectionMark;
+}
+
+export class ParsedDocument {
+  text = '';
+  masked = '';
+  sections: SectionMark[] = [];
+  starts: number[] = [0];
+  tree: Tree | undefined;
+  private top: TopLevel[] | undefined;
+  /** Copies of top-level nodes keyed by their masked text, with offsets relative to the node. */
+  private cache = new Map<string, Syn>();
+
+  constructor(private parser: Parser) {}
+
+  static async create(wasmDir?: string): Promise<ParsedDocument> {
+    const lang = await loadCLanguage(wasmDir);
+    const p = new Parser();
+    p.setLanguage(lang);
+    return new ParsedDocument(p);
+  }
+
+  /** Sets the full text; reparses incrementally from the previous text (the edit is the span
+   *  that differs between the two masked texts, so any change, however made, stays exact). */
+  update(text: string): void {
+    const { masked, sections } = maskBpfMacros(text);
+    const old = this.masked;
+    const oldStarts = this.starts;
+    this.text = text;
+    this.masked = masked;
+    this.sections = sections;
+    this.starts = lineStarts(text);
+    this.top = undefined;
+    if (this.tree && old !== masked) {
+      let a = 0;
+      const min = Math.min(old.length, masked.length);
+      while (a < min && old.charCodeAt(a) === masked.charCodeAt(a)) a++;
+      let b = 0;
+      while (b < min - a && old.charCodeAt(old.length - 1 - b) === masked.charCodeAt(masked.length - 1 - b)) b++;
+      this.tree.edit(new Edit({
+        startIndex: a,
+        oldEndIndex: old.length - b,
+        newEndIndex: masked.length - b,
+        startPosition: pointOf(oldStarts, a),
+        oldEndPosition: pointOf(oldStarts, old.length - b),
+        newEndPosition: pointOf(this.starts, masked.length - b),
+      }));
+      const next = this.parser.parse(masked, this.tree);
+      this.tree.delete();
+      this.tree = next ?? undefined;
+    } else if (!this.tree) {
+      this.tree = this.parser.parse(masked) ?? undefined;
+    }
+  }
+
+  /** The top-level items (function definitions, declarations, #defines), looking inside
+   *  #if/#ifdef blocks. */
+  topLevel(): TopLevel[] {
+    if (this.top) return this.top;
+    const items: TopLevel[] = [];
+    if (!this.tree) return (this.top = items);
+    const used = new Map<string, Syn>();
+    const walk = (n: Node) => {
+      for (let i = 0; i < n.childCount; i++) {
+        const c = n.child(i)!;
+        const t = c.type;
+        if (t === 'preproc_if' || t === 'preproc_ifdef' || t === 'preproc_else' || t === 'preproc_elif' ||
+            t === 'preproc_elifdef' || t === 'linkage_specification' || t === 'declaration_list') { walk(c); continue; }
+        if (!c.isNamed || t === 'comment') continue;
+        items.push({ syn: this.copy(c, used) });
+      }
+    };
+    walk(this.tree.rootNode);
+    this.cache = used;
+    // Attach each SEC mark to the first item that starts at or after it.
+    let k = 0;
+    for (const item of items) {
+      while (k < this.sections.length && this.sections[k]!.end <= item.syn.start) {
+        const s = this.sections[k]!;
+        if (!this.inComment(s.start)) item.section = s;
+        k++;
+      }
+      // A SEC inside the item (e.g. `char _license[] SEC("license") = ...`) belongs to it too.
+      while (k < this.sections.length && this.sections[k]!.start < item.syn.end) {
+        const s = this.sections[k]!;
+        if (!item.section && !this.inComment(s.start)) item.section = s;
+        k++;
+      }
+    }
+    return (this.top = items);
+  }
+
+  private inComment(offset: number): boolean {
+    const n = this.tree?.rootNode.descendantForIndex(offset);
+    return !!n && (n.type === 'comment' || n.type === 'string_literal' || n.type === 'string_content');
+  }
+
+  private copy(n: Node, used: Map<string, Syn>): Syn {
+    const key = this.masked.slice(n.startIndex, n.endIndex);
+    let rel = this.cache.get(key) ?? used.get(key);
+    if (!rel) {
+      const cursor = n.walk();
+      rel = relocate(convert(cursor, this.masked), -n.startIndex);
+      cursor.delete();
+    }
+    used.set(key, rel);
+    return relocate(rel, n.startIndex);
+  }
+
+  dispose(): void {
+    this.tree?.delete();
+    this.tree = undefined;
+    this.parser.delete();
+  }
+}
+
+function relocate(n: Syn, delta: number): Syn {
+  if (delta === 0) return n;
+  const r: Syn = { ...n, start: n.start + delta, end: n.end + delta, children: n.children.map((c) => relocate(c, delta)) };
+  return r;
+}

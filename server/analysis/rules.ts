@@ -1,0 +1,299 @@
+// The rules: op-set events checked against the sock_ops table. Each finding has a stable code
+// (server/codes.ts), says which ops and what the kernel does, and points at the `case` label or
+// guard that lets each op in (related information).
+import type { Analysis, FuncAnalysis } from './engine';
+import type { Syn } from './parser';
+import { field } from './parser';
+import type { CallEvent, CtxEvent, HandleEvent } from './flow';
+import { unparen } from './flow';
+import type { OpState, Admit } from './opset';
+import type { SockopsTable } from './table';
+import { CODES, type Code } from '../codes';
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface Related { start: number; end: number; message: string }
+
+/** What a quick fix needs; the edits are built on request (./actions.ts). */
+export type FixData =
+  | { kind: 'guard'; call: string; okOps: number[]; failOps: number[]; ctx: string }
+  | { kind: 'enable-flag'; flag: string; func: string; ctx: string }
+  | { kind: 'load-bytes'; ctx: string; field: string };
+
+export interface Finding {
+  code: Code | 'SOCKOPS000';
+  severity: Severity;
+  message: string;
+  start: number;
+  end: number;
+  related: Related[];
+  fix?: FixData;
+}
+
+const ALL_BITS = 0xffffffff;
+
+export function opName(t: SockopsTable, op: number): string {
+  return t.op(op)?.short ?? String(op);
+}
+
+export function opList(t: SockopsTable, ops: number[]): string {
+  return ops.map((o) => opName(t, o)).join(', ');
+}
+
+export function errnoText(t: SockopsTable, errno: number): string {
+  const name = t.errnoName(Math.abs(errno));
+  return `${errno < 0 ? '-' : ''}${name} (${errno})`;
+}
+
+/** Related information: for each op, where it was let in. */
+function admitsFor(t: SockopsTable, state: OpState, ops: number[], what: string): Related[] {
+  const byAdmit = new Map<Admit, number[]>();
+  for (const op of ops) {
+    const a = state.admitOf(op);
+    if (!a) continue;
+    let l = byAdmit.get(a);
+    if (!l) byAdmit.set(a, (l = []));
+    l.push(op);
+  }
+  return [...byAdmit].map(([a, l]) => ({ start: a.start, end: a.end,
+    message: `${opList(t, l)} ${l.length === 1 ? what.replace(/^reach/, 'reaches') : what} through ${a.label}` }));
+}
+
+export function checkRules(a: Analysis): Finding[] {
+  const t = a.table;
+  const out: Finding[] = [];
+  const enabled = enabledFlags(a);
+  const mayFire = (op: number) => {
+    const info = t.op(op);
+    if (!info?.enabledBy) return true;
+    return enabled.has(info.enabledBy);
+  };
+  for (const f of a.funcs.values()) {
+    const sockops = f.progs.has('sock_ops');
+    for (const c of f.flow.calls) checkCall(a, f, c, sockops, mayFire, out);
+    if (sockops) for (const c of f.flow.ctx) checkCtx(a, c, mayFire, out);
+    if (sockops) for (const h of f.flow.handles) checkHandle(a, f, h, enabled, out);
+  }
+  out.sort((x, y) => x.start - y.start || x.code.localeCompare(y.code));
+  return dedupe(out);
+}
+
+function dedupe(l: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return l.filter((f) => {
+    const k = `${f.start}:${f.end}:${f.code}:${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The ops worth checking at a point: those that may fire (their cb flag is set somewhere in
+ *  the file); if none may fire, all of them (the code is still wrong when it does run). */
+function effective(state: OpState, mayFire: (op: number) => boolean): number[] {
+  const ops = state.ops();
+  const firing = ops.filter(mayFire);
+  return firing.length ? firing : ops;
+}
+
+function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean, mayFire: (op: number) => boolean, out: Finding[]): void {
+  const t = a.table;
+  if (c.state.empty) return;
+  const start = c.nameNode.start;
+  const end = c.nameNode.end;
+  const fn = t.helper(c.name) ?? t.kfunc(c.name);
+  if (!fn) return;
+  for (const p of f.progs) {
+    const r = t.availableAtLoad(fn, p);
+    if (!r.ok) {
+      out.push({ code: 'SOCKOPS001', severity: 'error', start, end, related: [],
+        message: `${c.name}() is not available to ${p} programs: ${r.why}. The verifier rejects the program at load time.` });
+    }
+  }
+  if (!sockops || (!f.progs.has('sock_ops'))) return;
+  if (!t.availableAtLoad(fn, 'sock_ops').ok) return;
+  const ops = effective(c.state, mayFire);
+  const args = c.args.map((x) => a.consts.eval(x));
+  const fails = t.failingOps(fn, ops, args);
+  if (!fails.length) return;
+  const failing = new Set<number>();
+  let conditional = false;
+  for (const g of fails) { g.ops.forEach((o) => failing.add(o)); if (g.conditional) conditional = true; }
+  const failOps = ops.filter((o) => failing.has(o));
+  const okOps = ops.filter((o) => !failing.has(o));
+  const parts = fails.map((g) => {
+    const cond = g.conditional && g.rule.when?.length ? ` when ${g.rule.when.map((w) => w.name).join(' and ')}` : '';
+    return `at ${opList(t, g.ops)} it returns ${errnoText(t, g.errno)}${cond}: ${g.rule.why}`;
+  });
+  const related = admitsFor(t, c.state, failOps, 'reach this call');
+  const ctx = c.args[0] ? a.text.slice(c.args[0].start, c.args[0].end) : 'skops';
+  if (!okOps.length && !conditional) {
+    out.push({ code: 'SOCKOPS002', severity: 'error', start, end, related,
+      message: `${c.name}() fails at every op reaching this call (${opList(t, ops)}): ${parts.join('; ')}.` });
+  } else {
+    out.push({ code: 'SOCKOPS003', severity: 'warning', start, end, related,
+      message: `${c.name}() fails at ${opList(t, failOps)}${conditional ? ' (depending on its arguments)' : ''}: ${parts.join('; ')}.` +
+        (okOps.length ? ` It works at ${opList(t, okOps)}.` : ''),
+      fix: okOps.length ? { kind: 'guard', call: c.name, okOps, failOps, ctx } : undefined });
+  }
+}
+
+function checkCtx(a: Analysis, c: CtxEvent, mayFire: (op: number) => boolean, out: Finding[]): void {
+  const t = a.table;
+  const info = t.ctxField(c.field);
+  if (!info) return;
+  const start = c.fieldNode.start;
+  const end = c.fieldNode.end;
+  const ctxName = (() => { const arg = field(c.node, 'argument'); return arg ? a.text.slice(arg.start, arg.end) : 'skops'; })();
+  if (c.write) {
+    const elem = info.elemSize ?? info.size;
+    const i = c.index ? a.consts.eval(c.index) : 0;
+    const detail = i === undefined
+      ? (info.writeSize === undefined ? t.ctxAccessError(info.offset, elem, true) : null)
+      : t.ctxAccessError(info.offset + i * (info.elemSize ?? 0), info.writeSize ?? Math.min(elem, 8), true);
+    if (detail) {
+      const idx = c.index ? `[${a.text.slice(c.index.start, c.index.end)}]` : '';
+      out.push({ code: 'SOCKOPS004', severity: 'error', start, end, related: [],
+        message: `${ctxName}->${c.field}${idx} is read-only in sock_ops programs: ${detail}.` });
+    }
+  }
+  if (!c.read || c.state.empty) return;
+  const ops = effective(c.state, mayFire);
+  const reads = ops.map((op) => ({ op, r: t.ctxReadAt(info, op) }));
+  if (reads.some((x) => x.r.kind === 'value')) return;
+  const first = reads[0]?.r;
+  if (!first || first.kind === 'value') return;
+  const kinds = new Set(reads.map((x) => x.r.kind));
+  const whys = [...new Set(reads.map((x) => (x.r.kind === 'value' ? '' : x.r.why)))].filter(Boolean);
+  const hint = reads.map((x) => (x.r.kind === 'value' ? undefined : x.r.hint)).find((h) => !!h);
+  const loadBytes = t.helper('bpf_skb_load_bytes');
+  const what = kinds.has('null') && kinds.size === 1 ? 'NULL' : '0';
+  out.push({ code: 'SOCKOPS005', severity: 'warning', start, end,
+    related: admitsFor(t, c.state, ops, 'reach this read'),
+    message: `${ctxName}->${c.field} is always ${what} at ${opList(t, ops)}: ${whys.join('; ')}.${hint ? ` Instead: ${hint}.` : ''}`,
+    fix: hint && loadBytes && /bpf_skb_load_bytes/.test(hint) && !t.failingOps(loadBytes, ops).some((g) => !g.conditional)
+      ? { kind: 'load-bytes', ctx: ctxName, field: c.field } : undefined });
+}
+
+function checkHandle(a: Analysis, f: FuncAnalysis, h: HandleEvent, enabled: Set<string>, out: Finding[]): void {
+  const t = a.table;
+  const info = t.op(h.op);
+  if (!info?.enabledBy || enabled.has(info.enabledBy)) return;
+  const flag = t.cbFlag(info.enabledBy);
+  const how = flag
+    ? `set it with bpf_sock_ops_cb_flags_set() or bpf_setsockopt(SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS), e.g. at ACTIVE_ESTABLISHED_CB/PASSIVE_ESTABLISHED_CB`
+    : `enable ${info.enabledBy} first`;
+  const ctx = f.def.params.find((_, i) => f.paramKinds[i] === 'ctx')?.name ?? 'skops';
+  out.push({ code: 'SOCKOPS006', severity: 'warning', start: h.admit.start, end: h.admit.end, related: [],
+    message: `This hook handles ${info.name} but nothing in this file enables ${info.enabledBy}: the kernel never runs the program with ${info.short}. To receive it, ${how}.`,
+    fix: flag ? { kind: 'enable-flag', flag: flag.name, func: f.def.name, ctx } : undefined });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which enabling flags (cb flags, or other `enabledBy` names) may be set somewhere in the file
+
+/** Names of `enabledBy` values that some code of the file may turn on. Errs towards "enabled":
+ *  a value the analysis cannot follow counts as setting every bit. */
+export function enabledFlags(a: Analysis): Set<string> {
+  const t = a.table;
+  const names = new Set<string>();
+  for (const op of a.universe.values) { const e = t.op(op)?.enabledBy; if (e) names.add(e); }
+  let bits = 0;
+  const cbOptname = t.constant('TCP_BPF_SOCK_OPS_CB_FLAGS');
+  for (const f of a.funcs.values()) {
+    const m = new MayBits(a, f);
+    for (const c of f.flow.calls) {
+      if (c.name === 'bpf_sock_ops_cb_flags_set' && c.args[1]) bits |= m.of(c.args[1]);
+      if (c.name === 'bpf_setsockopt' && c.args[2]) {
+        const opt = a.consts.eval(c.args[2]);
+        if (opt !== undefined && cbOptname !== undefined && opt !== cbOptname) continue;
+        bits |= c.args[3] ? m.pointee(c.args[3], c.node) : ALL_BITS;
+      }
+    }
+  }
+  const result = new Set<string>();
+  for (const n of names) {
+    const flag = t.cbFlag(n);
+    if (flag) { if ((bits & flag.value) !== 0) result.add(n); continue; }
+    // Not a cb flag (e.g. SK_BPF_CB_TX_TIMESTAMPING, set through SK_BPF_CB_FLAGS): enabled if
+    // the file names it at all.
+    if (new RegExp(`\\b${n}\\b`).test(a.text)) result.add(n);
+  }
+  return result;
+}
+
+/** The bits an int expression may have set, following local variables of one function. */
+class MayBits {
+  private visiting = new Set<string>();
+  constructor(private a: Analysis, private f: FuncAnalysis) {}
+
+  of(n: Syn): number {
+    const c = this.a.consts.eval(n);
+    if (c !== undefined) return c >>> 0;
+    const u = unparen(n);
+    switch (u.type) {
+      case 'binary_expression': {
+        const l = field(u, 'left');
+        const r = field(u, 'right');
+        if (!l || !r) return ALL_BITS;
+        if (u.op === '|') return (this.of(l) | this.of(r)) >>> 0;
+        if (u.op === '&') return (this.of(l) & this.of(r)) >>> 0;
+        return ALL_BITS;
+      }
+      case 'unary_expression': {
+        const x = field(u, 'argument');
+        if (u.op === '~' && x) {
+          const v = this.a.consts.eval(x);
+          return v === undefined ? ALL_BITS : ~v >>> 0;
+        }
+        return ALL_BITS;
+      }
+      case 'conditional_expression': {
+        const x = field(u, 'consequence');
+        const y = field(u, 'alternative');
+        return ((x ? this.of(x) : ALL_BITS) | (y ? this.of(y) : ALL_BITS)) >>> 0;
+      }
+      case 'field_expression':
+        // The current flags can hold only what some other enabling call set.
+        return field(u, 'field')?.text === 'bpf_sock_ops_cb_flags' ? 0 : ALL_BITS;
+      case 'identifier':
+        return this.variable(u.text ?? '', undefined);
+    }
+    return ALL_BITS;
+  }
+
+  /** Bits of the int an optval argument points to (`&flags`, `&(int){X}`). */
+  pointee(n: Syn, call: Syn): number {
+    const u = unparen(n);
+    if (u.type === 'pointer_expression' && u.op === '&') {
+      const x = unparen(field(u, 'argument') ?? u);
+      if (x.type === 'identifier') return this.variable(x.text ?? '', call);
+      if (x.type === 'compound_literal_expression') {
+        const init = field(x, 'value');
+        const first = init?.children[0];
+        return first ? this.of(first) : ALL_BITS;
+      }
+    }
+    return ALL_BITS;
+  }
+
+  private variable(name: string, okCall: Syn | undefined): number {
+    if (this.visiting.has(name)) return ALL_BITS;
+    const taken = this.f.flow.addrTaken.get(name) ?? [];
+    if (taken.some((c) => c !== okCall)) return ALL_BITS;
+    const assigns = this.f.flow.assigns.get(name);
+    if (!assigns?.length) return ALL_BITS;
+    this.visiting.add(name);
+    let bits = 0;
+    for (const s of assigns) {
+      if (s.op === '&=' ) continue;
+      if ((s.op === '=' || s.op === 'init' || s.op === '|=') && s.value) bits |= this.of(s.value);
+      else if (s.op === 'init' && !s.value) continue;
+      else bits = ALL_BITS;
+    }
+    this.visiting.delete(name);
+    return bits >>> 0;
+  }
+}
+
+export { CODES };
