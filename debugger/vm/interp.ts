@@ -1,0 +1,346 @@
+// The interpreter: pre-decoded typed arrays, one dispatch loop generated from ./semantics,
+// 64-bit registers as two 32-bit halves. Every guest error becomes a Fault; exceptions thrown
+// by a RunOptions.hook propagate unchanged.
+import type { CallTable, ExecutableSpec, Fault, FaultKind, Frame, HelperContext, HelperFn, RunOptions, RunStatus, VmApi } from './api';
+import { assertValid, type ValidateOptions } from './decode';
+import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './memory';
+import { OPS } from './opcodes';
+import { CALL_HELPER, CALL_LOCAL } from './ops/call';
+import { LDIMM64_SRC_NAMES } from './ops/loadstore';
+import { compileFast, type FastCode } from './fast';
+
+export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF_COMPLEXITY_LIMIT_INSNS)
+export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
+export const MAX_FRAMES = 8; // MAX_CALL_FRAMES (include/linux/bpf_verifier.h)
+
+export type Tier = 'interp' | 'fast';
+export interface VmOptions {
+  /** Share a memory (regions already mapped); default a fresh one. */
+  memory?: Memory;
+  /** 'fast' compiles basic blocks to JavaScript for runs without a hook (default 'fast'). */
+  tier?: Tier;
+  /** Options for validation (entry registers, function starts). */
+  validate?: ValidateOptions;
+}
+
+/** Raised inside helpers via HelperContext.fault(). */
+class HelperFault extends Error {}
+
+import { R_LIMIT, R_FAULT, interpreterLoop } from './loop';
+export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
+
+export class Vm implements VmApi {
+  readonly memory: Memory;
+  // decoded program (read by the generated loops)
+  readonly n: number;
+  readonly code: Uint8Array;
+  readonly rd: Uint8Array;
+  readonly rs: Uint8Array;
+  readonly off: Int32Array;
+  readonly imm: Int32Array;
+  readonly tgt: Int32Array;
+  readonly klo: Int32Array;
+  readonly khi: Int32Array;
+  readonly funcStarts: number[];
+  // machine state
+  readonly lo = new Int32Array(11);
+  readonly hi = new Int32Array(11);
+  _pc = 0;
+  count = 0;
+  depth = 0;
+  private budget = DEFAULT_BUDGET;
+  private hook: RunOptions['hook'] | undefined;
+  private state: 'idle' | 'running' | 'done' = 'idle';
+  private final: RunStatus | null = null;
+  private fault: Fault | null = null;
+  private skipHookAt = -1;
+  private readonly retPc = new Int32Array(MAX_FRAMES);
+  private readonly fnStart = new Int32Array(MAX_FRAMES);
+  private readonly saved = new Int32Array(MAX_FRAMES * 8);
+  private readonly stackBytes: Uint8Array;
+  private readonly stackBase: bigint;
+  private readonly stackHi: number;
+  private readonly tier: Tier;
+  private fast: FastCode | null = null;
+  private readonly helperCtx: HelperContext & { pc: number };
+
+  constructor(readonly spec: ExecutableSpec, readonly calls: CallTable, opts: VmOptions = {}) {
+    const insns = spec.insns;
+    assertValid(insns, { ...opts.validate, funcStarts: [...(opts.validate?.funcStarts ?? []), ...(spec.funcStarts ?? [])] });
+    const n = (this.n = insns.length);
+    this.code = new Uint8Array(n);
+    this.rd = new Uint8Array(n);
+    this.rs = new Uint8Array(n);
+    this.off = new Int32Array(n);
+    this.imm = new Int32Array(n);
+    this.tgt = new Int32Array(n);
+    this.klo = new Int32Array(n);
+    this.khi = new Int32Array(n);
+    const starts = new Set<number>([0, ...(spec.funcStarts ?? [])]);
+    for (let pc = 0; pc < n; pc++) {
+      const x = insns[pc];
+      this.code[pc] = x.code; this.rd[pc] = x.dst; this.rs[pc] = x.src; this.off[pc] = x.off; this.imm[pc] = x.imm;
+      const info = OPS[x.code];
+      if (!info) continue; // second slot of ld_imm64 (validated)
+      if (info.kind === 'jcond' || (info.kind === 'ja' && info.is64)) this.tgt[pc] = pc + 1 + x.off;
+      else if (info.kind === 'ja') this.tgt[pc] = pc + 1 + x.imm;
+      else if (info.kind === 'call' && x.src === CALL_LOCAL) { this.tgt[pc] = pc + 1 + x.imm; starts.add(pc + 1 + x.imm); }
+      else if (info.kind === 'lddw') {
+        let v: bigint;
+        if (x.src === 0) v = (BigInt(insns[pc + 1].imm >>> 0) << 32n) | BigInt(x.imm >>> 0);
+        else if (spec.resolveLdImm64) v = BigInt.asUintN(64, spec.resolveLdImm64(pc, x.src, x.imm, insns[pc + 1].imm));
+        else throw new Error(`insn ${pc}: ld_imm64 with src=${x.src} (${LDIMM64_SRC_NAMES[x.src]}) needs ExecutableSpec.resolveLdImm64`);
+        this.klo[pc] = Number(v & 0xffffffffn); this.khi[pc] = Number(v >> 32n);
+        pc++;
+        this.code[pc] = 0;
+      }
+    }
+    this.funcStarts = [...starts].sort((a, b) => a - b);
+    this.memory = opts.memory ?? new Memory();
+    this.stackBytes = new Uint8Array(STACK_SIZE * MAX_FRAMES);
+    this.stackBase = this.memory.map({ name: 'stack', kind: 'stack', bytes: this.stackBytes, writable: true });
+    this.stackHi = Number(this.stackBase >> 32n);
+    this.tier = opts.tier ?? 'fast';
+    const vm = this;
+    this.helperCtx = {
+      memory: this.memory,
+      reg: (i: number) => vm.reg(i),
+      pc: 0,
+      fault(message: string): never { throw new HelperFault(message); },
+    };
+  }
+
+  get pc(): number { return this._pc; }
+  get insnCount(): number { return this.count; }
+
+  reg(i: number): bigint {
+    if (!(i >= 0 && i <= 10)) throw new RangeError(`register r${i} does not exist (r0..r10)`);
+    return (BigInt(this.hi[i] >>> 0) << 32n) | BigInt(this.lo[i] >>> 0);
+  }
+  setReg(i: number, v: bigint): void {
+    if (!(i >= 0 && i <= 10)) throw new RangeError(`register r${i} does not exist (r0..r10)`);
+    const u = BigInt.asUintN(64, v);
+    this.lo[i] = Number(u & 0xffffffffn);
+    this.hi[i] = Number(u >> 32n);
+  }
+
+  frames(): Frame[] {
+    const out: Frame[] = [];
+    for (let k = 0; k <= this.depth; k++) {
+      const fp = this.stackBase + BigInt((MAX_FRAMES - k) * STACK_SIZE);
+      out.push({ funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp, stackBase: fp - BigInt(STACK_SIZE) });
+    }
+    return out;
+  }
+
+  start(r1: bigint, opts: RunOptions = {}): void {
+    this.lo.fill(0); this.hi.fill(0);
+    this.setReg(1, r1);
+    this.lo[10] = MAX_FRAMES * STACK_SIZE; this.hi[10] = this.stackHi;
+    this.stackBytes.fill(0);
+    this._pc = 0; this.count = 0; this.depth = 0; this.fnStart[0] = 0;
+    this.budget = opts.budget ?? DEFAULT_BUDGET;
+    this.hook = opts.hook;
+    this.state = 'running'; this.final = null; this.fault = null; this.skipHookAt = -1;
+  }
+
+  run(r1: bigint, opts: RunOptions = {}): RunStatus {
+    this.start(r1, opts);
+    return this.resume(opts);
+  }
+
+  resume(opts: RunOptions = {}): RunStatus {
+    if (this.state === 'idle') throw new Error('VM: resume() before start()');
+    if (this.state === 'done') return this.final!;
+    if (opts.budget !== undefined) this.budget = opts.budget;
+    const hook = opts.hook ?? this.hook;
+    if (!hook) return this.exec(this.budget, this.tier === 'fast');
+    // with a hook: call it before each instruction, then execute exactly that instruction
+    for (;;) {
+      if (this.count >= this.budget) return this.exec(this.budget, false);
+      const pc = this._pc;
+      if (this.skipHookAt !== pc && hook(pc) === true) {
+        this.skipHookAt = pc; // resuming from here does not pause again at the same place
+        return { status: 'paused', pc, insns: this.count };
+      }
+      this.skipHookAt = -1;
+      const st = this.exec(this.count + 1, false);
+      if (st.status !== 'paused') return st;
+    }
+  }
+
+  step(): RunStatus {
+    if (this.state === 'idle') throw new Error('VM: step() before start()');
+    if (this.state === 'done') return this.final!;
+    this.skipHookAt = -1;
+    return this.exec(Math.min(this.count + 1, this.budget), false);
+  }
+
+  /** Run until `limit` instructions have executed in total (or exit/fault). */
+  private exec(limit: number, fast: boolean): RunStatus {
+    let rc: number;
+    if (this.count >= this.budget) rc = R_LIMIT;
+    else if (fast) {
+      if (!this.fast) this.fast = compileFast(this);
+      rc = this.fast.run(this, limit);
+    } else {
+      rc = interpreterLoop()(this, this._pc, this.count, limit);
+    }
+    if (rc === R_LIMIT) {
+      if (this.count >= this.budget) {
+        this.setFault('budget', this._pc, `instruction budget of ${this.budget} exhausted (an endless loop?) before insn ${this._pc}`);
+        rc = R_FAULT;
+      } else return { status: 'paused', pc: this._pc, insns: this.count };
+    }
+    this.state = 'done';
+    if (rc === R_FAULT) this.final = { status: 'fault', fault: this.fault!, insns: this.count };
+    else this.final = { status: 'exit', r0: this.reg(0), insns: this.count };
+    return this.final;
+  }
+
+  // ---- called from the generated loops ----
+
+  /** @internal */
+  setFault(kind: FaultKind, pc: number, message: string, addr?: bigint): void {
+    this.fault = addr === undefined ? { kind, pc, message } : { kind, pc, message, addr };
+  }
+  /** @internal */
+  exitNow(): void { /* state is set by exec() */ }
+
+  private slotFor(pc: number, ah: number, a: number, size: number, write: boolean): RegionSlot | null {
+    const r = this.memory.slots[ah - HI_BASE];
+    const o = a >>> 0;
+    const addr = (BigInt(ah >>> 0) << 32n) | BigInt(o);
+    const what = write ? 'store' : 'load';
+    if (r === undefined || o + size > r.len) {
+      this.setFault('bad-access', pc, `${what} of ${size} bytes at ${fmtAddr(addr)} is outside any region${r ? ` (${r.name} has ${r.len} bytes, offset ${o})` : ''}`, addr);
+      return null;
+    }
+    if (write && !r.writable) {
+      this.setFault('bad-access', pc, `store of ${size} bytes into read-only region ${r.name} at offset ${o}`, addr);
+      return null;
+    }
+    if (r.check) {
+      const msg = r.check(o, size, write);
+      if (msg !== null) { this.setFault('ctx-access', pc, msg, addr); return null; }
+    }
+    return r;
+  }
+
+  /** @internal */
+  loadSlow(pc: number, ah: number, a: number, size: number, signExt: boolean, d: number): boolean {
+    const r = this.slotFor(pc, ah, a, size, false);
+    if (!r) return false;
+    const o = a >>> 0;
+    let v: number;
+    switch (size) {
+      case 1: v = signExt ? r.dv.getInt8(o) : r.dv.getUint8(o); break;
+      case 2: v = signExt ? r.dv.getInt16(o, true) : r.dv.getUint16(o, true); break;
+      case 4: v = r.dv.getInt32(o, true); break;
+      default: this.lo[d] = r.dv.getInt32(o, true); this.hi[d] = r.dv.getInt32(o + 4, true); return true;
+    }
+    this.lo[d] = v; this.hi[d] = signExt ? v >> 31 : 0;
+    return true;
+  }
+
+  /** @internal */
+  storeSlow(pc: number, ah: number, a: number, size: number, lo: number, hi: number): boolean {
+    const r = this.slotFor(pc, ah, a, size, true);
+    if (!r) return false;
+    const o = a >>> 0;
+    switch (size) {
+      case 1: r.dv.setInt8(o, lo); break;
+      case 2: r.dv.setInt16(o, lo, true); break;
+      case 4: r.dv.setInt32(o, lo, true); break;
+      default: r.dv.setInt32(o, lo, true); r.dv.setInt32(o + 4, hi, true);
+    }
+    r.onWrite?.(o, size);
+    return true;
+  }
+
+  /** @internal STX | ATOMIC (RFC 9669 §5.3). The 32-bit fetch forms zero-extend the old value. */
+  atomic(pc: number, ah: number, a: number, size: number, op: number, s: number): boolean {
+    const r = this.slotFor(pc, ah, a, size, true);
+    if (!r) return false;
+    const o = a >>> 0, dv = r.dv, L = this.lo, H = this.hi;
+    const oldL = dv.getInt32(o, true), oldH = size === 8 ? dv.getInt32(o + 4, true) : 0;
+    const vL = L[s], vH = size === 8 ? H[s] : 0;
+    let nL: number, nH: number;
+    switch (op & ~1) {
+      case 0x00: { nL = (oldL + vL) | 0; nH = (oldH + vH + ((nL >>> 0) < (oldL >>> 0) ? 1 : 0)) | 0; break; }
+      case 0x40: nL = oldL | vL; nH = oldH | vH; break;
+      case 0x50: nL = oldL & vL; nH = oldH & vH; break;
+      case 0xa0: nL = oldL ^ vL; nH = oldH ^ vH; break;
+      case 0xe0: nL = vL; nH = vH; break; // xchg
+      default: { // cmpxchg: compare with r0, r0 = old
+        const eq = size === 8 ? L[0] === oldL && H[0] === oldH : L[0] === oldL;
+        nL = eq ? vL : oldL; nH = eq ? vH : oldH;
+        L[0] = oldL; H[0] = oldH;
+        dv.setInt32(o, nL, true);
+        if (size === 8) dv.setInt32(o + 4, nH, true);
+        r.onWrite?.(o, size);
+        return true;
+      }
+    }
+    dv.setInt32(o, nL, true);
+    if (size === 8) dv.setInt32(o + 4, nH, true);
+    if (op & 1) { L[s] = oldL; H[s] = oldH; }
+    r.onWrite?.(o, size);
+    return true;
+  }
+
+  /** @internal CALL: returns the next pc, or -1 after recording a fault. */
+  call(pc: number): number {
+    const src = this.rs[pc], imm = this.imm[pc];
+    if (src === CALL_LOCAL) {
+      if (this.depth + 1 >= MAX_FRAMES) {
+        this.setFault('stack-overflow', pc, `call to the function at insn ${pc + 1 + imm} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES)`);
+        return -1;
+      }
+      const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
+      for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
+      this.retPc[k] = pc + 1;
+      this.fnStart[k] = pc + 1 + imm;
+      const top = (MAX_FRAMES - k) * STACK_SIZE;
+      this.stackBytes.fill(0, top - STACK_SIZE, top);
+      L[10] = top; H[10] = this.stackHi;
+      return pc + 1 + imm;
+    }
+    let fn: HelperFn | undefined;
+    let what: string;
+    if (src === CALL_HELPER) {
+      fn = this.calls.helper(imm);
+      what = `helper #${imm}${this.calls.helperName ? ` (${this.calls.helperName(imm)})` : ''}`;
+    } else {
+      fn = this.calls.kfunc(imm);
+      what = `kfunc #${imm}${this.calls.kfuncName ? ` (${this.calls.kfuncName(imm)})` : ''}`;
+    }
+    if (!fn) { this.setFault('helper', pc, `unknown ${what}: no implementation`); return -1; }
+    const ctx = this.helperCtx;
+    ctx.pc = pc;
+    this._pc = pc;
+    let r0: bigint;
+    try {
+      r0 = fn(ctx, this.reg(1), this.reg(2), this.reg(3), this.reg(4), this.reg(5));
+    } catch (e) {
+      if (e instanceof HelperFault) { this.setFault('helper', pc, `${what}: ${e.message}`); return -1; }
+      if (e instanceof GuestFaultError) { this.setFault(e.kind, pc, `${what}: ${e.message}`, e.addr); return -1; }
+      throw e;
+    }
+    if (typeof r0 !== 'bigint') { this.setFault('helper', pc, `${what} returned ${typeof r0}, not a bigint`); return -1; }
+    this.setReg(0, r0);
+    return pc + 1;
+  }
+
+  /** @internal EXIT from a subprogram: restore r6-r9 and r10, return the caller's pc. */
+  popFrame(): number {
+    const k = this.depth--, sv = this.saved, L = this.lo, H = this.hi;
+    for (let i = 0; i < 4; i++) { L[6 + i] = sv[k * 8 + i * 2]; H[6 + i] = sv[k * 8 + i * 2 + 1]; }
+    L[10] = (MAX_FRAMES - this.depth) * STACK_SIZE; H[10] = this.stackHi;
+    return this.retPc[k];
+  }
+}
+
+export function createVm(spec: ExecutableSpec, calls: CallTable, opts?: VmOptions): Vm {
+  return new Vm(spec, calls, opts);
+}

@@ -1,0 +1,173 @@
+// The meaning of every opcode, once, as JavaScript statement templates over 32-bit register
+// halves (L = low words, H = high words, both Int32Array). The interpreter and the fast tier
+// both instantiate these templates, so the two tiers cannot drift apart.
+//
+// Placeholders: $d $s (register numbers), $imm (signed 32-bit), $ih (imm >> 31, the high word
+// of imm sign-extended), $off (signed 16-bit), $pc. A template for a memory access writes
+// $FAULT where the tier must leave after a fault (the slow path has already recorded it).
+// Semantics: RFC 9669 and the kernel interpreter (kernel/bpf/core.c ___bpf_prog_run).
+import { OPS, type OpInfo } from './opcodes';
+
+export interface Template {
+  /** Statements to run (for jcond: declarations before the condition). */
+  pre: string;
+  /** jcond only: the branch condition. */
+  cond?: string;
+}
+
+const ALU64: Record<string, string> = {
+  add: 'const r=(a+b)|0; H[$d]=(ah+bh+((r>>>0)<(a>>>0)?1:0))|0; L[$d]=r;',
+  sub: 'const r=(a-b)|0; H[$d]=(ah-bh-((a>>>0)<(b>>>0)?1:0))|0; L[$d]=r;',
+  mul: 'H[$d]=(mulhi(a,b)+Math.imul(a,bh)+Math.imul(ah,b))|0; L[$d]=Math.imul(a,b);',
+  div: 'divmod64(L,H,$d,b,bh,$off===1?2:0);',
+  mod: 'divmod64(L,H,$d,b,bh,$off===1?3:1);',
+  or: 'L[$d]=a|b; H[$d]=ah|bh;',
+  and: 'L[$d]=a&b; H[$d]=ah&bh;',
+  xor: 'L[$d]=a^b; H[$d]=ah^bh;',
+  lsh: 'const n=b&63; if(n!==0){ if(n<32){H[$d]=(ah<<n)|(a>>>(32-n)); L[$d]=a<<n;} else {H[$d]=a<<(n-32); L[$d]=0;} }',
+  rsh: 'const n=b&63; if(n!==0){ if(n<32){L[$d]=(a>>>n)|(ah<<(32-n)); H[$d]=ah>>>n;} else {L[$d]=ah>>>(n-32); H[$d]=0;} }',
+  arsh: 'const n=b&63; if(n!==0){ if(n<32){L[$d]=(a>>>n)|(ah<<(32-n)); H[$d]=ah>>n;} else {L[$d]=ah>>(n-32); H[$d]=ah>>31;} }',
+};
+const ALU32: Record<string, string> = {
+  add: 'L[$d]=(a+b)|0;',
+  sub: 'L[$d]=(a-b)|0;',
+  mul: 'L[$d]=Math.imul(a,b);',
+  div: 'L[$d]=divmod32(a,b,$off===1?2:0);',
+  mod: 'L[$d]=divmod32(a,b,$off===1?3:1);',
+  or: 'L[$d]=a|b;',
+  and: 'L[$d]=a&b;',
+  xor: 'L[$d]=a^b;',
+  lsh: 'L[$d]=a<<(b&31);',
+  rsh: 'L[$d]=a>>>(b&31);',
+  arsh: 'L[$d]=a>>(b&31);',
+};
+const COND64: Record<string, string> = {
+  jeq: 'a===b && ah===bh',
+  jne: 'a!==b || ah!==bh',
+  jgt: '(ah>>>0)>(bh>>>0) || (ah===bh && (a>>>0)>(b>>>0))',
+  jge: '(ah>>>0)>(bh>>>0) || (ah===bh && (a>>>0)>=(b>>>0))',
+  jlt: '(ah>>>0)<(bh>>>0) || (ah===bh && (a>>>0)<(b>>>0))',
+  jle: '(ah>>>0)<(bh>>>0) || (ah===bh && (a>>>0)<=(b>>>0))',
+  jsgt: 'ah>bh || (ah===bh && (a>>>0)>(b>>>0))',
+  jsge: 'ah>bh || (ah===bh && (a>>>0)>=(b>>>0))',
+  jslt: 'ah<bh || (ah===bh && (a>>>0)<(b>>>0))',
+  jsle: 'ah<bh || (ah===bh && (a>>>0)<=(b>>>0))',
+  jset: '((a&b)|(ah&bh))!==0',
+};
+const COND32: Record<string, string> = {
+  jeq: 'a===b', jne: 'a!==b',
+  jgt: '(a>>>0)>(b>>>0)', jge: '(a>>>0)>=(b>>>0)', jlt: '(a>>>0)<(b>>>0)', jle: '(a>>>0)<=(b>>>0)',
+  jsgt: 'a>b', jsge: 'a>=b', jslt: 'a<b', jsle: 'a<=b',
+  jset: '(a&b)!==0',
+};
+
+/** Effective address base+off as (ah, a) with o = unsigned offset in the region, r = region. */
+const addr = (base: string) =>
+  `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0, r=SL[ah-${0xff00}];`;
+
+function loadValue(size: number, signExt: boolean): string {
+  if (size === 8) return 'L[$d]=r.dv.getInt32(o,true); H[$d]=r.dv.getInt32(o+4,true);';
+  const get = { 1: signExt ? 'getInt8(o)' : 'getUint8(o)', 2: signExt ? 'getInt16(o,true)' : 'getUint16(o,true)', 4: 'getInt32(o,true)' }[size as 1 | 2 | 4];
+  return signExt ? `const v=r.dv.${get}; L[$d]=v; H[$d]=v>>31;` : `L[$d]=r.dv.${get}; H[$d]=0;`;
+}
+function storeValue(size: number, lo: string, hi: string): string {
+  if (size === 8) return `r.dv.setInt32(o,${lo},true); r.dv.setInt32(o+4,${hi},true);`;
+  const set = { 1: `setInt8(o,${lo})`, 2: `setInt16(o,${lo},true)`, 4: `setInt32(o,${lo},true)` }[size as 1 | 2 | 4];
+  return `r.dv.${set};`;
+}
+
+export function template(info: OpInfo): Template | null {
+  const is64 = info.is64;
+  const bl = info.srcReg ? 'L[$s]' : '$imm';
+  const bh = info.srcReg ? 'H[$s]' : '$ih';
+  switch (info.kind) {
+    case 'alu': {
+      if (info.name === 'mov') {
+        if (!info.srcReg) return { pre: is64 ? 'L[$d]=$imm; H[$d]=$ih;' : 'L[$d]=$imm; H[$d]=0;' };
+        if (is64) return { pre: 'if($off===0){L[$d]=L[$s]; H[$d]=H[$s];} else {const v=$off===8?(L[$s]<<24)>>24:$off===16?(L[$s]<<16)>>16:L[$s]; L[$d]=v; H[$d]=v>>31;}' };
+        return { pre: 'L[$d]=$off===0?L[$s]:$off===8?(L[$s]<<24)>>24:(L[$s]<<16)>>16; H[$d]=0;' };
+      }
+      if (is64) return { pre: `const a=L[$d], ah=H[$d], b=${bl}, bh=${bh}; ${ALU64[info.name]}` };
+      return { pre: `const a=L[$d], b=${bl}; ${ALU32[info.name]} H[$d]=0;` };
+    }
+    case 'neg':
+      return { pre: is64 ? 'const a=L[$d]; L[$d]=(-a)|0; H[$d]=(~H[$d]+(a===0?1:0))|0;' : 'L[$d]=(-L[$d])|0; H[$d]=0;' };
+    case 'end':
+      if (info.name === 'le') return { pre: 'if($imm===16){L[$d]=L[$d]&0xffff; H[$d]=0;} else if($imm===32){H[$d]=0;}' };
+      return { pre: 'if($imm===16){L[$d]=bswap16(L[$d]); H[$d]=0;} else if($imm===32){L[$d]=bswap32(L[$d]); H[$d]=0;} else {const a=L[$d]; L[$d]=bswap32(H[$d]); H[$d]=bswap32(a);}' };
+    case 'jcond':
+      if (is64) return { pre: `const a=L[$d], ah=H[$d], b=${bl}, bh=${bh};`, cond: COND64[info.name] };
+      return { pre: `const a=L[$d], b=${bl};`, cond: COND32[info.name] };
+    case 'ldx':
+      return { pre: `${addr('$s')} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(!vm.loadSlow($pc,ah,a,${info.size},${info.signExt},$d)) $FAULT` };
+    case 'st':
+      return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT` };
+    case 'stx':
+      return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT` };
+    case 'atomic':
+      return { pre: `${addr('$d')} if(!vm.atomic($pc,ah,a,${info.size},$imm,$s)) $FAULT` };
+    default:
+      return null; // ja, call, exit, lddw: control flow, done by each tier
+  }
+}
+
+// ---- arithmetic helpers the templates call ----
+
+/** High 32 bits of the unsigned product of two 32-bit words. */
+export function mulhi(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p00 = a0 * b0, mid = a0 * b1 + a1 * b0 + (p00 >>> 16);
+  return (a1 * b1 + Math.floor(mid / 65536)) | 0;
+}
+
+const U64 = (h: number, l: number) => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
+/** kind 0 udiv, 1 umod, 2 sdiv, 3 smod (RFC 9669: x/0 = 0, x%0 = x, LLONG_MIN/-1 = LLONG_MIN). */
+export function divmod64(L: Int32Array, H: Int32Array, d: number, bl: number, bh: number, kind: number): void {
+  const al = L[d], ah = H[d];
+  if (bl === 0 && bh === 0) { if (kind === 0 || kind === 2) { L[d] = 0; H[d] = 0; } return; }
+  if (kind < 2 && ah === 0 && bh === 0) {
+    const x = al >>> 0, y = bl >>> 0;
+    L[d] = kind === 0 ? Math.floor(x / y) : x % y; H[d] = 0; return;
+  }
+  let r: bigint;
+  if (kind < 2) {
+    const x = U64(ah, al), y = U64(bh, bl);
+    r = kind === 0 ? x / y : x % y;
+  } else {
+    const x = BigInt.asIntN(64, U64(ah, al)), y = BigInt.asIntN(64, U64(bh, bl));
+    r = kind === 2 ? x / y : x % y;
+  }
+  r = BigInt.asUintN(64, r);
+  L[d] = Number(r & 0xffffffffn); H[d] = Number(r >> 32n);
+}
+/** 32-bit forms; the result is zero-extended by the caller. */
+export function divmod32(a: number, b: number, kind: number): number {
+  if (b === 0) return kind === 0 || kind === 2 ? 0 : a;
+  switch (kind) {
+    case 0: return ((a >>> 0) / (b >>> 0)) >>> 0;
+    case 1: return (a >>> 0) % (b >>> 0);
+    case 2: return (a / b) | 0;
+    default: return (a % b) | 0;
+  }
+}
+export function bswap16(x: number): number { return ((x & 0xff) << 8) | ((x >>> 8) & 0xff); }
+export function bswap32(x: number): number {
+  return ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) | 0;
+}
+
+export const HELPER_NAMES = ['mulhi', 'divmod64', 'divmod32', 'bswap16', 'bswap32'] as const;
+export const HELPER_FNS = [mulhi, divmod64, divmod32, bswap16, bswap32];
+
+/** Substitute placeholders with JS expressions. */
+export function instantiate(code: string, sub: { d: string; s: string; imm: string; ih: string; off: string; pc: string; fault: string }): string {
+  return code
+    .replace(/\$FAULT/g, sub.fault)
+    .replace(/\$imm/g, sub.imm)
+    .replace(/\$ih/g, sub.ih)
+    .replace(/\$off/g, sub.off)
+    .replace(/\$pc/g, sub.pc)
+    .replace(/\$d/g, sub.d)
+    .replace(/\$s/g, sub.s);
+}
+
+export { OPS };
