@@ -128,12 +128,20 @@ function load(bytes: Uint8Array, file: string): BpfObject {
   return { file, license, btf, programs, maps: maps.map((m) => m.def), kfuncs, warnings: [...new Set(warnings)] };
 }
 
-/** clang leaves DATASEC sizes 0 in objects; like libbpf's btf_fixup_datasec, take the ELF section size. */
+/** clang leaves DATASEC sizes (and some variable offsets) 0 in objects; like libbpf's
+ *  btf_fixup_datasec, take the ELF section size and each variable's symbol value. */
 function fixupDatasecSizes(btf: ParsedBtf, elf: ElfFile) {
   for (const t of btf.types) {
-    if (t.kind !== 'datasec' || t.size) continue;
+    if (t.kind !== 'datasec') continue;
     const sec = elf.sections.find((s) => s.name === t.name);
-    if (sec) t.size = sec.size;
+    if (!sec) continue;
+    if (!t.size) t.size = sec.size;
+    for (const vi of t.secinfo ?? []) {
+      const v = btf.types[vi.type];
+      if (v.kind !== 'var') continue;
+      const sym = elf.symbols.find((s) => s.shndx === sec.index && s.name === v.name && s.type !== STT_SECTION);
+      if (sym) vi.offset = sym.value;
+    }
   }
 }
 
@@ -307,7 +315,7 @@ function link(
     const toPc = (off: number) => p.start + (off - lo) / 8;
     const inFn = (off: number) => off >= lo && off < hi && off % 8 === 0;
     const fi = ext?.funcInfo.get(p.fn.sec.name)?.find((r) => r.insnOff === lo);
-    funcInfos.push({ name: p.fn.name, startPc: p.start, endPc: p.start + (p.fn.end - p.fn.start), btfTypeId: fi?.typeId ?? 0, section: p.fn.sec.name });
+    funcInfos.push({ name: p.fn.name, startPc: p.start, endPc: p.start + (p.fn.end - p.fn.start), btfTypeId: fi?.typeId ?? 0, section: p.fn.sec.name, secInsn: p.fn.start });
     for (const r of ext?.lineInfo.get(p.fn.sec.name) ?? []) {
       if (inFn(r.insnOff)) lineInfo.push({ pc: toPc(r.insnOff), file: r.file, line: r.line, col: r.col, text: r.text });
     }

@@ -72,6 +72,8 @@ export interface FuncInfo {
   endPc: number; // exclusive
   btfTypeId: number; // BTF FUNC id, 0 if none
   section: string; // 'sockops' for the entry, '.text' for subprograms
+  /** First instruction slot of the function inside its ELF section (for disassembly views). */
+  secInsn?: number;
 }
 
 export type CoreReloKind =
