@@ -1,0 +1,160 @@
+// Map storage of the simulated kernel. Values are plain byte arrays shared by every program of
+// the object; each VM maps a value into its memory when a helper hands out a pointer to it.
+// Semantics of kernel/bpf/hashtab.c htab_map_update_elem/check_flags and kernel/bpf/arraymap.c
+// array_map_update_elem/array_map_delete_elem; per-cpu maps behave as one CPU (the simulation
+// has one).
+import type { MapDef } from '../../object/types';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, MapType } from './consts';
+
+export interface MapEntry { key: Uint8Array; value: Uint8Array }
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+export type MapKind = 'array' | 'hash' | 'global' | 'sk_storage' | 'perf_event_array' | 'sockmap' | 'unsupported';
+
+export function mapKind(def: MapDef): MapKind {
+  if (def.initial !== undefined || def.name.startsWith('.')) return 'global';
+  switch (def.type) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+      return 'array';
+    case MapType.HASH:
+    case MapType.PERCPU_HASH:
+    case MapType.LRU_HASH:
+    case MapType.LRU_PERCPU_HASH:
+      return 'hash';
+    case MapType.SK_STORAGE:
+      return 'sk_storage';
+    case MapType.PERF_EVENT_ARRAY:
+      return 'perf_event_array';
+    case MapType.SOCKMAP:
+    case MapType.SOCKHASH:
+      return 'sockmap';
+    default:
+      return 'unsupported';
+  }
+}
+
+export class BpfMap {
+  readonly kind: MapKind;
+  /** array/global: index -> value (created on first touch; global: the section bytes). */
+  private readonly slots = new Map<number, Uint8Array>();
+  /** hash/sockmap: hex(key) -> entry, in insertion order. */
+  private readonly table = new Map<string, MapEntry>();
+  /** sk_storage: socket id -> value. */
+  readonly storage = new Map<number, Uint8Array>();
+  /** perf_event_array: what bpf_perf_event_output wrote. */
+  readonly perfOutput: { index: number; data: Uint8Array }[] = [];
+
+  constructor(readonly def: MapDef, readonly index: number) {
+    this.kind = mapKind(def);
+    if (this.kind === 'global') {
+      const b = new Uint8Array(Math.max(def.valueSize, def.initial?.length ?? 0));
+      if (def.initial) b.set(def.initial);
+      this.slots.set(0, b);
+    }
+  }
+
+  /** The backing bytes of a global-data map (.data/.bss/.rodata). */
+  globalBytes(): Uint8Array {
+    return this.slots.get(0)!;
+  }
+
+  private arrayIndex(key: Uint8Array): number {
+    return (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
+  }
+
+  private slot(i: number): Uint8Array {
+    let v = this.slots.get(i);
+    if (!v) {
+      v = new Uint8Array(this.def.valueSize);
+      this.slots.set(i, v);
+    }
+    return v;
+  }
+
+  /** bpf_map_lookup_elem: the value bytes, or null. */
+  lookup(key: Uint8Array): Uint8Array | null {
+    if (this.kind === 'array' || this.kind === 'global') {
+      const i = this.arrayIndex(key);
+      return i < Math.max(1, this.def.maxEntries) && (this.kind === 'array' || i === 0) ? this.slot(i) : null;
+    }
+    if (this.kind === 'hash') return this.table.get(hex(key))?.value ?? null;
+    return null;
+  }
+
+  /** bpf_map_update_elem: 0 or a negative errno. */
+  update(key: Uint8Array, value: Uint8Array, flags: bigint): number {
+    const f = flags & ~BigInt(BPF_F_LOCK);
+    if (f > BigInt(BPF_EXIST)) return -EINVAL;
+    if (this.kind === 'array' || this.kind === 'global') {
+      const i = this.arrayIndex(key);
+      if (i >= Math.max(1, this.def.maxEntries)) return -E2BIG;
+      if (f & BigInt(BPF_NOEXIST)) return -EEXIST;
+      if (flags & BigInt(BPF_F_LOCK)) return -EINVAL; // no bpf_spin_lock in our values
+      this.slot(i).set(value.subarray(0, this.def.valueSize));
+      return 0;
+    }
+    if (this.kind === 'hash') {
+      if (flags & BigInt(BPF_F_LOCK)) return -EINVAL;
+      const k = hex(key);
+      const old = this.table.get(k);
+      if (old && f === BigInt(BPF_NOEXIST)) return -EEXIST;
+      if (!old && f === BigInt(BPF_EXIST)) return -ENOENT;
+      if (old) {
+        old.value.set(value.subarray(0, this.def.valueSize));
+        return 0;
+      }
+      if (this.table.size >= this.def.maxEntries) {
+        const lru = this.def.type === MapType.LRU_HASH || this.def.type === MapType.LRU_PERCPU_HASH;
+        if (!lru) return -E2BIG;
+        // LRU maps evict instead of failing; we evict the oldest insertion (approximation).
+        const first = this.table.keys().next().value as string;
+        this.table.delete(first);
+      }
+      this.table.set(k, { key: key.slice(0, this.def.keySize), value: value.slice(0, this.def.valueSize) });
+      return 0;
+    }
+    return -EINVAL;
+  }
+
+  /** bpf_map_delete_elem: 0 or a negative errno (arrays: -EINVAL, arraymap.c). */
+  delete(key: Uint8Array): { ret: number; removed?: Uint8Array } {
+    if (this.kind === 'array' || this.kind === 'global') return { ret: -EINVAL };
+    if (this.kind === 'hash' || this.kind === 'sockmap') {
+      const k = hex(key);
+      const old = this.table.get(k);
+      if (!old) return { ret: -ENOENT };
+      this.table.delete(k);
+      return { ret: 0, removed: old.value };
+    }
+    return { ret: -EINVAL };
+  }
+
+  /** sockmap/sockhash: remember the socket id under the key. */
+  sockmapSet(key: Uint8Array, sockId: number): void {
+    const v = new Uint8Array(4);
+    new DataView(v.buffer).setUint32(0, sockId, true);
+    this.table.set(hex(key), { key: key.slice(), value: v });
+  }
+
+  /** Decoded entries for the debugger: arrays list every index up to 1024 (zeros where untouched),
+   *  hashes their entries, sk_storage one entry per socket (key = socket id as u32 LE). */
+  entries(): MapEntry[] {
+    const u32 = (n: number) => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, n, true);
+      return b;
+    };
+    if (this.kind === 'global') return [{ key: u32(0), value: this.slot(0) }];
+    if (this.kind === 'array') {
+      const n = this.def.maxEntries;
+      const idx = n <= 1024 ? Array.from({ length: n }, (_, i) => i) : [...this.slots.keys()].sort((a, b) => a - b);
+      return idx.map((i) => ({ key: u32(i), value: this.slots.get(i) ?? new Uint8Array(this.def.valueSize) }));
+    }
+    if (this.kind === 'hash' || this.kind === 'sockmap') return [...this.table.values()];
+    if (this.kind === 'sk_storage') return [...this.storage.entries()].map(([id, v]) => ({ key: u32(id), value: v }));
+    if (this.kind === 'perf_event_array') return this.perfOutput.map((o) => ({ key: u32(o.index), value: o.data }));
+    return [];
+  }
+}
