@@ -192,6 +192,7 @@ function checkShape(x: Insn, info: OpInfo): string | null {
       if (x.src === CALL_HELPER && x.imm < 0) return `call of helper #${x.imm}: helper ids are not negative`;
       return null;
     case 'exit':
+      if (x.dst !== 0) return field('dst', x.dst);
       if (x.src !== 0) return field('src', x.src);
       if (x.off !== 0) return field('off', x.off);
       if (x.imm !== 0) return field('imm', x.imm);
