@@ -77,7 +77,12 @@ export interface ElfFile {
   /** REL tables by the index of the section they apply to. */
   rels: Map<number, ElfRel[]>;
   symtabIndex: number;
+  /** Sections skipped because they are broken but not needed (DWARF and the like). */
+  warnings: string[];
 }
+
+/** Sections the loader reads besides allocated ones; anything else (DWARF, addrsig) may be damaged. */
+const NEEDED = new Set(['.BTF', '.BTF.ext', '.symtab', '.strtab']);
 
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
@@ -133,6 +138,7 @@ export function parseElf(view: ByteView): ElfFile {
     });
   }
   const sections: ElfSection[] = [];
+  const warnings: string[] = [];
   const strSec = raw[shstrndx];
   if (strSec.type !== SHT_STRTAB) view.fail(`section header ${shstrndx}`, `e_shstrndx points at a section of type ${strSec.type}, not a string table`);
   const shstr = view.slice(strSec.offset, strSec.size, `section name string table (section ${shstrndx})`);
@@ -141,7 +147,11 @@ export function parseElf(view: ByteView): ElfFile {
     const name = i === 0 ? '' : cstring(shstr, nameOffs[i]);
     if (name === undefined) view.fail(`section header ${i}`, `name offset 0x${hex(nameOffs[i])} is outside the section name table (${shstr.length} bytes)`);
     let data: Uint8Array = new Uint8Array(0);
-    if (r.type !== SHT_NOBITS && r.type !== SHT_NULL) data = view.slice(r.offset, r.size, `section ${name} (header ${i}) contents`);
+    const needed = (r.flags & SHF_ALLOC) !== 0 || NEEDED.has(name) || r.type === SHT_SYMTAB || r.type === SHT_STRTAB || (r.type === SHT_REL && r.info < shnum && (raw[r.info].flags & SHF_ALLOC) !== 0);
+    if (r.type !== SHT_NOBITS && r.type !== SHT_NULL) {
+      if (needed || (r.offset + r.size <= b.length && r.offset >= 0)) data = view.slice(r.offset, r.size, `section ${name} (header ${i}) contents`);
+      else warnings.push(`section ${name} lies outside the file and was skipped`);
+    }
     sections.push({ ...r, name, data });
   }
 
@@ -175,6 +185,8 @@ export function parseElf(view: ByteView): ElfFile {
   for (const s of sections) {
     if (s.type === SHT_RELA) view.fail(sectionWhere(s), 'RELA relocations are not used by BPF objects; rebuild with clang -target bpf');
     if (s.type !== SHT_REL) continue;
+    // Relocations of DWARF, .BTF and .BTF.ext are for linkers; only code and data ones matter here.
+    if (s.info < shnum && (sections[s.info].flags & SHF_ALLOC) === 0) continue;
     if (s.info >= shnum || s.info === 0) view.fail(sectionWhere(s), `sh_info ${s.info} does not name a section to relocate`);
     if (s.size % REL_SIZE !== 0) view.fail(sectionWhere(s), `size ${s.size} is not a multiple of the REL entry size (16)`);
     const rv = new ByteView(s.data, view.file);
@@ -190,5 +202,5 @@ export function parseElf(view: ByteView): ElfFile {
     const prev = rels.get(s.info);
     rels.set(s.info, prev ? prev.concat(list) : list);
   }
-  return { view, sections, symbols, rels, symtabIndex: symtab.index };
+  return { view, sections, symbols, rels, symtabIndex: symtab.index, warnings };
 }

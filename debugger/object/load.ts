@@ -88,7 +88,7 @@ export function loadObject(bytes: Uint8Array, file: string): BpfObject {
 function load(bytes: Uint8Array, file: string): BpfObject {
   const view = new ByteView(bytes, file);
   const elf = parseElf(view);
-  const warnings: string[] = [];
+  const warnings: string[] = [...elf.warnings];
   const secByName = new Map<string, ElfSection>();
   for (const s of elf.sections) if (!secByName.has(s.name)) secByName.set(s.name, s);
 

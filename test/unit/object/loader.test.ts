@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Insn } from '../../../debugger/vm/api';
 import { loadObject, CORE_KIND_OBJDUMP, decodeSlots, type BpfObject, type BpfProgram, type FuncInfo } from '../../../debugger/object';
-import { readDump, sourceAt, type DumpSection } from './objdump';
+import { readDump, sourceAt, type DumpInsn, type DumpSection } from './objdump';
 
 const DIR = 'test/fixtures/objects';
 const OBJECTS = readdirSync(DIR).filter((f) => f.endsWith('.o')).sort();
@@ -45,9 +46,9 @@ for (const name of OBJECTS) {
         assert.equal(label.slot, f.secInsn, `${f.name} starts at slot ${label.slot} in the dump`);
         for (let pc = f.startPc; pc < f.endPc; pc++) {
           const slot = f.secInsn! + pc - f.startPc;
-          const d = sec.insns.get(slot);
+          const d: DumpInsn | undefined = sec.insns.get(slot);
           if (!d) continue; // second half of ld_imm64
-          const raw = decodeSlots(Uint8Array.from(d.bytes))[0];
+          const raw: Insn = decodeSlots(Uint8Array.from(d.bytes))[0];
           const insn = p.insns[pc];
           assert.equal(insn.code, raw.code, `${p.name} pc ${pc}: opcode changed`);
           assert.equal(insn.dst, raw.dst, `${p.name} pc ${pc}: dst changed`);
