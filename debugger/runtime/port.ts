@@ -21,6 +21,8 @@ export interface InsnInfo {
   ctxBase?: bigint;
   /** The sock_ops op of this run, if it is a sock_ops run. */
   op?: number;
+  /** The run's trace so far; its `fault` is set once the run has faulted. */
+  trace?: ProgramRunTrace;
 }
 
 export interface StepDesc {

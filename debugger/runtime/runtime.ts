@@ -169,6 +169,7 @@ export class DebugRuntime extends EventEmitter {
 
   get object() { return this.probe.object; }
   get steps() { return this.probe.steps; }
+  get scenarioPath() { return this.factory.scenarioPath; }
 
   private out(text: string, category: 'console' | 'stdout' | 'stderr' = 'console') {
     this.emit('output', text, category);

@@ -1,0 +1,386 @@
+// The Debug Adapter Protocol session: a thin translator between DAP requests and the debug
+// runtime (../runtime/), which knows nothing of DAP. Requests in, runtime calls out, events back.
+import { existsSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import {
+  Breakpoint, DebugSession, Handles, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope,
+  Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DebugRuntime, EXCEPTION_FILTERS, type DataWatch, type Paused } from '../runtime/runtime';
+import { frames, scopes, type VarNode, whereText } from '../runtime/inspect';
+import { openLaunch, type LaunchArgs } from '../runtime/launch';
+import { disassemble, decodeInsnAddr, insnAddr } from '../runtime/disasm';
+import { readRegions } from '../runtime/runtime';
+
+const THREAD_ID = 1;
+
+interface Container { nodes: () => VarNode[]; cache?: VarNode[] }
+
+export class BpfSockopsSession extends DebugSession {
+  private rt: DebugRuntime | null = null;
+  private launchArgs: LaunchArgs | null = null;
+  private vars = new Handles<Container>();
+  private configured = false;
+  private launched = false;
+  private started = false;
+  private sourceDirs: string[] = [];
+  private sourceCache = new Map<string, string>();
+
+  /** `onEnd` runs when the client disconnects or the stream closes (instead of process.exit). */
+  constructor(private readonly onEnd: () => void = () => {}) {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsStepBack: true,
+      supportsSteppingGranularity: true,
+      supportsDisassembleRequest: true,
+      supportsReadMemoryRequest: true,
+      supportsSetVariable: true,
+      supportsEvaluateForHovers: true,
+      supportsExceptionInfoRequest: true,
+      supportsTerminateRequest: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({ ...f })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    const a = args as LaunchArgs & DebugProtocol.LaunchRequestArguments;
+    try {
+      const { factory, programPath, notes } = await openLaunch(a);
+      this.rt = new DebugRuntime(factory);
+      this.launchArgs = a;
+      this.rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
+      for (const n of notes) this.sendEvent(new OutputEvent(`${n}\n`, 'console'));
+      this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1001, format: `bpf-sockops launch failed: ${(e as Error).message}`, showUser: true });
+      return;
+    }
+    this.launched = true;
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+    if (this.configured) this.begin();
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.configured = true;
+    this.sendResponse(response);
+    if (this.launched) this.begin();
+  }
+
+  private begin() {
+    if (this.started || !this.rt) return;
+    this.started = true;
+    this.exec(() => this.rt!.start(!!this.launchArgs?.stopOnEntry), true);
+  }
+
+  /** Run a runtime call and report the stop (or the end) as events. */
+  private exec(fn: () => Paused, terminateAtEnd: boolean) {
+    let p: Paused;
+    try {
+      p = fn();
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`bpf-sockops: ${(e as Error).message}\n`, 'stderr'));
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    this.vars.reset();
+    if (p.kind === 'end' && terminateAtEnd && p.stop.reason !== 'goto' && p.stop.reason !== 'entry') {
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    const ev = new StoppedEvent(p.stop.reason, THREAD_ID, p.stop.text) as DebugProtocol.StoppedEvent;
+    if (p.stop.description) ev.body.description = p.stop.description;
+    if (p.stop.hitBreakpointIds?.length) ev.body.hitBreakpointIds = p.stop.hitBreakpointIds;
+    ev.body.allThreadsStopped = true;
+    this.sendEvent(ev);
+  }
+
+  private need(response: DebugProtocol.Response): DebugRuntime | null {
+    if (!this.rt) { this.sendErrorResponse(response, { id: 1002, format: 'no program is loaded: launch first', showUser: false }); return null; }
+    return this.rt;
+  }
+
+  // ---- breakpoints
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const path = args.source.path ?? args.source.name ?? '';
+    const res = rt.setSourceBreakpoints(path, (args.breakpoints ?? []).map((b) => ({ line: this.convertClientLineToDebugger(b.line), condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage })));
+    response.body = {
+      breakpoints: res.map((r) => {
+        const bp = new Breakpoint(r.verified, r.line !== undefined ? this.convertDebuggerLineToClient(r.line) : undefined, undefined, new Source(basename(path), path)) as DebugProtocol.Breakpoint;
+        bp.id = r.id;
+        if (r.message) bp.message = r.message;
+        return bp;
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const res = rt.setFunctionBreakpoints(args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })));
+    response.body = { breakpoints: res.map((r) => ({ id: r.id, verified: r.verified, message: r.message })) };
+    this.sendResponse(response);
+  }
+
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const specs = args.breakpoints.map((b) => {
+      const at = decodeInsnAddr(rt, b.instructionReference, b.offset ?? 0);
+      return { program: at?.program.name ?? '?', pc: at?.pc ?? -1, condition: b.condition, hitCondition: b.hitCondition };
+    });
+    const res = rt.setInstructionBreakpoints(specs);
+    response.body = { breakpoints: res.map((r, i) => ({ id: r.id, verified: r.verified, message: r.message, line: r.line, instructionReference: args.breakpoints[i]!.instructionReference })) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
+    rt.setExceptionFilters(args.filters.filter((f) => known.has(f)));
+    response.body = { breakpoints: args.filters.map((f) => ({ verified: known.has(f), message: known.has(f) ? undefined : `unknown exception filter '${f}'` })) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    let watch: DataWatch | undefined;
+    if (args.variablesReference) {
+      const c = this.vars.get(args.variablesReference);
+      watch = (c?.cache ?? c?.nodes())?.find((n) => n.name === args.name)?.watch;
+    } else if (/^(sk_rcvlowat|rcv_nxt|copied_seq|wakeups|sk_rcvbuf|bpf_sock_ops_cb_flags|rcv_wnd|sk_rmem_alloc)$/.test(args.name)) {
+      watch = { kind: 'sock', field: args.name };
+    }
+    response.body = watch
+      ? { dataId: JSON.stringify(watch), description: watch.kind === 'sock' ? `socket ${watch.field}` : watch.name, accessTypes: ['write'], canPersist: true }
+      : { dataId: null, description: `${args.name} cannot be watched: data breakpoints work on socket fields, ctx fields and map values` };
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const specs: { watch: DataWatch; condition?: string; hitCondition?: string }[] = [];
+    const bad: number[] = [];
+    args.breakpoints.forEach((b, i) => {
+      try { specs.push({ watch: JSON.parse(b.dataId) as DataWatch, condition: b.condition, hitCondition: b.hitCondition }); } catch { bad.push(i); }
+    });
+    const res = rt.setDataBreakpoints(specs);
+    let j = 0;
+    response.body = { breakpoints: args.breakpoints.map((_, i) => (bad.includes(i) ? { verified: false, message: 'unknown data id' } : { id: res[j]!.id, verified: res[j++]!.verified })) };
+    this.sendResponse(response);
+  }
+
+  // ---- execution
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    response.body = { threads: [new Thread(THREAD_ID, 'scenario')] };
+    this.sendResponse(response);
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    const rt = this.need(response); if (!rt) return;
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    this.exec(() => rt.continue(), true);
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.stepping(response, 'over', args.granularity);
+  }
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.stepping(response, 'in', args.granularity);
+  }
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.stepping(response, 'out', args.granularity);
+  }
+  private stepping(response: DebugProtocol.Response, kind: 'in' | 'over' | 'out', g?: DebugProtocol.SteppingGranularity) {
+    const rt = this.need(response); if (!rt) return;
+    this.sendResponse(response);
+    this.exec(() => rt.step(kind, g === 'instruction' ? 'instruction' : 'line'), true);
+  }
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    this.sendResponse(response);
+    this.exec(() => rt.stepBack(args.granularity === 'instruction' ? 'instruction' : 'line'), false);
+  }
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    const rt = this.need(response); if (!rt) return;
+    this.sendResponse(response);
+    this.exec(() => rt.reverseContinue(), false);
+  }
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    // runs are synchronous and bounded (instruction budget): by the time this arrives we are stopped
+    this.sendResponse(response);
+  }
+
+  // ---- state
+
+  private resolveSource(file: string | undefined): Source | undefined {
+    if (!file) return undefined;
+    let path = this.sourceCache.get(file);
+    if (path === undefined) {
+      const cands = isAbsolute(file) ? [file] : [];
+      for (const d of this.sourceDirs) cands.push(resolve(d, file), resolve(d, basename(file)));
+      path = cands.find((c) => existsSync(c)) ?? file;
+      this.sourceCache.set(file, path);
+    }
+    return new Source(basename(path), path);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const at = rt.paused;
+    if (!at) { response.body = { stackFrames: [], totalFrames: 0 }; this.sendResponse(response); return; }
+    const all = frames(rt, at).map((f, i) => {
+      const sf = new StackFrame(i + 1, f.name, f.synthetic ? undefined : this.resolveSource(f.file), f.line ?? 0, f.col ?? 0) as DebugProtocol.StackFrame;
+      if (f.synthetic) sf.presentationHint = 'label';
+      if (f.program !== undefined && f.pc !== undefined) {
+        const p = rt.programs.find((x) => x.name === f.program)!;
+        sf.instructionPointerReference = insnAddr(rt, p, f.pc);
+      }
+      return sf;
+    });
+    const start = args.startFrame ?? 0;
+    const n = args.levels || all.length;
+    response.body = { stackFrames: all.slice(start, start + n), totalFrames: all.length };
+    this.sendResponse(response);
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+    const rt = this.need(response); if (!rt) return;
+    const at = rt.paused;
+    if (!at) { response.body = { scopes: [] }; this.sendResponse(response); return; }
+    const list = scopes(rt, at, (fn) => rt.addEdit(fn));
+    response.body = {
+      scopes: list.map((s) => {
+        const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes }), !!s.expensive) as DebugProtocol.Scope;
+        if (s.presentationHint) sc.presentationHint = s.presentationHint;
+        return sc;
+      }),
+    };
+    this.sendResponse(response);
+  }
+
+  private toVariable(n: VarNode): DebugProtocol.Variable {
+    const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children }) : 0 };
+    if (n.type) v.type = n.type;
+    if (n.memoryReference) v.memoryReference = n.memoryReference;
+    if (n.evaluateName) v.evaluateName = n.evaluateName;
+    if (!n.set) v.presentationHint = { attributes: ['readOnly'] };
+    return v;
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const c = this.vars.get(args.variablesReference);
+    if (!c) { response.body = { variables: [] }; this.sendResponse(response); return; }
+    try {
+      c.cache = c.nodes();
+      let list = c.cache;
+      if (args.start !== undefined || args.count) list = list.slice(args.start ?? 0, args.count ? (args.start ?? 0) + args.count : undefined);
+      response.body = { variables: list.map((n) => this.toVariable(n)) };
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1003, format: `cannot show these variables: ${(e as Error).message}`, showUser: false });
+    }
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const c = this.vars.get(args.variablesReference);
+    const node = (c?.cache ?? c?.nodes())?.find((n) => n.name === args.name);
+    if (!node) { this.sendErrorResponse(response, { id: 1004, format: `no variable '${args.name}' here`, showUser: true }); return; }
+    if (!node.set) { this.sendErrorResponse(response, { id: 1005, format: `${args.name} is read-only (the kernel does not let a program write it)`, showUser: true }); return; }
+    try {
+      const v = rt.evaluate(args.value);
+      node.set(v);
+      rt.refresh();
+      // re-read the same variable in the refreshed state
+      const again = c!.nodes().find((n) => n.name === args.name);
+      this.vars.reset();
+      response.body = { value: again?.value ?? String(v) };
+      this.sendResponse(response);
+      this.sendEvent(new InvalidatedEvent(['variables']));
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1006, format: `cannot set ${args.name}: ${(e as Error).message}`, showUser: true });
+    }
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    if (!rt.paused) { this.sendErrorResponse(response, { id: 1007, format: 'not stopped', showUser: false }); return; }
+    try {
+      const v = rt.evaluate(args.expression);
+      const u = BigInt.asUintN(64, v);
+      response.body = { result: v < 0n || v > 9n ? `${v} (0x${u.toString(16)})` : `${v}`, variablesReference: 0 };
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1008, format: (e as Error).message, showUser: args.context === 'repl' });
+    }
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const rt = this.need(response); if (!rt) return;
+    const at = rt.paused;
+    const fault = at?.stop.description?.startsWith('guest fault');
+    response.body = {
+      exceptionId: fault ? 'fault' : 'helper-error',
+      description: `${at?.stop.description ?? ''} at ${at ? whereText(at) : '?'}`,
+      breakMode: 'always',
+    };
+    this.sendResponse(response);
+  }
+
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    try {
+      response.body = { instructions: disassemble(rt, args.memoryReference, args.offset ?? 0, args.instructionOffset ?? 0, args.instructionCount, (f) => this.resolveSource(f)) };
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1009, format: (e as Error).message, showUser: false });
+    }
+  }
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const rt = this.need(response); if (!rt) return;
+    const at = rt.paused;
+    let base: bigint;
+    try { base = BigInt(args.memoryReference) + BigInt(args.offset ?? 0); } catch { this.sendErrorResponse(response, { id: 1010, format: `bad memory reference '${args.memoryReference}'`, showUser: false }); return; }
+    const bytes: number[] = [];
+    let unreadable = 0;
+    for (let i = 0; i < args.count; i++) {
+      try { bytes.push(readRegions(at?.regions ?? [], base + BigInt(i), 1)[0]!); } catch { unreadable = args.count - i; break; }
+    }
+    response.body = { address: '0x' + base.toString(16), data: Buffer.from(bytes).toString('base64') };
+    if (unreadable) response.body.unreadableBytes = unreadable;
+    this.sendResponse(response);
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  override shutdown(): void {
+    this.onEnd();
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.rt = null;
+    this.sendResponse(response);
+  }
+}

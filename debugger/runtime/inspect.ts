@@ -1,0 +1,290 @@
+// What a stop shows, as a plain tree (the adapter turns it into DAP variables): the scopes Event,
+// Context, Socket, Registers, Stack and Maps, each node possibly settable (through a replayed
+// edit) and possibly watchable (a data breakpoint).
+import type { Skb, SockModel } from '../kernel/types';
+import type { Region } from '../vm/api';
+import type { DataWatch, DebugRuntime, Paused } from './runtime';
+import { hex, readRegions, regionOf } from './runtime';
+import { decodeBtf, rawNode } from './btfvalue';
+import { le, sockValue } from './env';
+import { funcAt, lineAt } from './lines';
+
+export interface VarNode {
+  name: string;
+  value: string;
+  type?: string;
+  memoryReference?: string;
+  evaluateName?: string;
+  children?: () => VarNode[];
+  /** Set from what the user typed (an integer expression already evaluated). */
+  set?: (value: bigint) => void;
+  watch?: DataWatch;
+}
+
+export interface Scope {
+  name: string;
+  expensive?: boolean;
+  presentationHint?: 'arguments' | 'locals' | 'registers';
+  nodes: () => VarNode[];
+}
+
+export function addr(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+/** 'ctx+0x10', 'stack of tcp_autolowat+0x1f8', ... for a guest address, or '' */
+export function pointsTo(regions: Region[], v: bigint): string {
+  const r = regionOf(regions, v);
+  return r ? `${r.region.name}+${r.offset}` : '';
+}
+
+export function opName(rt: DebugRuntime, op: number | undefined): string {
+  if (op === undefined) return '';
+  const o = rt.profile?.ops.find((x) => x.value === op);
+  return o ? `${o.name} (${op})` : `${op}`;
+}
+
+export function cbFlagNames(rt: DebugRuntime, flags: number): string {
+  const names = (rt.profile?.cbFlags ?? []).filter((f) => (flags & f.value) !== 0).map((f) => f.name);
+  const known = (rt.profile?.cbFlags ?? []).reduce((a, f) => a | f.value, 0);
+  const rest = flags & ~known;
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return `${names.join(' | ') || '0'} (0x${flags.toString(16)})`;
+}
+
+/** One frame of the stack view, innermost first. */
+export interface FrameDesc {
+  name: string;
+  file?: string;
+  line?: number;
+  col?: number;
+  program?: string;
+  pc?: number;
+  synthetic: boolean;
+}
+
+export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
+  const out: FrameDesc[] = [];
+  const stepDesc = at.sim.steps[at.step];
+  if (at.kind === 'insn' && at.run) {
+    const prog = at.run.program;
+    const fr = at.frames;
+    for (let i = fr.length - 1; i >= 0; i--) {
+      const pc = i === fr.length - 1 ? at.pc : fr[i + 1]!.returnPc - 1;
+      const f = funcAt(prog, pc);
+      const li = lineAt(prog, pc);
+      out.push({ name: f?.name ?? prog.name, file: li?.file, line: li?.line, col: li?.col || undefined, program: prog.name, pc, synthetic: false });
+    }
+    out.push({ name: at.run.label || `${prog.section} run`, synthetic: true });
+  } else if (at.kind === 'boundary') {
+    out.push({ name: `before step ${at.step}: ${stepDesc?.label ?? ''}`.trim(), synthetic: true });
+  } else {
+    out.push({ name: 'end of the scenario', synthetic: true });
+  }
+  return out;
+}
+
+export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): Scope[] {
+  const list: Scope[] = [];
+  list.push({ name: 'Event', nodes: () => eventNodes(rt, at) });
+  if (at.kind === 'insn' && at.run) {
+    list.push({ name: 'Context', presentationHint: 'arguments', nodes: () => contextNodes(rt, at, edit) });
+  }
+  list.push({ name: 'Socket', nodes: () => socketNodes(rt, at, edit) });
+  if (at.kind === 'insn') {
+    list.push({ name: 'Registers', presentationHint: 'registers', nodes: () => registerNodes(at, edit) });
+    list.push({ name: 'Stack', presentationHint: 'locals', nodes: () => stackNodes(at, edit) });
+  }
+  list.push({ name: 'Maps', nodes: () => mapNodes(rt, at) });
+  return list;
+}
+
+function eventNodes(rt: DebugRuntime, at: Paused): VarNode[] {
+  const step = at.sim.steps[at.step];
+  const out: VarNode[] = [
+    { name: 'step', value: at.kind === 'end' ? `${at.step} (all steps done)` : `${at.step}`, evaluateName: 'step' },
+  ];
+  if (step) {
+    out.push({ name: 'what', value: step.label });
+    out.push({ name: 'json', value: JSON.stringify(step.json) });
+    if (step.line) out.push({ name: 'line', value: `${rt.scenarioPath}:${step.line}` });
+  }
+  if (at.run) {
+    out.push({ name: 'event', value: at.run.label });
+    out.push({ name: 'program', value: `${at.run.program.name} (SEC("${at.run.program.section}"))` });
+    if (at.run.op !== undefined) out.push({ name: 'op', value: opName(rt, at.run.op) });
+    out.push({ name: 'run', value: `#${at.run.index}, instruction ${at.pos - at.run.firstPos + 1}` });
+  }
+  return out;
+}
+
+function contextNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
+  const run = at.run!;
+  const base = run.ctxBase;
+  if (base === undefined) return [{ name: '(context)', value: 'unknown address' }];
+  const r = regionOf(at.regions, base);
+  if (!r) return [{ name: '(context)', value: `${addr(base)} is not mapped` }];
+  const bytes = r.region.bytes.subarray(r.offset);
+  const profile = rt.profile;
+  const isSockOps = run.program.section === 'sockops' || run.op !== undefined;
+  const writeAt = (off: number, size: number, value: bigint) => {
+    edit((vm) => {
+      if (!vm) return;
+      vm.memory.write(base + BigInt(off), size as 1 | 2 | 4 | 8, BigInt.asUintN(size * 8, value));
+    });
+  };
+  if (isSockOps && profile) {
+    return profile.ctxFields.map((f) => {
+      const p = rt.paramName;
+      const node: VarNode = { name: f.name, value: '', type: f.ctype, evaluateName: `${p}->${f.name}` };
+      const elem = f.elemSize ?? Math.min(f.size, 8);
+      const read = (o: number, n: number) => le(bytes.subarray(o, o + n));
+      if (f.elemSize && f.size > f.elemSize) {
+        const n = f.size / f.elemSize;
+        const vals = Array.from({ length: n }, (_, i) => read(f.offset + i * elem, elem));
+        node.value = `[${vals.join(', ')}]`;
+        node.children = () => vals.map((v, i) => {
+          const c: VarNode = { name: `[${i}]`, value: `${v}`, evaluateName: `${p}->${f.name}[${i}]`, watch: { kind: 'ctx', offset: f.offset + i * elem, size: elem, name: `${p}->${f.name}[${i}]` } };
+          if (f.writeSize) c.set = (x) => writeAt(f.offset + i * elem, elem, x);
+          return c;
+        });
+        return node;
+      }
+      const v = read(f.offset, Math.min(f.size, 8));
+      if (f.name === 'op') node.value = opName(rt, Number(v));
+      else if (f.name === 'bpf_sock_ops_cb_flags') node.value = cbFlagNames(rt, Number(v));
+      else if (f.size === 8 && /\*/.test(f.ctype)) {
+        node.value = v === 0n ? 'NULL' : `${addr(v)}${pointsTo(at.regions, v) ? ` (${pointsTo(at.regions, v)})` : ''}`;
+        if (v) node.memoryReference = addr(v);
+      } else if (/ip4$/.test(f.name)) node.value = `${v} (${[0, 1, 2, 3].map((i) => Number((v >> BigInt(8 * i)) & 0xffn)).join('.')})`;
+      else node.value = `${v}`;
+      node.watch = { kind: 'ctx', offset: f.offset, size: Math.min(f.size, 8), name: `${p}->${f.name}` };
+      if (f.writeSize) node.set = (x) => writeAt(f.offset, f.writeSize!, x);
+      return node;
+    });
+  }
+  // other program types: the context struct from the program's BTF, else raw bytes
+  const btf = rt.object.btf;
+  const sname = run.program.section.startsWith('cgroup/') && /sockopt/.test(run.program.section) ? 'bpf_sockopt' : 'bpf_sock_ops';
+  const t = btf?.find(sname, 'struct');
+  const leaf = (n: VarNode, off: number, size: number) => {
+    if (size <= 8) { n.set = (x) => writeAt(off, size, x); n.watch = { kind: 'ctx', offset: off, size, name: `ctx+${off}` }; }
+  };
+  if (btf && t) return decodeBtf(btf, t.id, bytes, 0, 'ctx', { leaf }).children?.() ?? [];
+  return rawNode('ctx', bytes.subarray(0, Math.min(bytes.length, 256)), { leaf }).children!();
+}
+
+const SOCK_FIELDS: { name: string; settable?: boolean }[] = [
+  { name: 'sk_rcvlowat', settable: true }, { name: 'rcv_nxt' }, { name: 'copied_seq' }, { name: 'readable' },
+  { name: 'epoll' }, { name: 'wakeups' }, { name: 'bpf_sock_ops_cb_flags' }, { name: 'sk_rcvbuf', settable: true },
+  { name: 'sk_rmem_alloc' }, { name: 'rcv_wnd' }, { name: 'rcv_wup' }, { name: 'rcv_mss' }, { name: 'state' },
+  { name: 'done' }, { name: 'bytes_received' }, { name: 'segs_in' }, { name: 'data_segs_in' }, { name: 'in_sockmap' },
+  { name: 'is_mptcp_subflow' },
+];
+
+function skbNodes(q: readonly Skb[]): VarNode[] {
+  return q.map((s) => ({
+    name: `skb#${s.id}`,
+    value: `seq ${s.seq}..${s.endSeq} (${s.payload.length} bytes)${s.tcpFlags & 1 ? ' FIN' : ''}`,
+    children: () => [
+      { name: 'seq', value: `${s.seq >>> 0}` },
+      { name: 'end_seq', value: `${s.endSeq >>> 0}` },
+      { name: 'len', value: `${s.payload.length}` },
+      { name: 'tcp_flags', value: `0x${s.tcpFlags.toString(16)}` },
+      { name: 'payload', value: hex(s.payload.subarray(0, 64)) + (s.payload.length > 64 ? '…' : '') },
+    ],
+  }));
+}
+
+function socketNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
+  const sock: SockModel | null = at.sim.socket();
+  if (!sock) return [{ name: '(socket)', value: 'not created yet' }];
+  const out: VarNode[] = [];
+  for (const f of SOCK_FIELDS) {
+    const v = sockValue(sock, f.name);
+    if (v === undefined) continue;
+    const node: VarNode = { name: f.name, value: `${v}`, evaluateName: f.name, watch: { kind: 'sock', field: f.name === 'epoll' ? 'epoll' : f.name } };
+    if (f.name === 'epoll') node.value = v ? '1 (EPOLLIN)' : '0';
+    if (f.name === 'bpf_sock_ops_cb_flags') node.value = cbFlagNames(rt, Number(v));
+    if (f.name === 'readable') node.value = `${v} (rcv_nxt - copied_seq)`;
+    if (f.name === 'epoll' || f.name === 'readable') delete node.watch; // derived, not a field
+    if (f.settable) node.set = (x) => edit((_vm, sim) => { const s = sim.socket() as unknown as Record<string, number> | null; if (s) s[f.name] = Number(BigInt.asIntN(32, x)); });
+    out.push(node);
+  }
+  out.push({ name: 'receive queue', value: `${sock.receiveQueue.length} skbs`, children: () => skbNodes(sock.receiveQueue) });
+  out.push({ name: 'out-of-order queue', value: `${sock.ofoQueue.length} skbs`, children: () => skbNodes(sock.ofoQueue) });
+  return out;
+}
+
+function registerNodes(at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
+  return at.regs.map((v, i) => {
+    const to = pointsTo(at.regions, v);
+    const signed = BigInt.asIntN(64, v);
+    const node: VarNode = {
+      name: `r${i}`, value: to ? `${addr(v)} (${to})` : `${addr(v)} (${signed})`, evaluateName: `r${i}`, type: to ? 'pointer' : 'u64',
+    };
+    if (to) node.memoryReference = addr(v);
+    if (i !== 10) node.set = (x) => edit((vm) => vm?.setReg(i, BigInt.asUintN(64, x)));
+    return node;
+  });
+}
+
+function stackNodes(at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
+  const f = at.frames[at.frames.length - 1];
+  if (!f) return [];
+  let bytes: Uint8Array;
+  try { bytes = readRegions(at.regions, f.stackBase, 512); } catch (e) { return [{ name: '(stack)', value: (e as Error).message }]; }
+  const out: VarNode[] = [];
+  for (let off = 504; off >= 0; off -= 8) {
+    const v = le(bytes.subarray(off, off + 8));
+    const a = f.stackBase + BigInt(off);
+    const to = pointsTo(at.regions, v);
+    out.push({
+      name: `[r10-${512 - off}]`, value: `${addr(v)}${to ? ` (${to})` : ''}`, memoryReference: addr(a),
+      set: (x) => edit((vm) => vm?.memory.write(a, 8, BigInt.asUintN(64, x))),
+    });
+  }
+  return out;
+}
+
+function mapNodes(rt: DebugRuntime, at: Paused): VarNode[] {
+  const btf = rt.object.btf;
+  return at.sim.maps().map((m) => {
+    const d = m.def;
+    const entries = m.entries();
+    return {
+      name: d.name, value: `${d.typeName}, ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`,
+      children: () => entries.map((e, i) => {
+        const keyHex = hex(e.key);
+        const watchLeaf = (n: VarNode, off: number, size: number) => { n.watch = { kind: 'map', map: d.name, keyHex, offset: off, size, name: `${d.name}[${e.owner ?? keyHex}].${n.name}` }; };
+        let keyText = e.owner ?? keyHex;
+        if (!e.owner && btf && d.keyTypeId) {
+          const k = decodeBtf(btf, d.keyTypeId, e.key, 0, 'key');
+          keyText = k.value;
+        }
+        if (d.name.startsWith('.') && btf) {
+          // global data: one child per variable of the datasec
+          const ds = btf.find(d.name, 'datasec');
+          if (ds?.secinfo) {
+            return {
+              name: `[${i}]`, value: `${e.value.length} bytes`,
+              children: () => ds.secinfo!.map((v) => {
+                const vt = btf.types[v.type]!;
+                return decodeBtf(btf, vt.type ?? 0, e.value, v.offset, vt.name, { leaf: watchLeaf });
+              }),
+            };
+          }
+        }
+        const val = btf && d.valueTypeId ? decodeBtf(btf, d.valueTypeId, e.value, 0, `[${keyText}]`, { leaf: watchLeaf }) : rawNode(`[${keyText}]`, e.value, { leaf: watchLeaf });
+        return val;
+      }),
+    };
+  });
+}
+
+/** The C line of the stop, for messages: 'autolowat.bpf.c:57' */
+export function whereText(at: Paused): string {
+  if (at.kind !== 'insn' || !at.run) return at.kind === 'end' ? 'end of the scenario' : `before step ${at.step}`;
+  const li = lineAt(at.run.program, at.pc);
+  return li ? `${li.file}:${li.line}` : `${at.run.program.name} pc ${at.pc}`;
+}

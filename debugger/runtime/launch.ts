@@ -1,0 +1,50 @@
+// The launch configuration of the debugger: validate it, prepare the scenario (compile a .c,
+// load the object) once, and say clearly what is wrong when that fails.
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { SimPort } from './sim-port';
+
+export interface LaunchArgs {
+  /** The hook: a .c (compiled with clang -target bpf -O2 -g) or a .o. Overrides the scenario's "program". */
+  program?: string;
+  /** The scenario file (*.scenario.json). */
+  scenario?: string;
+  stopOnEntry?: boolean;
+  /** clang to use (default: $BPF_SOCKOPS_CLANG, clang-19 or clang on PATH). */
+  compiler?: string;
+  compilerArgs?: string[];
+  /** Kernel profile (default: the scenario's, else autolowat-sockops-v3). */
+  profile?: string;
+  cwd?: string;
+}
+
+export class LaunchError extends Error {
+  override name = 'LaunchError';
+}
+
+function fileArg(what: string, p: string, cwd: string): string {
+  const abs = isAbsolute(p) ? p : resolve(cwd, p);
+  if (!existsSync(abs)) throw new LaunchError(`${what} ${abs} does not exist: fix "${what}" in the launch configuration (relative paths start at ${cwd})`);
+  if (!statSync(abs).isFile()) throw new LaunchError(`${what} ${abs} is not a file`);
+  return abs;
+}
+
+export async function openLaunch(a: LaunchArgs): Promise<{ factory: SimPort; programPath: string; notes: string[] }> {
+  const cwd = a.cwd ?? process.cwd();
+  if (!a.scenario) throw new LaunchError('the launch configuration has no "scenario": give the path of a *.scenario.json file (its steps drive the hook)');
+  const scenario = fileArg('scenario', a.scenario, cwd);
+  const program = a.program ? fileArg('program', a.program, cwd) : undefined;
+  if (program && !/\.(c|o)$/.test(program)) throw new LaunchError(`program ${program} is neither a .c nor a .o: point "program" at the hook's C source or its compiled object`);
+  if (a.compilerArgs !== undefined && (!Array.isArray(a.compilerArgs) || a.compilerArgs.some((x) => typeof x !== 'string'))) {
+    throw new LaunchError('"compilerArgs" must be an array of strings, e.g. ["-I", "include"]');
+  }
+  const args = [...(a.compilerArgs ?? [])];
+  // clang -target bpf does not search the multiarch include folder (asm/types.h) by itself
+  const multiarch = `/usr/include/${process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch}-linux-gnu`;
+  if (existsSync(multiarch) && !args.includes(multiarch) && !args.includes(`-I${multiarch}`)) args.push('-I', multiarch);
+  const notes: string[] = [];
+  const factory = SimPort.prepare(scenario, { program, compiler: a.compiler, compilerArgs: args, profile: a.profile });
+  const programPath = factory.prepared.programFile;
+  notes.push(`bpf-sockops: ${factory.prepared.scenario.file} with ${programPath} (${factory.prepared.object.programs.map((p) => `${p.name} in SEC("${p.section}")`).join(', ')}), profile ${factory.profile.name}`);
+  return { factory, programPath, notes };
+}
