@@ -101,10 +101,10 @@ const ops: OpInfo[] = [
   }),
   ...(
     [
-      [16, 'BPF_SOCK_OPS_TSTAMP_SCHED_CB', 'TX timestamp when the skb enters the device layer (__skb_tstamp_tx, SCM_TSTAMP_SCHED)'],
-      [17, 'BPF_SOCK_OPS_TSTAMP_SND_SW_CB', 'software TX timestamp before the driver sends the skb (SCM_TSTAMP_SND)'],
-      [18, 'BPF_SOCK_OPS_TSTAMP_SND_HW_CB', 'hardware TX timestamp (skb hwtstamps filled)'],
-      [19, 'BPF_SOCK_OPS_TSTAMP_ACK_CB', 'all bytes of the sendmsg were acked (SCM_TSTAMP_ACK)'],
+      [16, 'BPF_SOCK_OPS_TSTAMP_SCHED_CB', 'skb_tstamp_tx_report_bpf_timestamping(): TX timestamp when the skb enters the device layer (SCM_TSTAMP_SCHED)'],
+      [17, 'BPF_SOCK_OPS_TSTAMP_SND_SW_CB', 'skb_tstamp_tx_report_bpf_timestamping(): software TX timestamp as the driver sends the skb (SCM_TSTAMP_SND)'],
+      [18, 'BPF_SOCK_OPS_TSTAMP_SND_HW_CB', 'skb_tstamp_tx_report_bpf_timestamping(): hardware TX timestamp (skb hwtstamps filled)'],
+      [19, 'BPF_SOCK_OPS_TSTAMP_ACK_CB', 'skb_tstamp_tx_report_bpf_timestamping(): all bytes of the sendmsg were acked (SCM_TSTAMP_ACK)'],
     ] as const
   ).map(([v, n, f]) =>
     op(v, n, {
@@ -187,6 +187,11 @@ for (const name of ['skb_data', 'skb_data_end']) {
     why: 'the TX timestamping ops set skb_data_end = skb_data (end_offset 0), so the packet window is empty',
     source: src('net/core/sock.c', 'bpf_skops_tx_timestamping', 'bpf_skops_init_skb(&sock_ops, skb, 0)'),
   };
+  row.alsoZeroAt = [{
+    ops: [14],
+    why: 'HDR_OPT_LEN_CB runs before any header is written: skb_data_end = skb_data (end_offset 0), so the packet window is empty; use bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN) to look at the SYN',
+    source: src('net/ipv4/tcp_output.c', 'bpf_skops_hdr_opt_len', 'bpf_skops_init_skb(&sock_ops, skb, 0)'),
+  }];
 }
 
 // ---------------------------------------------------------------------------------------------
