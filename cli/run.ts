@@ -1,0 +1,130 @@
+// `bpf-sockops run SCENARIO.json [--format text|json]` (design.md §5): runs a scenario through the
+// simulated kernel. Text: one line per step (step, what happened, rcvlowat, bytes readable, epoll,
+// wakeups), then `N passed, M failed` counting the expect steps. Exit 0 iff no expect failed and
+// no program faulted; 2 when the scenario cannot run (its message says why and what to do).
+import { Simulation, type StepResult } from '../debugger/sim';
+import type { ProgramRunTrace } from '../debugger/kernel/types';
+
+export interface CliIo { out: (s: string) => void; err: (s: string) => void }
+
+const USAGE = 'usage: bpf-sockops run SCENARIO.json [--format text|json] [--program FILE.o|FILE.c] [--profile NAME]';
+
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  let format: 'text' | 'json' = 'text';
+  let file: string | undefined;
+  let program: string | undefined;
+  let profile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (name: string): string | undefined => {
+      const eq = a.indexOf('=');
+      if (eq > 0) return a.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) io.err(`bpf-sockops run: ${name} needs a value\n${USAGE}\n`);
+      return v;
+    };
+    if (a === '--format' || a.startsWith('--format=')) {
+      const v = value('--format');
+      if (v === undefined) return 2;
+      if (v !== 'text' && v !== 'json') { io.err(`bpf-sockops run: --format must be text or json, not ${JSON.stringify(v)}\n`); return 2; }
+      format = v;
+    } else if (a === '--program' || a.startsWith('--program=')) {
+      program = value('--program');
+      if (program === undefined) return 2;
+    } else if (a === '--profile' || a.startsWith('--profile=')) {
+      profile = value('--profile');
+      if (profile === undefined) return 2;
+    } else if (a === '-h' || a === '--help') {
+      io.out(USAGE + '\n');
+      return 0;
+    } else if (a.startsWith('-')) {
+      io.err(`bpf-sockops run: unknown option ${a}\n${USAGE}\n`);
+      return 2;
+    } else if (file === undefined) file = a;
+    else { io.err(`bpf-sockops run: one scenario at a time (got ${file} and ${a})\n`); return 2; }
+  }
+  if (!file) { io.err(USAGE + '\n'); return 2; }
+
+  let sim: Simulation;
+  try {
+    sim = Simulation.fromFile(file, { program, profile });
+  } catch (e) {
+    io.err(`bpf-sockops run: ${describeError(e)}\n`);
+    return 2;
+  }
+  let results: StepResult[];
+  try {
+    results = sim.runAll().results;
+  } catch (e) {
+    io.err(`bpf-sockops run: ${file}: the simulation stopped: ${describeError(e)}\n`);
+    return 2;
+  }
+  if (format === 'json') io.out(JSON.stringify(toJson(sim, results), null, 2) + '\n');
+  else {
+    for (const r of results) io.out(textLine(r) + '\n');
+    if (sim.faulted) io.out('a program faulted (see above)\n');
+    io.out(`${sim.passed} passed, ${sim.failed} failed\n`);
+  }
+  return sim.failed === 0 && !sim.faulted ? 0 : 1;
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    if (process.env.BPF_SOCKOPS_DEBUG) return e.stack ?? e.message;
+    return e.message;
+  }
+  return String(e);
+}
+
+export function textLine(r: StepResult): string {
+  const where = r.step.scenarioStep ? `step ${r.step.scenarioStep.index}` : 'open';
+  const s = r.sock;
+  return `${where.padEnd(8)} ${r.step.label}: ${r.text} | rcvlowat ${s.sk_rcvlowat} | readable ${s.readable} | epoll ${s.epoll} | wakeups ${s.wakeups}`;
+}
+
+const big = (v: bigint): number | string => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : '0x' + BigInt.asUintN(64, v).toString(16));
+
+function runJson(t: ProgramRunTrace, label: string | undefined, opName: string | undefined) {
+  return {
+    program: t.program,
+    ...(t.op !== undefined ? { op: t.op, opName } : {}),
+    ...(label ? { event: label } : {}),
+    ret: big(BigInt.asIntN(64, t.r0)),
+    insns: t.insns,
+    helpers: t.helpers.map((h) => ({ pc: h.pc, name: h.name, args: h.args.map(big), ret: big(BigInt.asIntN(64, h.ret)), ...(h.errno ? { errno: h.errno } : {}) })),
+    printk: t.printk,
+    ...(t.fault ? { fault: t.fault } : {}),
+  };
+}
+
+export function toJson(sim: Simulation, results: StepResult[]) {
+  return {
+    scenario: sim.scenario.file,
+    program: sim.prepared.programFile,
+    profile: sim.prepared.table.profile.name,
+    steps: results.map((r) => ({
+      step: r.step.scenarioStep ? r.step.scenarioStep.index : null,
+      path: r.step.path || null,
+      line: r.step.line ?? null,
+      label: r.step.label,
+      event: r.step.json,
+      happened: r.text,
+      ...(r.ret !== undefined ? { ret: r.ret } : {}),
+      ...(r.data !== undefined ? { data: Buffer.from(r.data).toString('hex') } : {}),
+      runs: r.events.flatMap((e) => e.kind === 'prog' ? [runJson(e.trace, e.label, e.opName)] : e.kind === 'setsockopt-prog' && e.trace ? [{ ...runJson(e.trace, 'cgroup/setsockopt', undefined), action: e.action }] : []),
+      wakeupsThisStep: r.events.filter((e) => e.kind === 'wakeup').map((e) => (e as { where: string }).where),
+      drops: r.events.filter((e) => e.kind === 'drop').map((e) => (e as { why: string }).why),
+      ...(r.expect ? { expect: r.expect } : {}),
+      fault: r.fault,
+      rcvlowat: r.sock.sk_rcvlowat,
+      readable: r.sock.readable,
+      epoll: r.sock.epoll,
+      wakeups: r.sock.wakeups,
+      socket: { ...r.sock },
+      timeNs: big(r.timeNs),
+    })),
+    passed: sim.passed,
+    failed: sim.failed,
+    faulted: sim.faulted,
+  };
+}

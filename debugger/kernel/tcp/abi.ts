@@ -1,0 +1,57 @@
+// The ABI numbers the TCP model needs (op values, cb flags, socket option names, TCP states,
+// errnos), read from the sock_ops table (sockops/) so that the model and the language server
+// agree. Nothing here is hard-coded: a profile that lacks a name is a load-time error.
+import type { SockopsTable } from '../../../sockops/index';
+import { GENERIC_ERRNOS } from './constants';
+
+export interface TcpAbi {
+  /** Profile name, for messages. */
+  readonly profile: string;
+  op(name: string): number; // 'BPF_SOCK_OPS_RCVQ_CB'
+  opName(value: number): string; // 21 -> 'RCVQ_CB'
+  flag(name: string): number; // 'BPF_SOCK_OPS_RCVQ_CB_FLAG'
+  constant(name: string): number; // 'SOL_SOCKET', 'BPF_TCP_ESTABLISHED'
+  /** Negative errno: errno('EUCLEAN') === -117. */
+  errno(name: string): number;
+  errnoName(errno: number): string;
+  /** Whether the profile has the op at all (the baseline kernel has no RCVQ_CB). */
+  hasOp(name: string): boolean;
+}
+
+export class AbiError extends Error {
+  override name = 'AbiError';
+}
+
+/** Build the model's view of the ABI from the table. Values are looked up once. */
+export function abiFromTable(t: SockopsTable): TcpAbi {
+  const cache = new Map<string, number>();
+  const get = (kind: string, name: string, f: () => number | undefined): number => {
+    const key = kind + ':' + name;
+    let v = cache.get(key);
+    if (v === undefined) {
+      v = f();
+      if (v === undefined) throw new AbiError(`kernel profile ${t.profile.name} has no ${kind} ${name}`);
+      cache.set(key, v);
+    }
+    return v;
+  };
+  return {
+    profile: t.profile.name,
+    op: (name) => get('op', name, () => t.op(name)?.value),
+    opName: (value) => t.op(value)?.short ?? `op ${value}`,
+    flag: (name) => get('cb flag', name, () => t.cbFlag(name)?.value),
+    constant: (name) => get('constant', name, () => t.constant(name)),
+    errno: (name) => get('errno', name, () => {
+      const e = t.profile.errnos.find((x) => x.name === name);
+      const v = e?.value ?? GENERIC_ERRNOS[name];
+      return v === undefined ? undefined : -Math.abs(v);
+    }),
+    errnoName: (errno) => {
+      const n = t.errnoName(errno);
+      if (n && !/^E?\d+$|^-?\d+$/.test(n) && !n.startsWith('errno')) return n;
+      const g = Object.entries(GENERIC_ERRNOS).find(([, v]) => v === Math.abs(errno));
+      return g ? g[0] : n;
+    },
+    hasOp: (name) => t.op(name) !== undefined,
+  };
+}

@@ -1,0 +1,277 @@
+// One TCP socket of the simulated kernel: the struct sock / tcp_sock fields the receive path
+// uses, and the per-socket rules helpers and kfuncs reach through SockModel. Each rule names the
+// kernel function it mirrors (Linux 7.1.5; the AutoLOWAT parts follow the seed series and
+// design.md §4, marked "seed" or "assumed").
+import type { Skb, SockModel } from '../types';
+import type { TcpAbi } from './abi';
+import {
+  INITIAL_RCV_WND, INT_MAX, SKB_TRUESIZE_OVERHEAD, TCP_DEFAULT_SCALING_RATIO, TCP_MSS_DEFAULT,
+  TCP_RMEM_DEFAULT, TCP_RMEM_MAX_DEFAULT, TCP_RMEM_TO_WIN_SCALE,
+} from './constants';
+
+/** A queued skb: the contract's Skb plus the memory accounting the model keeps. */
+export interface QueuedSkb extends Skb {
+  /** skb->truesize charged to sk_rmem_alloc (skb_set_owner_r). */
+  truesize: number;
+  /** Segments coalesced into this skb (tcp_try_coalesce); bounded by MAX_SKB_FRAGS. */
+  frags: number;
+}
+
+/** What the model records as it goes; the simulation turns these into the per-step trace. */
+export type TcpLogEntry =
+  | { kind: 'wakeup'; where: string } // sk->sk_data_ready() called
+  | { kind: 'drop'; seq: number; endSeq: number; why: string }
+  | { kind: 'note'; text: string };
+
+export interface TcpSockOptions {
+  family: 'inet' | 'inet6';
+  id?: number;
+  /** sysctl_tcp_rmem[2] (default 6 MiB, assumed). */
+  tcpRmemMax?: number;
+  /** Initial sk_rcvbuf (sysctl_tcp_rmem[1], 131072). */
+  rcvbuf?: number;
+  /** MSS the peer uses / our advmss (default 1448: 1500-byte MTU with timestamps). */
+  mss?: number;
+  /** protocol memory pressure (tcp_under_memory_pressure) */
+  memoryPressure?: boolean;
+  mptcp?: boolean;
+  local?: { ip4?: number; ip6?: Uint8Array; port?: number };
+  remote?: { ip4?: number; ip6?: Uint8Array; port?: number };
+  cookie?: bigint;
+}
+
+const u32 = (x: number) => x >>> 0;
+/** before(seq1, seq2) of include/net/tcp.h: (s32)(seq1 - seq2) < 0. */
+export const before = (a: number, b: number) => ((a - b) | 0) < 0;
+export const after = (a: number, b: number) => before(b, a);
+
+export class TcpSock implements SockModel {
+  readonly id: number;
+  readonly family: 'inet' | 'inet6';
+  readonly cookie: bigint;
+  state: number;
+  rcv_nxt = 0;
+  copied_seq = 0;
+  rcv_wup = 0;
+  rcv_wnd = INITIAL_RCV_WND;
+  rcv_mss = TCP_MSS_DEFAULT;
+  snd_nxt = 0;
+  snd_una = 0;
+  mss_cache: number;
+  snd_cwnd = 10; // TCP_INIT_CWND (include/net/tcp.h)
+  srtt_us = 0;
+  bytes_received = 0n;
+  bytes_acked = 0n;
+  segs_in = 0;
+  data_segs_in = 0;
+  sk_rcvlowat = 1; // sock_init_data(): sk->sk_rcvlowat = 1
+  sk_rcvbuf: number;
+  sk_rmem_alloc = 0;
+  rcvbuf_locked = false;
+  sk_txhash = 0;
+  bpf_sock_ops_cb_flags = 0;
+  local_ip4: number;
+  remote_ip4: number;
+  local_ip6: Uint8Array;
+  remote_ip6: Uint8Array;
+  local_port: number;
+  remote_port: number;
+  tcp_nodelay = false;
+  in_sockmap = false;
+  is_mptcp_subflow: boolean;
+  readonly receiveQueue: QueuedSkb[] = [];
+  readonly ofoQueue: QueuedSkb[] = [];
+  wakeups = 0;
+  done = false;
+  // not in the contract, kept by the model
+  /** RCV_SHUTDOWN in sk->sk_shutdown (tcp_fin). */
+  rcvShutdown = false;
+  /** tp->window_clamp */
+  window_clamp = 0;
+  advmss: number;
+  scaling_ratio = TCP_DEFAULT_SCALING_RATIO;
+  tcpRmemMax: number;
+  memoryPressure: boolean;
+  /** Called for wakeups and notes (the model's log). */
+  log: (e: TcpLogEntry) => void = () => {};
+
+  constructor(readonly abi: TcpAbi, opts: TcpSockOptions) {
+    this.id = opts.id ?? 1;
+    this.family = opts.family;
+    this.cookie = opts.cookie ?? BigInt(0x1000 + this.id);
+    this.state = abi.constant('BPF_TCP_CLOSE');
+    this.sk_rcvbuf = opts.rcvbuf ?? TCP_RMEM_DEFAULT;
+    this.tcpRmemMax = opts.tcpRmemMax ?? TCP_RMEM_MAX_DEFAULT;
+    this.advmss = opts.mss ?? 1448;
+    this.mss_cache = this.advmss;
+    this.memoryPressure = opts.memoryPressure ?? false;
+    this.is_mptcp_subflow = opts.mptcp ?? false;
+    this.local_ip4 = opts.local?.ip4 ?? 0x7f000001;
+    this.remote_ip4 = opts.remote?.ip4 ?? 0x7f000001;
+    const lo6 = new Uint8Array(16);
+    lo6[15] = 1; // ::1
+    this.local_ip6 = opts.local?.ip6 ?? (this.family === 'inet6' ? lo6 : new Uint8Array(16));
+    this.remote_ip6 = opts.remote?.ip6 ?? (this.family === 'inet6' ? lo6.slice() : new Uint8Array(16));
+    this.local_port = opts.local?.port ?? 8080;
+    this.remote_port = opts.remote?.port ?? 40000;
+    this.window_clamp = this.tcpWinFromSpace(this.tcpRmemMax);
+  }
+
+  /** include/net/tcp.h tcp_win_from_space(): space * scaling_ratio >> TCP_RMEM_TO_WIN_SCALE. */
+  tcpWinFromSpace(space: number): number {
+    return Math.floor((Math.max(0, space) * this.scaling_ratio) / (1 << TCP_RMEM_TO_WIN_SCALE));
+  }
+  /** include/net/tcp.h tcp_space_from_win(): win << TCP_RMEM_TO_WIN_SCALE / scaling_ratio. */
+  tcpSpaceFromWin(win: number): number {
+    return Math.floor((win * (1 << TCP_RMEM_TO_WIN_SCALE)) / this.scaling_ratio);
+  }
+  /** SKB_TRUESIZE() of a linear skb holding `len` payload bytes (sizes assumed, constants.ts). */
+  truesizeOf(len: number): number {
+    return len + SKB_TRUESIZE_OVERHEAD;
+  }
+
+  /** rcv_nxt - copied_seq (what tcp_epollin_ready calls avail; a received FIN counts 1). */
+  readable(): number {
+    return (this.rcv_nxt - this.copied_seq) | 0;
+  }
+
+  /** include/net/tcp.h tcp_receive_window(): max(0, rcv_wup + rcv_wnd - rcv_nxt). */
+  receiveWindow(): number {
+    const win = (this.rcv_wup + this.rcv_wnd - this.rcv_nxt) | 0;
+    return win < 0 ? 0 : win;
+  }
+
+  /** include/net/tcp.h tcp_rmem_pressure(): protocol memory pressure, or sk_rmem_alloc above
+   *  7/8 of sk_rcvbuf. */
+  rmemPressure(): boolean {
+    if (this.memoryPressure) return true;
+    const threshold = this.sk_rcvbuf - (this.sk_rcvbuf >> 3);
+    return this.sk_rmem_alloc > threshold;
+  }
+
+  /** include/net/tcp.h tcp_epollin_ready(sk, target). */
+  epollinReady(target: number): boolean {
+    const avail = this.readable();
+    if (avail <= 0) return false;
+    return avail >= target || this.rmemPressure() || this.receiveWindow() <= this.rcv_mss;
+  }
+
+  /** Why epollinReady(target) holds, for traces: 'avail>=target', 'rmem pressure', 'window'. */
+  epollinReason(target: number): string | null {
+    const avail = this.readable();
+    if (avail <= 0) return null;
+    if (avail >= target) return `readable ${avail} >= ${target}`;
+    if (this.rmemPressure()) return this.memoryPressure ? 'tcp memory pressure' : `rmem_alloc ${this.sk_rmem_alloc} > 7/8 of rcvbuf ${this.sk_rcvbuf}`;
+    if (this.receiveWindow() <= this.rcv_mss) return `receive window ${this.receiveWindow()} <= rcv_mss ${this.rcv_mss}`;
+    return null;
+  }
+
+  /** include/net/sock.h sock_rcvlowat(sk, waitall, len). */
+  sockRcvlowat(waitall: boolean, len: number): number {
+    const v = waitall ? len : Math.min(this.sk_rcvlowat, len);
+    return v || 1;
+  }
+
+  /** What epoll_wait(..., 0) reports for EPOLLIN: net/ipv4/tcp.c tcp_poll() — RCV_SHUTDOWN, or
+   *  (not SYN_SENT / plain SYN_RECV) tcp_stream_is_readable(sk, sock_rcvlowat(sk, 0, INT_MAX)).
+   *  No urgent data and no sockmap/TLS sk_is_readable() in the model. */
+  epollIn(): boolean {
+    if (this.rcvShutdown) return true;
+    const st = this.state;
+    if (st === this.abi.constant('BPF_TCP_SYN_SENT') || st === this.abi.constant('BPF_TCP_SYN_RECV')) return false;
+    return this.epollinReady(this.sockRcvlowat(false, INT_MAX));
+  }
+
+  /** net/ipv4/tcp_input.c tcp_data_ready(): wake the reader iff tcp_epollin_ready(sk,
+   *  sk_rcvlowat) or SOCK_DONE. Returns whether it woke. */
+  dataReady(where: string): boolean {
+    if (this.epollinReady(this.sk_rcvlowat) || this.done) {
+      this.wakeups++;
+      this.log({ kind: 'wakeup', where });
+      return true;
+    }
+    return false;
+  }
+
+  /** net/ipv4/tcp.c tcp_set_rcvlowat(): cap at rcvbuf/2 (SOCK_RCVBUF_LOCK) or tcp_rmem[2]/2,
+   *  0 -> 1, then tcp_data_ready() (skipped on the RCVQ_CB enqueue path: seed "split out
+   *  __tcp_set_rcvlowat() and add a flag to control wakeup"), then grow sk_rcvbuf to
+   *  tcp_space_from_win(val) with the unclamped val unless the user locked it. */
+  setRcvlowat(val: number, opts: { wakeup: boolean }): number {
+    val = val | 0;
+    const cap = this.rcvbuf_locked ? this.sk_rcvbuf >> 1 : this.tcpRmemMax >> 1;
+    const v = Math.min(val, cap);
+    this.sk_rcvlowat = v || 1;
+    if (opts.wakeup) this.dataReady('tcp_set_rcvlowat');
+    if (this.rcvbuf_locked) return 0;
+    const space = this.tcpSpaceFromWin(val);
+    if (space > this.sk_rcvbuf) {
+      this.sk_rcvbuf = space;
+      if (this.window_clamp && this.window_clamp < val) this.window_clamp = val;
+    }
+    return 0;
+  }
+
+  /** Set bpf_sock_ops_cb_flags with the RCVQ_CB rules of the seed (design.md §4.6), checked when
+   *  RCVQ_CB_FLAG goes from off to on: MPTCP subflow -> -EOPNOTSUPP (seed refuses; errno
+   *  assumed), in a SOCKMAP/SOCKHASH -> -EBUSY (assumed), receive queue not empty -> -EUCLEAN
+   *  (seed). On failure nothing changes. */
+  setCbFlags(val: number): number {
+    const rcvq = this.rcvqFlag();
+    const enabling = rcvq !== 0 && (val & rcvq) !== 0 && (this.bpf_sock_ops_cb_flags & rcvq) === 0;
+    if (enabling) {
+      if (this.is_mptcp_subflow) return this.abi.errno('EOPNOTSUPP');
+      if (this.in_sockmap) return this.abi.errno('EBUSY');
+      if (this.receiveQueue.length > 0) return this.abi.errno('EUCLEAN');
+    }
+    this.bpf_sock_ops_cb_flags = val & 0xff; // tcp_sock.bpf_sock_ops_cb_flags is a u8
+    return 0;
+  }
+
+  /** RCVQ_CB_FLAG of the profile, 0 when the profile has none (baseline kernel). */
+  rcvqFlag(): number {
+    return this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? this.abi.flag('BPF_SOCK_OPS_RCVQ_CB_FLAG') : 0;
+  }
+
+  testFlag(name: string): boolean {
+    return (this.bpf_sock_ops_cb_flags & this.abi.flag(name)) !== 0;
+  }
+
+  /** A snapshot for traces and the debugger. */
+  snapshot(): SockSnapshot {
+    return {
+      state: this.state,
+      rcv_nxt: u32(this.rcv_nxt),
+      copied_seq: u32(this.copied_seq),
+      readable: this.readable(),
+      sk_rcvlowat: this.sk_rcvlowat,
+      sk_rcvbuf: this.sk_rcvbuf,
+      sk_rmem_alloc: this.sk_rmem_alloc,
+      rcv_wnd: this.receiveWindow(),
+      epoll: this.epollIn() ? 1 : 0,
+      wakeups: this.wakeups,
+      cb_flags: this.bpf_sock_ops_cb_flags,
+      receiveQueue: this.receiveQueue.map((s) => ({ id: s.id, seq: u32(s.seq), endSeq: u32(s.endSeq), len: s.payload.length, flags: s.tcpFlags })),
+      ofoQueue: this.ofoQueue.map((s) => ({ id: s.id, seq: u32(s.seq), endSeq: u32(s.endSeq), len: s.payload.length, flags: s.tcpFlags })),
+      done: this.done,
+    };
+  }
+}
+
+export interface SkbSummary { id: number; seq: number; endSeq: number; len: number; flags: number }
+export interface SockSnapshot {
+  state: number;
+  rcv_nxt: number;
+  copied_seq: number;
+  readable: number;
+  sk_rcvlowat: number;
+  sk_rcvbuf: number;
+  sk_rmem_alloc: number;
+  rcv_wnd: number;
+  epoll: 0 | 1;
+  wakeups: number;
+  cb_flags: number;
+  receiveQueue: SkbSummary[];
+  ofoQueue: SkbSummary[];
+  done: boolean;
+}

@@ -1,0 +1,587 @@
+// The TCP receive path of one passively opened socket, step by step as the kernel runs it, with
+// the sock_ops hook points (BpfHooks) where the kernel calls the BPF program. Every method names
+// the kernel function it mirrors (Linux 7.1.5, net/ipv4/tcp_input.c unless noted). The AutoLOWAT
+// hook points follow the seed series (design.md §4.5):
+//   - enqueue: tcp_queue_rcv(), tcp_ofo_queue() (one call per skb moved), tcp_fastopen_add_skb();
+//     after the skb is on the receive queue and rcv_nxt advanced; the program sees the arriving
+//     skb (its own seq/end_seq and bytes), never a coalesced tail; tcp_data_ready() follows;
+//   - recvmsg: __tcp_cleanup_rbuf() after copied_seq advanced, skb NULL, once per recv() that
+//     copied data (the copied > 0 gate is our assumption).
+import type { BpfHooks, ProgramRunTrace, Skb, SockOpsInvocation } from '../types';
+import type { TcpAbi } from './abi';
+import { MAX_SKB_FRAGS, SYSCTL_RMEM_MAX, SOCK_MIN_RCVBUF, INT_MAX, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_PSH, TCPHDR_SYN, TCP_MSS_DEFAULT } from './constants';
+import { after, before, type QueuedSkb, type TcpLogEntry, TcpSock, type TcpSockOptions } from './sock';
+
+/** One thing that happened inside the kernel model, in order. */
+export type ModelEvent =
+  | TcpLogEntry
+  | { kind: 'prog'; op: number; opName: string; label: string; ret: number; trace: ProgramRunTrace }
+  | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null };
+
+export interface PassiveOpenOptions {
+  /** Sequence number of the first stream byte (rcv_nxt after the handshake). Default 0. */
+  seq?: number;
+  /** Bytes of the stream carried by the SYN (TCP Fast Open, tcp_fastopen_add_skb). */
+  fastopen?: Uint8Array;
+}
+
+export interface RecvResult {
+  /** Bytes copied, 0 at EOF, or a negative errno (-EAGAIN: nothing to read, non-blocking). */
+  ret: number;
+  data: Uint8Array;
+  eof: boolean;
+}
+
+const u32 = (x: number) => x >>> 0;
+
+export class TcpModel {
+  readonly sock: TcpSock;
+  private nextSkbId = 1;
+  private events: ModelEvent[] = [];
+  /** Called for every model event as it happens (the debugger's output channel). */
+  onEvent: ((e: ModelEvent) => void) | null = null;
+
+  constructor(readonly abi: TcpAbi, opts: TcpSockOptions, readonly hooks: BpfHooks | null) {
+    this.sock = new TcpSock(abi, opts);
+    this.sock.log = (e) => this.emit(e);
+  }
+
+  private emit(e: ModelEvent): void {
+    this.events.push(e);
+    this.onEvent?.(e);
+  }
+
+  /** Events since the last call (the simulation collects them per step). */
+  takeEvents(): ModelEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  private st(name: string): number {
+    return this.abi.constant('BPF_TCP_' + name);
+  }
+
+  /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached. */
+  callOp(opName: string, args: number[] = [], skb: Skb | null = null, label?: string): number | null {
+    if (!this.hooks) return null;
+    const op = this.abi.op(opName);
+    const short = this.abi.opName(op);
+    const inv: SockOpsInvocation = {
+      op,
+      args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)],
+      skb,
+      label: label ?? short,
+    };
+    const r = this.hooks.sockOps(this.sock, inv);
+    if (!r) return null;
+    this.emit({ kind: 'prog', op, opName: short, label: inv.label, ret: r.ret, trace: r.trace });
+    return r.ret;
+  }
+
+  /** An explicit op from a scenario: run the program at `op` with `args` in the current state. */
+  explicitOp(op: number, args: number[]): number | null {
+    if (!this.hooks) return null;
+    const short = this.abi.opName(op);
+    const inv: SockOpsInvocation = { op, args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)], skb: null, label: `${short} (explicit)` };
+    const r = this.hooks.sockOps(this.sock, inv);
+    if (!r) return null;
+    this.emit({ kind: 'prog', op, opName: short, label: inv.label, ret: r.ret, trace: r.trace });
+    return r.ret;
+  }
+
+  /** include/net/tcp.h tcp_set_state() with the STATE_CB hook (net/ipv4/tcp.c tcp_set_state:
+   *  BPF_SOCK_OPS_STATE_CB with args old, new when STATE_CB_FLAG is set). */
+  setState(name: string): void {
+    const oldstate = this.sock.state;
+    const state = this.st(name);
+    if (this.sock.testFlag('BPF_SOCK_OPS_STATE_CB_FLAG')) this.callOp('BPF_SOCK_OPS_STATE_CB', [oldstate, state], null, `STATE_CB ${this.stateName(oldstate)} -> ${name}`);
+    this.sock.state = state;
+  }
+
+  stateName(v: number): string {
+    for (const n of ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV']) {
+      if (this.st(n) === v) return n;
+    }
+    return String(v);
+  }
+
+  /** The passive open, with the ops the kernel runs on that path, in order:
+   *  1. listen(): net/ipv4/af_inet.c __inet_listen_sk() -> inet_csk_listen_start() (state LISTEN
+   *     via inet_sk_state_store: no STATE_CB) then tcp_call_bpf(TCP_LISTEN_CB).
+   *  2. SYN: tcp_conn_request() -> tcp_ecn_create_request() (NEEDS_ECN only for an ECN-setup SYN
+   *     that the sysctl did not already accept: not fired here) -> tcp_openreq_init_rwin()
+   *     (net/ipv4/tcp_minisocks.c) -> tcp_rwnd_init_bpf(): RWND_INIT on the request sock.
+   *     Plain SYN: inet_csk_reqsk_queue_hash_add() -> reqsk_queue_hash_req()
+   *     (net/ipv4/inet_connection_sock.c) -> tcp_timeout_init(): TIMEOUT_INIT on the request sock.
+   *     The request sock is not a full socket (state NEW_SYN_RECV: sk_fullsock() false).
+   *     SYN-ACK header options (HDR_OPT_LEN_CB/WRITE_HDR_OPT_CB) only with WRITE_HDR_OPT_CB_FLAG.
+   *  3. ACK: tcp_check_req() creates the child in SYN_RECV (inet_sk_set_state: no STATE_CB) and
+   *     inherits the listener's cb flags (memcpy in sk_clone); tcp_rcv_state_process() ->
+   *     tcp_init_transfer() -> bpf_skops_established(): PASSIVE_ESTABLISHED_CB, then
+   *     copied_seq = rcv_nxt, then tcp_set_state(ESTABLISHED) (STATE_CB if flagged).
+   *  TFO (net/ipv4/tcp_fastopen.c tcp_fastopen_create_child): TIMEOUT_INIT on the child,
+   *     PASSIVE_ESTABLISHED_CB, then tcp_fastopen_add_skb() queues the SYN data (RCVQ_CB); the
+   *     final ACK moves SYN_RECV -> ESTABLISHED. */
+  passiveOpen(opts: PassiveOpenOptions = {}): void {
+    const s = this.sock;
+    const seq0 = u32(opts.seq ?? 0);
+    const irs = u32(seq0 - 1); // the peer's ISN: the SYN takes one sequence number
+    s.state = this.st('LISTEN');
+    this.callOp('BPF_SOCK_OPS_TCP_LISTEN_CB', [], null, 'TCP_LISTEN_CB (listen)');
+    s.state = this.st('NEW_SYN_RECV'); // the request sock
+    this.callOp('BPF_SOCK_OPS_RWND_INIT', [], null, 'RWND_INIT (request sock, SYN)');
+    const tfo = opts.fastopen && opts.fastopen.length > 0 ? opts.fastopen : null;
+    if (!tfo) {
+      this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (request sock)');
+      if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) {
+        this.callOp('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], null, 'HDR_OPT_LEN_CB (SYN-ACK)');
+        this.callOp('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], null, 'WRITE_HDR_OPT_CB (SYN-ACK)');
+      }
+    }
+    // the child: tcp_create_openreq_child()
+    s.state = this.st('SYN_RECV');
+    s.rcv_nxt = u32(irs + 1);
+    s.copied_seq = s.rcv_nxt;
+    s.rcv_wup = s.rcv_nxt;
+    s.segs_in = 1;
+    // tcp_initialize_rcv_mss(): min(advmss, mss_cache, rcv_wnd/2, TCP_MSS_DEFAULT)
+    s.rcv_mss = Math.max(88, Math.min(s.advmss, s.mss_cache, s.rcv_wnd >> 1, TCP_MSS_DEFAULT));
+    if (tfo) {
+      this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (fastopen child)');
+      this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], this.makeSkb(irs, new Uint8Array(0), TCPHDR_SYN), 'PASSIVE_ESTABLISHED_CB (fastopen SYN)');
+      this.fastopenAddSkb(seq0, tfo);
+      if (s.wakeups === 0) s.log({ kind: 'note', text: 'fastopen data queued before accept(): no tcp_data_ready() (tcp_fastopen_add_skb)' });
+      // final ACK of the handshake: tcp_rcv_state_process() SYN_RECV with req (fastopen)
+      this.setState('ESTABLISHED');
+      return;
+    }
+    this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], this.makeSkb(s.rcv_nxt, new Uint8Array(0), TCPHDR_ACK), 'PASSIVE_ESTABLISHED_CB');
+    s.copied_seq = s.rcv_nxt;
+    this.setState('ESTABLISHED');
+  }
+
+  private makeSkb(seq: number, payload: Uint8Array, flags: number): QueuedSkb {
+    const fin = flags & TCPHDR_FIN ? 1 : 0;
+    return { seq: u32(seq), endSeq: u32(seq + payload.length + fin), tcpFlags: flags, payload, id: this.nextSkbId++, truesize: this.sock.truesizeOf(payload.length), frags: 1 };
+  }
+
+  /** net/ipv4/tcp_fastopen.c tcp_fastopen_add_skb(): the SYN's data queued without coalescing,
+   *  rcv_nxt = end_seq, bytes_received = len, then the RCVQ_CB hook (seed), tcp_fin on FIN. */
+  private fastopenAddSkb(seq: number, data: Uint8Array): void {
+    const s = this.sock;
+    const skb = this.makeSkb(seq, data, TCPHDR_ACK);
+    s.sk_rmem_alloc += skb.truesize; // sk_forced_mem_schedule + skb_set_owner_r
+    s.rcv_nxt = skb.endSeq;
+    s.receiveQueue.push(skb);
+    s.bytes_received = BigInt(data.length);
+    s.data_segs_in = 1;
+    this.rcvqEnqueue(skb, 'fastopen');
+  }
+
+  /** The seed's enqueue hook (tcp_bpf_rcvlowat): RCVQ_CB with the arriving skb, if the flag is on. */
+  private rcvqEnqueue(skb: QueuedSkb, path: string): void {
+    if (!this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB')) return;
+    if (!this.sock.testFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')) return;
+    const view: Skb = { seq: skb.seq, endSeq: skb.endSeq, tcpFlags: skb.tcpFlags, payload: skb.payload, id: skb.id };
+    const fin = skb.tcpFlags & TCPHDR_FIN ? ' FIN' : '';
+    this.callOp('BPF_SOCK_OPS_RCVQ_CB', [], view, `RCVQ_CB enqueue${path ? ' (' + path + ')' : ''} seq ${skb.seq}..${skb.endSeq} (${skb.payload.length} bytes${fin})`);
+  }
+
+  /** tcp_rcv_nxt_update(): bytes_received += delta, rcv_nxt = seq. */
+  private rcvNxtUpdate(seq: number): void {
+    const s = this.sock;
+    const delta = u32(seq - s.rcv_nxt);
+    s.bytes_received += BigInt(delta);
+    s.rcv_nxt = u32(seq);
+  }
+
+  /** tcp_try_coalesce(): merge `from` into the queue tail when it starts at tail's end_seq and
+   *  skb_try_coalesce() has room (frags bounded by MAX_SKB_FRAGS, assumed one per segment). */
+  private tryCoalesce(to: QueuedSkb | undefined, from: QueuedSkb): boolean {
+    if (!to || from.seq !== to.endSeq) return false;
+    if (to.frags + from.frags > MAX_SKB_FRAGS) return false;
+    const merged = new Uint8Array(to.payload.length + from.payload.length);
+    merged.set(to.payload, 0);
+    merged.set(from.payload, to.payload.length);
+    to.payload = merged;
+    // skb_try_coalesce(): delta = from->truesize - SKB_DATA_ALIGN(sizeof(struct sk_buff)) (256, assumed build)
+    const delta = Math.max(0, from.truesize - 256);
+    to.truesize += delta;
+    this.sock.sk_rmem_alloc += delta;
+    to.frags += from.frags;
+    to.endSeq = from.endSeq;
+    to.tcpFlags |= from.tcpFlags;
+    return true;
+  }
+
+  /** tcp_queue_rcv(): coalesce into the tail or append (skb_set_owner_r), rcv_nxt = end_seq;
+   *  then the seed's RCVQ_CB hook on the arriving skb. */
+  private queueRcv(skb: QueuedSkb): void {
+    const s = this.sock;
+    const tail = s.receiveQueue[s.receiveQueue.length - 1];
+    const eaten = this.tryCoalesce(tail, skb);
+    this.rcvNxtUpdate(skb.endSeq);
+    if (!eaten) {
+      s.receiveQueue.push(skb);
+      s.sk_rmem_alloc += skb.truesize;
+    }
+    this.rcvqEnqueue(skb, '');
+  }
+
+  /** tcp_measure_rcv_mss() (from tcp_event_data_recv): a segment at least rcv_mss long raises
+   *  rcv_mss to min(len, advmss). */
+  private measureRcvMss(len: number): void {
+    const s = this.sock;
+    if (len >= s.rcv_mss) s.rcv_mss = Math.min(len, s.advmss);
+  }
+
+  /** tcp_try_rmem_schedule(): the model accepts while sk_rmem_alloc <= sk_rcvbuf (no
+   *  tcp_prune_queue()/collapse, no protocol memory accounting: simplified). */
+  private rmemScheduleFails(): boolean {
+    return this.sock.sk_rmem_alloc > this.sock.sk_rcvbuf;
+  }
+
+  /** A data segment from the peer: tcp_rcv_established() -> tcp_data_queue(). `seq` is the
+   *  sequence number of payload[0]. Returns what happened, for the step line. */
+  segment(seq: number, payload: Uint8Array, opts: { fin?: boolean; psh?: boolean } = {}): string {
+    const s = this.sock;
+    const flags = TCPHDR_ACK | (opts.fin ? TCPHDR_FIN : 0) | (opts.psh ?? true ? TCPHDR_PSH : 0);
+    const skb = this.makeSkb(seq, payload, flags);
+    const est = this.st('ESTABLISHED');
+    if (s.state !== est) {
+      // tcp_rcv_state_process(): in CLOSE_WAIT/CLOSING/LAST_ACK data beyond the FIN is ignored
+      const why = `socket in state ${this.stateName(s.state)}: the peer already sent FIN, data after it is ignored (tcp_rcv_state_process)`;
+      this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why });
+      return `dropped seq ${skb.seq}..${skb.endSeq}: ${why}`;
+    }
+    s.segs_in++;
+    if (payload.length > 0) s.data_segs_in++;
+    return this.dataQueue(skb);
+  }
+
+  /** tcp_data_queue(). */
+  private dataQueue(skb: QueuedSkb): string {
+    const s = this.sock;
+    if (skb.seq === skb.endSeq) {
+      return 'empty segment (pure ACK): nothing queued';
+    }
+    const len = skb.payload.length;
+    const fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
+    const desc = `seq ${skb.seq}..${skb.endSeq} (${len} bytes${fin ? ' + FIN' : ''})`;
+    if (skb.seq === s.rcv_nxt) {
+      if (s.receiveWindow() === 0 && !(len === 0 && fin)) {
+        return this.drop(skb, 'zero receive window (SKB_DROP_REASON_TCP_ZEROWINDOW)');
+      }
+      return this.queueAndOut(skb, desc, 'in order');
+    }
+    if (!after(skb.endSeq, s.rcv_nxt)) {
+      return this.drop(skb, `old data, all below rcv_nxt ${s.rcv_nxt} (retransmit, D-SACK)`);
+    }
+    if (!before(skb.seq, u32(s.rcv_nxt + s.receiveWindow()))) {
+      return this.drop(skb, `beyond the receive window (rcv_nxt ${s.rcv_nxt} + window ${s.receiveWindow()})`);
+    }
+    if (before(skb.seq, s.rcv_nxt)) {
+      // partial packet, seq < rcv_nxt < end_seq: queued as is (overlap kept, readers use offsets)
+      if (s.receiveWindow() === 0) return this.drop(skb, 'zero receive window');
+      return this.queueAndOut(skb, desc, `overlapping rcv_nxt ${s.rcv_nxt}`);
+    }
+    return this.dataQueueOfo(skb, desc);
+  }
+
+  private drop(skb: QueuedSkb, why: string): string {
+    this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why });
+    return `dropped seq ${skb.seq}..${skb.endSeq}: ${why}`;
+  }
+
+  /** tcp_data_queue() queue_and_out: rmem check, tcp_queue_rcv(), tcp_event_data_recv(),
+   *  tcp_fin(), tcp_ofo_queue(), tcp_data_ready(), then our ACK (window update). */
+  private queueAndOut(skb: QueuedSkb, desc: string, how: string): string {
+    const s = this.sock;
+    if (this.rmemScheduleFails()) {
+      // ICSK_ACK_NOMEM: the reader is woken unconditionally
+      s.wakeups++;
+      this.emit({ kind: 'wakeup', where: 'tcp_data_queue (receive buffer full)' });
+      if (s.receiveQueue.length > 0 && skb.payload.length > 0) {
+        return this.drop(skb, `receive buffer full: sk_rmem_alloc ${s.sk_rmem_alloc} > sk_rcvbuf ${s.sk_rcvbuf} (SKB_DROP_REASON_PROTO_MEM)`);
+      }
+    }
+    this.queueRcv(skb);
+    if (skb.payload.length) this.measureRcvMss(skb.payload.length);
+    const parts = [`${desc} queued ${how}`];
+    if (skb.tcpFlags & TCPHDR_FIN) this.tcpFin();
+    if (s.ofoQueue.length > 0) {
+      const moved = this.ofoQueue();
+      if (moved) parts.push(`${moved} skb(s) moved from the out-of-order queue`);
+    }
+    s.dataReady('tcp_data_queue'); // unless SOCK_DEAD (never, in the model)
+    this.sendAck();
+    return parts.join('; ');
+  }
+
+  /** tcp_data_queue_ofo(): insert into the out-of-order queue (sorted by seq): coalesce into
+   *  an skb ending where it starts (tcp_ooo_try_coalesce), drop it if an skb already covers it,
+   *  replace skbs it covers (merge_right). */
+  private dataQueueOfo(skb: QueuedSkb, desc: string): string {
+    const s = this.sock;
+    if (this.rmemScheduleFails()) {
+      s.wakeups++;
+      this.emit({ kind: 'wakeup', where: 'tcp_data_queue_ofo (receive buffer full)' });
+      return this.drop(skb, `receive buffer full (SKB_DROP_REASON_PROTO_MEM)`);
+    }
+    const q = s.ofoQueue;
+    // find the last skb with seq <= skb.seq
+    let i = q.length - 1;
+    while (i >= 0 && after(q[i]!.seq, skb.seq)) i--;
+    const prev = i >= 0 ? q[i]! : undefined;
+    let holder: QueuedSkb;
+    let how: string;
+    if (prev && before(skb.seq, prev.endSeq)) {
+      if (!after(skb.endSeq, prev.endSeq)) {
+        return this.drop(skb, `already in the out-of-order queue (skb#${prev.id} covers it)`);
+      }
+      if (prev.seq === skb.seq) {
+        // skb covers prev: replace it
+        q.splice(i, 1, skb);
+        s.sk_rmem_alloc += skb.truesize - prev.truesize;
+        holder = skb;
+        how = `replaces skb#${prev.id}`;
+      } else {
+        q.splice(i + 1, 0, skb);
+        s.sk_rmem_alloc += skb.truesize;
+        holder = skb;
+        how = `overlaps skb#${prev.id}`;
+        i = i + 1;
+      }
+    } else if (prev && prev.endSeq === skb.seq && !(prev.tcpFlags & TCPHDR_FIN) && prev.frags + skb.frags <= MAX_SKB_FRAGS) {
+      const before_ = s.sk_rmem_alloc;
+      const to = prev;
+      // tcp_ooo_try_coalesce -> tcp_try_coalesce on the ofo neighbour
+      const merged = new Uint8Array(to.payload.length + skb.payload.length);
+      merged.set(to.payload, 0);
+      merged.set(skb.payload, to.payload.length);
+      to.payload = merged;
+      const delta = Math.max(0, skb.truesize - 256);
+      to.truesize += delta;
+      s.sk_rmem_alloc = before_ + delta;
+      to.frags += skb.frags;
+      to.endSeq = skb.endSeq;
+      to.tcpFlags |= skb.tcpFlags;
+      holder = to;
+      how = `coalesced into skb#${to.id}`;
+    } else {
+      q.splice(i + 1, 0, skb);
+      s.sk_rmem_alloc += skb.truesize;
+      holder = skb;
+      how = 'inserted';
+      i = i + 1;
+    }
+    // merge_right: remove skbs fully covered by holder
+    const hi = q.indexOf(holder);
+    while (hi + 1 < q.length && !before(holder.endSeq, q[hi + 1]!.endSeq)) {
+      const gone = q.splice(hi + 1, 1)[0]!;
+      s.sk_rmem_alloc -= gone.truesize;
+    }
+    this.sendAck(); // out-of-order data is ACKed at once (duplicate ACK with SACK)
+    return `${desc} out of order (rcv_nxt ${s.rcv_nxt}): ${how} in the out-of-order queue`;
+  }
+
+  /** tcp_ofo_queue(): move skbs that became in order to the receive queue, in sequence order,
+   *  one RCVQ_CB per skb moved (seed), stopping after a FIN. Returns how many moved. */
+  private ofoQueue(): number {
+    const s = this.sock;
+    let moved = 0;
+    while (s.ofoQueue.length > 0) {
+      const skb = s.ofoQueue[0]!;
+      if (after(skb.seq, s.rcv_nxt)) break;
+      s.ofoQueue.shift();
+      if (!after(skb.endSeq, s.rcv_nxt)) {
+        s.sk_rmem_alloc -= skb.truesize;
+        this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why: 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)' });
+        continue;
+      }
+      const tail = s.receiveQueue[s.receiveQueue.length - 1];
+      // skb's truesize is already charged; tcp_try_coalesce charges the delta again and the
+      // skb is freed (kfree_skb_partial): net effect -256
+      s.sk_rmem_alloc -= skb.truesize;
+      const eaten = this.tryCoalesce(tail, skb);
+      this.rcvNxtUpdate(skb.endSeq);
+      if (!eaten) {
+        s.receiveQueue.push(skb);
+        s.sk_rmem_alloc += skb.truesize;
+      }
+      moved++;
+      this.rcvqEnqueue(skb, 'ofo drain');
+      if (skb.tcpFlags & TCPHDR_FIN) {
+        this.tcpFin();
+        break;
+      }
+    }
+    return moved;
+  }
+
+  /** tcp_fin(): RCV_SHUTDOWN, SOCK_DONE, ESTABLISHED -> CLOSE_WAIT (STATE_CB if flagged),
+   *  purge the out-of-order queue. */
+  private tcpFin(): void {
+    const s = this.sock;
+    s.rcvShutdown = true;
+    s.done = true;
+    if (s.state === this.st('ESTABLISHED')) this.setState('CLOSE_WAIT');
+    for (const skb of s.ofoQueue) s.sk_rmem_alloc -= skb.truesize;
+    s.ofoQueue.length = 0;
+  }
+
+  /** Our ACK after receiving data (we ACK every segment: no delayed ACK in the model):
+   *  rcv_wup = rcv_nxt and the window tcp_select_window() offers — tcp_space() free space
+   *  (tcp_win_from_space(rcvbuf - rmem_alloc)), at most window_clamp, 0 below rcv_mss, never
+   *  shrinking what was offered (simplified: no rcv_ssthresh, no window scaling rounding). */
+  sendAck(): void {
+    const s = this.sock;
+    const cur = s.receiveWindow();
+    let win = Math.min(s.tcpWinFromSpace(s.sk_rcvbuf - s.sk_rmem_alloc), s.window_clamp);
+    if (win < s.rcv_mss) win = 0;
+    if (win < cur) win = cur;
+    s.rcv_wup = s.rcv_nxt;
+    s.rcv_wnd = win;
+  }
+
+  /** The application's recv(fd, buf, len, MSG_DONTWAIT): net/ipv4/tcp.c tcp_recvmsg_locked()
+   *  copying from the receive queue at copied_seq (offset = copied_seq - seq, so overlapping skbs
+   *  work), consuming a FIN (+1), freeing eaten skbs; then tcp_cleanup_rbuf(): the window update
+   *  ACK of __tcp_cleanup_rbuf() and the seed's RCVQ_CB with skb NULL. */
+  recvmsg(len: number, opts: { peek?: boolean } = {}): RecvResult {
+    const s = this.sock;
+    if (s.state === this.st('LISTEN') || s.state === this.st('CLOSE')) {
+      return { ret: this.abi.errno('ENOTCONN'), data: new Uint8Array(0), eof: false };
+    }
+    const out: Uint8Array[] = [];
+    let copied = 0;
+    let seq = s.copied_seq;
+    let eof = false;
+    let qi = 0;
+    while (copied < len && qi < s.receiveQueue.length) {
+      const skb = s.receiveQueue[qi]!;
+      const offset = u32(seq - skb.seq);
+      const fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
+      if (offset < skb.payload.length) {
+        const used = Math.min(skb.payload.length - offset, len - copied);
+        out.push(skb.payload.subarray(offset, offset + used));
+        seq = u32(seq + used);
+        copied += used;
+        if (used + offset < skb.payload.length) break;
+        if (!fin) {
+          if (!opts.peek) this.eatSkb(qi);
+          else qi++;
+          continue;
+        }
+      }
+      if (fin) {
+        // found_fin_ok: the FIN takes one sequence number
+        seq = u32(seq + 1);
+        if (!opts.peek) this.eatSkb(qi);
+        eof = true;
+        break;
+      }
+      // offset beyond this skb: nothing more to read here (cannot happen with eaten skbs)
+      qi++;
+    }
+    if (!opts.peek) s.copied_seq = seq;
+    let ret = copied;
+    if (copied === 0) {
+      if (s.done || eof) eof = true;
+      else ret = this.abi.errno('EAGAIN');
+    }
+    if (!opts.peek) this.cleanupRbuf(copied);
+    const data = new Uint8Array(copied);
+    let o = 0;
+    for (const p of out) { data.set(p, o); o += p.length; }
+    return { ret, data, eof };
+  }
+
+  private eatSkb(i: number): void {
+    const s = this.sock;
+    const [skb] = s.receiveQueue.splice(i, 1);
+    if (skb) s.sk_rmem_alloc -= skb.truesize; // sock_rfree
+  }
+
+  /** net/ipv4/tcp.c __tcp_cleanup_rbuf(): send a window update if the read at least doubled the
+   *  window we can offer; then the seed's RCVQ_CB recvmsg hook (skb NULL) when data was copied. */
+  private cleanupRbuf(copied: number): void {
+    const s = this.sock;
+    if (copied > 0 && !s.rcvShutdown) {
+      const now = s.receiveWindow();
+      if (2 * now <= s.window_clamp) {
+        let nw = Math.min(s.tcpWinFromSpace(s.sk_rcvbuf - s.sk_rmem_alloc), s.window_clamp);
+        if (nw < s.rcv_mss) nw = 0;
+        if (nw && nw >= 2 * now) { s.rcv_wup = s.rcv_nxt; s.rcv_wnd = nw; }
+      }
+    }
+    if (copied > 0 && this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') && s.testFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')) {
+      this.callOp('BPF_SOCK_OPS_RCVQ_CB', [], null, `RCVQ_CB recvmsg (copied ${copied}, copied_seq ${u32(s.copied_seq)})`);
+    }
+  }
+
+  /** The application's setsockopt(fd, level, optname, &val, len): the cgroup/setsockopt program
+   *  first (kernel/bpf/cgroup.c __cgroup_bpf_run_filter_setsockopt: optlen -1 consumes the option,
+   *  returning 0 fails it with -EPERM, it may rewrite level/optname/optval), then the kernel:
+   *  net/core/sock.c sk_setsockopt for SOL_SOCKET (SO_RCVLOWAT -> tcp_set_rcvlowat with negative
+   *  values mapped to INT_MAX; SO_RCVBUF -> __sock_set_rcvbuf), net/ipv4/tcp.c do_tcp_setsockopt
+   *  for SOL_TCP (TCP_NODELAY), ip_setsockopt/ipv6_setsockopt otherwise (-ENOPROTOOPT for a
+   *  level they do not know). Returns 0 or a negative errno, and a note on what the kernel did. */
+  setsockopt(level: number, optname: number, optval: Uint8Array): { ret: number; note: string } {
+    const s = this.sock;
+    const label = `cgroup/setsockopt level ${fmtOpt(level)} optname ${fmtOpt(optname)}`;
+    const r = this.hooks ? this.hooks.setsockopt(s, { level, optname, optval, label }) : null;
+    if (r) {
+      this.emit({ kind: 'setsockopt-prog', action: r.action, level: r.level, optname: r.optname, trace: r.trace });
+      if (r.action === 'eperm') return { ret: this.abi.errno('EPERM'), note: 'the cgroup/setsockopt program returned 0: -EPERM' };
+      if (r.action === 'consumed') return { ret: 0, note: 'consumed by the cgroup/setsockopt program (optlen = -1)' };
+      level = r.level; optname = r.optname; optval = r.optval;
+    }
+    const C = (n: string) => this.abi.constant(n);
+    const intVal = (): number | null => optval.length >= 4 ? new DataView(optval.buffer, optval.byteOffset, optval.byteLength).getInt32(0, true) : null;
+    if (level === C('SOL_SOCKET')) {
+      if (optname === C('SO_RCVLOWAT')) {
+        let v = intVal();
+        if (v === null) return { ret: this.abi.errno('EINVAL'), note: 'optlen < sizeof(int)' };
+        if (v < 0) v = INT_MAX;
+        s.setRcvlowat(v, { wakeup: true });
+        return { ret: 0, note: `SO_RCVLOWAT -> tcp_set_rcvlowat: sk_rcvlowat ${s.sk_rcvlowat}` };
+      }
+      if (optname === C('SO_RCVBUF')) {
+        const v = intVal();
+        if (v === null) return { ret: this.abi.errno('EINVAL'), note: 'optlen < sizeof(int)' };
+        this.setRcvbuf(Math.min(v >>> 0, SYSCTL_RMEM_MAX));
+        return { ret: 0, note: `SO_RCVBUF: sk_rcvbuf ${s.sk_rcvbuf} (doubled, locked)` };
+      }
+      return { ret: 0, note: `SOL_SOCKET option ${optname} is not modelled by the simulator (ignored)` };
+    }
+    if (level === C('SOL_TCP')) {
+      if (optname === C('TCP_NODELAY')) {
+        const v = intVal();
+        if (v === null) return { ret: this.abi.errno('EINVAL'), note: 'optlen < sizeof(int)' };
+        s.tcp_nodelay = v !== 0;
+        return { ret: 0, note: `TCP_NODELAY ${v !== 0 ? 1 : 0}` };
+      }
+      return { ret: 0, note: `SOL_TCP option ${optname} is not modelled by the simulator (ignored)` };
+    }
+    if (level === C('SOL_IP') || level === C('SOL_IPV6')) {
+      return { ret: 0, note: `IP option ${optname} is not modelled by the simulator (ignored)` };
+    }
+    return { ret: this.abi.errno('ENOPROTOOPT'), note: `level ${fmtOpt(level)} is unknown to TCP (ip_setsockopt/ipv6_setsockopt: -ENOPROTOOPT)` };
+  }
+
+  /** net/core/sock.c __sock_set_rcvbuf(): SOCK_RCVBUF_LOCK, sk_rcvbuf = max(2 * val,
+   *  SOCK_MIN_RCVBUF); then tcp_set_rcvbuf() -> tcp_set_window_clamp(tcp_win_from_space(rcvbuf)). */
+  setRcvbuf(val: number): void {
+    const s = this.sock;
+    val = Math.min(val, Math.floor(INT_MAX / 2));
+    s.rcvbuf_locked = true;
+    s.sk_rcvbuf = Math.max(val * 2, SOCK_MIN_RCVBUF);
+    s.window_clamp = s.tcpWinFromSpace(s.sk_rcvbuf);
+  }
+}
+
+function fmtOpt(v: number): string {
+  return v > 0xffff || v < 0 ? '0x' + (v >>> 0).toString(16) : String(v);
+}

@@ -1,0 +1,85 @@
+// A scenario file (design.md §5, schema in syntaxes/scenario.schema.json) after parsing.
+
+export interface SocketSpec {
+  family: 'inet' | 'inet6';
+  /** Sequence number of the first stream byte (rcv_nxt after the handshake). */
+  seq: number;
+  mss?: number;
+  /** Initial sk_rcvbuf (sysctl_tcp_rmem[1]). */
+  rcvbuf?: number;
+  /** sysctl_tcp_rmem[2]. */
+  tcpRmemMax?: number;
+  /** Bytes of the stream carried by the SYN (TCP Fast Open). */
+  fastopen?: number;
+  memoryPressure?: boolean;
+  mptcp?: boolean;
+  localPort?: number;
+  remotePort?: number;
+}
+
+export interface Expectation {
+  rcvlowat?: number;
+  epoll?: 0 | 1;
+  readable?: number;
+  wakeups?: number;
+  /** Return value of the previous recv/setsockopt/op step. */
+  ret?: number;
+  cbFlags?: number;
+  rcvbuf?: number;
+  state?: string;
+  /** Number of skbs on the receive queue. */
+  receiveQueue?: number;
+  /** Bytes the previous recv returned, as text. */
+  data?: string;
+  /** A substring of the bpf_printk output of the run so far. */
+  printk?: string;
+}
+
+export type Step =
+  | { kind: 'send'; len: number; offset: number; fin: boolean }
+  | { kind: 'segment'; offset: number; len: number; fin: boolean }
+  | { kind: 'fin'; offset: number }
+  | { kind: 'recv'; len: number; peek: boolean }
+  | { kind: 'setsockopt'; level: number; optname: number; optval: Uint8Array; display: string }
+  | { kind: 'expect'; expect: Expectation }
+  | { kind: 'op'; op: number | string; args: number[] }
+  | { kind: 'advanceTime'; ns: bigint }
+  | { kind: 'rcvbuf'; bytes: number }
+  | { kind: 'window'; bytes: number }
+  | { kind: 'memoryPressure'; on: boolean }
+  | { kind: 'sockmap'; on: boolean };
+
+export interface ScenarioStep {
+  step: Step;
+  /** Index in `steps` and the JSON path: 'steps[3]'. */
+  index: number;
+  path: string;
+  line?: number;
+  /** The step as written, for the debugger. */
+  json: unknown;
+  /** Short label: 'send 100', 'recv 50'. */
+  label: string;
+}
+
+export interface Scenario {
+  file: string; // absolute path of the scenario file
+  dir: string;
+  description?: string;
+  /** Absolute path of the program (.o or .c). */
+  program: string;
+  sockops?: string;
+  setsockopt?: string;
+  profile?: string;
+  seed?: number;
+  socket: SocketSpec;
+  stream: Uint8Array;
+  steps: ScenarioStep[];
+}
+
+/** A broken scenario file: names the file, the JSON path and its line, and what to do. */
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+  constructor(readonly file: string, readonly path: string, readonly line: number | undefined, readonly detail: string, readonly col?: number) {
+    super(`${file}${line ? ':' + line + (col ? ':' + col : '') : ''}: ${path ? path + ': ' : ''}${detail}`);
+  }
+}

@@ -1,0 +1,325 @@
+// The simulation: a scenario file + the loaded hook + the BPF side of the simulated kernel + the
+// TCP receive model, run step by step. Used by `bpf-sockops run` (cli/run.ts) and by the debug
+// adapter, which re-runs it deterministically from the start (same scenario, same trace).
+//
+// Step 0 is the passive open (the ops the kernel runs on that path); steps 1..N are the
+// scenario's `steps[0..N-1]`. No program runs before the first stepOnce().
+import { readFileSync } from 'node:fs';
+import { loadObject } from './object/index';
+import type { BpfObject } from './object/types';
+import { BpfKernel } from './kernel/bpf/index';
+import type { ProgramRunTrace } from './kernel/types';
+import { TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
+import { compileBpf, readScenario, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
+import { table, type SockopsTable } from '../sockops/index';
+
+export interface SimOptions {
+  /** Overrides the scenario's "program" (a .c or .o path). */
+  program?: string;
+  compiler?: string;
+  compilerArgs?: string[];
+  /** Overrides the scenario's kernel profile. */
+  profile?: string;
+}
+
+/** Everything a run needs that does not change between re-runs: parse and compile once. */
+export interface PreparedScenario {
+  scenario: Scenario;
+  /** The program file actually used (.o or .c). */
+  programFile: string;
+  object: BpfObject;
+  table: SockopsTable;
+  abi: TcpAbi;
+}
+
+/** The virtual clock behind bpf_ktime_get_ns(): starts 1 s after boot, moves 1 µs per step and
+ *  by `advanceTime` steps (our choice: deterministic, never 0). */
+export class VirtualClock {
+  ns = 1_000_000_000n;
+  nowNs(): bigint { return this.ns; }
+  advance(ns: bigint): void { this.ns += ns; }
+}
+
+export interface SimStep {
+  /** 0 for the passive open, k+1 for scenario steps[k]. */
+  index: number;
+  /** steps[k] of the scenario, null for the passive open. */
+  scenarioStep: ScenarioStep | null;
+  label: string;
+  /** JSON path ('steps[3]') or '' for the open. */
+  path: string;
+  line?: number;
+  json: unknown;
+}
+
+export interface ExpectResult {
+  ok: boolean;
+  /** One line per mismatch: 'rcvlowat is 8, expected 258'. */
+  failures: string[];
+}
+
+export interface StepResult {
+  index: number;
+  step: SimStep;
+  /** What happened, one line (without the socket figures). */
+  text: string;
+  /** Model events in order (program runs, wakeups, drops, notes). */
+  events: ModelEvent[];
+  /** Every program run of this step, in order. */
+  runs: ProgramRunTrace[];
+  /** Return value of a recv/setsockopt/op step. */
+  ret?: number;
+  /** Bytes a recv returned. */
+  data?: Uint8Array;
+  expect?: ExpectResult;
+  /** A program faulted in this step. */
+  fault: boolean;
+  /** The socket after the step. */
+  sock: SockSnapshot;
+  /** Virtual time after the step. */
+  timeNs: bigint;
+}
+
+export interface RunSummary {
+  results: StepResult[];
+  passed: number;
+  failed: number;
+  faulted: boolean;
+}
+
+export class Simulation {
+  readonly scenario: Scenario;
+  readonly object: BpfObject;
+  readonly kernel: BpfKernel;
+  readonly model: TcpModel;
+  readonly clock = new VirtualClock();
+  readonly steps: SimStep[];
+  readonly trace: StepResult[] = [];
+  /** bpf_printk output so far, in order. */
+  readonly printkLog: string[] = [];
+  nextStep = 0;
+  passed = 0;
+  failed = 0;
+  faulted = false;
+  private lastRet: number | undefined;
+  private lastData: Uint8Array | undefined;
+
+  /** Parse the scenario, compile (.c) and load the object. Throws ScenarioError, CompileError,
+   *  ObjectError or Error with a message naming the file and what to do. */
+  static prepare(path: string, opts: SimOptions = {}): PreparedScenario {
+    let t = table(opts.profile);
+    let scenario = readScenario(path, { constant: (n) => t.constant(n) });
+    if (scenario.profile && !opts.profile) {
+      t = table(scenario.profile);
+      scenario = readScenario(path, { constant: (n) => t.constant(n) });
+    }
+    const programFile = opts.program ?? scenario.program;
+    let bytes: Uint8Array;
+    if (programFile.endsWith('.c')) {
+      bytes = compileBpf(programFile, { compiler: opts.compiler, args: opts.compilerArgs });
+    } else {
+      try {
+        bytes = new Uint8Array(readFileSync(programFile));
+      } catch (e) {
+        throw new Error(`${scenario.file}: program: cannot read ${programFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check "program" (paths are relative to the scenario file)`);
+      }
+    }
+    const object = loadObject(bytes, programFile);
+    return { scenario, programFile, object, table: t, abi: abiFromTable(t) };
+  }
+
+  static fromFile(path: string, opts: SimOptions = {}): Simulation {
+    return new Simulation(Simulation.prepare(path, opts));
+  }
+
+  constructor(readonly prepared: PreparedScenario) {
+    const sc = prepared.scenario;
+    this.scenario = sc;
+    this.object = prepared.object;
+    this.kernel = BpfKernel.load(prepared.object, {
+      sockops: sc.sockops,
+      setsockopt: sc.setsockopt,
+      profile: prepared.table.profile.name,
+      seed: sc.seed ?? 1,
+      clock: this.clock,
+    });
+    this.model = new TcpModel(prepared.abi, {
+      family: sc.socket.family,
+      mss: sc.socket.mss,
+      rcvbuf: sc.socket.rcvbuf,
+      tcpRmemMax: sc.socket.tcpRmemMax,
+      memoryPressure: sc.socket.memoryPressure,
+      mptcp: sc.socket.mptcp,
+      local: { port: sc.socket.localPort },
+      remote: { port: sc.socket.remotePort },
+    }, this.kernel);
+    const open: SimStep = { index: 0, scenarioStep: null, label: `passive open (${sc.socket.family}${sc.socket.fastopen ? `, fastopen ${sc.socket.fastopen} bytes` : ''})`, path: '', json: { open: sc.socket }, line: undefined };
+    this.steps = [open, ...sc.steps.map((s, k): SimStep => ({ index: k + 1, scenarioStep: s, label: s.label, path: s.path, line: s.line, json: s.json }))];
+  }
+
+  get done(): boolean {
+    return this.nextStep >= this.steps.length;
+  }
+
+  socket(): TcpSock {
+    return this.model.sock;
+  }
+
+  /** Run the next step. Exceptions thrown by an instruction hook propagate unchanged. */
+  stepOnce(): StepResult {
+    if (this.done) throw new Error('the scenario has no more steps');
+    const step = this.steps[this.nextStep]!;
+    this.nextStep++;
+    if (step.index > 0) this.clock.advance(1000n);
+    const res = this.runStep(step);
+    this.trace.push(res);
+    return res;
+  }
+
+  runAll(): RunSummary {
+    while (!this.done) this.stepOnce();
+    return { results: this.trace, passed: this.passed, failed: this.failed, faulted: this.faulted };
+  }
+
+  private runStep(step: SimStep): StepResult {
+    const m = this.model;
+    const sc = this.scenario;
+    const seqOf = (off: number) => (sc.socket.seq + off) >>> 0;
+    let text = '';
+    let ret: number | undefined;
+    let data: Uint8Array | undefined;
+    let expect: ExpectResult | undefined;
+    m.takeEvents();
+    const s = step.scenarioStep?.step;
+    if (!s) {
+      m.passiveOpen({ seq: sc.socket.seq, fastopen: sc.socket.fastopen ? sc.stream.subarray(0, sc.socket.fastopen) : undefined });
+      text = `established (state ${m.stateName(m.sock.state)})`;
+    } else {
+      switch (s.kind) {
+        case 'send':
+          text = m.segment(seqOf(s.offset), sc.stream.slice(s.offset, s.offset + s.len), { fin: s.fin });
+          break;
+        case 'segment':
+          text = m.segment(seqOf(s.offset), sc.stream.slice(s.offset, s.offset + s.len), { fin: s.fin });
+          break;
+        case 'fin':
+          text = m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true });
+          break;
+        case 'recv': {
+          const r = m.recvmsg(s.len, { peek: s.peek });
+          ret = r.ret;
+          data = r.data;
+          this.lastData = r.data;
+          text = r.ret > 0 ? `read ${r.ret} bytes${r.eof ? ' and the FIN (end of stream)' : ''}` : r.ret === 0 ? 'end of stream (0)' : `failed ${r.ret} (${this.prepared.abi.errnoName(r.ret)})`;
+          break;
+        }
+        case 'setsockopt': {
+          const r = m.setsockopt(s.level, s.optname, s.optval);
+          ret = r.ret;
+          text = `returned ${r.ret}${r.ret < 0 ? ' (' + this.prepared.abi.errnoName(r.ret) + ')' : ''}: ${r.note}`;
+          break;
+        }
+        case 'rcvbuf': {
+          const v = new Uint8Array(4);
+          new DataView(v.buffer).setInt32(0, s.bytes, true);
+          const r = m.setsockopt(this.prepared.abi.constant('SOL_SOCKET'), this.prepared.abi.constant('SO_RCVBUF'), v);
+          ret = r.ret;
+          text = `setsockopt(SOL_SOCKET, SO_RCVBUF, ${s.bytes}) returned ${r.ret}: ${r.note}`;
+          break;
+        }
+        case 'op': {
+          const op = typeof s.op === 'number' ? s.op : (this.prepared.table.constant(s.op) ?? this.prepared.table.constant('BPF_SOCK_OPS_' + s.op))!;
+          const r = m.explicitOp(op, s.args);
+          ret = r ?? undefined;
+          text = r === null ? 'no sock_ops program attached' : `tcp_call_bpf returned ${r}`;
+          break;
+        }
+        case 'advanceTime':
+          this.clock.advance(s.ns);
+          text = `time is now ${this.clock.ns} ns`;
+          break;
+        case 'window':
+          m.sock.rcv_wup = m.sock.rcv_nxt;
+          m.sock.rcv_wnd = s.bytes;
+          text = `ACK advertises a window of ${s.bytes} bytes`;
+          break;
+        case 'memoryPressure':
+          m.sock.memoryPressure = s.on;
+          text = s.on ? 'TCP memory pressure on (tcp_under_memory_pressure)' : 'TCP memory pressure off';
+          break;
+        case 'sockmap': {
+          const rcvq = m.sock.rcvqFlag();
+          if (s.on && rcvq && (m.sock.bpf_sock_ops_cb_flags & rcvq)) {
+            ret = this.prepared.abi.errno('EBUSY');
+            text = `sock_map_update refused: RCVQ_CB is on (${ret}, EBUSY; assumed, design.md §4.6)`;
+          } else {
+            m.sock.in_sockmap = s.on;
+            ret = 0;
+            text = s.on ? 'the socket is now in a SOCKMAP' : 'the socket left the SOCKMAP';
+          }
+          break;
+        }
+        case 'expect':
+          expect = this.checkExpect(s.expect);
+          if (expect.ok) this.passed++; else this.failed++;
+          text = expect.ok ? 'PASS' : 'FAIL: ' + expect.failures.join('; ');
+          break;
+      }
+    }
+    if (ret !== undefined) this.lastRet = ret;
+    const events = m.takeEvents();
+    const runs: ProgramRunTrace[] = [];
+    let fault = false;
+    const parts: string[] = [];
+    for (const e of events) {
+      if (e.kind === 'prog' || (e.kind === 'setsockopt-prog' && e.trace)) {
+        const tr = e.trace!;
+        runs.push(tr);
+        for (const l of tr.printk) this.printkLog.push(l);
+        if (tr.fault) {
+          fault = true;
+          parts.push(`FAULT in ${tr.program}: ${tr.fault.message}${tr.fault.line ? ' at ' + tr.fault.line : ''} (pc ${tr.fault.pc})`);
+        } else if (e.kind === 'prog') {
+          parts.push(`${e.label} -> ${tr.r0} (${tr.insns} insns)`);
+        } else {
+          parts.push(`cgroup/setsockopt ${e.action} (${tr.insns} insns)`);
+        }
+      } else if (e.kind === 'wakeup') parts.push(`wakeup (${e.where})`);
+      else if (e.kind === 'drop' && s && s.kind !== 'send' && s.kind !== 'segment' && s.kind !== 'fin') parts.push(`dropped: ${e.why}`);
+      else if (e.kind === 'note') parts.push(e.text);
+    }
+    if (fault) this.faulted = true;
+    if (parts.length) text += '; ' + parts.join('; ');
+    const res: StepResult = { index: step.index, step, text, events, runs, fault, sock: m.sock.snapshot(), timeNs: this.clock.ns };
+    if (ret !== undefined) res.ret = ret;
+    if (data !== undefined) res.data = data;
+    if (expect) res.expect = expect;
+    return res;
+  }
+
+  private checkExpect(e: Expectation): ExpectResult {
+    const sk = this.model.sock;
+    const f: string[] = [];
+    const cmp = (name: string, actual: number | string | undefined, want: number | string | undefined) => {
+      if (want === undefined) return;
+      if (actual !== want) f.push(`${name} is ${actual === undefined ? 'unset' : actual}, expected ${want}`);
+    };
+    cmp('rcvlowat', sk.sk_rcvlowat, e.rcvlowat);
+    cmp('epoll', sk.epollIn() ? 1 : 0, e.epoll);
+    cmp('readable', sk.readable(), e.readable);
+    cmp('wakeups', sk.wakeups, e.wakeups);
+    cmp('ret', this.lastRet, e.ret);
+    cmp('cbFlags', sk.bpf_sock_ops_cb_flags, e.cbFlags);
+    cmp('rcvbuf', sk.sk_rcvbuf, e.rcvbuf);
+    cmp('receiveQueue', sk.receiveQueue.length, e.receiveQueue);
+    if (e.state !== undefined) cmp('state', this.model.stateName(sk.state), e.state.replace(/^(BPF_)?TCP_/, ''));
+    if (e.data !== undefined) {
+      const got = this.lastData ? new TextDecoder().decode(this.lastData) : undefined;
+      if (got !== e.data) f.push(`data is ${JSON.stringify(got)}, expected ${JSON.stringify(e.data)}`);
+    }
+    if (e.printk !== undefined && !this.printkLog.some((l) => l.includes(e.printk!))) {
+      f.push(`no bpf_printk line contains ${JSON.stringify(e.printk)}`);
+    }
+    return { ok: f.length === 0, failures: f };
+  }
+}
