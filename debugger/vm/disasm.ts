@@ -56,7 +56,8 @@ export function formatInsn(insns: Insn[], pc: number, opts: FormatOptions = {}):
       const next = insns[pc + 1];
       if (!next) return '<unknown>';
       const v = (BigInt(next.imm >>> 0) << 32n) | BigInt(x.imm >>> 0);
-      return `r${x.dst} = 0x${v.toString(16)} ll`;
+      const sv = BigInt.asIntN(64, v);
+      return `r${x.dst} = ${sv < 0n ? "-0x" + (-sv).toString(16) : "0x" + sv.toString(16)} ll`;
     }
     case 'ldx': {
       const w = alu32 && !info.signExt && info.size < 8 ? 'w' : 'r';

@@ -1,4 +1,4 @@
-// npm run conformance: every bpf_conformance .data file through the interpreter and the fast tier.
+// npm run conformance: every bpf_conformance .data file through the interpreter (the only tier).
 // Positive tests must give the expected r0; negative tests (negative/*.data) must be rejected
 // (by the data parser, the assembler or the validator, with the expected message substring when
 // one is given) or, when they are well-formed programs, must not produce the stated result.
@@ -11,7 +11,7 @@ const DIR = process.env.BPF_CONFORMANCE_DIR ?? join(import.meta.dirname, '../../
 const SKIP: Record<string, string> = {
   'callx.data': 'callx (call by register) is not part of the kernel ISA for BPF programs; the validator rejects opcode 0x8d',
 };
-const TIERS: Tier[] = ['interp', 'fast'];
+const TIERS: Tier[] = ['interp'];
 
 function main(): number {
   if (!existsSync(DIR)) { console.error(`conformance data not found at ${DIR} (set BPF_CONFORMANCE_DIR)`); return 1; }
