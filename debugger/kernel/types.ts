@@ -1,0 +1,118 @@
+// The seam between the TCP receive model (./tcp/) and the BPF side of the simulated kernel
+// (./bpf/): the TCP model decides *when* a program runs and with which socket/skb; the BPF side
+// builds the context, runs the VM and implements helpers/kfuncs by calling back into the socket.
+// Sequence numbers are u32 (mod 2^32), as in the kernel.
+
+/** One sk_buff on a queue: payload only (the TCP header is already pulled, as in tcp_queue_rcv). */
+export interface Skb {
+  seq: number; // TCP_SKB_CB(skb)->seq: sequence number of payload[0]
+  endSeq: number; // TCP_SKB_CB(skb)->end_seq = seq + len (+1 for FIN)
+  tcpFlags: number; // TCP_SKB_CB(skb)->tcp_flags (TCPHDR_FIN = 0x01, PSH = 0x08, ACK = 0x10)
+  payload: Uint8Array;
+  /** Stable id for traces and the debugger ("skb#3"). */
+  id: number;
+}
+
+/** The socket as helpers and kfuncs see it. Implemented by the TCP model (./tcp/). */
+export interface SockModel {
+  readonly id: number; // socket number within the simulation
+  readonly family: 'inet' | 'inet6';
+  readonly cookie: bigint; // bpf_get_socket_cookie
+  state: number; // BPF_TCP_* (ESTABLISHED = 1)
+  // struct tcp_sock / struct sock fields the model keeps (names as in the kernel)
+  rcv_nxt: number;
+  copied_seq: number;
+  rcv_wup: number;
+  rcv_wnd: number;
+  rcv_mss: number; // icsk_ack.rcv_mss
+  snd_nxt: number;
+  snd_una: number;
+  mss_cache: number;
+  snd_cwnd: number;
+  srtt_us: number;
+  bytes_received: bigint;
+  bytes_acked: bigint;
+  segs_in: number;
+  data_segs_in: number;
+  sk_rcvlowat: number;
+  sk_rcvbuf: number;
+  sk_rmem_alloc: number;
+  rcvbuf_locked: boolean; // SOCK_RCVBUF_LOCK in sk_userlocks
+  sk_txhash: number;
+  bpf_sock_ops_cb_flags: number; // u8
+  local_ip4: number; remote_ip4: number; // host order here; the ctx view converts
+  local_ip6: Uint8Array; remote_ip6: Uint8Array; // 16 bytes each, network order
+  local_port: number; remote_port: number; // host order
+  tcp_nodelay: boolean;
+  in_sockmap: boolean; // socket is in a SOCKMAP/SOCKHASH
+  is_mptcp_subflow: boolean;
+  readonly receiveQueue: Skb[];
+  readonly ofoQueue: Skb[];
+  wakeups: number; // sk_data_ready() calls that tcp_data_ready() made
+  done: boolean; // SOCK_DONE (FIN received)
+
+  /** tcp_set_rcvlowat() rules (cap, 0 -> 1, rcvbuf growth); `wakeup` runs the tcp_data_ready()
+   *  check afterwards. Returns 0. */
+  setRcvlowat(val: number, opts: { wakeup: boolean }): number;
+  /** Set bpf_sock_ops_cb_flags with the RCVQ_CB rules (-EUCLEAN when the receive queue is not
+   *  empty, -EBUSY in a sockmap, -EOPNOTSUPP for MPTCP). Returns 0 or a negative errno. */
+  setCbFlags(val: number): number;
+  /** tcp_epollin_ready(sk, sock_rcvlowat(sk, 0, INT_MAX)) plus RCV_SHUTDOWN: what epoll reports. */
+  epollIn(): boolean;
+  /** rcv_nxt - copied_seq. */
+  readable(): number;
+}
+
+/** One program run, for traces and the debugger. */
+export interface HelperCallTrace {
+  pc: number;
+  name: string; // 'bpf_skb_load_bytes' or kfunc name
+  args: bigint[];
+  ret: bigint;
+  errno?: string; // 'EOPNOTSUPP' when ret is a negative errno
+}
+
+export interface ProgramRunTrace {
+  program: string; // function name
+  op?: number; // sock_ops op
+  r0: bigint;
+  insns: number;
+  helpers: HelperCallTrace[];
+  printk: string[];
+  fault?: { pc: number; message: string; line?: string /* file:line */ };
+}
+
+export interface SockOpsInvocation {
+  op: number;
+  args: [number, number, number, number];
+  /** bpf_sock_ops_kern.skb: the arriving skb on the enqueue path, null on recvmsg. */
+  skb: Skb | null;
+  /** What the debugger shows as the synthetic frame: 'RCVQ_CB enqueue seq 8..108 (100 bytes)'. */
+  label: string;
+}
+
+export interface SetsockoptInvocation {
+  level: number;
+  optname: number;
+  optval: Uint8Array;
+  label: string;
+}
+
+export interface SetsockoptResult {
+  /** 'kernel': the kernel handles the (possibly rewritten) option; 'consumed': optlen was set
+   *  to -1, the kernel skips it and setsockopt returns 0; 'eperm': the program returned 0. */
+  action: 'kernel' | 'consumed' | 'eperm';
+  level: number;
+  optname: number;
+  optval: Uint8Array;
+  trace: ProgramRunTrace | null;
+}
+
+/** Implemented by the BPF side; called by the TCP model at the kernel's hook points. */
+export interface BpfHooks {
+  /** Run the attached sock_ops program(s); null when none is attached. The result is what
+   *  tcp_call_bpf() would return (reply if every program returned 1, else -1). */
+  sockOps(sock: SockModel, inv: SockOpsInvocation): { ret: number; trace: ProgramRunTrace } | null;
+  /** Run the attached cgroup/setsockopt program, if any (null: none attached). */
+  setsockopt(sock: SockModel, inv: SetsockoptInvocation): SetsockoptResult | null;
+}
