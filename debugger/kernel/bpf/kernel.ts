@@ -5,7 +5,7 @@
 // table; helper semantics cite the kernel function they mirror.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
 import type { CallTable, HelperContext, HelperFn, RegionSpec, RunStatus, VmApi } from '../../vm/api';
-import { createVm, GuestFaultError } from '../../vm';
+import { createVm, GuestFaultError, Memory } from '../../vm';
 import type { HelperInfo, KfuncInfo, ProgType } from '../../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../../sockops';
 import type {
@@ -92,6 +92,7 @@ class ProgEnv {
   /** Values of deleted map entries still mapped: unmapped when the run ends. */
   readonly staleValues: Uint8Array[] = [];
   vm!: VmApi;
+  memory!: Memory;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
 }
 
@@ -248,6 +249,14 @@ export class BpfKernel implements BpfHooks {
       helperName: (id) => `${t.helper(id)?.name ?? 'unknown'}#${id}`,
       kfuncName: (index) => this.obj.kfuncs[index] ?? `kfunc #${index}`,
     };
+    const memory = new Memory();
+    env.memory = memory;
+    for (const m of this.bpfMaps) {
+      // A small read-only region stands for struct bpf_map: the map "pointer" a program holds.
+      const base = memory.map({ name: `map ${m.def.name}`, kind: 'other', bytes: new Uint8Array(64), writable: false });
+      env.mapHandles.push(base);
+      env.handleToMap.set(base, m.index);
+    }
     const vm = createVm(
       {
         insns: prog.insns,
@@ -266,14 +275,9 @@ export class BpfKernel implements BpfHooks {
         },
       },
       calls,
+      { memory },
     );
     env.vm = vm;
-    for (const m of this.bpfMaps) {
-      // A small read-only region stands for struct bpf_map: the map "pointer" a program holds.
-      const base = vm.memory.map({ name: `map ${m.def.name}`, kind: 'other', bytes: new Uint8Array(64), writable: false });
-      env.mapHandles.push(base);
-      env.handleToMap.set(base, m.index);
-    }
     this.envs.push(env);
     return env;
   }
@@ -282,7 +286,7 @@ export class BpfKernel implements BpfHooks {
     const bytes = m.globalBytes();
     let base = env.valueBases.get(bytes);
     if (base === undefined) {
-      base = env.vm.memory.map({ name: m.def.name, kind: 'global', bytes, writable: !m.def.readonly });
+      base = env.memory.map({ name: m.def.name, kind: 'global', bytes, writable: !m.def.readonly });
       env.valueBases.set(bytes, base);
     }
     return base;
@@ -292,7 +296,7 @@ export class BpfKernel implements BpfHooks {
     if (m.kind === 'global') return this.globalBase(env, m);
     let base = env.valueBases.get(v);
     if (base === undefined) {
-      base = env.vm.memory.map({ name: `map ${m.def.name} ${label}`, kind: 'map', bytes: v, writable: true });
+      base = env.memory.map({ name: `map ${m.def.name} ${label}`, kind: 'map', bytes: v, writable: true });
       env.valueBases.set(v, base);
     }
     return base;
