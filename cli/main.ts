@@ -1,0 +1,51 @@
+// `bpf-sockops`: the command line face of the same engines the editor uses.
+// Contracts (design.md §5): check, run, disasm; plus dap (the debug adapter on stdio) and
+// conformance-plugin (the bpf_conformance runner's plugin protocol).
+import { checkCommand } from './check';
+import { runCommand } from './run';
+import { disasmCommand } from './disasm';
+import { dapCommand } from './dap';
+import { conformancePluginCommand } from './conformance';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const USAGE = `usage: bpf-sockops <command> [args]
+
+commands:
+  check FILE... [--format text|json]   op-aware checks of sock_ops hooks (exit 1 on any error)
+  run SCENARIO.json [--format text|json]  run a scenario through the emulator (exit 0 iff all expects pass)
+  disasm FILE.o                        disassemble a BPF object, C source lines interleaved
+  dap                                  run the debug adapter on stdin/stdout
+  conformance-plugin MEMHEX            bpf_conformance plugin: program hex on stdin, r0 hex on stdout
+  help | --help, version | --version
+`;
+
+export async function main(argv: string[], io: Io = stdio()): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'check': return checkCommand(rest, io);
+    case 'run': return runCommand(rest, io);
+    case 'disasm': return disasmCommand(rest, io);
+    case 'dap': return dapCommand(rest);
+    case 'conformance-plugin': return conformancePluginCommand(rest, io);
+    case 'version': case '--version': case '-V':
+      io.out(`bpf-sockops ${VERSION}\n`);
+      return 0;
+    case undefined: case 'help': case '--help': case '-h':
+      io.out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      io.err(`bpf-sockops: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
+
+function stdio(): Io {
+  return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+}
