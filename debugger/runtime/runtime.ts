@@ -37,6 +37,7 @@ export interface RunRec {
   lastPos: number;
   key: object;
   vm: VmApi;
+  trace?: ProgramRunTrace;
 }
 
 /** Where the simulation stands when paused. */
@@ -300,7 +301,7 @@ export class DebugRuntime extends EventEmitter {
    * Re-run from the start. Stops at `target` if given, else at the first position where `observe`
    * returns a stop (when stopOnHit), else at the end. `record` sees every observed hit (reverse search).
    */
-  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void }): Paused {
+  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void; from?: number }): Paused {
     this.replays++;
     for (const bp of this.bps.values()) bp.hits = 0;
     for (const w of this.watches) w.hits = 0;
@@ -311,21 +312,47 @@ export class DebugRuntime extends EventEmitter {
     let lastInsns = -1;
     let stepIdx = 0;
     let found: { stop: Stop; cursor: Cursor } | null = null;
+    let faultStop: { pos: number; stop: Stop } | null = null;
     const edits = this.edits;
     const { target, observe, stopOnHit, record } = opts;
     let sim: DebugSim | null = null;
 
+    // A run ended: if it faulted, its last position is the faulting instruction. A forward search
+    // that passed it stops there (by one more re-run); a reverse search records it.
+    const runEnded = (r: RunRec | null): boolean => {
+      const f = r?.trace?.fault;
+      if (!r || !f) return false;
+      const msg = `${f.message}${f.line ? ` at ${f.line}` : ''}`;
+      this.knownFaults.set(r.lastPos, msg);
+      if (!observe || !this.exceptionFilters.has('fault')) return false;
+      const stop: Stop = { reason: 'exception', description: `guest fault: ${msg}`, text: msg };
+      if (stopOnHit && r.lastPos > (opts.from ?? -1)) { faultStop = { pos: r.lastPos, stop }; return true; }
+      if (!stopOnHit && target !== undefined && r.lastPos < target) record?.(r.lastPos, stop);
+      return false;
+    };
+
+    // Taken inside the hook, before the Pause unwinds the kernel (which unmaps the run's ctx).
+    let foundSnap: { regs: bigint[]; frames: Frame[]; regions: Region[] } | null = null;
+    const snapshot = (c: Cursor) => {
+      const vm = c.info?.vm;
+      return {
+        regs: vm ? Array.from({ length: 11 }, (_, i) => vm.reg(i)) : [],
+        frames: vm ? vm.frames().map((f) => ({ ...f })) : [],
+        regions: vm ? vm.memory.regions().map((r) => ({ ...r, bytes: r.bytes.slice() })) : [],
+      };
+    };
     const visit = (c: Cursor): boolean => {
       const ed = edits.get(c.pos);
       if (ed && sim) for (const fn of ed) fn(c, sim);
       if (target !== undefined && c.pos === target) {
         found = { stop: { reason: 'goto' }, cursor: c };
+        foundSnap = snapshot(c);
         return true;
       }
       if (observe) {
         const s = observe(c);
         if (s) {
-          if (stopOnHit) { found = { stop: s, cursor: c }; return true; }
+          if (stopOnHit) { found = { stop: s, cursor: c }; foundSnap = snapshot(c); return true; }
           record?.(c.pos, s);
         }
       }
@@ -338,7 +365,8 @@ export class DebugRuntime extends EventEmitter {
       const vm = info.vm;
       const n = vm.insnCount;
       if (cur === null || cur.key !== info.run || cur.vm !== vm || n < lastInsns) {
-        cur = { index: runs.length, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm };
+        if (runEnded(cur)) throw new Pause(pos);
+        cur = { index: runs.length, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm, trace: info.trace };
         runs.push(cur);
       }
       lastInsns = n;
@@ -354,6 +382,7 @@ export class DebugRuntime extends EventEmitter {
     sim = this.factory.open(hook);
     this.live = sim;
     const boundary = (kind: 'boundary' | 'end'): boolean => {
+      if (runEnded(cur)) return true;
       pos++;
       if (pos >= this.histRun.length) this.grow(pos);
       this.histRun[pos] = -1;
@@ -365,29 +394,26 @@ export class DebugRuntime extends EventEmitter {
     };
 
     const finish = (c: Cursor, stop: Stop): Paused => {
-      const vm = c.info?.vm;
-      const p: Paused = {
-        pos: c.pos, kind: c.kind, step: c.step, run: c.run, pc: c.pc, depth: c.depth,
-        regs: vm ? Array.from({ length: 11 }, (_, i) => vm.reg(i)) : [],
-        frames: vm ? vm.frames().map((f) => ({ ...f })) : [],
-        regions: vm ? vm.memory.regions().map((r) => ({ ...r, bytes: r.bytes.slice() })) : [],
-        sim: sim!, stop,
-      };
+      const snap = c === (found as { cursor: Cursor } | null)?.cursor && foundSnap ? foundSnap : snapshot(c);
+      const p: Paused = { pos: c.pos, kind: c.kind, step: c.step, run: c.run, pc: c.pc, depth: c.depth, ...snap, sim: sim!, stop };
       this.flushOutput(sim!);
       this.paused = p;
       return p;
     };
 
+    const atFault = (): Paused => this.stopAs(this.replay({ target: faultStop!.pos, stopOnHit: false }), faultStop!.stop);
     try {
       for (;;) {
         stepIdx = sim.nextStep;
         if (stepIdx >= sim.steps.length) {
-          boundary('end');
+          const stopped = boundary('end');
+          if (faultStop) return atFault();
           const c = found as { stop: Stop; cursor: Cursor } | null;
-          if (c) return finish(c.cursor, c.stop);
+          if (stopped && c) return finish(c.cursor, c.stop);
           return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'step', description: 'end of the scenario' });
         }
         if (boundary('boundary')) {
+          if (faultStop) return atFault();
           const c = found as unknown as { stop: Stop; cursor: Cursor };
           return finish(c.cursor, c.stop);
         }
@@ -395,22 +421,10 @@ export class DebugRuntime extends EventEmitter {
         const outcome = sim.stepOnce();
         this.noteStep(outcome.text, stepIdx);
         this.noteFaults(outcome.runs, runs.slice(runsBefore));
-        // A fault seen only now (its run had no hook stop): report it as a stop at its position.
-        if (observe && this.exceptionFilters.has('fault')) {
-          for (const r of runs.slice(runsBefore)) {
-            const msg = this.knownFaults.get(r.lastPos);
-            if (msg === undefined) continue;
-            const c: Cursor = { pos: r.lastPos, kind: 'insn', step: stepIdx, run: r, pc: this.histPc[r.lastPos]!, depth: this.histDepth[r.lastPos]!, info: null };
-            const s = observe(c);
-            if (s && s.reason === 'exception') {
-              if (stopOnHit) return this.stopAs(this.replay({ target: r.lastPos, stopOnHit: false }), s);
-              record?.(r.lastPos, s);
-            }
-          }
-        }
       }
     } catch (e) {
       if (!(e instanceof Pause)) throw e;
+      if (faultStop) return atFault();
       const c = found as unknown as { stop: Stop; cursor: Cursor };
       return finish(c.cursor, c.stop);
     }
@@ -577,7 +591,7 @@ export class DebugRuntime extends EventEmitter {
       if (c.pos <= from) return null;
       return step(c);
     };
-    return this.replay({ observe, stopOnHit: true });
+    return this.replay({ observe, stopOnHit: true, from });
   }
 
   private stopAs(p: Paused, stop: Stop): Paused {
