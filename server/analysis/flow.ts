@@ -64,7 +64,7 @@ export interface FlowResult {
   callSites: CallSite[];
   handles: HandleEvent[];
   /** Statement ranges with the ops reaching them (for completion at a cursor). */
-  stmts: { start: number; end: number; state: OpState }[];
+  stmts: { start: number; end: number; type: string; state: OpState }[];
   /** Assignments to local names (for the cb-flag analysis). */
   assigns: Map<string, Assign[]>;
   /** Names whose address is passed to a call: `&flags` (the callee may write them). */
@@ -90,6 +90,9 @@ export class FlowWalker {
   private ctxVars = new Set<string>();
   private opVars = new Set<string>();
   private jumps: Jump[] = [];
+  /** Ops arriving at each label through the gotos seen so far, and where each label's gotos are. */
+  private gotoStates = new Map<string, OpState>();
+  private gotoAt = new Map<string, number[]>();
   readonly out: FlowResult = { calls: [], ctx: [], callSites: [], handles: [], stmts: [], assigns: new Map(), addrTaken: new Map() };
   private budget = 2_000_000; // node visits: a guard against pathological inputs
 
@@ -101,6 +104,7 @@ export class FlowWalker {
   }
 
   run(): FlowResult {
+    collectGotos(this.fn.body, this.gotoAt);
     this.stmt(this.fn.body, this.entry);
     return this.out;
   }
@@ -111,10 +115,12 @@ export class FlowWalker {
     if (--this.budget < 0) return S;
     const none = S.u.none;
     if (n.type === 'labeled_statement') {
-      // A goto target: any op of the function may arrive here.
-      S = S.union(this.entry);
+      // A goto target: the ops of the gotos above it; any op if a goto comes from below.
+      const label = field(n, 'label')?.text ?? '';
+      const at = this.gotoAt.get(label) ?? [];
+      S = at.every((g) => g < n.start) ? S.union(this.gotoStates.get(label) ?? S.u.none) : S.union(this.entry);
     }
-    this.out.stmts.push({ start: n.start, end: n.end, state: S });
+    this.out.stmts.push({ start: n.start, end: n.end, type: n.type, state: S });
     if (S.empty && n.type !== 'compound_statement' && n.type !== 'labeled_statement') return S;
     switch (n.type) {
       case 'compound_statement': {
@@ -198,7 +204,11 @@ export class FlowWalker {
         }
         return none;
       }
-      case 'goto_statement': return none;
+      case 'goto_statement': {
+        const label = field(n, 'label')?.text ?? '';
+        this.gotoStates.set(label, (this.gotoStates.get(label) ?? none).union(S));
+        return none;
+      }
       case 'case_statement': {
         // A case label outside a switch we walk (malformed input): its statements see S.
         for (const c of n.children) if (c.field !== 'value') S = this.stmtOrExpr(c, S);
@@ -239,8 +249,8 @@ export class FlowWalker {
       const v = field(k, 'value');
       if (!v) hasDefault = true;
       else if (isOp) {
-        const x = this.env.consts.eval(v);
-        if (x !== undefined) known.add(x);
+        const r = this.caseRange(k, v);
+        if (r) for (const op of S.u.values) if (op >= r[0] && op <= r[1]) known.add(op);
       }
     }
     const j = this.push(false, S);
@@ -250,25 +260,44 @@ export class FlowWalker {
       const v = field(k, 'value');
       let set = S;
       if (isOp) {
-        const labelEnd = v ? v.end + 1 : k.start + 8;
+        const colon = this.env.text.indexOf(':', v ? v.end : k.start);
+        const labelEnd = colon >= 0 ? colon + 1 : k.start + 8;
         const admit: Admit = { start: k.start, end: Math.min(labelEnd, k.end), label: v ? `case ${this.src(v)}` : 'default' };
         if (!v) set = S.filter((op) => !known.has(op), admit);
         else {
-          const x = this.env.consts.eval(v);
-          if (x !== undefined) {
-            set = S.filter((op) => op === x, admit);
-            if (S.has(x)) this.out.handles.push({ op: x, admit });
+          const r = this.caseRange(k, v);
+          if (r) {
+            set = S.filter((op) => op >= r[0] && op <= r[1], admit);
+            if (r[0] === r[1] && S.has(r[0])) this.out.handles.push({ op: r[0], admit });
           }
         }
       }
       cur = cur.union(set);
-      this.out.stmts.push({ start: k.start, end: k.end, state: cur });
+      this.out.stmts.push({ start: k.start, end: k.end, type: k.type, state: cur });
       for (const s of k.children) if (s.field !== 'value') cur = this.stmtOrExpr(s, cur);
     }
     this.jumps.pop();
     let exit = j.brk.union(cur);
     if (!hasDefault) exit = exit.union(isOp ? S.filter((op) => !known.has(op)) : S);
     return exit;
+  }
+
+  /** The values a `case` label matches: `case X:` or GNU `case LO ... HI:`; undefined when
+   *  the label cannot be evaluated (then the case admits every op it is given). */
+  private caseRange(k: Syn, v: Syn): [number, number] | undefined {
+    const text = this.env.text;
+    const colon = text.indexOf(':', v.end);
+    if (colon < 0) return undefined;
+    const label = text.slice(k.start + 4, colon);
+    if (label.includes('...')) {
+      const [a, b] = label.split('...');
+      const lo = this.env.consts.text(a ?? '');
+      const hi = this.env.consts.text(b ?? '');
+      return lo === undefined || hi === undefined ? undefined : [lo, hi];
+    }
+    if (k.children.some((c) => c.type === 'ERROR' && c.start < colon)) return undefined;
+    const x = this.env.consts.eval(v);
+    return x === undefined ? undefined : [x, x];
   }
 
   private declaration(n: Syn, S: OpState): void {
@@ -497,6 +526,16 @@ export class FlowWalker {
     const t = this.env.text.slice(n.start, n.end).replace(/\s+/g, ' ');
     return t.length > 60 ? t.slice(0, 57) + '...' : t;
   }
+}
+
+function collectGotos(n: Syn, out: Map<string, number[]>): void {
+  if (n.type === 'goto_statement') {
+    const l = field(n, 'label')?.text ?? '';
+    let a = out.get(l);
+    if (!a) out.set(l, (a = []));
+    a.push(n.start);
+  }
+  for (const c of n.children) collectGotos(c, out);
 }
 
 /** Strips parentheses and casts. */

@@ -377,6 +377,13 @@ export class ParsedDocument {
     return relocate(rel, n.startIndex);
   }
 
+  /** Forgets the previous tree: the next update parses from scratch. */
+  reset(): void {
+    this.tree?.delete();
+    this.tree = undefined;
+    this.masked = '';
+  }
+
   dispose(): void {
     this.tree?.delete();
     this.tree = undefined;

@@ -1,0 +1,171 @@
+// The bpf-sockops language server (the only LSP-speaking file): capabilities, document sync,
+// validation, hover, completion, signature help, code actions. The analysis is in ./analysis/.
+// Started by the extension as `node dist/server.js --stdio`; runs beside clangd, never instead.
+import {
+  createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, DiagnosticSeverity,
+  CompletionItemKind, MarkupKind, CodeActionKind, type Diagnostic, type InitializeParams,
+  type InitializeResult, type CompletionItem, type CodeAction,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DocumentAnalyzer, positioned, type Analysis } from './analysis/engine';
+import { complete, hover, quickFixes, signature, type ItemKind } from './analysis/features';
+import { SOURCE } from './codes';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+interface Settings { profile?: string; wasmDir?: string }
+let settings: Settings = {};
+const argWasm = process.argv.indexOf('--wasm-dir');
+if (argWasm > 0 && process.argv[argWasm + 1]) settings.wasmDir = process.argv[argWasm + 1];
+
+// ------------------------------------------------------------------------------ capabilities
+
+connection.onInitialize((params: InitializeParams): InitializeResult => {
+  const opts = (params.initializationOptions ?? {}) as Settings;
+  settings = { ...settings, ...opts };
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      completionProvider: { triggerCharacters: ['>', '_'] },
+      signatureHelpProvider: { triggerCharacters: ['(', ','] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+    },
+    serverInfo: { name: 'bpf-sockops', version: '0.1.0' },
+  };
+});
+
+// ------------------------------------------------------------------------------ document sync
+
+/** One analyzer per open document; work on a document is serialised through `chain`. */
+interface Open { analyzer: Promise<DocumentAnalyzer>; chain: Promise<unknown>; analysis?: Analysis; version: number }
+const open = new Map<string, Open>();
+
+function entry(uri: string): Open {
+  let e = open.get(uri);
+  if (!e) {
+    e = { analyzer: DocumentAnalyzer.create(settings), chain: Promise.resolve(), version: -1 };
+    open.set(uri, e);
+  }
+  return e;
+}
+
+/** The analysis of the document's current text (waits for pending work). */
+async function current(uri: string): Promise<Analysis | undefined> {
+  const doc = documents.get(uri);
+  const e = open.get(uri);
+  if (!doc || !e) return undefined;
+  await e.chain;
+  if (e.version !== doc.version) await validate(doc);
+  return e.analysis;
+}
+
+// ------------------------------------------------------------------------------ validation
+
+const severity: Record<string, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+function validate(doc: TextDocument): Promise<unknown> {
+  const e = entry(doc.uri);
+  e.chain = e.chain.then(async () => {
+    const latest = documents.get(doc.uri);
+    if (!latest || open.get(doc.uri) !== e) return;
+    if (e.version === latest.version && e.analysis) return;
+    let a: Analysis;
+    try {
+      a = (await e.analyzer).update(latest.getText());
+    } catch (err) {
+      connection.console.error(`bpf-sockops: ${(err as Error).message}`);
+      return;
+    }
+    e.analysis = a;
+    e.version = latest.version;
+    const diagnostics: Diagnostic[] = positioned(a).map((f) => ({
+      range: f.range,
+      severity: severity[f.severity],
+      code: f.code,
+      source: SOURCE,
+      message: f.message,
+      relatedInformation: f.relatedRanges.map((r) => ({ location: { uri: latest.uri, range: r.range }, message: r.message })),
+    }));
+    await connection.sendDiagnostics({ uri: latest.uri, version: latest.version, diagnostics });
+  }).catch((err) => connection.console.error(`bpf-sockops: ${(err as Error).message}`));
+  return e.chain;
+}
+
+documents.onDidOpen((ev) => void validate(ev.document));
+documents.onDidChangeContent((ev) => void validate(ev.document));
+documents.onDidClose((ev) => {
+  const e = open.get(ev.document.uri);
+  open.delete(ev.document.uri);
+  if (e) void e.chain.then(async () => (await e.analyzer).dispose()).catch(() => undefined);
+  void connection.sendDiagnostics({ uri: ev.document.uri, diagnostics: [] });
+});
+
+// ------------------------------------------------------------------------------ hover
+
+connection.onHover(async (p) => {
+  const doc = documents.get(p.textDocument.uri);
+  const a = await current(p.textDocument.uri);
+  if (!doc || !a) return null;
+  const h = hover(a, doc.offsetAt(p.position));
+  if (!h) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: { start: doc.positionAt(h.start), end: doc.positionAt(h.end) } };
+});
+
+// ------------------------------------------------------------------------------ completion
+
+const kinds: Record<ItemKind, CompletionItemKind> = {
+  field: CompletionItemKind.Field,
+  function: CompletionItemKind.Function,
+  enumMember: CompletionItemKind.EnumMember,
+  constant: CompletionItemKind.Constant,
+};
+
+connection.onCompletion(async (p): Promise<CompletionItem[]> => {
+  const doc = documents.get(p.textDocument.uri);
+  const a = await current(p.textDocument.uri);
+  if (!doc || !a) return [];
+  return complete(a, doc.offsetAt(p.position)).map((c) => ({
+    label: c.label, kind: kinds[c.kind], detail: c.detail, sortText: c.sortText,
+    documentation: { kind: MarkupKind.Markdown, value: c.documentation },
+  }));
+});
+
+// ------------------------------------------------------------------------------ signature help
+
+connection.onSignatureHelp(async (p) => {
+  const doc = documents.get(p.textDocument.uri);
+  const a = await current(p.textDocument.uri);
+  if (!doc || !a) return null;
+  const s = signature(a, doc.offsetAt(p.position));
+  if (!s) return null;
+  return {
+    signatures: [{ label: s.label, documentation: { kind: MarkupKind.Markdown, value: s.documentation },
+      parameters: s.parameters.map((x) => ({ label: x.label, documentation: x.documentation })) }],
+    activeSignature: 0,
+    activeParameter: s.activeParameter,
+  };
+});
+
+// ------------------------------------------------------------------------------ code actions
+
+connection.onCodeAction(async (p): Promise<CodeAction[]> => {
+  const doc = documents.get(p.textDocument.uri);
+  const a = await current(p.textDocument.uri);
+  if (!doc || !a) return [];
+  return quickFixes(a, doc.offsetAt(p.range.start), doc.offsetAt(p.range.end)).map((q) => ({
+    title: q.title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: p.context.diagnostics.filter((d) => d.code === q.code && doc.offsetAt(d.range.start) === q.finding.start),
+    edit: { changes: { [doc.uri]: q.edits.map((e) => ({ range: { start: doc.positionAt(e.start), end: doc.positionAt(e.end) }, newText: e.newText })) } },
+  }));
+});
+
+documents.listen(connection);
+connection.listen();
