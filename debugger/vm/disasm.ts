@@ -55,6 +55,7 @@ export function formatInsn(insns: Insn[], pc: number, opts: FormatOptions = {}):
     case 'lddw': {
       const next = insns[pc + 1];
       if (!next) return '<unknown>';
+      if (x.src !== 0) return `ld_pseudo\tr${x.dst}, ${hexs(x.src)}, ${hexs(x.imm)}`;
       const v = (BigInt(next.imm >>> 0) << 32n) | BigInt(x.imm >>> 0);
       const sv = BigInt.asIntN(64, v);
       return `r${x.dst} = ${sv < 0n ? "-0x" + (-sv).toString(16) : "0x" + sv.toString(16)} ll`;
@@ -75,8 +76,8 @@ export function formatInsn(insns: Insn[], pc: number, opts: FormatOptions = {}):
       const is64 = info.size === 8;
       const ty = sizeCType(info.size, false);
       if (!is64 && !alu32) {
-        // default CPU: only the non-fetch forms decode; fetch add shows as lock add (LLVM 19)
-        if (!a.fetch || x.imm === 0x01) return `lock *(${ty} *)${memref(x.dst, x.off)} ${ATOMIC_OPS.find((o) => o.imm === (x.imm & ~1))!.sym} r${x.src}`;
+        // default CPU (LLVM 19): of the 32-bit atomics only add decodes, and fetch-add shows as it
+        if (x.imm === 0x00 || x.imm === 0x01) return `lock *(${ty} *)${memref(x.dst, x.off)} += r${x.src}`;
         return '<unknown>';
       }
       const w = is64 ? 'r' : 'w';

@@ -4,7 +4,7 @@ export type {
   ExecutableSpec, Frame, RunOptions, RunStatus, VmApi,
 } from './api';
 export {
-  BPF_CLASS, opInfo, type OpInfo, type OpKind,
+  BPF_CLASS, OPS, opInfo, type OpInfo, type OpKind,
 } from './opcodes';
 export {
   validate, assertValid, ValidationError, decodeBytes, encodeInsns, type ValidateOptions,
