@@ -73,9 +73,22 @@ export class TcpModel {
       skb,
       label: label ?? short,
     };
-    const r = this.hooks.sockOps(this.sock, inv);
-    if (!r) return null;
-    this.emit({ kind: 'prog', op, opName: short, label: inv.label, ret: r.ret, trace: r.trace });
+    return this.runOp(inv, short);
+  }
+
+  /** Run the program; its event is logged before anything the run causes (wakeups, notes). */
+  private runOp(inv: SockOpsInvocation, short: string): number | null {
+    const ev = { kind: 'prog' as const, op: inv.op, opName: short, label: inv.label, ret: 0, trace: null as unknown as ProgramRunTrace };
+    const at = this.events.length;
+    this.events.push(ev);
+    const r = this.hooks!.sockOps(this.sock, inv);
+    if (!r) {
+      this.events.splice(at, 1);
+      return null;
+    }
+    ev.ret = r.ret;
+    ev.trace = r.trace;
+    this.onEvent?.(ev);
     return r.ret;
   }
 
@@ -84,10 +97,7 @@ export class TcpModel {
     if (!this.hooks) return null;
     const short = this.abi.opName(op);
     const inv: SockOpsInvocation = { op, args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)], skb: null, label: `${short} (explicit)` };
-    const r = this.hooks.sockOps(this.sock, inv);
-    if (!r) return null;
-    this.emit({ kind: 'prog', op, opName: short, label: inv.label, ret: r.ret, trace: r.trace });
-    return r.ret;
+    return this.runOp(inv, short);
   }
 
   /** include/net/tcp.h tcp_set_state() with the STATE_CB hook (net/ipv4/tcp.c tcp_set_state:
