@@ -36,9 +36,11 @@ for (const name of OBJECTS) {
     const src = readFileSync(join(DIR, name.replace(/(\.v[34])?\.o$/, '.c')), 'utf8').split('\n');
     const o = loadObject(readFileSync(path), name);
     const expected = new Set<string>();
+    const funcsWithLines = new Set<string>();
     for (const p of o.programs) for (const li of p.lineInfo) {
       const f = p.funcs.find((x) => li.pc >= x.startPc && li.pc < x.endPc)!;
       expected.add(`${f.section}:${f.secInsn! + li.pc - f.startPc}:${li.text}`);
+      funcsWithLines.add(`${f.section}:${f.secInsn}`);
     }
     let sec = '', pending: string[] = [], printed = 0;
     for (const l of r.out.split('\n')) {
@@ -53,7 +55,8 @@ for (const name of OBJECTS) {
         }
       }
     }
-    assert.ok(printed > 10, `only ${printed} source lines printed`);
+    // Each function opens with a source line, and lines change inside it.
+    assert.ok(printed > funcsWithLines.size, `only ${printed} source lines printed for ${funcsWithLines.size} functions`);
   });
 }
 
