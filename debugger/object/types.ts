@@ -111,7 +111,12 @@ export interface BpfProgram {
    *  - ld_imm64 of global data: src=2 (BPF_PSEUDO_MAP_VALUE), imm = map index, next slot imm = offset;
    *  - bpf-to-bpf call: src=1, imm = relative slot offset (target = pc + 1 + imm);
    *  - kfunc call: src=2, imm = index into BpfObject.kfuncs;
-   *  - helper call: src=0, imm = helper id (unchanged). */
+   *  - helper call: src=0, imm = helper id (unchanged);
+   *  - ld_imm64 of a function address (bpf_loop & co callbacks): src=4 (BPF_PSEUDO_FUNC),
+   *    imm = relative slot offset (target = pc + 1 + imm), next slot imm = 0;
+   *  - ld_imm64 of an extern variable (__ksym/__kconfig, not modelled): src=3, imm = 0, next imm = 0,
+   *    with a warning in BpfObject.warnings.
+   *  CO-RE relocations are already applied (see CoreRelo). */
   insns: Insn[];
   funcs: FuncInfo[]; // entry first, then appended subprograms
   lineInfo: LineInfo[]; // sorted by pc
