@@ -3,7 +3,7 @@
 // clangd keep every other C file to themselves. Our diagnostics carry their own source, bpf-sockops.
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
-import { LanguageClient, TransportKind, DidOpenTextDocumentNotification, type LanguageClientOptions, type Middleware, type ServerOptions } from 'vscode-languageclient/node';
+import type { LanguageClient, LanguageClientOptions, Middleware, ServerOptions } from 'vscode-languageclient/node';
 import type { Ctx } from './ctx';
 import { looksLikeBpfSource } from './bpfSource';
 
@@ -23,13 +23,23 @@ export function startClientWhenNeeded(ctx: Ctx): void {
   ctx.push(...watchers);
 }
 
-export async function startClient(ctx: Ctx): Promise<void> {
-  if (ctx.client) return;
+let starting: Promise<void> | undefined;
+
+export function startClient(ctx: Ctx): Promise<void> {
+  if (ctx.client) return Promise.resolve();
+  starting ??= doStart(ctx).finally(() => { starting = undefined; });
+  return starting;
+}
+
+async function doStart(ctx: Ctx): Promise<void> {
   const module = ctx.asset('dist/server.js');
   if (!fs.existsSync(module)) {
     ctx.output.error(`language server bundle missing: ${module} (run \`npm run build\` in the extension folder)`);
     return;
   }
+  // Loaded here, not at activation: the client library is most of the bundle's start-up cost.
+  const lc = await import('vscode-languageclient/node');
+  const { TransportKind } = lc;
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
@@ -41,9 +51,9 @@ export async function startClient(ctx: Ctx): Promise<void> {
     outputChannel: ctx.output,
     initializationOptions: initOptions(ctx),
     synchronize: { configurationSection: 'bpfSockops' },
-    middleware: bpfOnly(synced, () => client),
+    middleware: bpfOnly(synced, () => client, lc.DidOpenTextDocumentNotification.type),
   };
-  const client = new LanguageClient('bpfSockops', 'BPF sock_ops language server', serverOptions, clientOptions);
+  const client = new lc.LanguageClient('bpfSockops', 'BPF sock_ops language server', serverOptions, clientOptions);
   ctx.client = client;
   ctx.push({ dispose: () => { void client.stop(); } });
   try {
@@ -71,7 +81,7 @@ const traceOf = (t: string) => (t === 'verbose' ? 2 : t === 'messages' ? 1 : 0);
 
 /** Only C files that hold a BPF program reach the server. A file that becomes one while typed in
  *  (someone adds SEC("sockops")) is opened on the server at that moment, with its whole text. */
-function bpfOnly(synced: Set<string>, client: () => LanguageClient): Middleware {
+function bpfOnly(synced: Set<string>, client: () => LanguageClient, didOpen: typeof import('vscode-languageclient/node').DidOpenTextDocumentNotification.type): Middleware {
   const key = (d: vscode.TextDocument) => d.uri.toString();
   const known = (d: vscode.TextDocument) => synced.has(key(d));
   return {
@@ -81,7 +91,7 @@ function bpfOnly(synced: Set<string>, client: () => LanguageClient): Middleware 
       if (!looksLikeBpfSource(e.document.fileName, e.document.getText())) return;
       synced.add(key(e.document));
       const c = client();
-      await c.sendNotification(DidOpenTextDocumentNotification.type, c.code2ProtocolConverter.asOpenTextDocumentParams(e.document));
+      await c.sendNotification(didOpen, c.code2ProtocolConverter.asOpenTextDocumentParams(e.document));
     },
     didClose: async (d, next) => { if (!synced.delete(key(d))) return; return next(d); },
     didSave: async (d, next) => (known(d) ? next(d) : undefined),

@@ -2,10 +2,12 @@
 // program is a .c, which needs the compiler and so a trusted workspace) and returns what the
 // timeline and the Testing view show: per step, the socket after the step and the expect result.
 
-export interface ExpectFailure { key: string; expected: number; actual: number }
+/** One mismatch of an expect step: the emulator's line ('rcvlowat is 8, expected 258'), split
+ *  into its parts when it has that shape. */
+export interface ExpectFailure { text: string; key?: string; expected?: string; actual?: string }
 
 export interface StepOutcome {
-  /** Index in the scenario's `steps` array. */
+  /** Index in the scenario's `steps` array; -1 for the passive open that precedes them. */
   index: number;
   kind: string;
   /** What happened (`send 258`, `recv 100`). */
@@ -31,6 +33,8 @@ export interface ScenarioRun {
 }
 
 export interface RunOptions {
+  /** Run this program instead of the scenario's own (e.g. the hook being edited). */
+  program?: string;
   /** Compiler for a `.c` program; undefined means "do not compile" (Restricted Mode). */
   compiler?: { path: string; args: string[] };
   /** Why there is no compiler (shown if the program is a .c). */
@@ -52,8 +56,8 @@ export async function runScenario(scenarioFile: string, opts: RunOptions): Promi
 /** Text lines like `bpf-sockops run` prints, for the output channel. */
 export function formatRun(r: ScenarioRun): string[] {
   const lines = r.steps.map((s) => {
-    const ex = s.expect ? (s.expect.ok ? '  ok' : `  FAIL ${s.expect.failures.map((f) => `${f.key} expected ${f.expected} got ${f.actual}`).join(', ')}`) : '';
-    return `step ${String(s.index).padStart(2)}  ${s.label.padEnd(24)} rcvlowat=${s.rcvlowat} readable=${s.readable} epoll=${s.epoll ? 1 : 0} wakeups=${s.wakeups}${ex}${s.fault ? `  FAULT ${s.fault}` : ''}`;
+    const ex = s.expect ? (s.expect.ok ? '  ok' : `  FAIL ${s.expect.failures.map((f) => f.text).join('; ')}`) : '';
+    return `${s.index < 0 ? 'open   ' : `step ${String(s.index).padStart(2)}`}  ${s.label.padEnd(24)} rcvlowat=${s.rcvlowat} readable=${s.readable} epoll=${s.epoll ? 1 : 0} wakeups=${s.wakeups}${ex}${s.fault ? `  FAULT ${s.fault}` : ''}`;
   });
   if (r.error) lines.push(`error${r.error.step !== undefined ? ` at step ${r.error.step}` : ''}: ${r.error.message}`);
   lines.push(`${r.passed} passed, ${r.failed} failed`);

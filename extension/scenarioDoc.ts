@@ -1,6 +1,6 @@
 // Where things are in a scenario file's text: each step's line, the `program` value. Used to put
 // Testing-view failures and timeline clicks on the right line. Plain TS (no vscode).
-import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main'; // the ESM build: esbuild cannot follow the UMD build's dynamic requires
 
 export interface TextSpan {
   /** 0-based line and character of the start, and the end (exclusive). */

@@ -1,3 +1,78 @@
-// Connects ./run to the emulator (debugger/sim.ts). Until that module lands, no backend is
-// registered and runScenario reports that the emulator is not part of this build.
-export function registerSimBackend(): void { /* wired to debugger/sim.ts when it exists */ }
+// Runs a scenario with the emulator (debugger/sim.ts) inside the extension host and turns its
+// per-step results into ./run's model. Refuses a .c program when no compiler is allowed
+// (Restricted Mode) before the simulation could look for one on its own.
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import type { Simulation, StepResult } from '../debugger/sim';
+import { outlineScenario } from './scenarioDoc';
+import { resolveProgram } from './scenarioMatch';
+import { setScenarioBackend, type ExpectFailure, type RunOptions, type ScenarioRun, type StepOutcome } from './run';
+
+export function registerSimBackend(): void { setScenarioBackend(runWithSimulation); }
+
+/** 'rcvlowat is 8, expected 258' -> key/actual/expected. */
+export function splitFailure(text: string): ExpectFailure {
+  const m = /^(\w+) is (.*), expected (.*)$/.exec(text);
+  return m ? { text, key: m[1], actual: m[2], expected: m[3] } : { text };
+}
+
+export function outcomeOf(r: StepResult): StepOutcome {
+  const o: StepOutcome = {
+    index: r.step.scenarioStep ? r.step.scenarioStep.index : -1,
+    kind: r.step.scenarioStep ? r.step.scenarioStep.step.kind : 'open',
+    label: r.step.scenarioStep ? r.step.label : 'open',
+    readable: r.sock.readable,
+    rcvlowat: r.sock.sk_rcvlowat,
+    wakeups: r.sock.wakeups,
+    epoll: r.sock.epoll === 1,
+    programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` op ${t.op}` : ''} r0=${BigInt.asIntN(64, t.r0)} ${t.insns} insns${t.helpers.length ? ` [${t.helpers.map((h) => `${h.name}=${BigInt.asIntN(64, h.ret)}${h.errno ? ` ${h.errno}` : ''}`).join(', ')}]` : ''}`),
+  };
+  if (r.expect) o.expect = { ok: r.expect.ok, failures: r.expect.failures.map(splitFailure) };
+  const fault = r.runs.find((t) => t.fault)?.fault;
+  if (r.fault) o.fault = fault ? `pc ${fault.pc}${fault.line ? ` (${fault.line})` : ''}: ${fault.message}` : r.text;
+  return o;
+}
+
+async function runWithSimulation(scenarioFile: string, opts: RunOptions): Promise<ScenarioRun> {
+  const run: ScenarioRun = { scenario: scenarioFile, steps: [], passed: 0, failed: 0 };
+  let program = opts.program;
+  if (!program) {
+    const text = fs.readFileSync(scenarioFile, 'utf8');
+    const p = outlineScenario(text).program?.value;
+    if (p) program = resolveProgram(scenarioFile, p);
+  }
+  if (program && /\.c$/i.test(program) && !opts.compiler) {
+    run.error = { message: `${path.basename(program)} is C source and ${opts.noCompilerReason ?? 'no compiler is allowed'}` };
+    return run;
+  }
+  await new Promise((r) => setImmediate(r)); // let the progress indicator paint before the synchronous run
+  let sim: Simulation;
+  try {
+    // Loaded on first use: the emulator and the ABI tables would add ~10 ms to activation.
+    const { Simulation } = await import('../debugger/sim');
+    sim = Simulation.fromFile(scenarioFile, {
+      ...(opts.program ? { program: opts.program } : {}),
+      ...(opts.compiler ? { compiler: opts.compiler.path, compilerArgs: opts.compiler.args } : {}),
+      ...(opts.kernelProfile ? { profile: opts.kernelProfile } : {}),
+    });
+  } catch (e) {
+    run.error = { message: e instanceof Error ? e.message : String(e) };
+    return run;
+  }
+  try {
+    while (!sim.done) {
+      const r = sim.stepOnce();
+      run.steps.push(outcomeOf(r));
+    }
+  } catch (e) {
+    const at = sim.steps[sim.nextStep - 1]?.scenarioStep?.index;
+    run.error = { message: `the simulation stopped: ${e instanceof Error ? e.message : String(e)}`, ...(at !== undefined ? { step: at } : {}) };
+  }
+  run.passed = sim.passed;
+  run.failed = sim.failed;
+  if (sim.faulted && !run.error) {
+    const f = run.steps.find((s) => s.fault);
+    run.error = { message: `a program faulted${f ? ` at ${f.index < 0 ? 'the open' : `step ${f.index}`}: ${f.fault}` : ''}`, ...(f && f.index >= 0 ? { step: f.index } : {}) };
+  }
+  return run;
+}

@@ -110,8 +110,9 @@ async function runFile(ctx: Ctx, run: vscode.TestRun, file: vscode.TestItem, onl
     } else if (st.expect?.ok) run.passed(c);
     else {
       const f = st.expect?.failures ?? [];
-      const m = new vscode.TestMessage(f.length ? f.map((x) => `${x.key}: expected ${x.expected}, got ${x.actual}`).join('\n') : 'expectation failed');
-      if (f.length) { m.expectedOutput = f.map((x) => `${x.key} = ${x.expected}`).join('\n'); m.actualOutput = f.map((x) => `${x.key} = ${x.actual}`).join('\n'); }
+      const m = new vscode.TestMessage(f.length ? f.map((x) => x.text).join('\n') : 'expectation failed');
+      const split = f.filter((x) => x.key !== undefined);
+      if (split.length) { m.expectedOutput = split.map((x) => `${x.key} = ${x.expected}`).join('\n'); m.actualOutput = split.map((x) => `${x.key} = ${x.actual}`).join('\n'); }
       m.location = loc(index);
       run.failed(c, m);
     }

@@ -5,11 +5,10 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../sockops/types';
-import { linux715 } from '../sockops/profiles/linux-7.1.5';
-import { autolowatV3 } from '../sockops/profiles/autolowat-sockops-v3';
+import { getProfile, profileNames } from '../sockops/index';
 
 export const GRAMMAR_FILE = fileURLToPath(new URL('./bpf-sockops.injection.tmLanguage.json', import.meta.url));
-export const PROFILES: Profile[] = [linux715, autolowatV3];
+export const PROFILES: Profile[] = profileNames().map((n) => getProfile(n));
 
 /** libbpf section names a sock_ops project uses (libbpf's section table, src/libbpf.c `section_defs`). */
 const SECTIONS = ['sockops', 'cgroup/setsockopt', 'cgroup/getsockopt', 'sk_msg', 'sk_skb', 'sk_skb/stream_parser', 'sk_skb/stream_verdict',
@@ -56,7 +55,7 @@ export function buildGrammar(profiles: Profile[] = PROFILES): object {
       helper: { comment: `${new Set(helpers).size} BPF helpers from the sockops/ table.`, match: `\\b(?:${alt(helpers)})\\b(?=\\s*\\()`, name: 'support.function.bpf.helper.c' },
       kfunc: { comment: `${new Set(kfuncs).size} kfuncs from the sockops/ table.`, match: `\\b(?:${alt(kfuncs)})\\b`, name: 'support.function.bpf.kfunc.c' },
       macro: { match: `\\b(?:${alt(MACROS)})\\b(?=\\s*\\()`, name: 'support.function.bpf.macro.c' },
-      constant: { comment: 'Ops, cb flags and named constants of every profile.', match: `\\b(?:${alt(constants)})\\b`, name: 'support.constant.bpf.c' },
+      constant: { comment: 'Ops, cb flags and named constants of every profile.', match: `\\b(?:${alt(constants)})\\b`, name: 'support.constant.bpf.c variable.other.enummember.bpf.c' },
       errno: { comment: 'A negated errno name: -EOPNOTSUPP.', match: `(-)\\s*\\b(${alt(errnos)})\\b`, captures: { 1: { name: 'keyword.operator.c' }, 2: { name: 'constant.other.errno.bpf.c' } } },
       annotation: { match: `\\b(?:${alt(ANNOTATIONS)})\\b`, name: 'storage.modifier.bpf.c' },
       'map-macro': { match: `\\b(${alt(MAP_MACROS)})\\s*(?=\\()`, captures: { 1: { name: 'keyword.other.bpf.map.c' } } },

@@ -17,9 +17,9 @@ export function pointsOf(run: ScenarioRun): TimelinePoint[] {
 export function timelineHtml(opts: { title: string; run: ScenarioRun; cspSource: string; nonce: string }): string {
   const { run } = opts;
   const rows = run.steps.map((s) => {
-    const ex = s.expect ? (s.expect.ok ? '<span class="pass">\u2713</span>' : `<span class="fail">\u2717 ${esc(s.expect.failures.map((f) => `${f.key}: expected ${f.expected}, got ${f.actual}`).join('; '))}</span>`) : '';
+    const ex = s.expect ? (s.expect.ok ? '<span class="pass">\u2713</span>' : `<span class="fail">\u2717 ${esc(s.expect.failures.map((f) => f.text).join('; '))}</span>`) : '';
     const low = s.rcvlowat >= 0x3fffffff ? 'INT_MAX' : String(s.rcvlowat);
-    return `<tr data-step="${s.index}" tabindex="0"><td>${s.index}</td><td>${esc(s.label)}</td><td>${s.readable}</td><td>${low}</td><td>${s.epoll ? 1 : 0}</td><td>${s.wakeups}</td>`
+    return `<tr data-step="${s.index}" tabindex="0"><td>${s.index < 0 ? 'open' : s.index}</td><td>${esc(s.label)}</td><td>${s.readable}</td><td>${low}</td><td>${s.epoll ? 1 : 0}</td><td>${s.wakeups}</td>`
       + `<td class="progs">${esc(s.programs.join('; '))}</td><td>${ex}${s.fault ? `<span class="fail">fault: ${esc(s.fault)}</span>` : ''}</td></tr>`;
   }).join('\n');
   const summary = `${run.passed} passed, ${run.failed} failed` + (run.error ? ` \u2014 <span class="fail">${esc(run.error.message)}</span>` : '');

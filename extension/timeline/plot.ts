@@ -3,7 +3,7 @@
 // column (data-step) so the webview can reveal it in the scenario file. Plain TS, no vscode, no CDN.
 
 export interface TimelinePoint {
-  /** Index in the scenario's `steps` array. */
+  /** Index in the scenario's `steps` array; -1 for the passive open. */
   step: number;
   /** What happened (`send 258`, `recv 100`, `expect rcvlowat=258`). */
   label: string;
@@ -86,7 +86,7 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
     const x = cx(i);
     const woke = p.wakeups - (i > 0 ? points[i - 1]!.wakeups : 0);
     const low = p.rcvlowat >= INT_MAX / 2 ? 'INT_MAX' : String(p.rcvlowat);
-    const tip = `step ${p.step}: ${p.label}\nreadable ${p.readable}, sk_rcvlowat ${low}, epoll ${p.epoll ? 1 : 0}, wakeups ${p.wakeups}${woke > 0 ? ` (+${woke})` : ''}`
+    const tip = `${p.step < 0 ? 'open' : `step ${p.step}`}: ${p.label}\nreadable ${p.readable}, sk_rcvlowat ${low}, epoll ${p.epoll ? 1 : 0}, wakeups ${p.wakeups}${woke > 0 ? ` (+${woke})` : ''}`
       + (p.expect ? `\nexpect: ${p.expect}` : '') + (p.fault ? `\nfault: ${p.fault}` : '');
     parts.push(`<g class="step${p.expect ? ' expect-' + p.expect : ''}${p.fault ? ' fault' : ''}" data-step="${p.step}" tabindex="0">`);
     parts.push(`<title>${esc(tip)}</title>`);
@@ -98,7 +98,7 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
     if (p.expect) parts.push(`<text class="mark ${p.expect}" x="${x.toFixed(1)}" y="${stripY + 28}" text-anchor="middle">${p.expect === 'pass' ? '\u2713' : '\u2717'}</text>`);
     if (p.fault) parts.push(`<text class="mark fail" x="${x.toFixed(1)}" y="${stripY + 28}" text-anchor="middle">!</text>`);
     const lab = p.label.length > 14 ? p.label.slice(0, 13) + '\u2026' : p.label;
-    parts.push(`<text class="xlab" transform="translate(${x.toFixed(1)} ${stripY + 40}) rotate(35)">${esc(`${p.step} ${lab}`)}</text>`);
+    parts.push(`<text class="xlab" transform="translate(${x.toFixed(1)} ${stripY + 40}) rotate(35)">${esc(p.step < 0 ? lab : `${p.step} ${lab}`)}</text>`);
     parts.push('</g>');
   });
   // legend

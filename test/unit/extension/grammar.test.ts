@@ -61,7 +61,7 @@ test('tokenizes a hook with oniguruma (vscode-textmate from the e2e workbench)',
   };
   assert.ok(scopesOf('SEC', 0).includes('keyword.other.bpf.section.c'));
   assert.ok(scopesOf('sockops', 0).some((s: string) => s.startsWith('string.quoted.double.c entity.name.section.bpf.c') || s === 'entity.name.section.bpf.c'), scopesOf('sockops', 0).join(' '));
-  assert.ok(scopesOf('BPF_SOCK_OPS_RCVQ_CB', 2).includes('support.constant.bpf.c'));
+  assert.ok(scopesOf('BPF_SOCK_OPS_RCVQ_CB', 2).includes('variable.other.enummember.bpf.c'));
   assert.ok(scopesOf('bpf_sock_ops_tcp_set_rcvlowat', 2).includes('support.function.bpf.kfunc.c'));
   assert.ok(!scopesOf('bpf_setsockopt', 3).includes('support.function.bpf.helper.c'), 'not inside comments');
   assert.ok(scopesOf('bpf_setsockopt', 4).includes('support.function.bpf.helper.c'));

@@ -12,7 +12,7 @@ const run: ScenarioRun = {
     { index: 2, kind: 'send', label: 'send 158', readable: 258, rcvlowat: 258, wakeups: 1, epoll: true, programs: [] },
     { index: 3, kind: 'expect', label: 'expect rcvlowat=258', readable: 258, rcvlowat: 258, wakeups: 1, epoll: true, programs: [], expect: { ok: true, failures: [] } },
     { index: 4, kind: 'recv', label: 'recv <script>', readable: 0, rcvlowat: 0x7fffffff, wakeups: 1, epoll: false, programs: [] },
-    { index: 5, kind: 'expect', label: 'expect epoll=1', readable: 0, rcvlowat: 0x7fffffff, wakeups: 1, epoll: false, programs: [], expect: { ok: false, failures: [{ key: 'epoll', expected: 1, actual: 0 }] } },
+    { index: 5, kind: 'expect', label: 'expect epoll=1', readable: 0, rcvlowat: 0x7fffffff, wakeups: 1, epoll: false, programs: [], expect: { ok: false, failures: [{ text: 'epoll is 0, expected 1', key: 'epoll', expected: '1', actual: '0' }] } },
   ],
 };
 
@@ -57,7 +57,7 @@ test('the page escapes labels, has a strict CSP with a nonce, and lists expect f
   assert.match(html, /Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'nonce-abc123'/);
   assert.match(html, /<script nonce="abc123">/);
   assert.equal((html.match(/<script/g) ?? []).length, 1, 'no other script');
-  assert.match(html, /epoll: expected 1, got 0/);
+  assert.match(html, /epoll is 0, expected 1/);
   assert.match(html, /1 passed, 1 failed/);
   assert.equal((html.match(/<tr data-step=/g) ?? []).length, 6);
 });

@@ -1,0 +1,257 @@
+// npm run test:e2e — the extension as a user meets it: the packaged .vsix installed into a real VS
+// Code workbench (code-server) and driven through headless Chromium. Checks, all read from the UI:
+//   activation (and its time, from our output channel) -> our diagnostic in the Problems panel for a
+//   hook with bpf_setsockopt at RCVQ_CB -> a hover on a helper -> the code lens -> a breakpoint on the
+//   kfunc call, F5 with a scenario, sk_rcvlowat in the Variables view before and after stepping over
+//   it -> the timeline webview, and a click on a step that reveals it in the scenario file -> the
+//   Testing view. Screenshots go to .e2e/artifacts/ (`--update-images` copies the best to docs/images/).
+//
+//   node test/e2e/run.mjs [--no-install] [--keep] [--update-images] [--without-extension] [--only=a,b]
+//   --without-extension: the negative control; the same test run with our extension uninstalled
+//   must fail (exit 1).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as wb from './workbench.mjs';
+import { buildWorkspace } from './workspace.mjs';
+
+const argv = new Set(process.argv.slice(2).filter((a) => !a.startsWith('--only=')));
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const ART = path.join(wb.E2E, 'artifacts');
+const t0 = Date.now();
+const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+const squash = (s) => s.replace(/\s+/g, ' ').trim();
+const failures = [];
+const results = {};
+
+// ---------- set-up: workbench, .vsix, workspace ----------
+try {
+  if (!argv.has('--no-install')) { wb.install(); lap('workbench installed (code-server, chromium)'); }
+} catch (e) { console.error(`e2e: set-up failed: ${e.message}`); process.exit(1); }
+
+let vsix = process.env.E2E_VSIX;
+if (!argv.has('--without-extension') && !vsix) {
+  vsix = path.join(wb.E2E, 'bpf-sockops-e2e.vsix');
+  const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: wb.ROOT, stdio: 'inherit' });
+  if (b.status !== 0) { console.error('e2e: npm run build failed'); process.exit(1); }
+  const p = spawnSync(process.execPath, ['scripts/package.mjs'], { cwd: wb.ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, VSIX_OUT: vsix } });
+  if (p.status !== 0) { console.error(p.stdout); console.error('e2e: packaging the .vsix failed'); process.exit(1); }
+  results.vsixBytes = fs.statSync(vsix).size;
+  lap(`packaged ${path.relative(wb.ROOT, vsix)} (${(results.vsixBytes / 1024).toFixed(0)} KiB)`);
+}
+
+await wb.stop();
+const clang = ['clang-19', 'clang'].map((c) => spawnSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim()).find(Boolean);
+wb.prepareRunDirs({
+  ...(clang ? { 'bpfSockops.clang.path': clang } : {}),
+  'bpfSockops.includePaths': [path.join(wb.ROOT, 'include')],
+});
+const installedList = () => wb.cli(['--list-extensions']).split('\n').map((s) => s.trim()).filter(Boolean);
+if (installedList().includes('bpf-sockops.bpf-sockops')) wb.cli(['--uninstall-extension', 'bpf-sockops.bpf-sockops']);
+if (vsix) { wb.cli(['--force', '--install-extension', vsix]); lap(`installed the .vsix: ${installedList().join(', ')}`); }
+else lap('NEGATIVE CONTROL: our extension is not installed; this run must fail');
+const ws = buildWorkspace(wb.WS);
+lap(`workspace ${wb.WS}: ${ws.files.join(', ')}`);
+await wb.start();
+
+// ---------- the browser ----------
+const require = createRequire(path.join(wb.ROOT, 'package.json'));
+const { chromium } = require('playwright-core');
+fs.mkdirSync(ART, { recursive: true });
+const profile = fs.mkdtempSync(path.join(wb.RUN, 'chrome-profile-'));
+const home = path.join(wb.RUN, 'chrome-home');
+fs.mkdirSync(home, { recursive: true });
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: wb.CHROMIUM, headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
+  viewport: { width: 1440, height: 900 },
+});
+browser.setDefaultTimeout(20000);
+const page = browser.pages()[0] ?? await browser.newPage();
+page.on('pageerror', (e) => console.log('  pageerror:', e.message.slice(0, 160)));
+const shot = async (name) => { const f = path.join(ART, `${name}.png`); await page.screenshot({ path: f }); return f; };
+
+async function quickInput(key, text, pick) {
+  await page.keyboard.press(key);
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(text); // fill() replaces the '>' or ':' prefix the key put there: callers pass it
+  if (pick) await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+const command = (title) => quickInput('F1', `>${title}`, title);
+async function openFile(name, mustContain) {
+  await quickInput('Control+P', name, name);
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+  if (mustContain) await page.locator('.monaco-editor .view-lines', { hasText: mustContain }).first().waitFor();
+}
+async function gotoLine(line, col) {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await quickInput('Control+G', col ? `:${line}:${col}` : `:${line}`);
+}
+/** A quick pick may or may not open (e.g. "select debugger"): pick `text` if it does within `ms`. */
+async function maybePick(text, ms = 2500) {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  try { await row.waitFor({ timeout: ms }); await row.click(); return true; } catch { return false; }
+}
+
+async function stage(name, fn) {
+  if (only && !only.includes(name)) return;
+  try { await fn(); } catch (e) {
+    failures.push(`${name}: ${e.message.split('\n')[0]}`);
+    lap(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+    await shot(`fail-${name}`).catch(() => {});
+    await page.keyboard.press('Escape').catch(() => {});
+  }
+}
+const check = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+try {
+  await page.goto(`http://127.0.0.1:${wb.PORT}/?folder=${wb.WS}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: ws.hook }).waitFor();
+  lap('workbench loaded');
+
+  await stage('activation', async () => {
+    await openFile(ws.hook, 'SEC');
+    await command('BPF sock_ops: Show Output');
+    const out = page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'activated in' }).first();
+    await out.waitFor();
+    const m = /activated in ([\d.]+) ms/.exec(squash(await out.innerText())); // monaco renders spaces as U+00A0
+    check(m, 'no activation line in the output channel');
+    results.activationMs = Number(m[1]);
+    lap(`activated; activate() took ${m[1]} ms (output channel)`);
+  });
+
+  await stage('codelens', async () => {
+    await openFile(ws.hook, 'SEC');
+    const lens = page.locator('.monaco-editor .contentWidgets .codelens-decoration, .monaco-editor .codelens-decoration', { hasText: 'Debug with scenario' }).first();
+    await lens.waitFor();
+    lap(`code lens: ${squash(await lens.innerText())}`);
+  });
+
+  await stage('problems', async () => {
+    await openFile(ws.broken, 'bpf_setsockopt');
+    await page.keyboard.press('Control+Shift+M');
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'bpf-sockops' }).filter({ hasText: /setsockopt/i }).first();
+    await row.waitFor({ timeout: 30000 });
+    const text = squash(await row.innerText());
+    lap(`Problems panel: ${text}`);
+    check(new RegExp(`Ln ${ws.brokenLine}\\b`).test(text), `diagnostic not on line ${ws.brokenLine}: ${text}`);
+    results.problem = text;
+    await shot('problems');
+  });
+
+  await stage('hover', async () => {
+    await openFile(ws.broken, 'bpf_setsockopt');
+    await gotoLine(ws.brokenLine, ws.brokenCol + 3);
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt/ }).first();
+    await hover.waitFor();
+    const text = squash(await hover.innerText());
+    lap(`hover: ${text.slice(0, 200)}`);
+    check(/RCVQ_CB|EOPNOTSUPP|-95/.test(text), 'hover does not say what bpf_setsockopt does at RCVQ_CB');
+    await shot('hover');
+    await page.keyboard.press('Escape');
+  });
+
+  await stage('debug', async () => {
+    await openFile(ws.hook, 'SEC');
+    await gotoLine(ws.kfuncLine);
+    const bp = page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint');
+    if (await bp.count() === 0) await page.keyboard.press('F9');
+    await bp.first().waitFor();
+    await page.keyboard.press('F5');
+    await maybePick('BPF sock_ops');               // "select debugger", if VS Code asks
+    await maybePick(ws.debugScenario, 5000);       // our scenario pick, when the hook has several
+    await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-stackframe').first().waitFor({ timeout: 60000 });
+    const vars = page.locator('.debug-variables');
+    const readLowat = async () => {
+      const row = vars.locator('.monaco-list-row', { hasText: 'sk_rcvlowat' }).first();
+      if (await row.count() === 0) { // expand the scope that holds the socket
+        for (const scope of ['Socket', 'socket', 'sock']) {
+          const s = vars.locator('.monaco-list-row', { hasText: scope }).first();
+          if (await s.count()) { await s.click(); break; }
+        }
+      }
+      await row.waitFor();
+      const t = squash(await row.innerText());
+      const m = /sk_rcvlowat\s*[:=]?\s*(-?\d+)/.exec(t);
+      check(m, `cannot read sk_rcvlowat from "${t}"`);
+      return Number(m[1]);
+    };
+    const before = await readLowat();
+    const stack = squash(await page.locator('.debug-call-stack').innerText());
+    lap(`stopped on line ${ws.kfuncLine}; sk_rcvlowat = ${before}; call stack: ${stack.slice(0, 160)}`);
+    await shot('debug-before');
+    await page.keyboard.press('F10');
+    await page.waitForFunction((old) => {
+      const rows = [...document.querySelectorAll('.debug-variables .monaco-list-row')].map((r) => r.textContent ?? '');
+      const row = rows.find((r) => r.includes('sk_rcvlowat'));
+      const m = row && /sk_rcvlowat\s*[:=]?\s*(-?\d+)/.exec(row.replace(/\s+/g, ' '));
+      return m && Number(m[1]) !== old;
+    }, before, { timeout: 15000 });
+    const after = await readLowat();
+    lap(`stepped over the kfunc call: sk_rcvlowat ${before} -> ${after}`);
+    results.rcvlowat = [before, after];
+    check(after === ws.expectRcvlowat || ws.expectRcvlowat === undefined, `sk_rcvlowat after the kfunc is ${after}, expected ${ws.expectRcvlowat}`);
+    await shot('debug-after');
+    await page.keyboard.press('Shift+F5');
+    await page.locator('.debug-toolbar').waitFor({ state: 'hidden' });
+  });
+
+  await stage('timeline', async () => {
+    await openFile(ws.timelineScenario, '"steps"');
+    await command('BPF sock_ops: Show Scenario Timeline');
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    const svg = frame.locator('svg.timeline');
+    await svg.waitFor({ timeout: 30000 });
+    const n = await frame.locator('svg.timeline g.step').count();
+    const summary = squash(await frame.locator('#summary').innerText());
+    lap(`timeline: ${n} steps plotted; ${summary}`);
+    check(n === ws.timelineSteps + 1, `timeline shows ${n} points, expected the passive open + ${ws.timelineSteps} steps`);
+    check(/\b0 failed\b/.test(summary), `timeline run: ${summary}`);
+    await shot('timeline');
+    const target = ws.timelineSteps - 1;
+    await frame.locator(`svg.timeline g.step[data-step="${target}"] rect.hit`).click();
+    // the scenario editor now has step `target` selected: the status bar shows its line
+    const status = page.locator('.statusbar-item[id="status.editor.selection"]');
+    await page.waitForFunction((line) => (document.querySelector('[id="status.editor.selection"]')?.textContent ?? '').includes(`Ln ${line},`), ws.timelineStepLines[target] + 1);
+    lap(`clicked step ${target}: ${squash(await status.innerText())}`);
+  });
+
+  await stage('testing', async () => {
+    await command('Testing: Focus on Test Explorer View');
+    await command('Test: Run All Tests');
+    const tree = page.locator('.test-explorer');
+    await tree.locator('.monaco-list-row', { hasText: ws.timelineScenario }).first().waitFor();
+    await page.waitForFunction(() => !document.querySelector('.test-explorer .codicon-testing-loading-icon, .test-explorer .codicon-loading'));
+    const passed = await tree.locator('.monaco-list-row .codicon-testing-passed-icon').count();
+    const failed = await tree.locator('.monaco-list-row .codicon-testing-failed-icon, .monaco-list-row .codicon-testing-error-icon').count();
+    lap(`Testing view: ${passed} passed, ${failed} failed/errored (rows shown)`);
+    check(passed > 0, 'no passed scenario in the Testing view');
+    results.testing = { passed, failed };
+    await shot('testing');
+  });
+} catch (e) {
+  failures.push(`workbench: ${e.message.split('\n')[0]}`);
+  await shot('fail-workbench').catch(() => {});
+} finally {
+  await browser.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+  if (!argv.has('--keep')) await wb.stop();
+}
+
+if (argv.has('--update-images') && failures.length === 0) {
+  for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing']) {
+    const f = path.join(ART, `${n}.png`);
+    if (fs.existsSync(f)) fs.copyFileSync(f, path.join(wb.ROOT, 'docs', 'images', `e2e-${n}.png`));
+  }
+  lap('copied screenshots to docs/images/');
+}
+fs.writeFileSync(path.join(ART, 'results.json'), JSON.stringify({ ...results, failures }, null, 2));
+if (failures.length) { lap(`E2E FAILED (${failures.length}):\n  ${failures.join('\n  ')}`); process.exitCode = 1; }
+else lap(`E2E PASSED${results.activationMs !== undefined ? `; activate() ${results.activationMs} ms` : ''}${results.vsixBytes ? `; .vsix ${(results.vsixBytes / 1024).toFixed(0)} KiB` : ''}`);

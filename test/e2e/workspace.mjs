@@ -1,0 +1,69 @@
+// The test workspace: the example AutoLOWAT hook with its object and scenarios, plus a copy of the
+// hook with a known mistake (bpf_setsockopt under `case BPF_SOCK_OPS_RCVQ_CB:`, where the kernel
+// returns -EOPNOTSUPP). Returns what the UI test needs to know: file names and lines.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { ROOT } from './workbench.mjs';
+
+const require = createRequire(path.join(ROOT, 'package.json'));
+const EXAMPLE = process.env.E2E_EXAMPLE ? path.resolve(process.env.E2E_EXAMPLE) : path.join(ROOT, 'examples', 'autolowat');
+/** The scenario the debug and timeline steps use: the demo of package.json (`npm run demo`). */
+const PREFERRED = ['case4-partial-descriptor.scenario.json'];
+
+export function buildWorkspace(ws) {
+  if (!fs.existsSync(EXAMPLE)) throw new Error(`${EXAMPLE} is missing: the e2e test drives the example hook`);
+  fs.rmSync(ws, { recursive: true, force: true });
+  fs.mkdirSync(ws, { recursive: true });
+  fs.cpSync(EXAMPLE, ws, { recursive: true });
+  const files = fs.readdirSync(ws).sort();
+  const hook = files.find((f) => f.endsWith('.bpf.c')) ?? files.find((f) => f.endsWith('.c'));
+  if (!hook) throw new Error(`no .c hook in ${EXAMPLE}`);
+  const src = fs.readFileSync(path.join(ws, hook), 'utf8');
+  const lines = src.split('\n');
+
+  // the line that calls the kfunc (not its extern declaration)
+  const kfuncIdx = lines.findIndex((l) => /\bbpf_sock_ops_tcp_set_rcvlowat\s*\(/.test(l) && !/__ksym|^\s*extern\b|^\s*\*|^\s*\/\//.test(l));
+  if (kfuncIdx < 0) throw new Error(`${hook} never calls bpf_sock_ops_tcp_set_rcvlowat()`);
+
+  // the mistake: bpf_setsockopt at RCVQ_CB
+  const caseIdx = lines.findIndex((l) => /case\s+BPF_SOCK_OPS_RCVQ_CB\s*:/.test(l));
+  let broken = lines.slice();
+  let brokenIdx;
+  const call = 'bpf_setsockopt(skops, 1 /* SOL_SOCKET */, 18 /* SO_RCVLOWAT */, &e2e_lowat, sizeof(e2e_lowat));';
+  if (caseIdx >= 0) {
+    const indent = (/^\s*/.exec(lines[caseIdx + 1] ?? '')?.[0] || '\t\t');
+    broken.splice(caseIdx + 1, 0, `${indent}{ int e2e_lowat = 1; ${call} }`);
+    brokenIdx = caseIdx + 1;
+  } else {
+    // no switch: put it right before the kfunc call, which runs at RCVQ_CB only
+    const indent = /^\s*/.exec(lines[kfuncIdx])?.[0] ?? '\t';
+    broken.splice(kfuncIdx, 0, `${indent}{ int e2e_lowat = 1; ${call} }`);
+    brokenIdx = kfuncIdx;
+  }
+  const brokenName = 'broken.bpf.c';
+  fs.writeFileSync(path.join(ws, brokenName), broken.join('\n'));
+
+  const scenarios = files.filter((f) => f.endsWith('.scenario.json'));
+  if (scenarios.length === 0) throw new Error(`no *.scenario.json in ${EXAMPLE}`);
+  const debugScenario = PREFERRED.find((s) => scenarios.includes(s)) ?? scenarios[0];
+  const { parseTree, findNodeAtLocation } = require('jsonc-parser');
+  const stext = fs.readFileSync(path.join(ws, debugScenario), 'utf8');
+  const steps = findNodeAtLocation(parseTree(stext), ['steps'])?.children ?? [];
+  const lineOf = (off) => stext.slice(0, off).split('\n').length - 1;
+
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  return {
+    files: fs.readdirSync(ws).sort(),
+    hook,
+    kfuncLine: kfuncIdx + 1,
+    broken: brokenName,
+    brokenLine: brokenIdx + 1,
+    brokenCol: broken[brokenIdx].indexOf('bpf_setsockopt') + 1,
+    debugScenario,
+    timelineScenario: debugScenario,
+    timelineSteps: steps.length,
+    timelineStepLines: steps.map((s) => lineOf(s.offset)),
+    expectRcvlowat: undefined,
+  };
+}
