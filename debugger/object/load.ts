@@ -219,7 +219,7 @@ function link(
         const sym = elf.symbols[rel.sym];
         if (rel.type === R_BPF_64_64) {
           if (!isLd) throw new ObjectError(file, w(), `R_BPF_64_64 against ${sym.name} on opcode 0x${hex(insn.code)}, not ld_imm64`);
-          relocLdImm64(p, i, pc, sym, w);
+          relocLdImm64(pc, sym, w);
         } else if (rel.type === R_BPF_64_32) {
           if (insn.code !== CODE_CALL) throw new ObjectError(file, w(), `R_BPF_64_32 against ${sym.name} on opcode 0x${hex(insn.code)}, not a call`);
           if (sym.shndx === SHN_UNDEF) {
@@ -247,7 +247,7 @@ function link(
     }
   }
 
-  function relocLdImm64(p: Placed, i: number, pc: number, sym: ElfSymbol, w: () => string) {
+  function relocLdImm64(pc: number, sym: ElfSymbol, w: () => string) {
     const insn = insns[pc];
     const next = insns[pc + 1];
     if (sym.shndx === SHN_UNDEF) {
@@ -293,7 +293,6 @@ function link(
       next.imm = 0;
       relocs.push({ pc, kind: 'map', symbol: m.def.name, mapIndex: mi });
     }
-    void p; void i;
   }
 
   function callTo(pc: number, sec: ElfSection, slot: number, w: () => string) {
@@ -342,6 +341,5 @@ function link(
   lineInfo.sort((a, b) => a.pc - b.pc);
   coreRelos.sort((a, b) => a.pc - b.pc);
   relocs.sort((a, b) => a.pc - b.pc);
-  if (!btf || !ext) { /* no line info: already warned */ }
   return { name: entry.name, section: entry.sec.name, insns, funcs: funcInfos, lineInfo, coreRelos, relocs };
 }
