@@ -86,10 +86,8 @@ export function validate(insns: Insn[], opts: ValidateOptions = {}): ValidationE
   if (errs.length) return errs;
 
   // pass 2: control flow targets and function boundaries
-  const funcs = [...funcSet].sort((a, b) => a - b);
-  for (const f of funcs) {
-    if (f < 0 || f >= n) { /* reported at the call */ }
-  }
+  // out-of-range call targets are reported at the call below
+  const funcs = [...funcSet].filter((f) => f >= 0 && f < n && !second[f]).sort((a, b) => a - b);
   const funcOf = new Int32Array(n);
   { let fi = 0; for (let pc = 0; pc < n; pc++) { while (fi + 1 < funcs.length && funcs[fi + 1] <= pc) fi++; funcOf[pc] = fi; } }
   for (let pc = 0; pc < n; pc++) {
@@ -111,7 +109,6 @@ export function validate(insns: Insn[], opts: ValidateOptions = {}): ValidationE
   }
   // the last insn of every function must not fall through (kernel: "last insn is not an exit or jmp")
   for (let fi = 0; fi < funcs.length; fi++) {
-    if (funcs[fi] >= n || funcs[fi] < 0) continue;
     const end = fi + 1 < funcs.length ? funcs[fi + 1] : n;
     let last = end - 1;
     if (last >= 0 && second[last]) last--;

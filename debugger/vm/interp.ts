@@ -58,9 +58,11 @@ export class Vm implements VmApi {
   private readonly retPc = new Int32Array(MAX_FRAMES);
   private readonly fnStart = new Int32Array(MAX_FRAMES);
   private readonly saved = new Int32Array(MAX_FRAMES * 8);
-  private readonly stackBytes: Uint8Array;
-  private readonly stackBase: bigint;
-  private readonly stackHi: number;
+  /** One 512-byte region per frame depth ("stack frame k"), so an access past a frame's
+   *  bounds faults instead of landing in a neighbour frame. */
+  private readonly stackBytes: Uint8Array[] = [];
+  private readonly stackBase: bigint[] = [];
+  private readonly stackHi = new Int32Array(MAX_FRAMES);
   private readonly helperCtx: HelperContext & { pc: number };
 
   constructor(readonly spec: ExecutableSpec, readonly calls: CallTable, opts: VmOptions = {}) {
@@ -96,9 +98,13 @@ export class Vm implements VmApi {
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
     this.memory = opts.memory ?? new Memory();
-    this.stackBytes = new Uint8Array(STACK_SIZE * MAX_FRAMES);
-    this.stackBase = this.memory.map({ name: 'stack', kind: 'stack', bytes: this.stackBytes, writable: true });
-    this.stackHi = Number(this.stackBase >> 32n);
+    for (let k = 0; k < MAX_FRAMES; k++) {
+      const bytes = new Uint8Array(STACK_SIZE);
+      const base = this.memory.map({ name: `stack frame ${k}`, kind: 'stack', bytes, writable: true });
+      this.stackBytes.push(bytes);
+      this.stackBase.push(base);
+      this.stackHi[k] = Number(base >> 32n);
+    }
     const vm = this;
     this.helperCtx = {
       memory: this.memory,
@@ -125,8 +131,8 @@ export class Vm implements VmApi {
   frames(): Frame[] {
     const out: Frame[] = [];
     for (let k = 0; k <= this.depth; k++) {
-      const fp = this.stackBase + BigInt((MAX_FRAMES - k) * STACK_SIZE);
-      out.push({ funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp, stackBase: fp - BigInt(STACK_SIZE) });
+      const stackBase = this.stackBase[k];
+      out.push({ funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp: stackBase + BigInt(STACK_SIZE), stackBase });
     }
     return out;
   }
@@ -134,8 +140,8 @@ export class Vm implements VmApi {
   start(r1: bigint, opts: RunOptions = {}): void {
     this.lo.fill(0); this.hi.fill(0);
     this.setReg(1, r1);
-    this.lo[10] = MAX_FRAMES * STACK_SIZE; this.hi[10] = this.stackHi;
-    this.stackBytes.fill(0);
+    this.lo[10] = STACK_SIZE; this.hi[10] = this.stackHi[0];
+    this.stackBytes[0].fill(0);
     this._pc = 0; this.count = 0; this.depth = 0; this.fnStart[0] = 0;
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.hook = opts.hook;
@@ -294,9 +300,8 @@ export class Vm implements VmApi {
       for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
       this.retPc[k] = pc + 1;
       this.fnStart[k] = pc + 1 + imm;
-      const top = (MAX_FRAMES - k) * STACK_SIZE;
-      this.stackBytes.fill(0, top - STACK_SIZE, top);
-      L[10] = top; H[10] = this.stackHi;
+      this.stackBytes[k].fill(0);
+      L[10] = STACK_SIZE; H[10] = this.stackHi[k];
       return pc + 1 + imm;
     }
     let fn: HelperFn | undefined;
@@ -329,7 +334,7 @@ export class Vm implements VmApi {
   popFrame(): number {
     const k = this.depth--, sv = this.saved, L = this.lo, H = this.hi;
     for (let i = 0; i < 4; i++) { L[6 + i] = sv[k * 8 + i * 2]; H[6 + i] = sv[k * 8 + i * 2 + 1]; }
-    L[10] = (MAX_FRAMES - this.depth) * STACK_SIZE; H[10] = this.stackHi;
+    L[10] = STACK_SIZE; H[10] = this.stackHi[this.depth];
     return this.retPc[k];
   }
 }
