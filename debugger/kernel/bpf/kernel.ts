@@ -14,7 +14,7 @@ import type {
 } from '../types';
 import {
   BPF_EXIST, BPF_SK_STORAGE_GET_F_CREATE, E2BIG, EBUSY, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM,
-  ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX,
+  ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible,
 } from './consts';
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout, be16, be32, writeValue } from './layout';
@@ -222,7 +222,7 @@ export class BpfKernel implements BpfHooks {
       const insn = prog.insns[pc]!;
       if (insn.code === 0x85 && insn.src === 0) {
         const h = t.helper(insn.imm);
-        if (h?.gplOnly && !GPL_ONLY_HELPERS.has(h.name) && !isGpl(this.obj.license)) {
+        if (h?.gplOnly && !GPL_ONLY_HELPERS.has(h.name) && !licenseIsGplCompatible(this.obj.license)) {
           fail(pc, `cannot call GPL-restricted function ${h.name}#${h.id} from non-GPL compatible program (license "${this.obj.license}").`);
         }
       }
@@ -611,7 +611,10 @@ export class BpfKernel implements BpfHooks {
     let ret: bigint;
     try {
       const gate = info && run.op >= 0 ? this.table.callAt(info, run.op, a.map((x) => i32(x))) : { result: 'ok' as const };
-      ret = gate.result === 'ok' ? impl(c, a) : gateFailure(c, name, a, gate.result);
+      // bpf_sock_ops_load_hdr_opt checks its arguments before the -EPERM of HDR_OPT_LEN_CB /
+      // no skb, so that rule is left to the implementation, which keeps the kernel's order.
+      const deferred = gate.result === -EPERM && name === 'bpf_load_hdr_opt';
+      ret = gate.result === 'ok' || deferred ? impl(c, a) : gateFailure(c, name, a, gate.result);
     } catch (e) {
       if (e instanceof GuestFaultError) return hc.fault(`${name}: ${e.message}`);
       throw e;
@@ -700,10 +703,6 @@ export class BpfKernel implements BpfHooks {
   /** @internal */ _rcvqOp(): number | undefined {
     return this.rcvqOp;
   }
-}
-
-function isGpl(license: string): boolean {
-  return ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'].includes(license);
 }
 
 function returnsInt(info: HelperInfo | KfuncInfo | null): boolean {
@@ -837,7 +836,7 @@ const HELPERS: Record<string, Impl> = {
     if (flags & ~0xfffff_ffffffffn) return r64(-EINVAL); // only BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK
     let index = Number(flags & 0xffffffffn);
     if (index === 0xffffffff) index = 0;
-    if (index >= m.def.maxEntries) return r64(-E2BIG);
+    if (index >= (m.def.maxEntries || 1)) return r64(-E2BIG); // max_entries 0: libbpf sizes it to the CPUs (1 here)
     const data = readBytes(c, a[3]!, u32(a[4]!));
     m.perfOutput.push({ index, data });
     return 0n;

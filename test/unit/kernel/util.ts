@@ -32,7 +32,7 @@ export function inv(op: number, skb: Skb | null = null, args: [number, number, n
 export function results(k: BpfKernel): bigint[] {
   const bss = k.maps().find((m) => m.def.name === '.bss')!.entries()[0]!.value;
   const dv = new DataView(bss.buffer, bss.byteOffset, bss.byteLength);
-  return Array.from({ length: 64 }, (_, i) => dv.getBigUint64(i * 8, true));
+  return Array.from({ length: bss.byteLength >> 3 }, (_, i) => dv.getBigUint64(i * 8, true));
 }
 
 /** A slot as a signed 64-bit number (errnos). */
