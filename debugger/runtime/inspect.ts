@@ -35,7 +35,10 @@ export function addr(v: bigint): string {
 /** 'ctx+0x10', 'stack of tcp_autolowat+0x1f8', ... for a guest address, or '' */
 export function pointsTo(regions: Region[], v: bigint): string {
   const r = regionOf(regions, v);
-  return r ? `${r.region.name}+${r.offset}` : '';
+  if (r) return `${r.region.name}+${r.offset}`;
+  // one past the end: a frame pointer (r10) at the top of its stack
+  const e = regionOf(regions, v - 1n);
+  return e ? `${e.region.name}+${e.offset + 1} (end)` : '';
 }
 
 export function opName(rt: DebugRuntime, op: number | undefined): string {

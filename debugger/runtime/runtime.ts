@@ -245,7 +245,8 @@ export class DebugRuntime extends EventEmitter {
         for (const f of p.funcs) if (f.name === s.name) pcs.push(f.startPc);
         for (let pc = 0; pc < p.insns.length; pc++) {
           const insn = p.insns[pc]!;
-          if (insn.code !== CALL) continue;
+          // helper and kfunc calls: stop before the call (a BPF function stops at its entry)
+          if (insn.code !== CALL || insn.src === 1) continue;
           if (this.callName(p, pc) === s.name) pcs.push(pc);
         }
         if (pcs.length) at.set(p, [...new Set(pcs)]);
