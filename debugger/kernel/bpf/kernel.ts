@@ -607,7 +607,18 @@ export class BpfKernel implements BpfHooks {
     const run = this.active;
     if (!run || run.env !== env) return hc.fault(`${name} called outside a simulated run`);
     const nparams = info ? Math.min(5, info.params.filter((p) => p.name !== '...').length || 5) : 5;
-    const c: CallCtx = { hc, k: this, run, env, info };
+    // Faults raised on purpose through hc.fault() pass through untouched (see the catch below).
+    let faulting = false;
+    const hcx: HelperContext = {
+      memory: hc.memory,
+      reg: (i) => hc.reg(i),
+      pc: hc.pc,
+      fault: (message: string): never => {
+        faulting = true;
+        return hc.fault(message);
+      },
+    };
+    const c: CallCtx = { hc: hcx, k: this, run, env, info };
     let ret: bigint;
     try {
       const gate = info && run.op >= 0 ? this.table.callAt(info, run.op, a.map((x) => i32(x))) : { result: 'ok' as const };
@@ -616,8 +627,11 @@ export class BpfKernel implements BpfHooks {
       const deferred = gate.result === -EPERM && name === 'bpf_load_hdr_opt';
       ret = gate.result === 'ok' || deferred ? impl(c, a) : gateFailure(c, name, a, gate.result);
     } catch (e) {
+      if (faulting) throw e;
       if (e instanceof GuestFaultError) return hc.fault(`${name}: ${e.message}`);
-      throw e;
+      // A bug on our side (or in the socket model) ends this program run as a helper fault
+      // naming the call, rather than crashing the host.
+      return hc.fault(`internal error in ${name}: ${(e as Error).message ?? String(e)}`);
     }
     ret = r64(ret);
     const t: HelperCallTrace = { pc: hc.pc, name, args: a.slice(0, nparams), ret };

@@ -76,3 +76,16 @@ test('maps() exposes definitions and decoded entries; .rodata stays read-only', 
   const data = k.maps().find((m) => m.def.name === '.data')!.entries()[0]!.value;
   assert.equal(new DataView(data.buffer, data.byteOffset).getInt32(0, true), 258, 'want_lowat initial value');
 });
+
+test('an exception inside the socket model ends the run as a fault naming the helper', () => {
+  // Break the socket model: the fault must name the call, and the host must not crash.
+  const s = new TestSock();
+  s.setCbFlags = () => {
+    throw new Error('model exploded');
+  };
+  const k2 = probes({ sockops: 'sockopt_probe' });
+  const out = k2.sockOps(s, inv(5))!;
+  assert.match(out.trace.fault!.message, /internal error in bpf_setsockopt: model exploded/);
+  assert.equal(out.ret, -1);
+  assert.equal(k2.sockOps(new TestSock(), inv(5))!.trace.fault, undefined, 'the next run is fine');
+});
