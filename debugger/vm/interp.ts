@@ -2,7 +2,7 @@
 // 64-bit registers as two 32-bit halves. Every guest error becomes a Fault; exceptions thrown
 // by a RunOptions.hook propagate unchanged.
 import type { CallTable, ExecutableSpec, Fault, FaultKind, Frame, HelperContext, HelperFn, RunOptions, RunStatus, VmApi } from './api';
-import { assertValid, type ValidateOptions } from './decode';
+import { assertValid, ValidationError, type ValidateOptions } from './decode';
 import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './memory';
 import { OPS } from './opcodes';
 import { CALL_HELPER, CALL_LOCAL } from './ops/call';
@@ -90,7 +90,7 @@ export class Vm implements VmApi {
         let v: bigint;
         if (x.src === 0) v = (BigInt(insns[pc + 1].imm >>> 0) << 32n) | BigInt(x.imm >>> 0);
         else if (spec.resolveLdImm64) v = BigInt.asUintN(64, spec.resolveLdImm64(pc, x.src, x.imm, insns[pc + 1].imm));
-        else throw new Error(`insn ${pc}: ld_imm64 with src=${x.src} (${LDIMM64_SRC_NAMES[x.src]}) needs ExecutableSpec.resolveLdImm64`);
+        else throw new ValidationError(pc, `ld_imm64 with src=${x.src} (${LDIMM64_SRC_NAMES[x.src]}) needs ExecutableSpec.resolveLdImm64`);
         this.klo[pc] = Number(v & 0xffffffffn); this.khi[pc] = Number(v >> 32n);
         pc++;
         this.code[pc] = 0;
