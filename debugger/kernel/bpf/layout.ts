@@ -19,6 +19,15 @@ function writeValue(buf: Uint8Array, slot: FieldSlot, v: FieldValue): void {
     buf.set(v.subarray(0, slot.size), slot.offset);
     return;
   }
+  if (typeof v === 'number' && slot.size <= 4) {
+    // Fast path without BigInt: the common 1/2/4-byte fields.
+    let n = v >>> 0;
+    for (let i = 0; i < slot.size; i++) {
+      buf[slot.offset + i] = n & 0xff;
+      n >>>= 8;
+    }
+    return;
+  }
   let x = BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(Math.trunc(v)));
   for (let i = 0; i < slot.size; i++) {
     buf[slot.offset + i] = Number(x & 0xffn);
