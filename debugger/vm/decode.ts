@@ -1,7 +1,8 @@
 // Decoding and validation shared by the interpreter, the fast tier and the disassembler.
-// Validation mirrors the structural checks of the kernel verifier (kernel/bpf/verifier.c:
-// check_subprogs, do_check's "reserved fields" and "unknown opcode" rejections, check_reg_arg's
-// "!read_ok"), not its value tracking.
+// Validation mirrors the structural checks of the kernel verifier (kernel/bpf/verifier.c: "jump
+// out of range from insn %d to %d" and "last insn is not an exit or jmp" in the subprog checks,
+// the "reserved fields" and "unknown opcode" rejections, "R%d !read_ok" and "frame pointer is read
+// only" in check_reg_arg), not its value tracking. Helper calls clobber r1-r5 (caller-saved).
 import type { Insn } from './api';
 import { OPS, type OpInfo } from './opcodes';
 import { ALU_OPS } from './ops/alu';

@@ -203,8 +203,6 @@ export class Vm implements VmApi {
   setFault(kind: FaultKind, pc: number, message: string, addr?: bigint): void {
     this.fault = addr === undefined ? { kind, pc, message } : { kind, pc, message, addr };
   }
-  /** @internal */
-  exitNow(): void { /* state is set by exec() */ }
 
   private slotFor(pc: number, ah: number, a: number, size: number, write: boolean): RegionSlot | null {
     const r = this.memory.slots[ah - HI_BASE];

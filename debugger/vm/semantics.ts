@@ -121,7 +121,8 @@ export function mulhi(a: number, b: number): number {
 }
 
 const U64 = (h: number, l: number) => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
-/** kind 0 udiv, 1 umod, 2 sdiv, 3 smod (RFC 9669: x/0 = 0, x%0 = x, LLONG_MIN/-1 = LLONG_MIN). */
+/** kind 0 udiv, 1 umod, 2 sdiv, 3 smod. x/0 = 0, x%0 = x, LLONG_MIN s/ -1 = LLONG_MIN, x s% -1 = 0:
+ *  RFC 9669 §4.1 and the rewrites of kernel/bpf/fixups.c bpf_do_misc_fixups(). */
 export function divmod64(L: Int32Array, H: Int32Array, d: number, bl: number, bh: number, kind: number): void {
   const al = L[d], ah = H[d];
   if (bl === 0 && bh === 0) { if (kind === 0 || kind === 2) { L[d] = 0; H[d] = 0; } return; }
@@ -140,7 +141,8 @@ export function divmod64(L: Int32Array, H: Int32Array, d: number, bl: number, bh
   r = BigInt.asUintN(64, r);
   L[d] = Number(r & 0xffffffffn); H[d] = Number(r >> 32n);
 }
-/** 32-bit forms; the result is zero-extended by the caller. */
+/** 32-bit forms; the result is zero-extended by the caller (fixups.c: "[R,W]x mod 0 -> [R,W]x",
+ *  then a 32-bit mov that clears the upper half). */
 export function divmod32(a: number, b: number, kind: number): number {
   if (b === 0) return kind === 0 || kind === 2 ? 0 : a;
   switch (kind) {
