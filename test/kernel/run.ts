@@ -1,0 +1,65 @@
+// npm run test:kernel — the running kernel as oracle (issue 7):
+//   1. load-time availability of helpers and ctx accesses vs the sockops/ table,
+//   2. random programs through BPF_PROG_TEST_RUN vs our VM,
+//   3. a recording sock_ops program in a live cgroup + netns vs our simulator.
+// Where bpf() is not permitted (or no C compiler), prints why and exits 0.
+// Environment: ORACLE_SEED (default 7), ORACLE_PROGRAMS (default 100000), ORACLE_PARTS (e.g. "1,2").
+import { release } from 'node:os';
+import { availability } from './availability';
+import { isaDifferential, isExplainedMissing } from './isa';
+import { buildNative, probeBpf } from './native';
+
+function skip(why: string): never {
+  console.log(`test:kernel skipped: ${why}`);
+  process.exit(0);
+}
+
+async function main(): Promise<number> {
+  const parts = new Set((process.env.ORACLE_PARTS ?? '1,2,3').split(',').map((s) => s.trim()));
+  const seed = Number(process.env.ORACLE_SEED ?? 7) >>> 0;
+  const count = Number(process.env.ORACLE_PROGRAMS ?? 100_000);
+  if (!Number.isFinite(count) || count < 0) throw new Error(`ORACLE_PROGRAMS=${process.env.ORACLE_PROGRAMS} is not a count`);
+  if (process.platform !== 'linux') skip(`bpf() needs Linux (this is ${process.platform})`);
+  let bin: string;
+  try { bin = buildNative('bpfrun'); } catch (e) { skip(`cannot build tools/bpfrun/bpfrun.c: ${(e as Error).message}`); }
+  const why = probeBpf(bin);
+  if (why) skip(`bpf() is not permitted here: ${why} (run as root or with CAP_BPF + CAP_NET_ADMIN)`);
+  console.log(`kernel ${release()}; table profiles linux-7.1.5 (baseline) and autolowat-sockops-v3`);
+  let failed = 0;
+
+  if (parts.has('1')) {
+    const t0 = Date.now();
+    const a = await availability(bin);
+    console.log(`\n[1] load-time availability (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`  helpers x program types compared: ${a.helperPairs} (${a.helperAgree} agree with linux-7.1.5); gpl_only checked: ${a.gplChecked}`);
+    console.log(`  ctx accesses compared (struct bpf_sock_ops, read/write x 1/2/4/8 x aligned offsets): ${a.ctxAccesses} (${a.ctxAgree} agree)`);
+    for (const r of a.expected) console.log(`  expected difference: ${r.what}: kernel ${r.kernel}, profile ${r.table} -- ${r.expected}`);
+    for (const r of a.versionDiffs) console.log(`  version difference: ${r.what}: kernel ${r.kernel}, table ${r.table} -- ${r.expected}`);
+    for (const r of a.failures) console.log(`  DISAGREEMENT: ${r.what}: kernel ${r.kernel}; table ${r.table}${r.expected ? ` (${r.expected})` : ''}`);
+    failed += a.failures.length;
+  }
+
+  if (parts.has('2')) {
+    console.log(`\n[2] ISA differential: ${count} programs, seed ${seed} (ORACLE_SEED / ORACLE_PROGRAMS to change)`);
+    const r = await isaDifferential(bin, { seed, count, log: (s) => console.log(s) });
+    console.log(`  random programs run: ${r.programs} in ${r.seconds.toFixed(1)} s (${Math.round(r.programs / r.seconds)}/s); identical: ${r.agreed}; verifier rejected: ${r.rejected.length}; disagreements: ${r.disagreements.length}`);
+    for (const x of r.rejected.slice(0, 5)) console.log(`  rejected: seed ${x.seed}: ${x.why}`);
+    const cov = [...r.coverage.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    console.log(`  opcode coverage (${cov.length} opcode forms): ${cov.map(([k, n]) => `${k}:${n}`).join(' ')}`);
+    for (const m of r.missing) console.log(`  conformance opcode not generated: ${m.key}: ${m.why}`);
+    for (const d of r.disagreements) console.log(`  DISAGREEMENT seed ${d.seed}: ${d.what} -> ${d.fixture}`);
+    failed += r.disagreements.length + r.missing.filter((m) => !isExplainedMissing(m)).length;
+    if (r.rejected.length) { console.log(`  the generator made ${r.rejected.length} programs the verifier refused (a generator bug)`); failed++; }
+  }
+
+  if (parts.has('3')) {
+    const { sockopsLive } = await import('./sockops-live');
+    const ok = await sockopsLive(bin, { log: (s) => console.log(s) });
+    if (!ok) failed++;
+  }
+
+  console.log(`\ntest:kernel: ${failed === 0 ? 'passed, 0 unexplained disagreements' : `${failed} unexplained disagreement(s)`}`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((c) => process.exit(c), (e) => { console.error(`test:kernel: ${(e as Error).stack ?? e}`); process.exit(1); });
