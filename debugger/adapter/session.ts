@@ -15,7 +15,8 @@ import { readRegions } from '../runtime/runtime';
 
 const THREAD_ID = 1;
 
-interface Container { nodes: () => VarNode[]; cache?: VarNode[] }
+/** A variables container: how to list it, and its path from the scope (to find it again after a re-run). */
+interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[] }
 
 export class BpfSockopsSession extends DebugSession {
   private rt: DebugRuntime | null = null;
@@ -268,7 +269,7 @@ export class BpfSockopsSession extends DebugSession {
     const list = scopes(rt, at, (fn) => rt.addEdit(fn));
     response.body = {
       scopes: list.map((s) => {
-        const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes }), !!s.expensive) as DebugProtocol.Scope;
+        const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes, path: [s.name] }), !!s.expensive) as DebugProtocol.Scope;
         if (s.presentationHint) sc.presentationHint = s.presentationHint;
         return sc;
       }),
@@ -276,8 +277,8 @@ export class BpfSockopsSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  private toVariable(n: VarNode): DebugProtocol.Variable {
-    const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children }) : 0 };
+  private toVariable(n: VarNode, path: string[]): DebugProtocol.Variable {
+    const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: [...path, n.name] }) : 0 };
     if (n.type) v.type = n.type;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
@@ -292,7 +293,7 @@ export class BpfSockopsSession extends DebugSession {
       c.cache = c.nodes();
       let list = c.cache;
       if (args.start !== undefined || args.count) list = list.slice(args.start ?? 0, args.count ? (args.start ?? 0) + args.count : undefined);
-      response.body = { variables: list.map((n) => this.toVariable(n)) };
+      response.body = { variables: list.map((n) => this.toVariable(n, c.path)) };
       this.sendResponse(response);
     } catch (e) {
       this.sendErrorResponse(response, { id: 1003, format: `cannot show these variables: ${(e as Error).message}`, showUser: false });
@@ -309,8 +310,8 @@ export class BpfSockopsSession extends DebugSession {
       const v = rt.evaluate(args.value);
       node.set(v);
       rt.refresh();
-      // re-read the same variable in the refreshed state
-      const again = c!.nodes().find((n) => n.name === args.name);
+      // re-read the same variable in the refreshed state, by its path from the scope
+      const again = this.findAgain(rt, [...c!.path, args.name]);
       this.vars.reset();
       response.body = { value: again?.value ?? String(v) };
       this.sendResponse(response);
@@ -318,6 +319,19 @@ export class BpfSockopsSession extends DebugSession {
     } catch (e) {
       this.sendErrorResponse(response, { id: 1006, format: `cannot set ${args.name}: ${(e as Error).message}`, showUser: true });
     }
+  }
+
+  private findAgain(rt: DebugRuntime, path: string[]): VarNode | undefined {
+    const at = rt.paused;
+    if (!at) return undefined;
+    const sc = scopes(rt, at, (fn) => rt.addEdit(fn)).find((x) => x.name === path[0]);
+    let nodes = sc?.nodes();
+    let node: VarNode | undefined;
+    for (const name of path.slice(1)) {
+      node = nodes?.find((n) => n.name === name);
+      nodes = node?.children?.();
+    }
+    return node;
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {

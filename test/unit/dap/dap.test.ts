@@ -128,7 +128,7 @@ test('scopes show ctx, socket, registers, stack, maps and event; values are live
     const s = await resume(dc, () => dc.nextRequest({ threadId: 1 }));
     assert.equal(s?.body.reason, 'step');
     assert.equal((await scope(dc, 'Socket')).map.sk_rcvlowat, '14');
-    assert.equal(await evaluate(dc, 'sk_rcvlowat'), '14');
+    assert.match(await evaluate(dc, 'sk_rcvlowat'), /^14\b/);
   });
 });
 
