@@ -1,0 +1,73 @@
+// Debugger timings (issue 5 targets: launch with a prebuilt object to the first stop <= 100 ms,
+// each step <= 10 ms). In-process through the runtime the adapter translates for; the DAP layer
+// adds a JSON message each way. Prints figures; asserts nothing.
+import { join, resolve } from 'node:path';
+import { openLaunch } from '../debugger/runtime/launch';
+import { DebugRuntime, type Paused } from '../debugger/runtime/runtime';
+import { scopes } from '../debugger/runtime/inspect';
+
+const ROOT = resolve(__dirname, '..');
+
+function ms(t0: number): number {
+  return performance.now() - t0;
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return `mean ${mean.toFixed(2)} ms, median ${s[s.length >> 1]!.toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (n=${s.length})`;
+}
+
+/** Every variable of every scope, as the Variables view would fetch them. */
+function readAll(rt: DebugRuntime, at: Paused): number {
+  let n = 0;
+  for (const s of scopes(rt, at, () => {})) n += s.nodes().length;
+  return n;
+}
+
+async function one(label: string, scenario: string, bp: { fn?: string; file?: string; line?: number }) {
+  const launches: number[] = [];
+  let rt: DebugRuntime | null = null;
+  for (let i = 0; i < 8; i++) {
+    const t0 = performance.now();
+    const { factory } = await openLaunch({ scenario });
+    rt = new DebugRuntime(factory);
+    if (bp.fn) rt.setFunctionBreakpoints([{ name: bp.fn }]);
+    if (bp.file) rt.setSourceBreakpoints(bp.file, [{ line: bp.line! }]);
+    const p = rt.start(false);
+    readAll(rt, p);
+    launches.push(ms(t0));
+  }
+  console.log(`${label}: launch (prebuilt .o) to first stop, variables read: ${stats(launches.slice(1))}; first (cold) ${launches[0]!.toFixed(1)} ms`);
+  const r = rt!;
+  const kinds: [string, () => Paused][] = [
+    ['step over (line)', () => r.step('over')],
+    ['step in (line)', () => r.step('in')],
+    ['step (instruction)', () => r.step('in', 'instruction')],
+    ['step back (line)', () => r.stepBack()],
+    ['continue to next breakpoint', () => r.continue()],
+  ];
+  for (const [name, fn] of kinds) {
+    const t: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      let p = fn();
+      if (p.kind === 'end') p = r.start(false);
+      readAll(r, p);
+      t.push(ms(t0));
+    }
+    console.log(`${label}: ${name}: ${stats(t)}`);
+  }
+  console.log(`${label}: ${r.replays} re-runs, ${r.hookedInsns} hooked instructions`);
+}
+
+export async function benchDap(): Promise<void> {
+  const ex = join(ROOT, 'examples/autolowat');
+  await one('example case4', join(ex, 'case4-partial-descriptor.scenario.json'), { fn: 'bpf_sock_ops_tcp_set_rcvlowat' });
+  const fx = join(ROOT, 'test/fixtures/dap');
+  await one('bpf-to-bpf fixture', join(fx, 'frames.scenario.json'), { file: join(fx, 'frames.bpf.c'), line: 63 });
+}
+
+if (/[\\/]bench[\\/]dap\.ts$/.test(process.argv[1] ?? '')) {
+  benchDap().catch((e) => { console.error(e); process.exitCode = 1; });
+}
