@@ -86,13 +86,13 @@ function minimise(bin: string, p: GenProgram): GenProgram {
   return cur;
 }
 
-function saveFixture(p: GenProgram, kernel: { retval: number; out: Uint8Array }, what: string): string {
+export function saveFixture(p: GenProgram, kernel: { retval: number; out: Uint8Array }, what: string, fixtureName?: string, note?: string): string {
   mkdirSync(REGRESSION_DIR, { recursive: true });
-  const name = `isa-seed-${p.seed}`;
+  const name = fixtureName ?? `isa-seed-${p.seed}`;
   const ours = runInVm(p);
   const f: RegressionFixture = {
     name,
-    note: `kernel and VM disagreed: ${what}`,
+    note: note ?? `kernel and VM disagreed: ${what}`,
     seed: p.seed,
     main: p.main,
     callees: p.callees,
@@ -150,4 +150,21 @@ export async function isaDifferential(bin: string, opts: { seed: number; count: 
 
 export function isExplainedMissing(m: { key: string }): boolean {
   return m.key in NOT_GENERATED;
+}
+
+/** Record the kernel's answer for hand-written corner programs (fixtures that pass today). */
+export async function recordEdges(bin: string, log: (s: string) => void): Promise<number> {
+  const { edgePrograms } = await import('./isa-edge');
+  const edges = edgePrograms();
+  const replies = (await runBatch(bin, edges.map((e) => kernelReq(e.prog)))) as Extract<Reply, { kind: 'xdprun' }>[];
+  let bad = 0;
+  edges.forEach((e, i) => {
+    const k = replies[i];
+    if (k.err !== 0) { log(`  ${e.name}: kernel refused it: ${verdictLine(k.log)}`); bad++; return; }
+    const d = diff(k, runInVm(e.prog));
+    const file = saveFixture(e.prog, k, d ?? 'agreed', e.name, `${e.note}${d ? ` -- DISAGREES: ${d}` : ' (kernel and VM agreed when recorded)'}`);
+    log(`  recorded ${file}${d ? `: DISAGREES: ${d}` : ''}`);
+    if (d) bad++;
+  });
+  return bad;
 }
