@@ -304,3 +304,35 @@ test('a .c program is compiled with clang for the launch (when clang-19 is prese
     assert.equal(f[0]!.line, L_FRAMES_INC);
   });
 });
+
+test('stop on entry, data breakpoint on a map value field, setVariable on the socket', async () => {
+  await withClient(async (dc) => {
+    const s = await launch(dc, { scenario: FRAMES_SCENARIO, stopOnEntry: true });
+    assert.equal(s?.body.reason, 'entry');
+    const f = await top(dc);
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.name, /^before step 0: passive open/);
+    // run to the first enqueue, where the sk_storage value exists
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'set_lowat' }] });
+    await resume(dc, () => dc.continueRequest({ threadId: 1 }));
+    const maps = await scope(dc, 'Maps');
+    const fs = maps.vars.find((v) => v.name === 'frame_state')!;
+    const entry = (await dc.variablesRequest({ variablesReference: fs.variablesReference })).body.variables[0]!;
+    const info = await dc.dataBreakpointInfoRequest({ variablesReference: entry.variablesReference, name: 'frames' });
+    assert.ok(info.body.dataId, info.body.description);
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    const hit = await resume(dc, () => dc.continueRequest({ threadId: 1 }));
+    assert.equal(hit?.body.reason, 'data breakpoint');
+    assert.match(hit!.body.description ?? '', /frames changed/);
+    const line = (await top(dc))[0]!.line;
+    assert.ok(line >= L_FRAMES_INC && line <= L_FRAMES_INC + 1, `stopped after the store, at line ${line}`);
+    // setVariable on the socket: replayed at this position
+    const sock = await scope(dc, 'Socket');
+    const r = await dc.setVariableRequest({ variablesReference: sock.ref, name: 'sk_rcvlowat', value: '1000' });
+    assert.equal(r.body.value, '1000');
+    assert.match(await evaluate(dc, 'sk_rcvlowat'), /^1000\b/);
+    const ro = sock.vars.find((v) => v.name === 'rcv_nxt')!;
+    assert.deepEqual(ro.presentationHint?.attributes, ['readOnly']);
+  });
+});
