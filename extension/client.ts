@@ -74,7 +74,8 @@ export async function restartClient(ctx: Ctx): Promise<void> {
 }
 
 function initOptions(ctx: Ctx) {
-  return { kernelProfile: ctx.config.kernelProfile, includePaths: ctx.config.includePaths, trusted: ctx.config.trusted };
+  // `profile` and `wasmDir` are what server/main.ts reads; the rest is for its future use.
+  return { profile: ctx.config.kernelProfile, wasmDir: ctx.asset('dist'), includePaths: ctx.config.includePaths, trusted: ctx.config.trusted };
 }
 
 const traceOf = (t: string) => (t === 'verbose' ? 2 : t === 'messages' ? 1 : 0);

@@ -28,18 +28,50 @@ for (const [from, to] of wasm) {
   fs.copyFileSync(path.join(ROOT, from), path.join(ROOT, to));
 }
 
+// 2b. web-tree-sitter's ESM build reads import.meta.url, which esbuild leaves empty ({}) in a CJS
+//     bundle, so the server cannot find its wasm. Until esbuild.config.mjs defines it, give the
+//     shipped bundles the CJS equivalent (a no-op once the build does it itself).
+for (const b of ['dist/server.js', 'dist/cli.js', 'dist/extension.js']) {
+  const f = path.join(ROOT, b);
+  if (!fs.existsSync(f)) continue;
+  const text = fs.readFileSync(f, 'utf8');
+  const fixed = text.replace(/^var (import_meta\d*) = \{\};$/gm, 'var $1 = { url: require("url").pathToFileURL(__filename).href };');
+  if (fixed !== text) { fs.writeFileSync(f, fixed); console.log(`package: ${b}: import.meta.url set for the CJS bundle`); }
+}
+
 // 3. everything the manifest and the runtime need must be there before vsce runs
 const needed = [pkg.main, 'dist/server.js', 'dist/cli.js', pkg.icon, 'README.md', 'CHANGELOG.md',
   ...pkg.contributes.grammars.map((g) => g.path), ...pkg.contributes.jsonValidation.map((j) => j.url)];
 const missing = needed.filter((f) => !fs.existsSync(path.join(ROOT, f)));
 if (missing.length) fail(`missing: ${missing.join(', ')} (run \`npm run build\`; README.md comes from the lead, syntaxes/scenario.schema.json from the scenario helper)`);
 
-// 4. vsce: dependencies are bundled, so none are packed
+// 4. stage exactly what ships (vsce would otherwise walk the whole checkout, .e2e/ included), then
+//    let .vscodeignore, copied along, say the same thing to anyone who runs vsce by hand.
+const STAGE = path.join(ROOT, '.tmp', 'vsix-stage');
+fs.rmSync(STAGE, { recursive: true, force: true });
+const ship = (rel) => {
+  const from = path.join(ROOT, rel), to = path.join(STAGE, rel);
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.cpSync(from, to, { recursive: true, filter: (f) => !/\.(tmp|map)$/.test(f) });
+};
+const files = ['README.md', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/server.js', 'dist/cli.js',
+  ...wasm.map(([, to]) => to), ...fs.readdirSync(path.join(ROOT, 'syntaxes')).filter((f) => f.endsWith('.json')).map((f) => `syntaxes/${f}`),
+  ...fs.readdirSync(path.join(ROOT, 'docs', 'images')).filter((f) => f.endsWith('.png')).map((f) => `docs/images/${f}`)];
+// include/: the users' header, found by the compiler step from dist/ (debugger/scenario/compile.ts)
+for (const f of ['LICENSE', 'LICENSE.md', 'examples/autolowat', 'include']) if (fs.existsSync(path.join(ROOT, f))) files.push(f);
+files.forEach(ship);
+// The manifest as shipped: no scripts (vsce would run vscode:prepublish), no dev tooling.
+const shipped = { ...pkg };
+delete shipped.scripts; delete shipped.devDependencies; delete shipped.bin; delete shipped.private;
+fs.writeFileSync(path.join(STAGE, 'package.json'), JSON.stringify(shipped, null, 2) + '\n');
+
+// 5. vsce: dependencies are bundled, so none are packed
 const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
 const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out];
-if (!fs.existsSync(path.join(ROOT, 'LICENSE')) && !fs.existsSync(path.join(ROOT, 'LICENSE.md'))) args.push('--skip-license');
-run(process.execPath, args);
+if (!files.some((f) => f.startsWith('LICENSE'))) args.push('--skip-license');
+const r = spawnSync(process.execPath, args, { cwd: STAGE, stdio: 'inherit' });
+if (r.status !== 0) fail(`vsce package exited with ${r.status ?? r.signal}`);
 
 const size = fs.statSync(out).size;
-const list = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim().split('\n');
+const list = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: STAGE, encoding: 'utf8' }).stdout.trim().split('\n');
 console.log(`package: ${path.relative(ROOT, out)} ${(size / 1024).toFixed(0)} KiB, ${list.length} files:\n  ${list.join('\n  ')}`);

@@ -85,7 +85,7 @@ const command = (title) => quickInput('F1', `>${title}`, title);
 async function openFile(name, mustContain) {
   await quickInput('Control+P', name, name);
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
-  if (mustContain) await page.locator('.monaco-editor .view-lines', { hasText: mustContain }).first().waitFor();
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines', mustContain ? { hasText: mustContain } : {}).first().waitFor();
 }
 async function gotoLine(line, col) {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
@@ -115,7 +115,7 @@ try {
   lap('workbench loaded');
 
   await stage('activation', async () => {
-    await openFile(ws.hook, 'SEC');
+    await openFile(ws.hook);
     await command('BPF sock_ops: Show Output');
     const out = page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'activated in' }).first();
     await out.waitFor();
@@ -126,14 +126,15 @@ try {
   });
 
   await stage('codelens', async () => {
-    await openFile(ws.hook, 'SEC');
+    await openFile(ws.hook);
+    await gotoLine(ws.secLine);
     const lens = page.locator('.monaco-editor .contentWidgets .codelens-decoration, .monaco-editor .codelens-decoration', { hasText: 'Debug with scenario' }).first();
     await lens.waitFor();
     lap(`code lens: ${squash(await lens.innerText())}`);
   });
 
   await stage('problems', async () => {
-    await openFile(ws.broken, 'bpf_setsockopt');
+    await openFile(ws.broken);
     await page.keyboard.press('Control+Shift+M');
     const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'bpf-sockops' }).filter({ hasText: /setsockopt/i }).first();
     await row.waitFor({ timeout: 30000 });
@@ -145,7 +146,7 @@ try {
   });
 
   await stage('hover', async () => {
-    await openFile(ws.broken, 'bpf_setsockopt');
+    await openFile(ws.broken);
     await gotoLine(ws.brokenLine, ws.brokenCol + 3);
     await page.keyboard.press('Control+K');
     await page.keyboard.press('Control+I');
@@ -159,7 +160,7 @@ try {
   });
 
   await stage('debug', async () => {
-    await openFile(ws.hook, 'SEC');
+    await openFile(ws.hook);
     await gotoLine(ws.kfuncLine);
     const bp = page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint');
     if (await bp.count() === 0) await page.keyboard.press('F9');
@@ -204,7 +205,7 @@ try {
   });
 
   await stage('timeline', async () => {
-    await openFile(ws.timelineScenario, '"steps"');
+    await openFile(ws.timelineScenario);
     await command('BPF sock_ops: Show Scenario Timeline');
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     const svg = frame.locator('svg.timeline');

@@ -57,6 +57,7 @@ export function buildWorkspace(ws) {
     files: fs.readdirSync(ws).sort(),
     hook,
     kfuncLine: kfuncIdx + 1,
+    secLine: lines.findIndex((l) => /^\s*SEC\("sockops"\)/.test(l)) + 1,
     broken: brokenName,
     brokenLine: brokenIdx + 1,
     brokenCol: broken[brokenIdx].indexOf('bpf_setsockopt') + 1,
