@@ -1,5 +1,156 @@
-// Issue 7 part 3 (in progress): a recording sock_ops program in a live cgroup + netns vs our simulator.
+// Issue 7 part 3: the recording sock_ops program (progs/record_sockops.bpf.o) attached to a cgroup
+// v2 made for the test, one loopback connection from inside it and a fresh netns
+// (tools/bpfrun/sockops_live.c), against the same object in our simulator (debugger/sim.ts) over
+// the scenario runtime's passive open, then data, recv and the peer's FIN. The live record
+// decides what is compared: the passive side's ops, in order; per op is_fullsock, sk != NULL,
+// the helper results and which ctx fields read as 0.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Simulation } from '../../debugger/sim';
+import { table } from '../../sockops';
+import { buildNative } from './native';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const RECORD_OBJ = resolve(HERE, 'progs/record_sockops.bpf.o');
+const PORT = 40123;
+const PAYLOAD = 100;
+
+/** Bit i of zero_mask: FIELDS[i] read as 0 (order of record_sockops.bpf.c). */
+export const FIELDS = ['snd_cwnd', 'srtt_us', 'bpf_sock_ops_cb_flags', 'rcv_nxt', 'snd_nxt', 'snd_una', 'mss_cache', 'segs_in', 'segs_out', 'bytes_received', 'bytes_acked', 'skb_len', 'skb_tcp_flags', 'rtt_min', 'local_ip4', 'remote_ip4', 'local_port', 'remote_port', 'state', 'family'];
+
+export interface Rec {
+  op: number; is_fullsock: number; state: number; local_port: number; remote_port: number;
+  args: number[];
+  cb_flags_set: number; setsockopt: number; getsockopt: number; load_hdr_opt: number; reserve_hdr_opt: number;
+  cookie_nonzero: number; has_sk: number; zero_mask: number; getsockopt_val: number;
+}
+
+/** struct rec of record_sockops.bpf.c, as our simulator's array map holds it. */
+function decodeRec(v: Uint8Array): Rec {
+  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  const u = (i: number) => dv.getUint32(i * 4, true), s = (i: number) => dv.getInt32(i * 4, true);
+  return {
+    op: u(0), is_fullsock: u(1), state: u(2), local_port: u(4), remote_port: u(5) >>> 16,
+    args: [u(6), u(7), u(8), u(9)],
+    cb_flags_set: s(10), setsockopt: s(11), getsockopt: s(12), load_hdr_opt: s(13), reserve_hdr_opt: s(14),
+    cookie_nonzero: u(15), has_sk: u(16), zero_mask: u(17), getsockopt_val: u(18),
+  };
+}
+
+function cgroup2Mount(): string | null {
+  try {
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, mnt, fs] = line.split(' ');
+      if (fs === 'cgroup2') return mnt;
+    }
+  } catch { /* not Linux */ }
+  return null;
+}
+
+function simRecords(): { recs: Rec[]; steps: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-sockops-oracle-'));
+  try {
+    const file = join(dir, 'live.scenario.json');
+    writeFileSync(file, JSON.stringify({
+      program: RECORD_OBJ, sockops: 'record', profile: 'linux-7.1.5', socket: { family: 'inet' },
+      stream: [{ zeros: PAYLOAD }], steps: [{ send: PAYLOAD }, { recv: PAYLOAD }, { fin: true }],
+    }));
+    const sim = Simulation.fromFile(file);
+    const steps: string[] = [];
+    while (!sim.done) { const r = sim.stepOnce(); steps.push(`${r.step.label}: ${r.text}`); }
+    const maps = sim.kernel.maps();
+    const byName = (n: string) => maps.find((m) => m.def.name === n);
+    const cnt = byName('count')?.entries()[0]?.value;
+    const n = cnt ? new DataView(cnt.buffer, cnt.byteOffset).getUint32(0, true) : 0;
+    const recs = (byName('recs')?.entries() ?? []).slice(0, n).map((e) => decodeRec(e.value));
+    return { recs, steps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What differs between a live and a simulated record of the same op (empty: the same). */
+function compareRec(live: Rec, sim: Rec): string[] {
+  const out: string[] = [];
+  for (const k of ['is_fullsock', 'has_sk', 'cookie_nonzero', 'cb_flags_set', 'setsockopt', 'getsockopt', 'load_hdr_opt', 'reserve_hdr_opt'] as const) {
+    if (live[k] !== sim[k]) out.push(`${k} live ${live[k]} sim ${sim[k]}`);
+  }
+  const zl = live.zero_mask, zs = sim.zero_mask;
+  const zdiff = FIELDS.filter((_, i) => ((zl >> i) & 1) !== ((zs >> i) & 1));
+  for (const f of zdiff) out.push(`read as 0 differs: ${f} (live ${(zl >> FIELDS.indexOf(f)) & 1 ? '0' : '!=0'}, sim ${(zs >> FIELDS.indexOf(f)) & 1 ? '0' : '!=0'})`);
+  return out;
+}
+
+/** Known simulator gaps, found by this comparison on 6.18 and reported to the lead (they are
+ *  the simulator owner's to fix; each is printed as KNOWN GAP, and anything else fails).
+ *  op '*' matches every op. Kernel evidence names the function in the 7.1.5 tree. */
+const REQ_SOCK_OPS = ['RWND_INIT', 'TIMEOUT_INIT', 'HDR_OPT_LEN_CB', 'WRITE_HDR_OPT_CB'];
+export const EXPLAINED: { op: string; k?: number; match: RegExp; why: string }[] = [
+  ...REQ_SOCK_OPS.map((op) => ({ op, k: 1, match: /^(is_fullsock live 0 sim 1|has_sk live 0 sim 1|(cb_flags_set|setsockopt|getsockopt) live -22 sim 0)$|^read as 0 differs: (snd_cwnd|bpf_sock_ops_cb_flags|mss_cache) \(live 0, sim !=0\)$/, why: 'GAP-1 sim runs the SYN/SYN-ACK ops on a full socket; the kernel runs them on the request sock: is_fullsock 0, sk NULL, TCP fields 0, set/getsockopt and cb_flags_set -EINVAL (tcp_call_bpf, __bpf_setsockopt !sk_fullsock)' })),
+  { op: '*', match: /^read as 0 differs: rtt_min \(live !=0, sim 0\)$/, why: 'GAP-2 rtt_min reads 0 in the sim; the kernel reads tcp_sock.rtt_min ungated, ~0U before any sample (tcp_init_sock minmax_reset)' },
+  { op: 'TCP_LISTEN_CB', match: /^read as 0 differs: (remote_ip4|remote_port) \(live 0, sim !=0\)$/, why: 'GAP-3 at TCP_LISTEN_CB the listener has no peer: remote_ip4/remote_port read 0 live, non-zero in the sim' },
+  { op: '*', match: /^read as 0 differs: (rcv_nxt|snd_nxt|snd_una|srtt_us|segs_out) \(live !=0, sim 0\)$/, why: 'GAP-4 the sim models no send side, no RTT and starts the peer ISN at the scenario seq (0)' },
+  { op: '*', match: /^read as 0 differs: (skb_len|skb_tcp_flags) \(live !=0, sim 0\)$/, why: 'GAP-5 skb_len/skb_tcp_flags: the kernel skb still has its TCP header at ESTABLISHED/hdr-opt ops (skb->len > 0); the sim passes no SYN-ACK skb and a 0-length ACK' },
+  { op: '*', match: /^load_hdr_opt live -28 sim -(42|1)$/, why: 'GAP-6 live segments carry the timestamp option (bpf_load_hdr_opt -ENOSPC into 8 bytes); sim segments carry no options (-ENOMSG), and no skb on the SYN-ACK path (-EPERM)' },
+];
+
 export async function sockopsLive(_bin: string, opts: { log: (s: string) => void }): Promise<boolean> {
-  opts.log('\n[3] sock_ops in the live kernel: not built yet');
-  return true;
+  const log = opts.log;
+  log('\n[3] sock_ops in the live kernel');
+  const mnt = cgroup2Mount();
+  if (!mnt) { log('  skipped: no cgroup2 mount in /proc/mounts (mount cgroup2 to run this part)'); return true; }
+  let bin: string;
+  try { bin = buildNative('sockops_live', ['-lbpf']); } catch (e) { log(`  skipped: cannot build tools/bpfrun/sockops_live.c against libbpf: ${(e as Error).message.split('\n')[0]} (install libbpf-dev)`); return true; }
+  const r = spawnSync(bin, [RECORD_OBJ, mnt, String(PORT), String(PAYLOAD)], { encoding: 'utf8', timeout: 30_000 });
+  const lines = (r.stdout ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const setup = lines.find((l) => 'setup' in l);
+  if (setup || r.status !== 0) {
+    log(`  FAILED to run the live connection: ${setup ? `${setup.setup}: ${setup.error}` : `exit ${r.status} ${r.signal ?? ''} ${r.stderr}`} (cgroup ${mnt}/bpf-sockops-oracle-*)`);
+    return false;
+  }
+  const live = lines.filter((l) => 'op' in l) as unknown as Rec[];
+  const t = table('linux-7.1.5');
+  const opName = (op: number) => t.op(op)?.short ?? `op ${op}`;
+  // the passive side: the listener, the request sock and the child all have local_port == PORT
+  const passive = live.filter((x) => x.local_port === PORT);
+  const active = live.filter((x) => x.local_port !== PORT);
+  const sim = simRecords();
+  log(`  live: ${live.length} ops (${passive.length} passive side, ${active.length} active side) on kernel connection 127.0.0.1:${PORT}, ${PAYLOAD} bytes, close from the client`);
+  log(`  sim:  ${sim.recs.length} ops over: ${sim.steps.map((s) => s.split(':')[0]).join(', ')}`);
+  log(`  live active-side op order: ${active.map((x) => opName(x.op)).join(' ')}`);
+  log(`  live passive-side op order: ${passive.map((x) => opName(x.op)).join(' ')}`);
+  log(`  sim  passive-side op order: ${sim.recs.map((x) => opName(x.op)).join(' ')}`);
+  // match the k-th occurrence of each op
+  const seen = new Map<number, number>();
+  const simByOp = new Map<number, Rec[]>();
+  for (const s of sim.recs) simByOp.set(s.op, [...(simByOp.get(s.op) ?? []), s]);
+  let compared = 0, unexplained = 0, notModeled = 0;
+  const rows: string[] = [];
+  for (const l of passive) {
+    const k = seen.get(l.op) ?? 0;
+    seen.set(l.op, k + 1);
+    const s = simByOp.get(l.op)?.[k];
+    const name = `${opName(l.op)}#${k + 1}`.padEnd(18);
+    const liveTxt = `fullsock ${l.is_fullsock} sk ${l.has_sk} cb_flags_set ${l.cb_flags_set} set ${l.setsockopt} get ${l.getsockopt} load_hdr ${l.load_hdr_opt} reserve ${l.reserve_hdr_opt}`;
+    if (!s) { notModeled++; rows.push(`  ${name} ${liveTxt} | sim: not run (not modeled)`); continue; }
+    compared++;
+    const d = compareRec(l, s);
+    const explained = d.map((x) => EXPLAINED.find((e) => (e.op === '*' || e.op === opName(l.op)) && (e.k === undefined || e.k === k + 1) && e.match.test(x)));
+    const bad = d.filter((_, i) => !explained[i]);
+    unexplained += bad.length;
+    rows.push(`  ${name} ${liveTxt} | sim: ${d.length ? d.map((x, i) => (explained[i] ? `${explained[i]!.why.slice(0, 5)} ${x}` : `DIFFERS ${x}`)).join('; ') : 'same'}`);
+  }
+  const extra: string[] = [];
+  for (const [op, list] of simByOp) if (list.length > (seen.get(op) ?? 0)) extra.push(`${opName(op)} x${list.length - (seen.get(op) ?? 0)}`);
+  log('  passive side, live record vs simulator (k-th run of each op):');
+  for (const row of rows) log(row);
+  if (extra.length) log(`  DIFFERS: ops the simulator ran that the live kernel did not: ${extra.join(', ')}`);
+  const gaps = new Set<string>();
+  for (const row of rows) for (const m of row.matchAll(/(GAP-\d) /g)) gaps.add(m[1]);
+  for (const g of [...gaps].sort()) log(`  KNOWN GAP (reported to the lead): ${EXPLAINED.find((e) => e.why.startsWith(g))!.why}`);
+  log(`  sock_ops ops compared: ${compared} (${notModeled} live ops not modeled by the simulator); unexplained differences: ${unexplained + extra.length}`);
+  return unexplained + extra.length === 0;
 }
