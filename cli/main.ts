@@ -49,3 +49,12 @@ const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 function stdio(): Io {
   return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 }
+
+// Run when executed directly (`node dist/cli.js dap`, as the extension does); bin/bpf-sockops.js
+// requires the bundle and calls main() itself.
+if (typeof require !== 'undefined' && require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+    process.stderr.write(`bpf-sockops: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  });
+}
