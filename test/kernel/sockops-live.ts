@@ -50,7 +50,7 @@ function cgroup2Mount(): string | null {
   return null;
 }
 
-function simRecords(): { recs: Rec[]; steps: string[] } {
+export function simRecords(): { recs: Rec[]; steps: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'bpf-sockops-oracle-'));
   try {
     const file = join(dir, 'live.scenario.json');
