@@ -22,7 +22,15 @@ export function activate(context: vscode.ExtensionContext) {
   startClientWhenNeeded(ctx);
   const c = ctx;
   ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => { if (c.client) void restartClient(c); }));
-  ctx.push(vscode.workspace.onDidChangeConfiguration((e) => { if (c.client && (c.config.affects(e, 'kernelProfile') || c.config.affects(e, 'includePaths'))) void restartClient(c); }));
+  // The server reads these once, at initialize: restart it when their value really changes.
+  const serverKey = () => JSON.stringify([c.config.kernelProfile, c.config.includePaths]);
+  let lastKey = serverKey();
+  ctx.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!c.config.affects(e, 'kernelProfile') && !c.config.affects(e, 'includePaths')) return;
+    const key = serverKey();
+    if (key !== lastKey && c.client) void restartClient(c);
+    lastKey = key;
+  }));
   void vscode.commands.executeCommand('setContext', 'bpfSockops.active', true);
   const ms = performance.now() - t0;
   ctx.output.info(`activated in ${ms.toFixed(1)} ms (${context.extensionMode === vscode.ExtensionMode.Production ? 'production' : 'development'}, ${vscode.workspace.isTrusted ? 'trusted' : 'Restricted Mode'})`);

@@ -2,6 +2,7 @@
 // hook with a known mistake (bpf_setsockopt under `case BPF_SOCK_OPS_RCVQ_CB:`, where the kernel
 // returns -EOPNOTSUPP). Returns what the UI test needs to know: file names and lines.
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { ROOT } from './workbench.mjs';
@@ -22,9 +23,13 @@ export function buildWorkspace(ws) {
   const src = fs.readFileSync(path.join(ws, hook), 'utf8');
   const lines = src.split('\n');
 
-  // the line that calls the kfunc (not its extern declaration)
-  const kfuncIdx = lines.findIndex((l) => /\bbpf_sock_ops_tcp_set_rcvlowat\s*\(/.test(l) && !/__ksym|^\s*extern\b|^\s*\*|^\s*\/\//.test(l));
-  if (kfuncIdx < 0) throw new Error(`${hook} never calls bpf_sock_ops_tcp_set_rcvlowat()`);
+  // the last line that calls the kfunc (not its extern declaration): the hook's main path
+  const calls = lines.map((l, i) => (/\bbpf_sock_ops_tcp_set_rcvlowat\s*\(/.test(l) && !/__ksym|^\s*extern\b|^\s*\*|^\s*\/\//.test(l) ? i : -1)).filter((i) => i >= 0);
+  if (calls.length === 0) throw new Error(`${hook} never calls bpf_sock_ops_tcp_set_rcvlowat()`);
+  const kfuncIdx = calls.at(-1);
+  // the breakpoint: the statement before the call (clang -O2 may give the call line no line_info)
+  let bpIdx = kfuncIdx - 1;
+  while (bpIdx > 0 && /^\s*(\/\/.*|\/\*.*|\*.*|)$/.test(lines[bpIdx])) bpIdx--;
 
   // the mistake: bpf_setsockopt at RCVQ_CB
   const caseIdx = lines.findIndex((l) => /case\s+BPF_SOCK_OPS_RCVQ_CB\s*:/.test(l));
@@ -57,6 +62,8 @@ export function buildWorkspace(ws) {
     files: fs.readdirSync(ws).sort(),
     hook,
     kfuncLine: kfuncIdx + 1,
+    bpLine: bpIdx + 1,
+    ...firstRcvlowatChange(path.join(ws, debugScenario)),
     secLine: lines.findIndex((l) => /^\s*SEC\("sockops"\)/.test(l)) + 1,
     broken: brokenName,
     brokenLine: brokenIdx + 1,
@@ -65,6 +72,17 @@ export function buildWorkspace(ws) {
     timelineScenario: debugScenario,
     timelineSteps: steps.length,
     timelineStepLines: steps.map((s) => lineOf(s.offset)),
-    expectRcvlowat: undefined,
   };
+}
+
+/** sk_rcvlowat before and after the first RCVQ_CB run of the scenario, as `bpf-sockops run`
+ *  reports it: what the debugger must show around the kfunc call at the first breakpoint hit. */
+function firstRcvlowatChange(scenario) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'bpf-sockops.js'), 'run', scenario, '--format', 'json'], { encoding: 'utf8' });
+  let json;
+  try { json = JSON.parse(r.stdout); } catch { throw new Error(`bpf-sockops run ${scenario} gave no JSON: ${r.stderr}`); }
+  for (let k = 1; k < json.steps.length; k++) {
+    if (json.steps[k].runs.some((x) => x.op === 21)) return { rcvlowatBefore: json.steps[k - 1].rcvlowat, rcvlowatAfter: json.steps[k].rcvlowat };
+  }
+  throw new Error(`${scenario}: no RCVQ_CB run`);
 }
