@@ -59,7 +59,7 @@ export async function revealStep(uri: vscode.Uri, index: number): Promise<void> 
   const range = stepRange(s, index);
   const editor = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
   if (range) {
-    editor.selection = new vscode.Selection(range.start, range.end);
+    editor.selection = new vscode.Selection(range.end, range.start); // cursor at the step's first line
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 }

@@ -16,6 +16,24 @@ export function splitFailure(text: string): ExpectFailure {
   return m ? { text, key: m[1], actual: m[2], expected: m[3] } : { text };
 }
 
+/** A register value as a kernel developer reads it: small signed numbers in decimal, pointers in hex. */
+export function num(v: bigint): string {
+  const s = BigInt.asIntN(64, v);
+  return s >= -0x80000000n && s <= 0xffffffffn ? String(s) : '0x' + BigInt.asUintN(64, v).toString(16);
+}
+
+/** Runs of the same text collapse to one with a count: ['a', 'a', 'b'] -> ['a \u00d72', 'b']. */
+export function squeeze(items: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length;) {
+    let j = i;
+    while (j < items.length && items[j] === items[i]) j++;
+    out.push(j - i > 1 ? `${items[i]} \u00d7${j - i}` : items[i]!);
+    i = j;
+  }
+  return out;
+}
+
 export function outcomeOf(r: StepResult): StepOutcome {
   const o: StepOutcome = {
     index: r.step.scenarioStep ? r.step.scenarioStep.index : -1,
@@ -25,7 +43,7 @@ export function outcomeOf(r: StepResult): StepOutcome {
     rcvlowat: r.sock.sk_rcvlowat,
     wakeups: r.sock.wakeups,
     epoll: r.sock.epoll === 1,
-    programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` op ${t.op}` : ''} r0=${BigInt.asIntN(64, t.r0)} ${t.insns} insns${t.helpers.length ? ` [${t.helpers.map((h) => `${h.name}=${BigInt.asIntN(64, h.ret)}${h.errno ? ` ${h.errno}` : ''}`).join(', ')}]` : ''}`),
+    programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` op ${t.op}` : ''} r0=${num(t.r0)} ${t.insns} insns${t.helpers.length ? ` [${squeeze(t.helpers.map((h) => `${h.name}=${num(h.ret)}${h.errno ? ` ${h.errno}` : ''}`)).join(', ')}]` : ''}`),
   };
   if (r.expect) o.expect = { ok: r.expect.ok, failures: r.expect.failures.map(splitFailure) };
   const fault = r.runs.find((t) => t.fault)?.fault;

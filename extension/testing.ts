@@ -19,7 +19,8 @@ export function registerTesting(ctx: Ctx): vscode.TestController {
     let file = ctrl.items.get(uri.toString());
     if (!file) {
       file = ctrl.createTestItem(uri.toString(), path.basename(uri.fsPath), uri);
-      file.description = vscode.workspace.asRelativePath(path.dirname(uri.fsPath));
+      const dir = path.dirname(vscode.workspace.asRelativePath(uri, false));
+      if (dir !== '.') file.description = dir;
       ctrl.items.add(file);
     }
     file.range = new vscode.Range(0, 0, 0, 0);

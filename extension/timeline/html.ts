@@ -34,9 +34,11 @@ h1 { font-size: 1.1em; font-weight: 600; margin: 4px 0 2px; }
 .summary { color: var(--vscode-descriptionForeground); margin-bottom: 6px; }
 .pass { color: var(--vscode-testing-iconPassed, #73c991); }
 .fail { color: var(--vscode-testing-iconFailed, #f14c4c); }
+.scroll { overflow-x: auto; }
+.plot { overflow-x: auto; }
 table { border-collapse: collapse; margin-top: 8px; font-size: 12px; }
 th, td { text-align: left; padding: 2px 10px 2px 0; border-bottom: 1px solid var(--vscode-editorWidget-border, #444); }
-td.progs { color: var(--vscode-descriptionForeground); max-width: 420px; }
+td.progs { color: var(--vscode-descriptionForeground); max-width: 520px; font-family: var(--vscode-editor-font-family, monospace); font-size: 11px; }
 tr[data-step] { cursor: pointer; }
 tr[data-step]:hover, tr.selected { background: var(--vscode-list-hoverBackground); }
 ${TIMELINE_CSS}
@@ -44,11 +46,11 @@ ${TIMELINE_CSS}
 <body>
 <h1>${esc(opts.title)}</h1>
 <div class="summary" id="summary">${summary}. Click a step to show it in the scenario file.</div>
-${renderTimelineSvg(pointsOf(run))}
-<table id="steps"><thead><tr><th>step</th><th>event</th><th>readable</th><th>sk_rcvlowat</th><th>epoll</th><th>wakeups</th><th>programs</th><th>expect</th></tr></thead>
+<div class="plot">${renderTimelineSvg(pointsOf(run))}</div>
+<div class="scroll"><table id="steps"><thead><tr><th>step</th><th>event</th><th>readable</th><th>sk_rcvlowat</th><th>epoll</th><th>wakeups</th><th>programs</th><th>expect</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
+</tbody></table></div>
 <script nonce="${opts.nonce}">
 const vscode = acquireVsCodeApi();
 function select(step) {

@@ -46,7 +46,7 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
   const yW = (v: number) => m.t + ph - (v / niceCeil(wMax)) * ph;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Scenario timeline">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMinYMin meet" style="min-width:${Math.round(W * 0.75)}px; max-width:${W}px" role="img" aria-label="Scenario timeline">`);
   // grid and left axis (bytes)
   for (let k = 0; k <= 4; k++) {
     const v = (yMax * k) / 4, yy = y(v);

@@ -237,15 +237,21 @@ try {
 
   await stage('testing', async () => {
     await command('Testing: Focus on Test Explorer View');
-    await command('Test: Run All Tests');
     const tree = page.locator('.test-explorer');
     await tree.locator('.monaco-list-row', { hasText: ws.timelineScenario }).first().waitFor();
-    await page.waitForFunction(() => !document.querySelector('.test-explorer .codicon-testing-loading-icon, .test-explorer .codicon-loading'));
-    const passed = await tree.locator('.monaco-list-row .codicon-testing-passed-icon').count();
-    const failed = await tree.locator('.monaco-list-row .codicon-testing-failed-icon, .monaco-list-row .codicon-testing-error-icon').count();
-    lap(`Testing view: ${passed} passed, ${failed} failed/errored (rows shown)`);
-    check(passed > 0, 'no passed scenario in the Testing view');
+    await page.waitForFunction((n) => document.querySelectorAll('.test-explorer .monaco-list-row').length >= n, ws.scenarios.length);
+    await command('Test: Run All Tests');
+    const icons = (sel) => tree.locator(`.monaco-list-row ${sel}`).count();
+    await page.waitForFunction((n) => document.querySelectorAll('.test-explorer .monaco-list-row .codicon-testing-passed-icon, .test-explorer .monaco-list-row .codicon-testing-failed-icon, .test-explorer .monaco-list-row .codicon-testing-error-icon').length >= n, ws.scenarios.length, { timeout: 60000 });
+    const passed = await icons('.codicon-testing-passed-icon');
+    const failed = await icons('.codicon-testing-failed-icon, .codicon-testing-error-icon');
+    lap(`Testing view: ${passed} scenario files passed, ${failed} failed/errored (of ${ws.scenarios.length})`);
     results.testing = { passed, failed };
+    check(passed === ws.scenarios.length && failed === 0, `expected all ${ws.scenarios.length} example scenarios to pass`);
+    // expand our scenario: its expect steps are test items at their lines
+    await tree.locator('.monaco-list-row', { hasText: ws.timelineScenario }).first().click();
+    await page.keyboard.press('ArrowRight');
+    await tree.locator('.monaco-list-row', { hasText: /step \d+: expect/ }).first().waitFor();
     await shot('testing');
   });
 } catch (e) {

@@ -69,6 +69,7 @@ export function buildWorkspace(ws) {
     brokenLine: brokenIdx + 1,
     brokenCol: broken[brokenIdx].indexOf('bpf_setsockopt') + 1,
     debugScenario,
+    scenarios,
     timelineScenario: debugScenario,
     timelineSteps: steps.length,
     timelineStepLines: steps.map((s) => lineOf(s.offset)),

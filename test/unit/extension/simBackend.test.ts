@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { registerSimBackend, splitFailure } from '../../../extension/simBackend';
+import { registerSimBackend, splitFailure, num, squeeze } from '../../../extension/simBackend';
 import { runScenario, formatRun } from '../../../extension/run';
 import { timelineHtml } from '../../../extension/timeline/html';
 
@@ -17,6 +17,15 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 test('splits the emulator failure line into key, actual and expected', () => {
   assert.deepEqual(splitFailure('rcvlowat is 8, expected 258'), { text: 'rcvlowat is 8, expected 258', key: 'rcvlowat', actual: '8', expected: '258' });
   assert.deepEqual(splitFailure('something else'), { text: 'something else' });
+});
+
+test('register values: small ones signed decimal, pointers hex', () => {
+  assert.deepEqual([num(0n), num(-95n & 0xffffffffffffffffn), num(258n), num(0xffff888000001000n)], ['0', '-95', '258', '0xffff888000001000']);
+});
+
+test('repeated helper calls collapse with a count', () => {
+  assert.deepEqual(squeeze(['a=0', 'a=0', 'a=0', 'b=1', 'a=0']), ['a=0 \u00d73', 'b=1', 'a=0']);
+  assert.deepEqual(squeeze([]), []);
 });
 
 test('the example scenario runs: one outcome per step after the passive open, all expects pass', async () => {
