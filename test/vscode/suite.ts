@@ -1,0 +1,83 @@
+// Runs inside the Extension Development Host (see ./run.mjs). No test framework: each check is a
+// named async function with node:assert; the first failure rejects run(), which fails the command.
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const WS = process.env.BPF_SOCKOPS_TEST_WS!;
+const ID = 'bpf-sockops.bpf-sockops';
+
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const checks: [string, () => Promise<void>][] = [
+  ['activates and returns its activation time', async () => {
+    const ext = vscode.extensions.getExtension(ID);
+    assert.ok(ext, `${ID} is not loaded`);
+    const api = (await ext.activate()) as { activationMs: number };
+    assert.equal(typeof api.activationMs, 'number');
+    console.log(`activate() took ${api.activationMs.toFixed(1)} ms`);
+  }],
+  ['bpf_setsockopt at RCVQ_CB gets a bpf-sockops diagnostic on its line', async () => {
+    const src = fs.readFileSync(path.join(WS, 'autolowat.bpf.c'), 'utf8').split('\n');
+    const at = src.findIndex((l) => /bpf_sock_ops_tcp_set_rcvlowat\(kctx, lowat\)/.test(l));
+    assert.ok(at > 0, 'the example changed: no main-path kfunc call');
+    src.splice(at, 0, '\t{ int v = 1; bpf_setsockopt(skops, 1, 18, &v, sizeof(v)); }');
+    const file = path.join(WS, 'broken.bpf.c');
+    fs.writeFileSync(file, src.join('\n'));
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const diag = await until('the diagnostic', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.source === 'bpf-sockops' && /setsockopt/.test(d.message)));
+    assert.equal(diag.range.start.line, at);
+    assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
+  }],
+  ['a C file without BPF programs is not sent to the server', async () => {
+    const file = path.join(WS, 'plain.c');
+    fs.writeFileSync(file, '#include <stdio.h>\nint main(void) { int x = bpf_setsockopt(0, 0, 0, 0, 0); return x; }\n');
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'bpf-sockops').length, 0);
+  }],
+  ['code lenses above the sock_ops program', async () => {
+    const uri = vscode.Uri.file(path.join(WS, 'autolowat.bpf.c'));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(titles.some((t) => t.includes('Debug with scenario')), titles.join(' | '));
+  }],
+  ['the timeline command runs the scenario and reports every expect as passed', async () => {
+    const uri = vscode.Uri.file(path.join(WS, 'case4-partial-descriptor.scenario.json'));
+    const run = await vscode.commands.executeCommand<{ passed: number; failed: number; steps: unknown[] }>('bpfSockops.showTimeline', uri);
+    assert.ok(run, 'no run returned');
+    const steps = JSON.parse(fs.readFileSync(uri.fsPath, 'utf8')).steps.length;
+    assert.equal(run.steps.length, steps + 1);
+    assert.equal(run.failed, 0);
+    assert.ok(run.passed > 0);
+  }],
+  ['a bpf-sockops debug session starts on the prebuilt object', async () => {
+    await vscode.window.showTextDocument(vscode.Uri.file(path.join(WS, 'autolowat.bpf.c')));
+    const session = await new Promise<vscode.DebugSession>((resolve, reject) => {
+      const d = vscode.debug.onDidStartDebugSession((s) => { d.dispose(); resolve(s); });
+      vscode.debug.startDebugging(undefined, { type: 'bpf-sockops', request: 'launch', name: 't', program: path.join(WS, 'autolowat.bpf.o'), scenario: path.join(WS, 'case1-one-frame.scenario.json'), stopOnEntry: true })
+        .then((ok) => { if (!ok) reject(new Error('startDebugging returned false')); }, reject);
+    });
+    assert.equal(session.type, 'bpf-sockops');
+    await vscode.debug.stopDebugging(session);
+  }],
+];
+
+export async function run(): Promise<void> {
+  let failed = 0;
+  for (const [name, f] of checks) {
+    try { await f(); console.log(`ok - ${name}`); } catch (e) { failed++; console.error(`not ok - ${name}: ${e instanceof Error ? e.stack : e}`); }
+  }
+  if (failed) throw new Error(`${failed} of ${checks.length} checks failed`);
+}
