@@ -1,7 +1,15 @@
 // Tree-sitter C for BPF sources: wasm location, masking of BPF macros (same length, so every
 // offset stays true), incremental reparse, and a conversion to a small JS tree (`Syn`) that the
 // analysis walks without crossing into wasm for every node.
-import { Parser, Language, Edit, type Tree, type Node, type TreeCursor } from 'web-tree-sitter';
+import type { Parser as ParserT, Language as LanguageT, Tree, Node, TreeCursor } from 'web-tree-sitter';
+import type * as WebTreeSitter from 'web-tree-sitter';
+
+// `require`, not `import`: bundlers then take the package's CommonJS build, which does not rely
+// on import.meta.url (undefined in our CJS bundles); the wasm location is ours to give anyway.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Parser, Language, Edit } = require('web-tree-sitter') as typeof WebTreeSitter;
+type Parser = ParserT;
+type Language = LanguageT;
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 

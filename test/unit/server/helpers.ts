@@ -1,0 +1,36 @@
+// Shared by the server tests: fixtures and their `// expect: CODE severity` marks.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/check');
+
+export function fixtureFiles(): string[] {
+  return readdirSync(FIXTURES).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(FIXTURES, f));
+}
+
+/** Correct hooks: the fixtures marked `expect-none` and the example AutoLOWAT hook(s). */
+export function correctHooks(): string[] {
+  const out = fixtureFiles().filter((f) => /\/\/ expect-none/.test(readFileSync(f, 'utf8')));
+  const ex = path.join(ROOT, 'examples/autolowat');
+  if (existsSync(ex)) for (const f of readdirSync(ex)) if (f.endsWith('.c')) out.push(path.join(ex, f));
+  return out;
+}
+
+/** `line:CODE:severity` for every expectation written beside the code (1-based lines). */
+export function expectations(text: string): string[] {
+  const out: string[] = [];
+  text.split('\n').forEach((l, i) => {
+    const m = /\/\/ expect: (SOCKOPS.*)$/.exec(l);
+    if (!m) return;
+    for (const part of m[1]!.split(',')) {
+      const [code, sev] = part.trim().split(/\s+/);
+      out.push(`${i + 1}:${code}:${sev}`);
+    }
+  });
+  return out.sort();
+}
+
+export function read(f: string): string {
+  return readFileSync(f, 'utf8');
+}
