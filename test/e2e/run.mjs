@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as wb from './workbench.mjs';
-import { buildWorkspace } from './workspace.mjs';
+import { buildWorkspace, addRestrictedModeFixtures } from './workspace.mjs';
 
 const argv = new Set(process.argv.slice(2).filter((a) => !a.startsWith('--only=')));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -59,18 +59,27 @@ await wb.start();
 const require = createRequire(path.join(wb.ROOT, 'package.json'));
 const { chromium } = require('playwright-core');
 fs.mkdirSync(ART, { recursive: true });
-const profile = fs.mkdtempSync(path.join(wb.RUN, 'chrome-profile-'));
 const home = path.join(wb.RUN, 'chrome-home');
 fs.mkdirSync(home, { recursive: true });
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: wb.CHROMIUM, headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
-  viewport: { width: 1440, height: 900 },
-});
-browser.setDefaultTimeout(20000);
-const page = browser.pages()[0] ?? await browser.newPage();
-page.on('pageerror', (e) => console.log('  pageerror:', e.message.slice(0, 160)));
+let browser, page, profile;
+async function openBrowser() {
+  profile = fs.mkdtempSync(path.join(wb.RUN, 'chrome-profile-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: wb.CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
+    viewport: { width: 1440, height: 900 },
+  });
+  browser.setDefaultTimeout(20000);
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (e) => console.log('  pageerror:', e.message.slice(0, 160)));
+}
+async function closeBrowser() {
+  await browser?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  browser = undefined;
+}
+await openBrowser();
 const shot = async (name) => { const f = path.join(ART, `${name}.png`); await page.screenshot({ path: f }); return f; };
 
 async function quickInput(key, text, pick) {
@@ -258,10 +267,51 @@ try {
   failures.push(`workbench: ${e.message.split('\n')[0]}`);
   await shot('fail-workbench').catch(() => {});
 } finally {
-  await browser.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-  if (!argv.has('--keep')) await wb.stop();
+  await closeBrowser();
 }
+
+// ---------- Restricted Mode: a workspace the user does not trust ----------
+if (!only || only.includes('trust')) {
+  try {
+    await wb.stop();
+    wb.prepareRunDirs({ 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always', 'security.workspace.trust.untrustedFiles': 'open', ...(clang ? { 'bpfSockops.clang.path': clang } : {}) });
+    const t = addRestrictedModeFixtures(wb.WS, ws);
+    await wb.start({ trust: true });
+    await openBrowser();
+    await stage('trust', async () => {
+      await page.goto(`http://127.0.0.1:${wb.PORT}/?folder=${wb.WS}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+      const no = page.locator('.monaco-dialog-box .monaco-button, .monaco-dialog-box a.monaco-button', { hasText: /No, I don.t trust/ }).first();
+      await no.waitFor();
+      await no.click();
+      await page.locator('.statusbar, .monaco-workbench').first().waitFor();
+      lap('workspace opened in Restricted Mode (trust dialog: No)');
+      // the checks still work
+      await openFile(ws.broken);
+      await page.keyboard.press('Control+Shift+M');
+      await page.locator('.markers-panel .monaco-list-row', { hasText: 'bpf-sockops' }).filter({ hasText: /setsockopt/i }).first().waitFor({ timeout: 30000 });
+      lap('Restricted Mode: the bpf-sockops diagnostic is shown');
+      // a prebuilt object still runs
+      await openFile(ws.timelineScenario);
+      await command('BPF sock_ops: Run Scenario');
+      await page.locator('.notifications-toasts', { hasText: /\d+ passed, 0 failed/ }).first().waitFor({ timeout: 30000 });
+      lap('Restricted Mode: a scenario on the prebuilt .o runs');
+      // a .c program is not compiled, and the workspace's own compiler path is never run
+      await openFile(t.cScenario);
+      await command('BPF sock_ops: Run Scenario');
+      const refusal = page.locator('.notifications-toasts', { hasText: /trusted workspace/ }).first();
+      await refusal.waitFor({ timeout: 30000 });
+      lap(`Restricted Mode: ${squash(await refusal.innerText()).slice(0, 160)}`);
+      await shot('restricted-mode');
+      check(!fs.existsSync(t.marker), `the workspace-supplied compiler ${t.evilCompiler} was run`);
+    });
+  } catch (e) {
+    failures.push(`trust: ${e.message.split('\n')[0]}`);
+  } finally {
+    await closeBrowser();
+  }
+}
+if (!argv.has('--keep')) await wb.stop();
 
 if (argv.has('--update-images') && failures.length === 0) {
   for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing']) {

@@ -140,14 +140,15 @@ export const running = () => { const p = readPid(); return p > 0 && pidAlive(p);
 async function healthy() { try { return (await fetch(`http://127.0.0.1:${PORT}/healthz`)).ok; } catch { return false; } }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function start() {
+/** `trust: true` runs with workspace trust on (Restricted Mode until the user trusts the folder). */
+export async function start({ trust = false } = {}) {
   if (running()) return;
   if (await healthy()) die(`port ${PORT} is served by another process; set E2E_PORT to a free port`);
   prepareRunDirsIfMissing();
   const out = fs.openSync(path.join(RUN, 'logs', 'code-server.log'), 'w');
   // detached: its own process group, so stop() ends the server and its extension hosts together.
   const child = spawn(process.execPath, [...csArgs(), '--bind-addr', `127.0.0.1:${PORT}`, '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', WS],
+    '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', WS],
   { env: runtimeEnv(), detached: true, stdio: ['ignore', out, out] });
   fs.writeFileSync(PIDFILE, String(child.pid));
   child.unref();

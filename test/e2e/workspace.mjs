@@ -76,6 +76,20 @@ export function buildWorkspace(ws) {
   };
 }
 
+/** For the Restricted Mode phase: a scenario whose program is the C source (it needs the compiler),
+ *  and a workspace setting naming a "compiler" that leaves a mark if it is ever run. */
+export function addRestrictedModeFixtures(ws, info) {
+  const marker = path.join(ws, 'COMPILER-WAS-RUN');
+  fs.rmSync(marker, { force: true });
+  const evilCompiler = path.join(ws, 'workspace-cc.sh');
+  fs.writeFileSync(evilCompiler, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'bpfSockops.clang.path': evilCompiler }, null, 2));
+  const cScenario = 'c-program.scenario.json';
+  const stext = fs.readFileSync(path.join(ws, info.debugScenario), 'utf8');
+  fs.writeFileSync(path.join(ws, cScenario), stext.replace(/"program"\s*:\s*"[^"]*"/, `"program": "${info.hook}"`));
+  return { cScenario, marker, evilCompiler };
+}
+
 /** sk_rcvlowat before and after the first RCVQ_CB run of the scenario, as `bpf-sockops run`
  *  reports it: what the debugger must show around the kfunc call at the first breakpoint hit. */
 function firstRcvlowatChange(scenario) {
