@@ -195,9 +195,9 @@ export function maskBpfMacros(text: string): { masked: string; sections: Section
 
 /** One syntax node, copied out of tree-sitter. Offsets are absolute in the document. */
 export interface Syn {
-  type: string;
-  start: number;
-  end: number;
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
   /** Field name in the parent (`condition`, `body`, `value`...). */
   field?: string;
   /** Operator token of binary/unary/assignment/update expressions. */
@@ -214,9 +214,26 @@ const LEAF_TEXT = new Set([
   'statement_identifier', 'string_content', 'char_literal', 'storage_class_specifier', 'preproc_arg', 'sized_type_specifier', 'true', 'false', 'null',
 ]);
 
-function convert(cursor: TreeCursor, text: string): Syn {
-  const node: Syn = { type: cursor.nodeType, start: cursor.startIndex, end: cursor.endIndex, children: [] };
-  if (LEAF_TEXT.has(node.type)) node.text = text.slice(node.start, node.end);
+/** Offsets are stored relative to the top-level item and resolved through a shared base, so a
+ *  function whose text did not change is reused after an edit above it by moving its base. */
+interface Base { d: number }
+
+class SynNode implements Syn {
+  field?: string;
+  op?: string;
+  text?: string;
+  error?: boolean;
+  children: Syn[] = [];
+  constructor(readonly type: string, private rs: number, private re: number, private base: Base) {}
+  get start(): number { return this.rs + this.base.d; }
+  get end(): number { return this.re + this.base.d; }
+}
+
+function convert(cursor: TreeCursor, text: string, base: Base, origin: number): Syn {
+  const start = cursor.startIndex;
+  const end = cursor.endIndex;
+  const node = new SynNode(cursor.nodeType, start - origin, end - origin, base);
+  if (LEAF_TEXT.has(node.type)) node.text = text.slice(start, end);
   if (node.type === 'ERROR' || cursor.nodeIsMissing) node.error = true;
   if (cursor.gotoFirstChild()) {
     do {
@@ -227,7 +244,7 @@ function convert(cursor: TreeCursor, text: string): Syn {
         continue;
       }
       if (cursor.nodeType === 'comment') continue;
-      const child = convert(cursor, text);
+      const child = convert(cursor, text, base, origin);
       if (field) child.field = field;
       node.children.push(child);
     } while (cursor.gotoNextSibling());
@@ -279,6 +296,10 @@ export interface TopLevel {
   section?: SectionMark;
 }
 
+interface CacheEntry { base: Base; syn: Syn }
+
+/** A parsed document. The `Syn` trees it hands out are valid until the next update (their
+ *  offsets follow the latest text). */
 export class ParsedDocument {
   text = '';
   masked = '';
@@ -287,7 +308,7 @@ export class ParsedDocument {
   tree: Tree | undefined;
   private top: TopLevel[] | undefined;
   /** Copies of top-level nodes keyed by their masked text, with offsets relative to the node. */
-  private cache = new Map<string, Syn>();
+  private cache = new Map<string, CacheEntry>();
 
   constructor(private parser: Parser) {}
 
@@ -337,7 +358,7 @@ export class ParsedDocument {
     if (this.top) return this.top;
     const items: TopLevel[] = [];
     if (!this.tree) return (this.top = items);
-    const used = new Map<string, Syn>();
+    const used = new Map<string, CacheEntry>();
     const walk = (n: Node) => {
       for (let i = 0; i < n.childCount; i++) {
         const c = n.child(i)!;
@@ -373,16 +394,20 @@ export class ParsedDocument {
     return !!n && (n.type === 'comment' || n.type === 'string_literal' || n.type === 'string_content');
   }
 
-  private copy(n: Node, used: Map<string, Syn>): Syn {
+  private copy(n: Node, used: Map<string, CacheEntry>): Syn {
     const key = this.masked.slice(n.startIndex, n.endIndex);
-    let rel = this.cache.get(key) ?? used.get(key);
-    if (!rel) {
+    let e = this.cache.get(key);
+    if (!e || used.has(key)) {
+      // New text (or a second item with the same text this pass): convert it.
+      const base: Base = { d: n.startIndex };
       const cursor = n.walk();
-      rel = relocate(convert(cursor, this.masked), -n.startIndex);
+      e = { base, syn: convert(cursor, this.masked, base, n.startIndex) };
       cursor.delete();
+      if (used.has(key)) return e.syn;
     }
-    used.set(key, rel);
-    return relocate(rel, n.startIndex);
+    e.base.d = n.startIndex;
+    used.set(key, e);
+    return e.syn;
   }
 
   /** Forgets the previous tree: the next update parses from scratch. */
@@ -397,10 +422,4 @@ export class ParsedDocument {
     this.tree = undefined;
     this.parser.delete();
   }
-}
-
-function relocate(n: Syn, delta: number): Syn {
-  if (delta === 0) return n;
-  const r: Syn = { ...n, start: n.start + delta, end: n.end + delta, children: n.children.map((c) => relocate(c, delta)) };
-  return r;
 }
