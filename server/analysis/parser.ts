@@ -229,12 +229,17 @@ class SynNode implements Syn {
   get end(): number { return this.re + this.base.d; }
 }
 
-function convert(cursor: TreeCursor, text: string, base: Base, origin: number): Syn {
+/** Nesting deeper than this is not copied (a `TOO_DEEP` leaf stands for it): the analysis
+ *  recurses over the copy and must not exhaust the stack on hostile input. */
+export const MAX_DEPTH = 400;
+
+function convert(cursor: TreeCursor, text: string, base: Base, origin: number, depth = 0): Syn {
   const start = cursor.startIndex;
   const end = cursor.endIndex;
   const node = new SynNode(cursor.nodeType, start - origin, end - origin, base);
   if (LEAF_TEXT.has(node.type)) node.text = text.slice(start, end);
   if (node.type === 'ERROR' || cursor.nodeIsMissing) node.error = true;
+  if (depth >= MAX_DEPTH) return new SynNode('TOO_DEEP', start - origin, end - origin, base);
   if (cursor.gotoFirstChild()) {
     do {
       const field = cursor.currentFieldName;
@@ -244,7 +249,7 @@ function convert(cursor: TreeCursor, text: string, base: Base, origin: number): 
         continue;
       }
       if (cursor.nodeType === 'comment') continue;
-      const child = convert(cursor, text, base, origin);
+      const child = convert(cursor, text, base, origin, depth + 1);
       if (field) child.field = field;
       node.children.push(child);
     } while (cursor.gotoNextSibling());
