@@ -132,7 +132,39 @@ async function exercise(c: Client): Promise<void> {
     contentChanges: [{ range: { start: { line: 5, character: 2 }, end: { line: 5, character: 16 } }, text: 'bpf_skb_load_bytes' }] });
   const d2 = await diagnosticsFor(c, uri, 2);
   assert.deepEqual(d2.diagnostics.map((d) => d.code), ['SOCKOPS006']);
+
+  // 4. A burst of random edits sent without waiting: the diagnostics of the last version are
+  //    those of the engine on the final text (nothing stale from an earlier version).
+  let cur = text.replace('bpf_getsockopt', 'bpf_skb_load_bytes');
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const pieces = ['bpf_setsockopt(skops, 6, 1, 0, 4);', '}', '{', 'case BPF_SOCK_OPS_TSTAMP_ACK_CB:', 'skops->op = 1;', '\n', 'x', '/*'];
+  let version = 2;
+  for (let i = 0; i < 300; i++) {
+    const a = Math.floor(rnd() * (cur.length + 1));
+    const b = Math.min(cur.length, a + Math.floor(rnd() * 6));
+    const ins = pieces[Math.floor(rnd() * pieces.length)]!;
+    const doc = TextDocumentOf(cur);
+    c.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version },
+      contentChanges: [{ range: { start: doc.positionAt(a), end: doc.positionAt(b) }, text: ins }] });
+    cur = cur.slice(0, a) + ins + cur.slice(b);
+  }
+  const last = await diagnosticsFor(c, uri, version);
+  const want = positioned(await analyzeText(cur));
+  assert.deepEqual(last.diagnostics.map((d) => [d.range.start, d.code, d.message]), want.map((f) => [f.range.start, f.code, f.message]));
   c.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+}
+
+function TextDocumentOf(text: string): { positionAt(o: number): { line: number; character: number } } {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return {
+    positionAt(o: number) {
+      let line = 0;
+      while (line + 1 < starts.length && starts[line + 1]! <= o) line++;
+      return { line, character: o - starts[line]! };
+    },
+  };
 }
 
 test('LSP over stdio: server from source (tsx)', async () => {
