@@ -87,13 +87,22 @@ async function quickInput(key, text, pick) {
   const box = page.locator('.quick-input-widget input');
   await box.waitFor({ state: 'visible' });
   await box.fill(text); // fill() replaces the '>' or ':' prefix the key put there: callers pass it
-  if (pick) await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
-  await page.keyboard.press('Enter');
+  if (!pick) { await page.keyboard.press('Enter'); return; }
+  // click the matching row: Enter could take the top row of a list not yet filtered (recent files)
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first();
+  await row.waitFor();
+  await row.click();
 }
 const command = (title) => quickInput('F1', `>${title}`, title);
 async function openFile(name, mustContain) {
-  await quickInput('Control+P', name, name);
-  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+  // a key press right after a hover or a notification can be swallowed: try Quick Open twice
+  for (let attempt = 1; ; attempt++) {
+    await quickInput('Control+P', name, name);
+    try { await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 5000 }); break; } catch (e) {
+      if (attempt >= 2) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
   await page.locator('.editor-group-container.active .monaco-editor .view-lines', mustContain ? { hasText: mustContain } : {}).first().waitFor();
 }
 async function gotoLine(line, col) {
