@@ -11,8 +11,9 @@ import { checkRules, type Finding } from './rules';
 
 export type { Finding } from './rules';
 
-/** What libbpf does with a section name (tools/lib/bpf/libbpf.c, section_defs[]: these three
- *  entries have no `+`, so the name must match exactly). Other sections are left alone. */
+/** What libbpf does with a section name: tools/lib/bpf/libbpf.c section_defs[] has
+ *  SEC_DEF("sockops"), SEC_DEF("cgroup/setsockopt"), SEC_DEF("cgroup/getsockopt") without a
+ *  trailing `+` or `/`, so sec_def_matches() wants an exact strcmp() match. Others: left alone. */
 export function progTypeOfSection(sec: string): ProgType | undefined {
   if (sec === 'sockops') return 'sock_ops';
   if (sec === 'cgroup/setsockopt') return 'cgroup_setsockopt';
