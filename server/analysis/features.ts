@@ -152,7 +152,7 @@ function helperHover(t: SockopsTable, fn: HelperInfo | KfuncInfo, state: OpState
 
 function ctxFieldHover(t: SockopsTable, f: CtxFieldInfo, state: OpState | undefined): string {
   const md: string[] = [];
-  md.push('```c', `${f.ctype} ${f.name}${f.elemSize && f.size > f.elemSize ? `[${f.size / f.elemSize}]` : ''}; /* struct bpf_sock_ops, offset ${f.offset}, ${f.size} bytes */`, '```');
+  md.push('```c', `${paramLabel(f.ctype, f.name)}${f.elemSize && f.size > f.elemSize ? `[${f.size / f.elemSize}]` : ''}; /* struct bpf_sock_ops, offset ${f.offset}, ${f.size} bytes */`, '```');
   md.push(f.doc, '');
   md.push(`Reads: ${f.readSizes.length ? f.readSizes.map((s) => `${s}-byte`).join(', ') + ' loads' : 'not readable'}. ` +
     `Writes: ${f.writeSize ? `${f.writeSize}-byte stores` : 'read-only (the verifier rejects stores)'}.` +
