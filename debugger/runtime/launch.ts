@@ -38,10 +38,8 @@ export async function openLaunch(a: LaunchArgs): Promise<{ factory: SimPort; pro
   if (a.compilerArgs !== undefined && (!Array.isArray(a.compilerArgs) || a.compilerArgs.some((x) => typeof x !== 'string'))) {
     throw new LaunchError('"compilerArgs" must be an array of strings, e.g. ["-I", "include"]');
   }
+  // compileBpf (debugger/scenario/compile.ts) adds the users' header and the multiarch include folder.
   const args = [...(a.compilerArgs ?? [])];
-  // clang -target bpf does not search the multiarch include folder (asm/types.h) by itself
-  const multiarch = `/usr/include/${process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch}-linux-gnu`;
-  if (existsSync(multiarch) && !args.includes(multiarch) && !args.includes(`-I${multiarch}`)) args.push('-I', multiarch);
   const notes: string[] = [];
   const factory = SimPort.prepare(scenario, { program, compiler: a.compiler, compilerArgs: args, profile: a.profile });
   const programPath = factory.prepared.programFile;
