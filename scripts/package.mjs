@@ -28,17 +28,6 @@ for (const [from, to] of wasm) {
   fs.copyFileSync(path.join(ROOT, from), path.join(ROOT, to));
 }
 
-// 2b. web-tree-sitter's ESM build reads import.meta.url, which esbuild leaves empty ({}) in a CJS
-//     bundle, so the server cannot find its wasm. Until esbuild.config.mjs defines it, give the
-//     shipped bundles the CJS equivalent (a no-op once the build does it itself).
-for (const b of ['dist/server.js', 'dist/cli.js', 'dist/extension.js']) {
-  const f = path.join(ROOT, b);
-  if (!fs.existsSync(f)) continue;
-  const text = fs.readFileSync(f, 'utf8');
-  const fixed = text.replace(/^var (import_meta\d*) = \{\};$/gm, 'var $1 = { url: require("url").pathToFileURL(__filename).href };');
-  if (fixed !== text) { fs.writeFileSync(f, fixed); console.log(`package: ${b}: import.meta.url set for the CJS bundle`); }
-}
-
 // 3. everything the manifest and the runtime need must be there before vsce runs
 const needed = [pkg.main, 'dist/server.js', 'dist/cli.js', pkg.icon, 'README.md', 'CHANGELOG.md',
   ...pkg.contributes.grammars.map((g) => g.path), ...pkg.contributes.jsonValidation.map((j) => j.url)];
@@ -56,7 +45,7 @@ const ship = (rel) => {
 };
 const files = ['README.md', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/server.js', 'dist/cli.js',
   ...wasm.map(([, to]) => to), ...fs.readdirSync(path.join(ROOT, 'syntaxes')).filter((f) => f.endsWith('.json')).map((f) => `syntaxes/${f}`),
-  ...fs.readdirSync(path.join(ROOT, 'docs', 'images')).filter((f) => f.endsWith('.png')).map((f) => `docs/images/${f}`)];
+  pkg.icon]; // README images stay out: vsce points README links at the repository
 // include/: the users' header, found by the compiler step from dist/ (debugger/scenario/compile.ts)
 for (const f of ['LICENSE', 'LICENSE.md', 'examples/autolowat', 'include']) if (fs.existsSync(path.join(ROOT, f))) files.push(f);
 files.forEach(ship);

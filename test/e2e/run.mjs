@@ -170,8 +170,11 @@ try {
     await page.keyboard.press('Control+I');
     const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt/ }).first();
     await hover.waitFor();
+    // the diagnostic part shows first; the server's hover (prototype and doc) follows
+    await page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt\s*\(\s*void/ }).first().waitFor({ timeout: 10000 }).catch(() => {});
     const text = squash(await hover.innerText());
     lap(`hover: ${text.slice(0, 200)}`);
+    check(/bpf_setsockopt\s*\(\s*void\s*\*/.test(text), 'no prototype of bpf_setsockopt in the hover (the server hover is missing)');
     check(/RCVQ_CB|EOPNOTSUPP|-95/.test(text), 'hover does not say what bpf_setsockopt does at RCVQ_CB');
     await shot('hover');
     await page.keyboard.press('Escape');
@@ -235,6 +238,8 @@ try {
 
   await stage('timeline', async () => {
     await openFile(ws.timelineScenario);
+    await command('View: Close Primary Side Bar'); // room for the plot (the Testing view reopens it)
+    await command('View: Hide Panel');
     await command('BPF sock_ops: Show Scenario Timeline');
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     const svg = frame.locator('svg.timeline');
@@ -323,7 +328,7 @@ if (!only || only.includes('trust')) {
 if (!argv.has('--keep')) await wb.stop();
 
 if (argv.has('--update-images') && failures.length === 0) {
-  for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing']) {
+  for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing', 'restricted-mode']) {
     const f = path.join(ART, `${n}.png`);
     if (fs.existsSync(f)) fs.copyFileSync(f, path.join(wb.ROOT, 'docs', 'images', `e2e-${n}.png`));
   }
