@@ -58,6 +58,18 @@ export function buildWorkspace(ws) {
   const lineOf = (off) => stext.slice(0, off).split('\n').length - 1;
 
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+
+  // a scenario with one wrong expectation: the Testing view must fail it at that step's line
+  const wrongScenario = 'wrong-expect.scenario.json';
+  const base = scenarios.find((f) => f.startsWith('case1-')) ?? scenarios[0];
+  const wtext = fs.readFileSync(path.join(ws, base), 'utf8');
+  const wsteps = findNodeAtLocation(parseTree(wtext), ['steps'])?.children ?? [];
+  const wrongIdx = wsteps.findIndex((n) => n.children?.[0]?.children?.[0]?.value === 'expect');
+  if (wrongIdx < 0) throw new Error(`${base} has no expect step`);
+  const ws0 = wsteps[wrongIdx];
+  fs.writeFileSync(path.join(ws, wrongScenario), wtext.slice(0, ws0.offset) + '{ "expect": { "rcvlowat": 123456 } }' + wtext.slice(ws0.offset + ws0.length));
+  const wrongLine = wtext.slice(0, ws0.offset).split('\n').length; // 1-based
+
   return {
     files: fs.readdirSync(ws).sort(),
     hook,
@@ -70,6 +82,8 @@ export function buildWorkspace(ws) {
     brokenCol: broken[brokenIdx].indexOf('bpf_setsockopt') + 1,
     debugScenario,
     scenarios,
+    wrong: { file: wrongScenario, step: wrongIdx, line: wrongLine },
+    constLine: lines.findIndex((l) => /\bBPF_SOCK_OPS_RCVQ_CB\b/.test(l) && !/^\s*(\*|\/\/|\/\*)/.test(l)) + 1,
     timelineScenario: debugScenario,
     timelineSteps: steps.length,
     timelineStepLines: steps.map((s) => lineOf(s.offset)),
