@@ -39,7 +39,8 @@ export function registerCommands(ctx: Ctx): void {
 
   ctx.command('bpfSockops.showTimeline', async (arg?: unknown, func?: string) => {
     const t = await scenarioFor(arg, typeof func === 'string' ? func : undefined);
-    if (t) return (await TimelinePanel.show(ctx, t.scenario)).run;
+    // from a hook: plot that hook (compiled) when the workspace allows a compiler, else the scenario's object
+    if (t) return (await TimelinePanel.show(ctx, t.scenario, t.hook && ctx.config.compiler().path ? t.hook : undefined)).run;
   });
 
   ctx.command('bpfSockops.debugScenario', async (arg?: unknown, func?: string) => {

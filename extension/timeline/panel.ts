@@ -15,10 +15,12 @@ export class TimelinePanel {
   private readonly panel: vscode.WebviewPanel;
   private lastRun: ScenarioRun | undefined;
 
-  static async show(ctx: Ctx, scenario: vscode.Uri): Promise<TimelinePanel> {
-    const key = scenario.toString();
+  /** `program`: run this hook (a .c is compiled when the workspace is trusted) instead of the
+   *  scenario's own program; the panel then follows saves of that file. */
+  static async show(ctx: Ctx, scenario: vscode.Uri, program?: string): Promise<TimelinePanel> {
+    const key = `${scenario.toString()}|${program ?? ''}`;
     let p = panels.get(key);
-    if (!p) { p = new TimelinePanel(ctx, scenario); panels.set(key, p); } else p.panel.reveal(vscode.ViewColumn.Beside, true);
+    if (!p) { p = new TimelinePanel(ctx, scenario, key, program); panels.set(key, p); } else p.panel.reveal(vscode.ViewColumn.Beside, true);
     await p.refresh();
     return p;
   }
@@ -27,10 +29,11 @@ export class TimelinePanel {
     for (const p of panels.values()) void p.refreshIfDepends(saved);
   }
 
-  private constructor(private readonly ctx: Ctx, readonly scenario: vscode.Uri) {
-    this.panel = vscode.window.createWebviewPanel('bpfSockops.timeline', `Timeline: ${path.basename(scenario.fsPath)}`,
+  private constructor(private readonly ctx: Ctx, readonly scenario: vscode.Uri, key: string, readonly program?: string) {
+    const title = `Timeline: ${path.basename(scenario.fsPath)}${program ? ` \u25b8 ${path.basename(program)}` : ''}`;
+    this.panel = vscode.window.createWebviewPanel('bpfSockops.timeline', title,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
-    this.panel.onDidDispose(() => panels.delete(scenario.toString()));
+    this.panel.onDidDispose(() => panels.delete(key));
     this.panel.webview.onDidReceiveMessage((m: { type?: string; step?: unknown }) => {
       if (m?.type === 'reveal' && typeof m.step === 'number') void revealStep(this.scenario, m.step);
     });
@@ -42,17 +45,18 @@ export class TimelinePanel {
     const rel = vscode.workspace.asRelativePath(this.scenario);
     let run: ScenarioRun;
     try {
-      run = await runScenario(this.scenario.fsPath, runOptions(this.ctx));
+      run = await runScenario(this.scenario.fsPath, runOptions(this.ctx, this.program));
     } catch (e) {
       run = { scenario: this.scenario.fsPath, steps: [], passed: 0, failed: 0, error: { message: e instanceof Error ? e.message : String(e) } };
     }
     this.lastRun = run;
     this.ctx.output.info(`timeline ${rel}:\n${formatRun(run).join('\n')}`);
-    this.panel.webview.html = timelineHtml({ title: `Scenario timeline \u2014 ${rel}`, run, cspSource: this.panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
+    this.panel.webview.html = timelineHtml({ title: `Scenario timeline \u2014 ${rel}${this.program ? ` with ${vscode.workspace.asRelativePath(this.program)}` : ''}`, run, cspSource: this.panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
   }
 
   private async refreshIfDepends(saved: vscode.Uri): Promise<void> {
     if (saved.toString() === this.scenario.toString()) return this.refresh();
+    if (this.program && path.resolve(this.program) === path.resolve(saved.fsPath)) return this.refresh();
     const s = await readScenario(this.scenario).catch(() => undefined);
     if (s?.program && path.resolve(s.program) === path.resolve(saved.fsPath)) return this.refresh();
   }
