@@ -10,14 +10,15 @@ import { formatRun, runScenario } from './run';
 import { runOptions } from './runOptions';
 import { restartClient } from './client';
 
-/** A scenario to act on: the argument if it is one, else the hook's scenarios, else the editor's, else a pick. */
+/** A scenario to act on: the argument if it is one, else a scenario of the hook (.c or .o) given
+ *  or in the editor (`hook` is then that file), else a pick among all scenarios. */
 async function scenarioFor(arg: unknown, func?: string): Promise<{ scenario: vscode.Uri; hook?: string } | undefined> {
   const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
   if (uri && isScenarioUri(uri)) return { scenario: uri };
   if (uri && /\.(c|o)$/i.test(uri.fsPath)) {
     const pick = await pickScenario(await scenariosForHook(uri.fsPath, func), `Scenario for ${path.basename(uri.fsPath)}${func ? ` (${func})` : ''}`);
     if (!pick) { void vscode.window.showWarningMessage(`No *.scenario.json in the workspace names ${path.basename(uri.fsPath)} (or its .o) as its "program".`); return undefined; }
-    return /\.c$/i.test(uri.fsPath) ? { scenario: pick.uri, hook: uri.fsPath } : { scenario: pick.uri };
+    return { scenario: pick.uri, hook: uri.fsPath };
   }
   const pick = await pickScenario(await findScenarios(), 'Scenario');
   return pick && { scenario: pick.uri };
@@ -40,7 +41,8 @@ export function registerCommands(ctx: Ctx): void {
   ctx.command('bpfSockops.showTimeline', async (arg?: unknown, func?: string) => {
     const t = await scenarioFor(arg, typeof func === 'string' ? func : undefined);
     // from a hook: plot that hook (compiled) when the workspace allows a compiler, else the scenario's object
-    if (t) return (await TimelinePanel.show(ctx, t.scenario, t.hook && ctx.config.compiler().path ? t.hook : undefined)).run;
+    const program = t?.hook && (/\.o$/i.test(t.hook) || ctx.config.compiler().path) ? t.hook : undefined;
+    if (t) return (await TimelinePanel.show(ctx, t.scenario, program)).run;
   });
 
   ctx.command('bpfSockops.debugScenario', async (arg?: unknown, func?: string) => {
