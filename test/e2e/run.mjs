@@ -381,6 +381,14 @@ if (!only || only.includes('trust')) {
       await refusal.waitFor({ timeout: 30000 });
       lap(`Restricted Mode: ${squash(await refusal.innerText()).slice(0, 160)}`);
       await shot('restricted-mode');
+      // the scenario schema (jsonValidation) flags a misspelt step kind
+      await openFile(t.typoScenario);
+      await page.keyboard.press('Control+Shift+M');
+      const schemaRow = page.locator('.markers-panel .monaco-list-row', { hasText: t.typoScenario }).first();
+      await schemaRow.waitFor({ timeout: 30000 });
+      await page.locator('.markers-panel .monaco-list-row', { hasText: /sned|not allowed|Missing property|Matches multiple|Incorrect type/i }).first().waitFor({ timeout: 30000 });
+      const probs = squash(await page.locator('.markers-panel').innerText());
+      lap(`scenario schema: ${probs.slice(probs.indexOf(t.typoScenario), probs.indexOf(t.typoScenario) + 200)}`);
       check(!fs.existsSync(t.marker), `the workspace-supplied compiler ${t.evilCompiler} was run`);
     });
   } catch (e) {

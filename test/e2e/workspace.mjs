@@ -101,7 +101,10 @@ export function addRestrictedModeFixtures(ws, info) {
   const cScenario = 'c-program.scenario.json';
   const stext = fs.readFileSync(path.join(ws, info.debugScenario), 'utf8');
   fs.writeFileSync(path.join(ws, cScenario), stext.replace(/"program"\s*:\s*"[^"]*"/, `"program": "${info.hook}"`));
-  return { cScenario, marker, evilCompiler };
+  // a scenario with a misspelt step, for the schema check (no "$schema": the extension's association applies)
+  const typoScenario = 'typo.scenario.json';
+  fs.writeFileSync(path.join(ws, typoScenario), JSON.stringify({ program: 'autolowat.bpf.o', stream: [{ zeros: 10 }], steps: [{ send: 10 }, { sned: 5 }] }, null, 2) + '\n');
+  return { cScenario, marker, evilCompiler, typoScenario };
 }
 
 /** sk_rcvlowat before and after the first RCVQ_CB run of the scenario, as `bpf-sockops run`
