@@ -48,8 +48,9 @@ const checks: [string, () => Promise<void>][] = [
     assert.equal(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'bpf-sockops').length, 0);
   }],
   ['code lenses above the sock_ops program', async () => {
-    const uri = vscode.Uri.file(path.join(WS, 'autolowat.bpf.c'));
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const doc = await vscode.workspace.openTextDocument(path.join(WS, 'autolowat.bpf.c'));
+    await vscode.window.showTextDocument(doc);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 10);
     const titles = lenses.map((l) => l.command?.title ?? '');
     assert.ok(titles.some((t) => t.includes('Debug with scenario')), titles.join(' | '));
   }],
@@ -75,9 +76,12 @@ const checks: [string, () => Promise<void>][] = [
 ];
 
 export async function run(): Promise<void> {
-  let failed = 0;
+  const failed: string[] = [];
   for (const [name, f] of checks) {
-    try { await f(); console.log(`ok - ${name}`); } catch (e) { failed++; console.error(`not ok - ${name}: ${e instanceof Error ? e.stack : e}`); }
+    try { await f(); console.log(`ok - ${name}`); } catch (e) {
+      failed.push(`not ok - ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      console.error(`not ok - ${name}: ${e instanceof Error ? e.stack : e}`);
+    }
   }
-  if (failed) throw new Error(`${failed} of ${checks.length} checks failed`);
+  if (failed.length) throw new Error(`${failed.length} of ${checks.length} checks failed:\n${failed.join('\n')}`);
 }
