@@ -34,7 +34,8 @@ export function squeeze(items: string[]): string[] {
   return out;
 }
 
-export function outcomeOf(r: StepResult): StepOutcome {
+/** `opName` turns an op value into the kernel's short name (RCVQ_CB), from the run's ABI table. */
+export function outcomeOf(r: StepResult, opName: (op: number) => string = (op) => `op ${op}`): StepOutcome {
   const o: StepOutcome = {
     index: r.step.scenarioStep ? r.step.scenarioStep.index : -1,
     kind: r.step.scenarioStep ? r.step.scenarioStep.step.kind : 'open',
@@ -43,7 +44,7 @@ export function outcomeOf(r: StepResult): StepOutcome {
     rcvlowat: r.sock.sk_rcvlowat,
     wakeups: r.sock.wakeups,
     epoll: r.sock.epoll === 1,
-    programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` op ${t.op}` : ''} r0=${num(t.r0)} ${t.insns} insns${t.helpers.length ? ` [${squeeze(t.helpers.map((h) => `${h.name}=${num(h.ret)}${h.errno ? ` ${h.errno}` : ''}`)).join(', ')}]` : ''}`),
+    programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` ${opName(t.op)}` : ''} r0=${num(t.r0)} ${t.insns} insns${t.helpers.length ? ` [${squeeze(t.helpers.map((h) => `${h.name}=${num(h.ret)}${h.errno ? ` ${h.errno}` : ''}`)).join(', ')}]` : ''}`),
   };
   if (r.expect) o.expect = { ok: r.expect.ok, failures: r.expect.failures.map(splitFailure) };
   const fault = r.runs.find((t) => t.fault)?.fault;
@@ -77,10 +78,12 @@ async function runWithSimulation(scenarioFile: string, opts: RunOptions): Promis
     run.error = { message: e instanceof Error ? e.message : String(e) };
     return run;
   }
+  const table = sim.prepared.table;
+  const opName = (op: number) => table.op(op)?.short ?? `op ${op}`;
   try {
     while (!sim.done) {
       const r = sim.stepOnce();
-      run.steps.push(outcomeOf(r));
+      run.steps.push(outcomeOf(r, opName));
     }
   } catch (e) {
     const at = sim.steps[sim.nextStep - 1]?.scenarioStep?.index;

@@ -43,7 +43,8 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
   const yMax = niceCeil(Math.max(1, ...finite) * 1.05);
   const y = (v: number) => m.t + ph - (Math.min(v, yMax) / yMax) * ph;
   const wMax = Math.max(1, ...points.map((p) => p.wakeups));
-  const yW = (v: number) => m.t + ph - (v / niceCeil(wMax)) * ph;
+  const wTop = niceCeil(wMax * 1.25); // headroom: the wakeup line never sits on the frame
+  const yW = (v: number) => m.t + ph - (v / wTop) * ph;
 
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMinYMin meet" style="min-width:${Math.round(W * 0.75)}px; max-width:${W}px" role="img" aria-label="Scenario timeline">`);
@@ -55,7 +56,6 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
   }
   parts.push(`<text class="axis" transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">bytes</text>`);
   // right axis (wakeups)
-  const wTop = niceCeil(wMax);
   for (let k = 0; k <= 2; k++) {
     const v = (wTop * k) / 2;
     parts.push(`<text class="axis wake" x="${m.l + pw + 6}" y="${(yW(v) + 4).toFixed(1)}">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);

@@ -40,7 +40,7 @@ test('the example scenario runs: one outcome per step after the passive open, al
   assert.equal(r.failed, 0);
   assert.equal(r.passed, expects.length);
   assert.ok(expects.length > 0 && expects.every((s) => s.expect!.ok));
-  assert.ok(r.steps.some((s) => s.programs.some((p) => p.startsWith('tcp_autolowat'))), 'the hook ran');
+  assert.ok(r.steps.some((s) => s.programs.some((p) => p.startsWith('tcp_autolowat RCVQ_CB r0='))), 'the hook ran at RCVQ_CB, named by the table');
   assert.ok(r.steps.some((s) => s.rcvlowat > 1), 'the hook moved sk_rcvlowat');
   assert.match(formatRun(r).at(-1)!, new RegExp(`^${expects.length} passed, 0 failed$`));
 });
