@@ -64,6 +64,7 @@ export class SockopsTable {
   private readonly errnoNames = new Map<number, string>();
   private readonly ruleOps = new WeakMap<OpRule, Set<number>>();
   private readonly allOpValues: number[];
+  private readonly accessMemo = new Map<number, string | null>();
 
   constructor(profile: Profile) {
     this.profile = profile;
@@ -144,10 +145,14 @@ export class SockopsTable {
     return typeof nameOrValue === 'number' ? this.flagsByValue.get(nameOrValue) : this.flagsByName.get(nameOrValue);
   }
 
-  callAt(fn: HelperInfo | KfuncInfo, op: number, args?: (number | undefined)[]): CallResult {
+  /** What `fn` returns at `op` before doing its work (first matching rule). `args`: the C call's
+   *  argument values where known; `run`: what the emulator knows of the run in progress (whether
+   *  it has an skb), absent for static analysis. */
+  callAt(fn: HelperInfo | KfuncInfo, op: number, args?: (number | undefined)[], run?: { skb: boolean }): CallResult {
     for (const rule of fn.sockOpsRules) {
       const ops = this.ruleOps.get(rule) ?? new Set(rule.ops);
       if (!ops.has(op)) continue;
+      if (rule.whenNoSkb && (run ? run.skb : this.opsByValue.get(op)?.hasSkb !== false)) continue;
       let unknown = false;
       let mismatch = false;
       for (const w of rule.when ?? []) {
@@ -243,7 +248,21 @@ export class SockopsTable {
     return { kind: 'value' };
   }
 
+  /** The verifier's verdict on a ctx access (null: allowed), memoized: the emulator asks on
+   *  every ctx load and store. */
   ctxAccessError(offset: number, size: number, write: boolean): string | null {
+    if (Number.isInteger(offset) && offset >= 0 && offset < this.profile.ctxSize && size >= 1 && size <= 8) {
+      const key = ((offset << 4) | (size << 1) | (write ? 1 : 0));
+      const hit = this.accessMemo.get(key);
+      if (hit !== undefined) return hit;
+      const msg = this.ctxAccessCheck(offset, size, write);
+      this.accessMemo.set(key, msg);
+      return msg;
+    }
+    return this.ctxAccessCheck(offset, size, write);
+  }
+
+  private ctxAccessCheck(offset: number, size: number, write: boolean): string | null {
     const ctxSize = this.profile.ctxSize;
     const verifier = `(verifier: "invalid bpf_context access off=${offset} size=${size}")`;
     const kind = write ? 'write to' : 'read of';

@@ -91,6 +91,16 @@ export interface OpRule {
   source: Source;
   /** Set on rules a profile adds to a baseline row. */
   addedByProfile?: boolean;
+  /** The kernel function runs its own argument checks before this rule, so a call that fails
+   *  them gets their errno (e.g. -EINVAL) instead of `result`; the text says which checks. The
+   *  emulator runs those checks first; the language server shows the text. */
+  afterArgChecks?: string;
+  /** Only when the op runs without an skb (bpf_sock_ops_kern.skb == NULL). Without a run to
+   *  look at (the language server), it applies at ops whose hasSkb is false, not where it varies. */
+  whenNoSkb?: boolean;
+  /** When the rule applies the helper zeroes its output buffer first (an ARG_PTR_TO_UNINIT_MEM
+   *  error path): the 0-based C argument index of the buffer and of its length. */
+  zeroes?: { arg: number; lenArg: number };
 }
 
 export interface ParamInfo {

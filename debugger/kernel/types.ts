@@ -89,6 +89,9 @@ export interface SockOpsInvocation {
   skb: Skb | null;
   /** What the debugger shows as the synthetic frame: 'RCVQ_CB enqueue seq 8..108 (100 bytes)'. */
   label: string;
+  /** false when the op runs on a request sock (tcp_call_bpf: is_fullsock = sk_fullsock(sk)).
+   *  Read only at ops whose table row says is_fullsock 'varies'; default true. */
+  fullsock?: boolean;
 }
 
 export interface SetsockoptInvocation {
@@ -100,8 +103,14 @@ export interface SetsockoptInvocation {
 
 export interface SetsockoptResult {
   /** 'kernel': the kernel handles the (possibly rewritten) option; 'consumed': optlen was set
-   *  to -1, the kernel skips it and setsockopt returns 0; 'eperm': the program returned 0. */
+   *  to -1 (or bpf_set_retval() left a positive value), the kernel skips it and setsockopt
+   *  returns 0; 'eperm': the cgroup hook refused the call, setsockopt returns `errno`. */
   action: 'kernel' | 'consumed' | 'eperm';
+  /** With 'eperm': the negative errno setsockopt(2) returns (kernel/bpf/cgroup.c
+   *  bpf_prog_run_array_cg, __cgroup_bpf_run_filter_setsockopt): the error the program set with
+   *  bpf_set_retval(), else -EPERM when it returned 0; -EFAULT for an optlen out of bounds.
+   *  Absent: -EPERM. */
+  errno?: number;
   level: number;
   optname: number;
   optval: Uint8Array;

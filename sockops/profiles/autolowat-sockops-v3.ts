@@ -64,7 +64,8 @@ function patchHelpers(helpers: HelperInfo[]): HelperInfo[] {
   get('bpf_setsockopt').sockOpsRules.push(rcvqLockedRule('bpf_setsockopt', 'bpf_sock_ops_setsockopt'));
   get('bpf_setsockopt').errors!.push(...ENABLE_ERRORS.map((e) => ({ ...e, when: `SOL_TCP/TCP_BPF_SOCK_OPS_CB_FLAGS: ${e.when}` })));
   get('bpf_getsockopt').sockOpsRules.push(rcvqLockedRule('bpf_getsockopt', 'bpf_sock_ops_getsockopt'));
-  get('bpf_load_hdr_opt').sockOpsRules.push(rcvqLockedRule('bpf_load_hdr_opt', 'bpf_sock_ops_load_hdr_opt'));
+  // right after the baseline's is_locked_tcp_sock_ops rule: the kernel checks the op before the arguments
+  get('bpf_load_hdr_opt').sockOpsRules.splice(1, 0, rcvqLockedRule('bpf_load_hdr_opt', 'bpf_sock_ops_load_hdr_opt'));
 
   const cb = get('bpf_sock_ops_cb_flags_set');
   cb.sockOpsRules.unshift({
@@ -96,9 +97,9 @@ function patchHelpers(helpers: HelperInfo[]): HelperInfo[] {
     { name: 'len', ctype: 'u32', doc: 'bytes to copy; a constant > 0' },
   ];
   lb.sockOpsRules = [{
-    ops: linux715.ops.map((o) => o.value), result: -95,
+    ops: linux715.ops.map((o) => o.value), result: -95, zeroes: { arg: 2, lenArg: 3 },
     why: 'bpf_skb_load_bytes() from sock_ops only works at RCVQ_CB',
-    source: assumed('bpf_sock_ops_load_bytes', 'the series enables it for BPF_SOCK_OPS_RCVQ_CB; the result at other ops is our choice (design §4.3)'),
+    source: assumed('bpf_sock_ops_load_bytes', 'the series enables it for BPF_SOCK_OPS_RCVQ_CB; the result at other ops is our choice (design §4.3), and so is zeroing `to` there as its -EFAULT path does'),
     addedByProfile: true,
   }];
   lb.errors = [

@@ -204,6 +204,9 @@ const except = (all: number[], keep: number[]) => all.filter((v) => !keep.includ
 const ALL3: Record<'sock_ops' | 'cgroup_setsockopt' | 'cgroup_getsockopt', Avail> = { sock_ops: true, cgroup_setsockopt: true, cgroup_getsockopt: true };
 const CGSOCKOPT_PROTO = src(CGROUP_C, 'cg_sockopt_func_proto');
 
+const LOAD_HDR_OPT_ARG_CHECKS =
+  'len < 2, flags other than BPF_LOAD_HDR_OPT_TCP_SYN, or a bad search in searchby_res (kind NOP or EOL, a length above len, an experimental kind 253/254 without a 2- or 4-byte magic, another kind with a length) return -EINVAL first';
+
 function lockedOpsRule(fn: string, kernelFunc: string, all: number[]): OpRule {
   return {
     ops: above15(all), result: -95,
@@ -215,7 +218,8 @@ function lockedOpsRule(fn: string, kernelFunc: string, all: number[]): OpRule {
 export function baselineHelpers(all: number[]): HelperInfo[] {
   const rows: HelperInfo[] = [];
   const add = (name: string, spec: HelperSpec) => rows.push(helper(name, spec));
-  const NOSKB_OPS = all.filter((v) => [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12].includes(v));
+  // Ops whose bpf_sock_ops_kern.skb is NULL or may be (tcp_call_bpf passes none; bpf_skops_established has none under TCP_REPAIR).
+  const NOSKB_OPS = all.filter((v) => ops.find((o) => o.value === v)?.hasSkb === false || v === 4 || v === 5);
 
   // --- sock_ops specific (sock_ops_func_proto's explicit cases)
   add('setsockopt', {
@@ -295,8 +299,18 @@ export function baselineHelpers(all: number[]): HelperInfo[] {
     progTypes: { sock_ops: true }, source: src(FILTER_C, 'bpf_sock_ops_load_hdr_opt'),
     rules: [
       lockedOpsRule('bpf_load_hdr_opt', 'bpf_sock_ops_load_hdr_opt', all),
-      { ops: [14], result: -1, when: [{ arg: 3, equals: 0, name: 'flags == 0 (without BPF_LOAD_HDR_OPT_TCP_SYN)' }], why: 'at HDR_OPT_LEN_CB no header exists yet; only the SYN can be searched (BPF_LOAD_HDR_OPT_TCP_SYN)', source: src(FILTER_C, 'bpf_sock_ops_load_hdr_opt', 'op == HDR_OPT_LEN_CB -> -EPERM') },
-      { ops: NOSKB_OPS, result: -1, when: [{ arg: 3, equals: 0, name: 'flags == 0 (without BPF_LOAD_HDR_OPT_TCP_SYN)' }], why: 'this op has no skb to search (bpf_sock->skb == NULL)', source: src(FILTER_C, 'bpf_sock_ops_load_hdr_opt', '!bpf_sock->skb -> -EPERM') },
+      // bpf_sock_ops_load_hdr_opt: is_locked_tcp_sock_ops (-EOPNOTSUPP), then its argument checks
+      // (-EINVAL), then the saved SYN or, without BPF_LOAD_HDR_OPT_TCP_SYN, the -EPERM below.
+      {
+        ops: [14], result: -1, when: [{ arg: 3, equals: 0, name: 'flags == 0 (without BPF_LOAD_HDR_OPT_TCP_SYN)' }], afterArgChecks: LOAD_HDR_OPT_ARG_CHECKS,
+        why: 'at HDR_OPT_LEN_CB no header exists yet; only the SYN can be searched (BPF_LOAD_HDR_OPT_TCP_SYN)',
+        source: src(FILTER_C, 'bpf_sock_ops_load_hdr_opt', 'after the len/flags/search_res checks: op == HDR_OPT_LEN_CB -> -EPERM'),
+      },
+      {
+        ops: NOSKB_OPS, result: -1, when: [{ arg: 3, equals: 0, name: 'flags == 0 (without BPF_LOAD_HDR_OPT_TCP_SYN)' }], whenNoSkb: true, afterArgChecks: LOAD_HDR_OPT_ARG_CHECKS,
+        why: 'the op runs without an skb to search (bpf_sock->skb == NULL; at ACTIVE/PASSIVE_ESTABLISHED_CB only under TCP_REPAIR)',
+        source: src(FILTER_C, 'bpf_sock_ops_load_hdr_opt', 'after the len/flags/search_res checks: !bpf_sock->skb -> -EPERM'),
+      },
     ],
     errors: [
       { errno: -22, when: 'len < 2, unknown flags or a bad search kind' }, { errno: -42, when: 'option not found (-ENOMSG)' },
@@ -325,9 +339,13 @@ export function baselineHelpers(all: number[]): HelperInfo[] {
   for (const n of ['get_retval', 'set_retval'] as const) {
     add(n, {
       doc: n === 'get_retval'
-        ? 'Returns the value the cgroup hook will return to the syscall (0 or a negative errno) as set by earlier programs or bpf_set_retval().'
-        : 'Sets the errno the cgroup hook returns to the syscall (e.g. -EPERM); the program still returns 0/1.',
+        ? 'Returns the value the cgroup hook will return to the syscall (0 or a negative errno) as set by earlier programs or bpf_set_retval(). In cgroup/setsockopt it starts at 0.'
+        : 'Sets the value the cgroup hook returns to the syscall (bpf_cg_run_ctx.retval); returns 0. In cgroup/setsockopt (bpf_prog_run_array_cg, __cgroup_bpf_run_filter_setsockopt): when the program returns 0, setsockopt(2) fails with this value if it is an errno (-4095..-1), else with -EPERM; when it returns 1, an errno set here still fails the call. Use it to pass the reason of a refusal (e.g. -EUCLEAN) to the application.',
       progTypes: { cgroup_setsockopt: true, cgroup_getsockopt: true },
+      progSource: {
+        cgroup_setsockopt: src(CGROUP_C, 'cg_sockopt_func_proto', 'asks cgroup_common_func_proto first: bpf_' + n + '_proto for expected_attach_type BPF_CGROUP_SETSOCKOPT'),
+        cgroup_getsockopt: src(CGROUP_C, 'cg_sockopt_func_proto', 'asks cgroup_common_func_proto first: bpf_' + n + '_proto for expected_attach_type BPF_CGROUP_GETSOCKOPT'),
+      },
       source: src(CGROUP_C, 'cgroup_common_func_proto', 'NULL for expected_attach_type BPF_CGROUP_SOCK_OPS (and 0): not callable from sock_ops'),
       otherProgTypes: ['cgroup_sock', 'cgroup_sock_addr', 'cgroup_sysctl', 'cgroup_device', 'lsm_cgroup'],
     });

@@ -3,11 +3,18 @@
 // struct bpf_sockopt), lays out kernel objects from the program's BTF, and implements the
 // helpers and kfuncs on top of the TCP model's SockModel. Per-op facts come from the sockops
 // table; helper semantics cite the kernel function they mirror.
+//
+// Speed (bench/kernel.ts): everything that does not change from run to run is worked out once
+// per program: the ctx, bpf_sock_ops_kern, sk_buff and packet regions are mapped once and
+// refilled in place; field writers come from the table and the BTF at load time; helper entries
+// (implementation, per-op verdict of the table, trace shape) are built on first call. After a
+// helper call the kernel objects are rewritten only if the helper can change the socket (or a
+// ctx store changed it): the others leave every byte as it was.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
-import type { CallTable, HelperContext, HelperFn, RegionSpec, RunStatus, VmApi } from '../../vm/api';
+import type { CallTable, HelperContext, HelperFn, RunStatus, VmApi } from '../../vm/api';
 import { createVm, GuestFaultError, Memory } from '../../vm';
-import type { HelperInfo, KfuncInfo, ProgType } from '../../../sockops/types';
-import { table as sockopsTable, type SockopsTable } from '../../../sockops';
+import type { HelperInfo, KfuncInfo, OpRule, ProgType } from '../../../sockops/types';
+import { table as sockopsTable, type CallResult, type SockopsTable } from '../../../sockops';
 import type {
   BpfHooks, HelperCallTrace, ProgramRunTrace, SetsockoptInvocation, SetsockoptResult, Skb, SockModel,
   SockOpsInvocation,
@@ -17,7 +24,7 @@ import {
   ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible,
 } from './consts';
 import { LoadError } from './errors';
-import { KernCtxLayout, SkbLayout, SockLayout, be16, be32, writeValue } from './layout';
+import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, writeStatement, type FieldKind } from './layout';
 import { BpfMap } from './maps';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
 import { formatPrintk, MAX_BPRINTF_VARARGS } from './printk';
@@ -37,6 +44,10 @@ export interface BpfKernelOptions {
   clock?: { nowNs(): bigint };
   /** Instruction budget per program run (default: the VM's, 1,000,000). */
   budget?: number;
+  /** Rewrite every kernel object after every helper call, as the first cut did, instead of only
+   *  after the helpers that can change the socket. Same results, slower: for equivalence tests
+   *  and benchmarks. */
+  refreshAfterEveryHelper?: boolean;
 }
 
 /** What the debugger sees of the run in progress. */
@@ -59,11 +70,9 @@ export interface RunInfo {
 
 export type InsnHook = (info: { pc: number; vm: VmApi; program: BpfProgram; run: RunInfo }) => void;
 
-/** SetsockoptResult plus the errno setsockopt(2) returns when the program's result is refused. */
-export interface SetsockoptOutcome extends SetsockoptResult {
-  /** -EPERM when the program returned 0; -EFAULT when it set optlen out of bounds. */
-  errno?: number;
-}
+/** What setsockopt() returns: SetsockoptResult (whose `errno` says what the application gets
+ *  when the program refused the option). Kept as a name for existing callers. */
+export interface SetsockoptOutcome extends SetsockoptResult {}
 
 export interface MapView {
   def: MapDef;
@@ -78,9 +87,61 @@ interface SockObjects {
   tcp: Uint8Array; // struct tcp_sock (with sock, inet_connection_sock... at their BTF offsets)
   bpfSock: Uint8Array; // struct bpf_sock (UAPI view, 80 bytes)
   bpfTcpSock: Uint8Array; // struct bpf_tcp_sock (UAPI view, 112 bytes)
+  tcpDv: DataView;
+  bpfSockDv: DataView;
+  bpfTcpSockDv: DataView;
 }
 
 interface SockBases { tcp: bigint; bpfSock: bigint; bpfTcpSock: bigint }
+
+/** A byte buffer mapped as a region, kept for reuse. */
+interface Mapped { bytes: Uint8Array; base: bigint }
+
+/** The regions of one sock_ops run. Each program keeps one and refills it run after run; a run
+ *  that starts while it is in use (none does today) gets a fresh one, unmapped at its end. */
+interface SockOpsFrame {
+  ctx: Uint8Array;
+  dv: DataView;
+  ctxBase: bigint;
+  kern: Uint8Array;
+  kdv: DataView;
+  kernBase: bigint;
+  skbBuf: Uint8Array;
+  sdv: DataView;
+  skbBase: bigint;
+  /** Packet regions by length: a region is exactly the payload, so reads past it fault. */
+  packets: Map<number, Mapped>;
+  run: ActiveRun | null;
+  /** Regions to unmap when the run ends (temporary frames). */
+  own: bigint[] | null;
+}
+
+/** The regions of one cgroup/setsockopt run (same reuse as SockOpsFrame). */
+interface SockoptFrame {
+  ctx: Uint8Array;
+  dv: DataView;
+  ctxBase: bigint;
+  /** optval buffers by size (max(16, optlen) capped at PAGE_SIZE). */
+  optvals: Map<number, Mapped>;
+  run: ActiveRun | null;
+  own: bigint[] | null;
+}
+
+/** A resolved helper or kfunc of one program: found on its first call. */
+interface CallEntry {
+  name: string;
+  info: HelperInfo | KfuncInfo | null;
+  impl: Impl;
+  fn: HelperFn;
+  /** Arguments kept in the trace. */
+  nparams: number;
+  /** The return value is an int (a negative one is an errno). */
+  returnsInt: boolean;
+  /** Cannot change the socket: no refresh of the kernel objects after it. */
+  pure: boolean;
+  /** The table's verdict per op when it does not depend on the call (null: it does). */
+  gates: (CallResult | null | undefined)[];
+}
 
 /** One prepared program and its VM. */
 class ProgEnv {
@@ -91,6 +152,15 @@ class ProgEnv {
   readonly baseToSock = new Map<bigint, number>();
   /** Values of deleted map entries still mapped: unmapped when the run ends. */
   readonly staleValues: Uint8Array[] = [];
+  readonly helpers: (CallEntry | null | undefined)[] = [];
+  readonly kfuncs: (CallEntry | null | undefined)[] = [];
+  readonly helperNames: (string | undefined)[] = [];
+  sockOpsFrame: SockOpsFrame | null = null;
+  sockoptFrame: SockoptFrame | null = null;
+  /** The CallCtx helpers get, reused from call to call (a program's calls never nest). */
+  callCtx: CallCtx | null = null;
+  /** Set when a helper ends its run with hc.fault() on purpose. */
+  faulting = false;
   vm!: VmApi;
   memory!: Memory;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
@@ -105,22 +175,30 @@ interface ActiveRun {
   locked: boolean;
   skb: Skb | null;
   ctx: Uint8Array;
+  dv: DataView;
   kern: Uint8Array | null;
-  skbBuf: Uint8Array | null;
+  kdv: DataView | null;
   skbBase: bigint;
   packetBase: bigint;
   remainingOptLen: number;
-  /** Regions mapped for this run only. */
-  transient: bigint[];
+  /** bpf_cg_run_ctx.retval (cgroup runs): bpf_get_retval/bpf_set_retval. */
+  retval: number;
+  /** A ctx store changed the socket (sk_txhash): refresh the objects at the next helper call,
+   *  as the first cut's refresh-after-every-call did. */
+  dirty: boolean;
+  frame: SockOpsFrame | SockoptFrame;
 }
 
 const BPF_SOCK_SIZE = 80;
 const BPF_TCP_SOCK_SIZE = 112;
 const PAGE_SIZE = 4096;
+/** Packet/optval regions kept per program (by length) before new lengths get a region per run. */
+const MAX_CACHED_REGIONS = 64;
 
 const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
 const u32 = (v: bigint) => Number(BigInt.asUintN(32, v));
 const r64 = (n: number | bigint) => BigInt.asUintN(64, BigInt(n));
+const OK: CallResult = { result: 'ok' };
 
 type Impl = (c: CallCtx, a: bigint[]) => bigint;
 
@@ -132,6 +210,9 @@ interface CallCtx {
   env: ProgEnv;
   info: HelperInfo | KfuncInfo | null;
 }
+
+/** Writes the bpf_sock_ops fields from offset 20 (compileCtxWriter). */
+type CtxWriter = (dv: DataView, buf: Uint8Array, s: SockModel, run: ActiveRun, bases: SockBases, open: number) => void;
 
 export class BpfKernel implements BpfHooks {
   readonly table: SockopsTable;
@@ -152,10 +233,16 @@ export class BpfKernel implements BpfHooks {
   private readonly rng: Prng;
   private readonly clock: { nowNs(): bigint };
   private readonly budget: number | undefined;
+  private readonly refreshAlways: boolean;
   private readonly printkLog: PrintkLine[] = [];
   private insnHook: InsnHook | null = null;
   private active: ActiveRun | null = null;
   private readonly rcvqOp: number | undefined;
+  private readonly rcvqFlag: number;
+  private readonly hdrOptLenOp: number | undefined;
+  private readonly txhashOff: number;
+  private readonly ctxWriter: CtxWriter;
+  private readonly sockoptMemo = new Map<number, string | null>();
 
   static load(obj: BpfObject, opts: BpfKernelOptions = {}): BpfKernel {
     return new BpfKernel(obj, opts);
@@ -171,7 +258,12 @@ export class BpfKernel implements BpfHooks {
     this.rng = new Prng(opts.seed ?? 0);
     this.clock = opts.clock ?? new VirtualClock();
     this.budget = opts.budget;
+    this.refreshAlways = opts.refreshAfterEveryHelper ?? false;
     this.rcvqOp = this.table.op('RCVQ_CB')?.value;
+    this.rcvqFlag = this.table.cbFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')?.value ?? 0;
+    this.hdrOptLenOp = this.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB');
+    this.txhashOff = this.table.ctxField('sk_txhash')?.offset ?? 164;
+    this.ctxWriter = compileCtxWriter(this.table);
     this.sockopsProgram = pickProgram(obj, opts.sockops, 'sockops', 'sockops');
     this.setsockoptProgram = opts.setsockopt !== undefined ? pickProgram(obj, opts.setsockopt, 'cgroup/setsockopt', 'setsockopt') : null;
     this.bpfMaps = obj.maps.map((d, i) => new BpfMap(d, i));
@@ -204,6 +296,7 @@ export class BpfKernel implements BpfHooks {
         const v = t.availableAtLoad(h, progType);
         if (!v.ok) return `program of this type cannot use helper ${h.name}#${h.id}: ${v.why}`;
         if (!HELPERS[h.name]) this.warnings.push(`${prog.name}: ${h.name}#${h.id} is allowed but not implemented by the emulator: a call faults`);
+        this.checkRulesImplemented(prog, h);
         return null;
       },
       kfuncAllowed: (name) => {
@@ -214,6 +307,7 @@ export class BpfKernel implements BpfHooks {
         const v = t.availableAtLoad(k, progType);
         if (!v.ok) return `calling kernel function ${name} is not allowed: ${v.why}`;
         if (!KFUNCS[name]) this.warnings.push(`${prog.name}: kfunc ${name} is not implemented by the emulator: a call faults`);
+        this.checkRulesImplemented(prog, k);
         return null;
       },
     });
@@ -246,7 +340,7 @@ export class BpfKernel implements BpfHooks {
     const calls: CallTable = {
       helper: (id) => this.helperFn(env, id),
       kfunc: (index) => this.kfuncFn(env, index),
-      helperName: (id) => `${t.helper(id)?.name ?? 'unknown'}#${id}`,
+      helperName: (id) => (env.helperNames[id] ??= `${t.helper(id)?.name ?? 'unknown'}#${id}`),
       kfuncName: (index) => this.obj.kfuncs[index] ?? `kfunc #${index}`,
     };
     const memory = new Memory();
@@ -282,6 +376,14 @@ export class BpfKernel implements BpfHooks {
     return env;
   }
 
+  /** A table rule whose result comes after the helper's own argument checks needs those checks
+   *  here (ARG_CHECKS); without them the emulator would answer with the rule at once. */
+  private checkRulesImplemented(prog: BpfProgram, fn: HelperInfo | KfuncInfo): void {
+    if (fn.sockOpsRules.some((r) => r.afterArgChecks) && !ARG_CHECKS[fn.name]) {
+      this.warnings.push(`${prog.name}: the table says ${fn.name} checks its arguments before its per-op errors, but the emulator has no argument checks for it: a call with bad arguments gets the per-op errno`);
+    }
+  }
+
   private globalBase(env: ProgEnv, m: BpfMap): bigint {
     const bytes = m.globalBytes();
     let base = env.valueBases.get(bytes);
@@ -308,11 +410,12 @@ export class BpfKernel implements BpfHooks {
   private sockObjects(sock: SockModel): SockObjects {
     let o = this.socks.get(sock.id);
     if (!o) {
+      const tcp = new Uint8Array(this.sockLayout.size);
+      const bpfSock = new Uint8Array(BPF_SOCK_SIZE);
+      const bpfTcpSock = new Uint8Array(BPF_TCP_SOCK_SIZE);
       o = {
-        sock,
-        tcp: new Uint8Array(this.sockLayout.size),
-        bpfSock: new Uint8Array(BPF_SOCK_SIZE),
-        bpfTcpSock: new Uint8Array(BPF_TCP_SOCK_SIZE),
+        sock, tcp, bpfSock, bpfTcpSock,
+        tcpDv: new DataView(tcp.buffer), bpfSockDv: new DataView(bpfSock.buffer), bpfTcpSockDv: new DataView(bpfTcpSock.buffer),
       };
       this.socks.set(sock.id, o);
     }
@@ -349,57 +452,24 @@ export class BpfKernel implements BpfHooks {
 
   /** Write the socket's modeled fields into every view of it, and the ctx fields that read it. */
   private refresh(run: ActiveRun): void {
-    const s = run.objs.sock;
+    run.dirty = false;
     const o = run.objs;
-    this.sockLayout.fill(o.tcp, s);
-    fillBpfSock(o.bpfSock, s);
-    fillBpfTcpSock(o.bpfTcpSock, s);
-    if (run.skb && run.skbBuf) {
-      this.skbLayout.fill(run.skbBuf, run.skb, { packet: run.packetBase, sock: this.sockBases(run.env, o).tcp });
-    }
+    const s = o.sock;
+    this.sockLayout.fill(o.tcp, s, o.tcpDv);
+    fillBpfSock(o.bpfSockDv, o.bpfSock, s);
+    fillBpfTcpSock(o.bpfTcpSockDv, s);
     if (run.op >= 0) this.fillSockOpsCtx(run);
   }
 
+  /** bpf_sock_ops fields from offset 20 (op and args are the kernel's, set once per run), as
+   *  sock_ops_convert_ctx_access reads them, gated as the table says; then bpf_sock_ops_kern. */
   private fillSockOpsCtx(run: ActiveRun): void {
     const s = run.objs.sock;
     const ctx = run.ctx;
+    const dv = run.dv;
     const bases = this.sockBases(run.env, run.objs);
-    for (const f of this.table.profile.ctxFields) {
-      if (f.offset < 20) continue; // op and args/reply belong to the kernel ctx, set once
-      let v: number | bigint | Uint8Array = 0;
-      const open =
-        f.gate === 'none' ? true
-        : f.gate === 'locked_tcp_sock' ? run.locked
-        : f.gate === 'fullsock' ? run.fullsock
-        : run.skb !== null;
-      if (open) {
-        switch (f.name) {
-          case 'family': v = familyNumber(s); break;
-          case 'remote_ip4': v = be32(s.remote_ip4); break;
-          case 'local_ip4': v = be32(s.local_ip4); break;
-          case 'remote_ip6': v = s.remote_ip6; break;
-          case 'local_ip6': v = s.local_ip6; break;
-          // skc_dport (network order) loaded as 2 bytes then << 16 (sock_ops_convert_ctx_access)
-          case 'remote_port': v = new Uint8Array([0, 0, ...be16(s.remote_port)]); break;
-          case 'local_port': v = s.local_port; break;
-          case 'is_fullsock': v = run.fullsock ? 1 : 0; break;
-          case 'state': v = s.state; break;
-          case 'sk': v = bases.bpfSock; break;
-          case 'skb_data': v = run.packetBase; break;
-          // end_offset 0: the packet window is empty (RCVQ_CB per the seed; we model no TCP header at other ops)
-          case 'skb_data_end': v = run.packetBase; break;
-          case 'skb_len': v = run.skb?.payload.length ?? 0; break;
-          case 'skb_tcp_flags': v = run.skb?.tcpFlags ?? 0; break;
-          case 'skb_hwtstamp': v = 0n; break;
-          default: {
-            const key = f.name as keyof SockModel;
-            const x = s[key];
-            v = typeof x === 'number' || typeof x === 'bigint' ? x : 0;
-          }
-        }
-      }
-      writeValue(ctx, { offset: f.offset, size: f.size, path: f.name }, v);
-    }
+    const open = 1 | (run.locked ? 2 : 0) | (run.fullsock ? 4 : 0) | (run.skb !== null ? 8 : 0);
+    this.ctxWriter(dv, ctx, s, run, bases, open);
     if (run.kern) {
       this.kernLayout.fill(run.kern, {
         sk: bases.tcp,
@@ -410,8 +480,91 @@ export class BpfKernel implements BpfHooks {
         isFullsock: run.fullsock ? 1 : 0,
         isLockedTcpSock: run.locked ? 1 : 0,
         remainingOptLen: run.remainingOptLen,
-      });
+      }, run.kdv!);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Run frames: regions mapped once per program and refilled
+
+  private sockOpsFrame(env: ProgEnv): SockOpsFrame {
+    const f = env.sockOpsFrame;
+    if (f && !f.run) return f;
+    const mem = env.vm.memory;
+    const own: bigint[] | null = f ? [] : null;
+    const ctx = new Uint8Array(this.table.profile.ctxSize);
+    const kern = new Uint8Array(this.kernLayout.size);
+    const skbBuf = new Uint8Array(this.skbLayout.size);
+    const dv = new DataView(ctx.buffer);
+    const txhash = this.txhashOff;
+    const frame: SockOpsFrame = {
+      ctx, dv, ctxBase: 0n, kern, kdv: new DataView(kern.buffer), kernBase: 0n, skbBuf, sdv: new DataView(skbBuf.buffer), skbBase: 0n,
+      packets: new Map(), run: null, own,
+    };
+    frame.ctxBase = mem.map({
+      name: 'ctx struct bpf_sock_ops',
+      kind: 'ctx',
+      bytes: ctx,
+      writable: true,
+      check: (off, size, write) => this.table.ctxAccessError(off, size, write),
+      onWrite: (off) => {
+        const run = frame.run;
+        if (!run) return;
+        if (off === 4 && run.kern) this.refreshKernArgs(run);
+        // SOCK_OPS_SET_FIELD: the store reaches sk only under is_locked_tcp_sock; otherwise skipped.
+        if (off === txhash) {
+          if (run.locked) {
+            run.objs.sock.sk_txhash = dv.getUint32(txhash, true);
+            run.dirty = true;
+          } else dv.setUint32(txhash, 0, true);
+        }
+      },
+    });
+    frame.kernBase = mem.map({ name: 'struct bpf_sock_ops_kern', kind: 'kernel', bytes: kern, writable: false });
+    frame.skbBase = mem.map({ name: 'struct sk_buff (the skb of the run)', kind: 'kernel', bytes: skbBuf, writable: false });
+    if (own) own.push(frame.ctxBase, frame.kernBase, frame.skbBase);
+    else env.sockOpsFrame = frame;
+    return frame;
+  }
+
+  private sockoptFrame(env: ProgEnv): SockoptFrame {
+    const f = env.sockoptFrame;
+    if (f && !f.run) return f;
+    const own: bigint[] | null = f ? [] : null;
+    const ctx = new Uint8Array(SOCKOPT_CTX_SIZE);
+    const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null, own };
+    frame.ctxBase = env.vm.memory.map({
+      name: 'ctx struct bpf_sockopt', kind: 'ctx', bytes: ctx, writable: true,
+      check: (off, size, write) => this.sockoptAccessError(off, size, write),
+    });
+    if (own) own.push(frame.ctxBase);
+    else env.sockoptFrame = frame;
+    return frame;
+  }
+
+  /** sockoptAccessError for a cgroup/setsockopt program, memoized (asked on every ctx access). */
+  private sockoptAccessError(off: number, size: number, write: boolean): string | null {
+    if (!(off >= 0 && off < 256 && size >= 1 && size <= 8)) return sockoptAccessError(off, size, write, true);
+    const key = (off << 5) | (size << 1) | (write ? 1 : 0);
+    let m = this.sockoptMemo.get(key);
+    if (m === undefined) this.sockoptMemo.set(key, (m = sockoptAccessError(off, size, write, true)));
+    return m;
+  }
+
+  /** A region of exactly `len` bytes holding a copy of `data` (the packet, the optval buffer),
+   *  reused by later runs of the same length. */
+  private scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, own: bigint[] | null, data: Uint8Array, len: number,
+    spec: { name: string; kind: 'packet'; writable: boolean }, transient: bigint[]): Mapped {
+    let m = own ? undefined : cache.get(len);
+    if (!m) {
+      const bytes = new Uint8Array(len);
+      m = { bytes, base: env.vm.memory.map({ ...spec, bytes }) };
+      if (own) own.push(m.base);
+      else if (cache.size < MAX_CACHED_REGIONS) cache.set(len, m);
+      else transient.push(m.base);
+    } else m.bytes.fill(0);
+    m.bytes.set(data.length > len ? data.subarray(0, len) : data);
+    return m;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -421,56 +574,38 @@ export class BpfKernel implements BpfHooks {
     const env = this.sockEnv;
     if (!env) return null;
     const opInfo = this.table.op(inv.op);
-    const flag = (v: boolean | 'varies' | undefined, dflt: boolean) => (v === undefined || v === 'varies' ? dflt : v);
-    const fullsock = flag(opInfo?.isFullsock, true);
-    const locked = flag(opInfo?.isLockedTcpSock, fullsock);
-    const skb = flag(opInfo?.hasSkb, inv.skb !== null) ? inv.skb : null;
+    // The op's row decides; where it says 'varies' the invocation does (a request sock: not full).
+    const fullsock = typeof opInfo?.isFullsock === 'boolean' ? opInfo.isFullsock : inv.fullsock ?? true;
+    const locked = typeof opInfo?.isLockedTcpSock === 'boolean' ? opInfo.isLockedTcpSock : fullsock;
+    const hasSkb = typeof opInfo?.hasSkb === 'boolean' ? opInfo.hasSkb : inv.skb !== null;
+    const skb = hasSkb ? inv.skb : null;
     const objs = this.sockObjects(sock);
-    const mem = env.vm.memory;
+    const frame = this.sockOpsFrame(env);
     const trace: ProgramRunTrace = { program: env.prog.name, op: inv.op, r0: 0n, insns: 0, helpers: [], printk: [] };
-    const ctx = new Uint8Array(this.table.profile.ctxSize);
-    const kern = new Uint8Array(this.kernLayout.size);
-    const transient: bigint[] = [];
+    const { ctx, dv, kern } = frame;
+    ctx.fill(0);
+    kern.fill(0);
     const run: ActiveRun = {
-      env, objs, op: inv.op, fullsock, locked, skb, ctx, kern, skbBuf: null, skbBase: 0n, packetBase: 0n,
-      remainingOptLen: inv.op === this.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB') ? 40 : 0,
-      transient,
+      env, objs, op: inv.op, fullsock, locked, skb, ctx, dv, kern, kdv: frame.kdv, skbBase: 0n, packetBase: 0n,
+      remainingOptLen: inv.op === this.hdrOptLenOp ? 40 : 0, retval: 0, dirty: false, frame,
       info: undefined as unknown as RunInfo,
     };
-    const dv = new DataView(ctx.buffer);
     dv.setUint32(0, inv.op, true);
     for (let i = 0; i < 4; i++) dv.setUint32(4 + 4 * i, inv.args[i]! >>> 0, true);
+    const transient: bigint[] = [];
     if (skb) {
-      run.packetBase = mem.map({ name: `skb#${skb.id} payload`, kind: 'packet', bytes: skb.payload.slice(), writable: false });
-      run.skbBuf = new Uint8Array(this.skbLayout.size);
-      run.skbBase = mem.map({ name: `skb#${skb.id} struct sk_buff`, kind: 'kernel', bytes: run.skbBuf, writable: false });
-      transient.push(run.packetBase, run.skbBase);
+      const len = skb.payload.length;
+      run.packetBase = this.scratchRegion(env, frame.packets, frame.own, skb.payload, len, { name: `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient).base;
+      run.skbBase = frame.skbBase;
+      frame.skbBuf.fill(0);
+      this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBases(env, objs).tcp }, frame.sdv);
     }
-    const txhash = this.table.ctxField('sk_txhash')?.offset ?? 164;
-    const ctxSpec: RegionSpec = {
-      name: 'ctx struct bpf_sock_ops',
-      kind: 'ctx',
-      bytes: ctx,
-      writable: true,
-      check: (off, size, write) => this.table.ctxAccessError(off, size, write),
-      onWrite: (off) => {
-        if (off === 4 && run.kern) this.refreshKernArgs(run);
-        // SOCK_OPS_SET_FIELD: the store reaches sk only under is_locked_tcp_sock; otherwise skipped.
-        if (off === txhash) {
-          if (run.locked) run.objs.sock.sk_txhash = dv.getUint32(txhash, true);
-          else dv.setUint32(txhash, 0, true);
-        }
-      },
-    };
-    const ctxBase = mem.map(ctxSpec);
-    const kernBase = mem.map({ name: 'struct bpf_sock_ops_kern', kind: 'kernel', bytes: kern, writable: false });
-    transient.push(ctxBase, kernBase);
     run.info = {
-      kind: 'sockops', program: env.prog, vm: env.vm, ctxBase, kernCtxBase: kernBase, label: inv.label, op: inv.op,
+      kind: 'sockops', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, kernCtxBase: frame.kernBase, label: inv.label, op: inv.op,
       sock, skb, trace,
     };
     this.refresh(run);
-    const status = this.execute(run, ctxBase);
+    const status = this.execute(run, frame.ctxBase, transient);
     const r0 = status.status === 'exit' ? status.r0 : 0n;
     // tcp_call_bpf(): reply when the program returned 1, else -1.
     const ret = status.status === 'exit' && (r0 & 0xffffffffn) === 1n ? dv.getInt32(4, true) : -1;
@@ -486,20 +621,18 @@ export class BpfKernel implements BpfHooks {
     const env = this.sockoptEnv;
     if (!env) return null;
     const objs = this.sockObjects(sock);
-    const mem = env.vm.memory;
+    const frame = this.sockoptFrame(env);
     const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
     // __cgroup_bpf_run_filter_setsockopt: a buffer of max(16, optlen) bytes capped at PAGE_SIZE.
     const optlen = inv.optval.length;
     const maxOptlen = Math.min(Math.max(16, optlen), PAGE_SIZE);
-    const buf = new Uint8Array(maxOptlen);
-    buf.set(inv.optval.subarray(0, Math.min(optlen, maxOptlen)));
-    const ctx = new Uint8Array(SOCKOPT_CTX_SIZE);
-    const dv = new DataView(ctx.buffer);
     const transient: bigint[] = [];
-    const optvalBase = mem.map({ name: 'sockopt optval', kind: 'packet', bytes: buf, writable: true });
+    const { base: optvalBase, bytes: buf } = this.scratchRegion(env, frame.optvals, frame.own, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { ctx, dv } = frame;
+    ctx.fill(0);
     const run: ActiveRun = {
-      env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, kern: null, skbBuf: null, skbBase: 0n,
-      packetBase: 0n, remainingOptLen: 0, transient, info: undefined as unknown as RunInfo,
+      env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, dv, kern: null, kdv: null, skbBase: 0n,
+      packetBase: 0n, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
     };
     const bases = this.sockBases(env, objs);
     dv.setBigUint64(0, bases.bpfSock, true);
@@ -509,27 +642,29 @@ export class BpfKernel implements BpfHooks {
     dv.setInt32(28, inv.optname, true);
     dv.setInt32(32, optlen, true);
     dv.setInt32(36, 0, true);
-    const ctxBase = mem.map({
-      name: 'ctx struct bpf_sockopt', kind: 'ctx', bytes: ctx, writable: true,
-      check: (off, size, write) => sockoptAccessError(off, size, write, true),
-    });
-    transient.push(optvalBase, ctxBase);
-    run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase, label: inv.label, sock, skb: null, trace };
+    run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, label: inv.label, sock, skb: null, trace };
     this.refresh(run);
-    const status = this.execute(run, ctxBase);
+    const status = this.execute(run, frame.ctxBase, transient);
     const level = dv.getInt32(24, true);
     const optname = dv.getInt32(28, true);
     const newLen = dv.getInt32(32, true);
-    // bpf_prog_run_array_cg: a program returning 0 (or faulting here) makes setsockopt fail with -EPERM.
-    if (status.status !== 'exit' || (status.r0 & 1n) === 0n) {
-      return { action: 'eperm', level: inv.level, optname: inv.optname, optval: inv.optval, trace, errno: -EPERM };
-    }
+    const refused = (errno: number): SetsockoptOutcome => ({ action: 'eperm', level: inv.level, optname: inv.optname, optval: inv.optval, trace, errno });
+    // kernel/bpf/cgroup.c bpf_prog_run_array_cg (run_ctx.retval starts at 0 for setsockopt): a
+    // program returning 0 (the verifier keeps r0 in [0, 1]; a fault here counts as 0) leaves an
+    // errno that bpf_set_retval() set, else makes it -EPERM. Then
+    // __cgroup_bpf_run_filter_setsockopt returns any non-zero retval: negative fails the
+    // syscall; positive makes do_sock_setsockopt skip the kernel handler and return 0.
+    let retval = run.retval;
+    const isErr = (v: number) => v < 0 && v >= -4095; // IS_ERR_VALUE((long)retval)
+    if ((status.status !== 'exit' || (status.r0 & 1n) === 0n) && !isErr(retval)) retval = -EPERM;
+    if (retval < 0) return refused(retval);
+    if (retval > 0) return { action: 'consumed', level: inv.level, optname: inv.optname, optval: inv.optval, trace };
     if (newLen === -1) return { action: 'consumed', level: inv.level, optname: inv.optname, optval: inv.optval, trace };
     if (newLen > maxOptlen || newLen < -1) {
       if (optlen > PAGE_SIZE && newLen >= 0) {
         return { action: 'kernel', level: inv.level, optname: inv.optname, optval: inv.optval, trace };
       }
-      return { action: 'eperm', level: inv.level, optname: inv.optname, optval: inv.optval, trace, errno: -EFAULT };
+      return refused(-EFAULT);
     }
     const optval = newLen === 0 ? inv.optval : buf.slice(0, newLen);
     return { action: 'kernel', level, optname, optval, trace };
@@ -538,29 +673,38 @@ export class BpfKernel implements BpfHooks {
   // ---------------------------------------------------------------------------------------------
   // Running
 
-  private execute(run: ActiveRun, ctxBase: bigint): RunStatus {
+  private execute(run: ActiveRun, ctxBase: bigint, transient: bigint[]): RunStatus {
     const env = run.env;
     const trace = run.info.trace;
     const hook = this.insnHook;
     const prev = this.active;
+    const frame = run.frame;
     this.active = run;
+    frame.run = run;
     let status: RunStatus;
     try {
-      const opts: { budget?: number; hook?: (pc: number) => void } = {};
-      if (this.budget !== undefined) opts.budget = this.budget;
-      if (hook) {
-        const info = run.info;
-        opts.hook = (pc: number) => hook({ pc, vm: env.vm, program: env.prog, run: info });
-      }
-      status = env.vm.run(ctxBase, opts);
+      if (hook || this.budget !== undefined) {
+        const opts: { budget?: number; hook?: (pc: number) => void } = {};
+        if (this.budget !== undefined) opts.budget = this.budget;
+        if (hook) {
+          const info = run.info;
+          opts.hook = (pc: number) => hook({ pc, vm: env.vm, program: env.prog, run: info });
+        }
+        status = env.vm.run(ctxBase, opts);
+      } else status = env.vm.run(ctxBase);
     } finally {
       this.active = prev;
-      for (const b of run.transient) env.vm.memory.unmap(b);
-      for (const v of env.staleValues.splice(0)) {
-        const b = env.valueBases.get(v);
-        if (b !== undefined) {
-          env.vm.memory.unmap(b);
-          env.valueBases.delete(v);
+      frame.run = null;
+      const mem = env.vm.memory;
+      for (const b of transient) mem.unmap(b);
+      if (frame.own) for (const b of frame.own) mem.unmap(b);
+      if (env.staleValues.length) {
+        for (const v of env.staleValues.splice(0)) {
+          const b = env.valueBases.get(v);
+          if (b !== undefined) {
+            mem.unmap(b);
+            env.valueBases.delete(v);
+          }
         }
       }
     }
@@ -576,69 +720,110 @@ export class BpfKernel implements BpfHooks {
     return status;
   }
 
-  private helperFns = new Map<ProgEnv, Map<number, HelperFn | undefined>>();
-
   private helperFn(env: ProgEnv, id: number): HelperFn | undefined {
-    let cache = this.helperFns.get(env);
-    if (!cache) this.helperFns.set(env, (cache = new Map()));
-    if (cache.has(id)) return cache.get(id);
-    const info = this.table.helper(id);
-    const impl = info ? HELPERS[info.name] : undefined;
-    const fn: HelperFn | undefined = info && impl ? (hc, r1, r2, r3, r4, r5) => this.call(env, info, info.name, impl, hc, [r1, r2, r3, r4, r5]) : undefined;
-    cache.set(id, fn);
-    return fn;
+    let e = env.helpers[id];
+    if (e === undefined) {
+      const info = this.table.helper(id);
+      const impl = info ? HELPERS[info.name] : undefined;
+      e = info && impl ? this.entry(env, info, info.name, impl) : null;
+      if (id >= 0 && id < 0x10000) env.helpers[id] = e;
+    }
+    return e ? e.fn : undefined;
   }
-
-  private kfuncFns = new Map<ProgEnv, Map<number, HelperFn | undefined>>();
 
   private kfuncFn(env: ProgEnv, index: number): HelperFn | undefined {
-    let cache = this.kfuncFns.get(env);
-    if (!cache) this.kfuncFns.set(env, (cache = new Map()));
-    if (cache.has(index)) return cache.get(index);
-    const name = this.obj.kfuncs[index];
-    const impl = name ? KFUNCS[name] : undefined;
-    const info = name ? this.table.kfunc(name) ?? null : null;
-    const fn: HelperFn | undefined = name && impl ? (hc, r1, r2, r3, r4, r5) => this.call(env, info, name, impl, hc, [r1, r2, r3, r4, r5]) : undefined;
-    cache.set(index, fn);
-    return fn;
+    let e = env.kfuncs[index];
+    if (e === undefined) {
+      const name = this.obj.kfuncs[index];
+      const impl = name ? KFUNCS[name] : undefined;
+      e = name && impl ? this.entry(env, this.table.kfunc(name) ?? null, name, impl) : null;
+      if (index >= 0 && index < 0x10000) env.kfuncs[index] = e;
+    }
+    return e ? e.fn : undefined;
   }
 
-  private call(env: ProgEnv, info: HelperInfo | KfuncInfo | null, name: string, impl: Impl, hc: HelperContext, a: bigint[]): bigint {
-    const run = this.active;
-    if (!run || run.env !== env) return hc.fault(`${name} called outside a simulated run`);
-    const nparams = info ? Math.min(5, info.params.filter((p) => p.name !== '...').length || 5) : 5;
-    // Faults raised on purpose through hc.fault() pass through untouched (see the catch below).
-    let faulting = false;
-    const hcx: HelperContext = {
-      memory: hc.memory,
-      reg: (i) => hc.reg(i),
-      pc: hc.pc,
-      fault: (message: string): never => {
-        faulting = true;
-        return hc.fault(message);
-      },
+  private entry(env: ProgEnv, info: HelperInfo | KfuncInfo | null, name: string, impl: Impl): CallEntry {
+    const e: CallEntry = {
+      name, info, impl,
+      fn: (hc, r1, r2, r3, r4, r5) => this.call(env, e, hc, r1, r2, r3, r4, r5),
+      nparams: info ? Math.min(5, info.params.filter((p) => p.name !== '...').length || 5) : 5,
+      returnsInt: returnsInt(info),
+      pure: PURE.has(name),
+      gates: [],
     };
-    const c: CallCtx = { hc: hcx, k: this, run, env, info };
+    return e;
+  }
+
+  /** The table's verdict on this call at the run's op: cached per op unless a rule of the op
+   *  looks at the arguments or at the skb. */
+  private gate(e: CallEntry, info: HelperInfo | KfuncInfo, run: ActiveRun, a: bigint[]): CallResult {
+    const op = run.op;
+    const cacheable = op < 256;
+    let g = cacheable ? e.gates[op] : null;
+    if (g === undefined) {
+      const varies = info.sockOpsRules.some((r) => (r.when?.length || r.whenNoSkb) && r.ops.includes(op));
+      g = varies ? null : this.table.callAt(info, op);
+      e.gates[op] = g;
+    }
+    if (g) return g;
+    return this.table.callAt(info, op, a.map((x) => i32(x)), { skb: run.skb !== null });
+  }
+
+  /** The CallCtx of `env`, pointing at the VM's HelperContext through a wrapper that notes a
+   *  fault raised on purpose (env.faulting). */
+  private callCtx(env: ProgEnv, hc: HelperContext, run: ActiveRun): CallCtx {
+    let c = env.callCtx;
+    if (!c || (c.hc as HelperContext & { raw?: HelperContext }).raw !== hc) {
+      const hcx: HelperContext & { raw: HelperContext } = {
+        raw: hc,
+        memory: hc.memory,
+        reg: (i) => hc.reg(i),
+        get pc() { return hc.pc; },
+        fault: (message: string): never => {
+          env.faulting = true;
+          return hc.fault(message);
+        },
+      };
+      c = env.callCtx = { hc: hcx, k: this, run, env, info: null };
+    }
+    c.run = run;
+    return c;
+  }
+
+  private call(env: ProgEnv, e: CallEntry, hc: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint {
+    const run = this.active;
+    const name = e.name;
+    if (!run || run.env !== env) return hc.fault(`${name} called outside a simulated run`);
+    const info = e.info;
+    const a = [r1, r2, r3, r4, r5];
+    const c = this.callCtx(env, hc, run);
+    c.info = info;
+    env.faulting = false;
     let ret: bigint;
+    let ran = false;
     try {
-      const gate = info && run.op >= 0 ? this.table.callAt(info, run.op, a.map((x) => i32(x))) : { result: 'ok' as const };
-      // bpf_sock_ops_load_hdr_opt checks its arguments before the -EPERM of HDR_OPT_LEN_CB /
-      // no skb, so that rule is left to the implementation, which keeps the kernel's order.
-      const deferred = gate.result === -EPERM && name === 'bpf_load_hdr_opt';
-      ret = gate.result === 'ok' || deferred ? impl(c, a) : gateFailure(c, name, a, gate.result);
-    } catch (e) {
-      if (faulting) throw e;
-      if (e instanceof GuestFaultError) return hc.fault(`${name}: ${e.message}`);
+      const gate = info && run.op >= 0 ? this.gate(e, info, run, a) : OK;
+      if (gate.result === 'ok') {
+        ran = true;
+        ret = e.impl(c, a);
+      } else {
+        // A rule that follows the kernel function's own argument checks: those come first.
+        const bad = gate.rule.afterArgChecks ? ARG_CHECKS[name]?.(c, a) : undefined;
+        ret = bad ?? gateFailure(c, gate.rule, a, gate.result);
+      }
+    } catch (err) {
+      if (env.faulting) throw err;
+      if (err instanceof GuestFaultError) return hc.fault(`${name}: ${err.message}`);
       // A bug on our side (or in the socket model) ends this program run as a helper fault
       // naming the call, rather than crashing the host.
-      return hc.fault(`internal error in ${name}: ${(e as Error).message ?? String(e)}`);
+      return hc.fault(`internal error in ${name}: ${(err as Error).message ?? String(err)}`);
     }
-    ret = r64(ret);
-    const t: HelperCallTrace = { pc: hc.pc, name, args: a.slice(0, nparams), ret };
-    const sret = BigInt.asIntN(64, ret);
-    if (sret < 0n && sret >= -4095n && returnsInt(info)) t.errno = this.errnoName(Number(sret));
+    ret = BigInt.asUintN(64, ret);
+    const t: HelperCallTrace = { pc: hc.pc, name, args: e.nparams === 5 ? a : a.slice(0, e.nparams), ret };
+    // a negative errno: -4095..-1 as u64
+    if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
     run.info.trace.helpers.push(t);
-    this.refresh(run);
+    if ((ran && !e.pure) || run.dirty || this.refreshAlways) this.refresh(run);
     return ret;
   }
 
@@ -712,11 +897,57 @@ export class BpfKernel implements BpfHooks {
     return this.clock.nowNs();
   }
   /** @internal */ _rcvqFlag(): number {
-    return this.table.cbFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')?.value ?? 0;
+    return this.rcvqFlag;
   }
   /** @internal */ _rcvqOp(): number | undefined {
     return this.rcvqOp;
   }
+}
+
+/** The writer of the bpf_sock_ops fields from offset 20, compiled from the table's rows: the
+ *  value each field reads as (sock_ops_convert_ctx_access), zero when its gate is closed.
+ *  `open` has bit 1 << gate set for each open gate (CtxGate: none 0, locked_tcp_sock 1,
+ *  fullsock 2, skb 3). */
+function compileCtxWriter(t: SockopsTable): CtxWriter {
+  const GATES = { none: 0, locked_tcp_sock: 1, fullsock: 2, skb: 3 } as const;
+  const body: string[] = [];
+  for (const f of t.profile.ctxFields) {
+    if (f.offset < 20) continue; // op and args/reply belong to the kernel ctx, set once
+    let expr: string;
+    let kind: FieldKind = 'num';
+    switch (f.name) {
+      case 'family': expr = '(s.family === "inet6" ? 10 : 2)'; break; // AF_INET6 : AF_INET
+      // addresses in network byte order
+      case 'remote_ip4': expr = 'bswap32(s.remote_ip4)'; break;
+      case 'local_ip4': expr = 'bswap32(s.local_ip4)'; break;
+      case 'remote_ip6': expr = 's.remote_ip6'; kind = 'bytes'; break;
+      case 'local_ip6': expr = 's.local_ip6'; kind = 'bytes'; break;
+      // skc_dport (network order) loaded as 2 bytes then << 16: bytes 0, 0, port hi, port lo
+      case 'remote_port': expr = '((((s.remote_port & 0xff) << 24) | (((s.remote_port >>> 8) & 0xff) << 16)) >>> 0)'; break;
+      case 'local_port': expr = 's.local_port'; break;
+      case 'is_fullsock': expr = '(run.fullsock ? 1 : 0)'; break;
+      case 'state': expr = 's.state'; break;
+      case 'sk': expr = 'bases.bpfSock'; kind = 'big'; break;
+      case 'skb_data': expr = 'run.packetBase'; kind = 'big'; break;
+      // end_offset 0: the packet window is empty (RCVQ_CB per the seed; we model no TCP header at other ops)
+      case 'skb_data_end': expr = 'run.packetBase'; kind = 'big'; break;
+      case 'skb_len': expr = '(run.skb !== null ? run.skb.payload.length : 0)'; break;
+      case 'skb_tcp_flags': expr = '(run.skb !== null ? run.skb.tcpFlags : 0)'; break;
+      case 'skb_hwtstamp': expr = '0n'; kind = 'big'; break;
+      default: {
+        // a SockModel member of that name if it holds a number or bigint, else 0
+        const key = /^[A-Za-z_$][\w$]*$/.test(f.name) ? `s.${f.name}` : `s[${JSON.stringify(f.name)}]`;
+        body.push(`v = ${key}; if (typeof v !== 'number' && typeof v !== 'bigint') v = 0;`);
+        expr = 'v';
+        kind = 'any' as FieldKind;
+      }
+    }
+    const write = kind === ('any' as FieldKind) ? `put(dv, buf, ${f.offset}, ${f.size}, v);` : writeStatement(expr, kind, f.offset, f.size, t.profile.ctxSize);
+    const zero = f.size === 4 ? `dv.setUint32(${f.offset}, 0, true);` : `buf.fill(0, ${f.offset}, ${f.offset + f.size});`;
+    body.push(`if (open & ${1 << GATES[f.gate]}) { ${write} } else { ${zero} }`);
+  }
+  body.unshift('let v;');
+  return compileWriter<[SockModel, ActiveRun, SockBases, number]>(['s', 'run', 'bases', 'open'], body);
 }
 
 function returnsInt(info: HelperInfo | KfuncInfo | null): boolean {
@@ -724,11 +955,10 @@ function returnsInt(info: HelperInfo | KfuncInfo | null): boolean {
   return !/\*/.test(info.ret);
 }
 
-/** A per-op rule said no: the helper returns the errno without doing its work. Helpers whose
- *  output buffer is ARG_PTR_TO_UNINIT_MEM zero it as their own error paths do (assumed for
- *  skb_load_bytes at ops other than RCVQ_CB; bpf_sock_ops_getsockopt returns before zeroing). */
-function gateFailure(c: CallCtx, name: string, a: bigint[], errno: number): bigint {
-  if (name === 'bpf_skb_load_bytes') zeroFill(c, a[2]!, u32(a[3]!));
+/** A per-op rule said no: the helper returns the errno without doing its work, zeroing its
+ *  output buffer first where the rule says so (the table's `zeroes`). */
+function gateFailure(c: CallCtx, rule: OpRule, a: bigint[], errno: number): bigint {
+  if (rule.zeroes) zeroFill(c, a[rule.zeroes.arg]!, u32(a[rule.zeroes.lenArg]!));
   return r64(errno);
 }
 
@@ -738,25 +968,27 @@ function zeroFill(c: CallCtx, addr: bigint, len: number): void {
 
 // ---- struct bpf_sock / struct bpf_tcp_sock (UAPI views; bpf_sock_convert_ctx_access, bpf_tcp_sock_convert_ctx_access) ----
 
-function fillBpfSock(b: Uint8Array, s: SockModel): void {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  b.fill(0);
+// Both objects are created zeroed and every fill writes the same bytes, so the rest stays 0.
+function fillBpfSock(dv: DataView, b: Uint8Array, s: SockModel): void {
   dv.setUint32(4, familyNumber(s), true);
   dv.setUint32(8, 1, true); // SOCK_STREAM
   dv.setUint32(12, 6, true); // IPPROTO_TCP
-  b.set(be32(s.local_ip4), 24); // src_ip4, network order
-  b.set(s.local_ip6.subarray(0, 16), 28);
+  dv.setUint32(24, s.local_ip4, false); // src_ip4, network order
+  copy16(b, 28, s.local_ip6);
   dv.setUint32(44, s.local_port, true); // src_port, host order
-  b.set(be16(s.remote_port), 48); // dst_port, network order
-  b.set(be32(s.remote_ip4), 52);
-  b.set(s.remote_ip6.subarray(0, 16), 56);
+  dv.setUint16(48, s.remote_port, false); // dst_port, network order
+  dv.setUint32(52, s.remote_ip4, false);
+  copy16(b, 56, s.remote_ip6);
   dv.setUint32(72, s.state, true);
   dv.setInt32(76, -1, true); // rx_queue_mapping: none recorded
 }
 
-function fillBpfTcpSock(b: Uint8Array, s: SockModel): void {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  b.fill(0);
+/** 16 bytes of an IPv6 address (missing bytes read as 0). */
+function copy16(b: Uint8Array, off: number, a: Uint8Array): void {
+  for (let i = 0; i < 16; i++) b[off + i] = a[i] ?? 0;
+}
+
+function fillBpfTcpSock(dv: DataView, s: SockModel): void {
   dv.setUint32(0, s.snd_cwnd >>> 0, true);
   dv.setUint32(4, s.srtt_us >>> 0, true);
   dv.setUint32(16, s.rcv_nxt >>> 0, true);
@@ -765,8 +997,8 @@ function fillBpfTcpSock(b: Uint8Array, s: SockModel): void {
   dv.setUint32(28, s.mss_cache >>> 0, true);
   dv.setUint32(56, s.segs_in >>> 0, true);
   dv.setUint32(60, s.data_segs_in >>> 0, true);
-  dv.setBigUint64(80, BigInt.asUintN(64, s.bytes_received), true);
-  dv.setBigUint64(88, BigInt.asUintN(64, s.bytes_acked), true);
+  dv.setBigUint64(80, s.bytes_received, true);
+  dv.setBigUint64(88, s.bytes_acked, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -933,21 +1165,13 @@ const HELPERS: Record<string, Impl> = {
     return 0n;
   },
   bpf_load_hdr_opt(c, a) {
-    // net/core/filter.c bpf_sock_ops_load_hdr_opt: argument checks, then the option walk. We
-    // model no TCP header, so a well-formed search finds nothing (-ENOMSG).
-    const len = u32(a[2]!);
-    const flags = a[3]!;
-    if (len < 2 || flags & ~1n) return r64(-EINVAL);
-    const s = readBytes(c, a[1]!, 2);
-    const kind = s[0]!;
-    const slen = s[1]!;
-    if (slen > len || kind === 1 || kind === 0) return r64(-EINVAL);
-    if (kind === 254 || kind === 253) {
-      if (slen !== 4 && slen !== 6) return r64(-EINVAL);
-    } else if (slen) return r64(-EINVAL);
-    if (flags & 1n) return r64(-ENOENT); // no saved SYN
-    if (!c.run.skb || c.run.op === c.k.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB')) return r64(-EPERM);
-    return r64(-ENOMSG);
+    // net/core/filter.c bpf_sock_ops_load_hdr_opt: argument checks, then the saved SYN or the
+    // current skb's options. The -EPERM for HDR_OPT_LEN_CB or no skb is the table's rule, which
+    // the call path applies after loadHdrOptArgs. We model no TCP header and no saved SYN.
+    const bad = loadHdrOptArgs(c, a);
+    if (bad !== undefined) return bad;
+    if (a[3]! & 1n) return r64(-ENOENT); // BPF_LOAD_HDR_OPT_TCP_SYN: bpf_sock_ops_get_syn, no SYN saved
+    return r64(-ENOMSG); // bpf_search_tcp_opt over an empty option list
   },
   bpf_store_hdr_opt(c, a) {
     // bpf_sock_ops_store_hdr_opt after the op check: arguments, then the space left.
@@ -972,7 +1196,45 @@ const HELPERS: Record<string, Impl> = {
   },
   bpf_sock_map_update: sockmapUpdate,
   bpf_sock_hash_update: sockmapUpdate,
+  // kernel/bpf/cgroup.c: bpf_cg_run_ctx.retval of the cgroup hook in progress (int, sign-extended to r0).
+  bpf_get_retval: (c) => r64(c.run.retval),
+  bpf_set_retval(c, a) {
+    c.run.retval = i32(a[0]!);
+    return 0n;
+  },
 };
+
+/** net/core/filter.c bpf_sock_ops_load_hdr_opt before it looks at the op or the skb: -EINVAL
+ *  for len < 2, unknown flags or a bad search in searchby_res; undefined when they pass. */
+function loadHdrOptArgs(c: CallCtx, a: bigint[]): bigint | undefined {
+  const len = u32(a[2]!);
+  const flags = a[3]!;
+  if (len < 2 || flags & ~1n) return r64(-EINVAL);
+  const s = readBytes(c, a[1]!, 2);
+  const kind = s[0]!;
+  const slen = s[1]!;
+  if (slen > len || kind === 1 || kind === 0) return r64(-EINVAL); // TCPOPT_NOP, TCPOPT_EOL
+  if (kind === 254 || kind === 253) {
+    if (slen !== 4 && slen !== 6) return r64(-EINVAL); // TCPOPT_EXP: 16- or 32-bit magic
+  } else if (slen) return r64(-EINVAL);
+  return undefined;
+}
+
+/** Argument checks that run before a table rule marked afterArgChecks (by kernel name). */
+const ARG_CHECKS: Record<string, (c: CallCtx, a: bigint[]) => bigint | undefined> = {
+  bpf_load_hdr_opt: loadHdrOptArgs,
+};
+
+/** Helpers and kfuncs that cannot change the socket, the ctx or bpf_sock_ops_kern: the kernel
+ *  objects need no refresh after them. Anything not listed refreshes (the safe default). */
+const PURE = new Set([
+  'bpf_map_lookup_elem', 'bpf_map_update_elem', 'bpf_map_delete_elem', 'bpf_ktime_get_ns', 'bpf_ktime_get_boot_ns',
+  'bpf_ktime_get_coarse_ns', 'bpf_get_prandom_u32', 'bpf_get_smp_processor_id', 'bpf_get_numa_node_id',
+  'bpf_trace_printk', 'bpf_trace_vprintk', 'bpf_perf_event_output', 'bpf_skb_load_bytes', 'bpf_get_socket_cookie',
+  'bpf_get_netns_cookie', 'bpf_getsockopt', 'bpf_tcp_sock', 'bpf_skc_to_tcp_sock', 'bpf_sk_storage_get',
+  'bpf_sk_storage_delete', 'bpf_load_hdr_opt', 'bpf_get_retval', 'bpf_set_retval',
+  'bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_sock_ops_enable_tx_tstamp',
+]);
 
 function sockmapUpdate(c: CallCtx, a: bigint[]): bigint {
   // net/core/sock_map.c after the op check; the AutoLOWAT rule (design §4.6): a socket with the

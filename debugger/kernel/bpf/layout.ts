@@ -12,6 +12,8 @@ export interface FieldSlot { offset: number; size: number; path: string }
 
 interface Resolved<K extends string> { size: number; slots: Map<K, FieldSlot[]>; warnings: string[]; fromBtf: boolean }
 
+/** Write `v` at slot.offset as the kernel stores it: integers little-endian over slot.size bytes
+ *  (truncated, or sign-extended from a negative number), byte arrays copied and zero-padded. */
 function writeValue(buf: Uint8Array, slot: FieldSlot, v: FieldValue): void {
   if (slot.offset < 0 || slot.offset + slot.size > buf.length) return;
   if (v instanceof Uint8Array) {
@@ -35,58 +37,140 @@ function writeValue(buf: Uint8Array, slot: FieldSlot, v: FieldValue): void {
   }
 }
 
+/** writeValue() for the common cases without allocating: numbers in 1/2/4/8-byte fields, bigints
+ *  in 8-byte fields (DataView truncates and wraps exactly like writeValue); anything else goes
+ *  through writeValue(). `dv` views `buf`. */
+export function putValue(dv: DataView, buf: Uint8Array, off: number, size: number, v: FieldValue): void {
+  if (off < 0 || off + size > buf.length) return;
+  if (typeof v === 'number') {
+    switch (size) {
+      case 4: dv.setUint32(off, v, true); return;
+      case 1: buf[off] = v; return;
+      case 2: dv.setUint16(off, v, true); return;
+      case 8:
+        if (Number.isSafeInteger(v)) {
+          dv.setUint32(off, v, true);
+          dv.setUint32(off + 4, Math.floor(v / 0x1_0000_0000), true);
+          return;
+        }
+    }
+  } else if (typeof v === 'bigint') {
+    if (size === 8) {
+      dv.setBigUint64(off, v, true);
+      return;
+    }
+  } else {
+    // bytes, zero-padded or cut to the field
+    const n = v.length < size ? v.length : size;
+    for (let i = 0; i < n; i++) buf[off + i] = v[i]!;
+    for (let i = n; i < size; i++) buf[off + i] = 0;
+    return;
+  }
+  writeValue(buf, { offset: off, size, path: '' }, v);
+}
+
+/** A network-order (big-endian) integer of 2 or 4 bytes: written as such into a field of that
+ *  size, else as its bytes (zero-padded or cut), as writeValue() does with a byte array. */
+function putBe(dv: DataView, buf: Uint8Array, off: number, size: number, v: number, width: 2 | 4): void {
+  if (off < 0 || off + size > buf.length) return;
+  if (size === width) {
+    if (width === 2) dv.setUint16(off, v, false);
+    else dv.setUint32(off, v, false);
+    return;
+  }
+  writeValue(buf, { offset: off, size, path: '' }, width === 2 ? be16(v) : be32(v));
+}
+
 export const be16 = (n: number) => new Uint8Array([(n >>> 8) & 0xff, n & 0xff]);
 export const be32 = (n: number) => new Uint8Array([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+/** The u32 whose little-endian bytes are n in network order (be32(n) read as a host u32). */
+export const bswap32 = (n: number) => (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
 
 // ---- socket: struct tcp_sock / inet_connection_sock / sock / sock_common (one object) ----
 
+// Each modeled field is a JavaScript expression over `s` (the SockModel) and how the kernel
+// stores it: SockLayout compiles them into one straight-line writer for the program's layout.
+
+/** How a value is stored: 'num' an integer (little-endian), 'big' a bigint, 'bytes' a byte
+ *  array, 'be16'/'be32' an integer the kernel keeps in network byte order (__be16/__be32). */
+export type FieldKind = 'num' | 'big' | 'bytes' | 'be16' | 'be32';
+type FieldSrc = readonly [expr: string, kind: FieldKind];
+
 /** struct tcp_sock members we model (include/linux/tcp.h). */
 const TCP_FIELDS = {
-  rcv_nxt: (s: SockModel) => s.rcv_nxt,
-  copied_seq: (s) => s.copied_seq,
-  rcv_wup: (s) => s.rcv_wup,
-  rcv_wnd: (s) => s.rcv_wnd,
-  snd_nxt: (s) => s.snd_nxt,
-  snd_una: (s) => s.snd_una,
-  mss_cache: (s) => s.mss_cache,
-  srtt_us: (s) => s.srtt_us,
-  snd_cwnd: (s) => s.snd_cwnd,
-  bytes_received: (s) => s.bytes_received,
-  bytes_acked: (s) => s.bytes_acked,
-  segs_in: (s) => s.segs_in,
-  data_segs_in: (s) => s.data_segs_in,
-  bpf_sock_ops_cb_flags: (s) => s.bpf_sock_ops_cb_flags,
-} satisfies Record<string, (s: SockModel) => FieldValue>;
+  rcv_nxt: ['s.rcv_nxt', 'num'],
+  copied_seq: ['s.copied_seq', 'num'],
+  rcv_wup: ['s.rcv_wup', 'num'],
+  rcv_wnd: ['s.rcv_wnd', 'num'],
+  snd_nxt: ['s.snd_nxt', 'num'],
+  snd_una: ['s.snd_una', 'num'],
+  mss_cache: ['s.mss_cache', 'num'],
+  srtt_us: ['s.srtt_us', 'num'],
+  snd_cwnd: ['s.snd_cwnd', 'num'],
+  bytes_received: ['s.bytes_received', 'big'],
+  bytes_acked: ['s.bytes_acked', 'big'],
+  segs_in: ['s.segs_in', 'num'],
+  data_segs_in: ['s.data_segs_in', 'num'],
+  bpf_sock_ops_cb_flags: ['s.bpf_sock_ops_cb_flags', 'num'],
+} satisfies Record<string, FieldSrc>;
 
 /** struct inet_connection_sock members (include/net/inet_connection_sock.h). */
 const ICSK_FIELDS = {
-  'icsk_ack.rcv_mss': (s: SockModel) => s.rcv_mss,
-} satisfies Record<string, (s: SockModel) => FieldValue>;
+  'icsk_ack.rcv_mss': ['s.rcv_mss', 'num'],
+} satisfies Record<string, FieldSrc>;
 
 /** struct sock members (include/net/sock.h); sk_rmem_alloc is sk_backlog.rmem_alloc. */
 const SOCK_FIELDS = {
-  sk_rcvlowat: (s: SockModel) => s.sk_rcvlowat,
-  sk_rcvbuf: (s) => s.sk_rcvbuf,
-  sk_txhash: (s) => s.sk_txhash,
-  sk_userlocks: (s) => (s.rcvbuf_locked ? 2 : 0), // SOCK_RCVBUF_LOCK
-  'sk_backlog.rmem_alloc': (s) => s.sk_rmem_alloc,
-  'sk_receive_queue.qlen': (s) => s.receiveQueue.length,
-  sk_shutdown: (s) => (s.done ? 1 : 0), // RCV_SHUTDOWN
-  sk_protocol: () => 6,
-  sk_type: () => 1,
-  '__sk_common.skc_state': (s) => s.state,
-  '__sk_common.skc_family': (s) => (s.family === 'inet6' ? 10 : 2),
-  '__sk_common.skc_num': (s) => s.local_port,
-  '__sk_common.skc_dport': (s) => be16(s.remote_port),
-  '__sk_common.skc_daddr': (s) => be32(s.remote_ip4),
-  '__sk_common.skc_rcv_saddr': (s) => be32(s.local_ip4),
-  '__sk_common.skc_v6_daddr': (s) => s.remote_ip6,
-  '__sk_common.skc_v6_rcv_saddr': (s) => s.local_ip6,
-  '__sk_common.skc_cookie': (s) => s.cookie,
-} satisfies Record<string, (s: SockModel) => FieldValue>;
+  sk_rcvlowat: ['s.sk_rcvlowat', 'num'],
+  sk_rcvbuf: ['s.sk_rcvbuf', 'num'],
+  sk_txhash: ['s.sk_txhash', 'num'],
+  sk_userlocks: ['(s.rcvbuf_locked ? 2 : 0)', 'num'], // SOCK_RCVBUF_LOCK
+  'sk_backlog.rmem_alloc': ['s.sk_rmem_alloc', 'num'],
+  'sk_receive_queue.qlen': ['s.receiveQueue.length', 'num'],
+  sk_shutdown: ['(s.done ? 1 : 0)', 'num'], // RCV_SHUTDOWN
+  sk_protocol: ['6', 'num'], // IPPROTO_TCP
+  sk_type: ['1', 'num'], // SOCK_STREAM
+  '__sk_common.skc_state': ['s.state', 'num'],
+  '__sk_common.skc_family': ['(s.family === "inet6" ? 10 : 2)', 'num'],
+  '__sk_common.skc_num': ['s.local_port', 'num'],
+  '__sk_common.skc_dport': ['s.remote_port', 'be16'],
+  '__sk_common.skc_daddr': ['s.remote_ip4', 'be32'],
+  '__sk_common.skc_rcv_saddr': ['s.local_ip4', 'be32'],
+  '__sk_common.skc_v6_daddr': ['s.remote_ip6', 'bytes'],
+  '__sk_common.skc_v6_rcv_saddr': ['s.local_ip6', 'bytes'],
+  '__sk_common.skc_cookie': ['s.cookie', 'big'],
+} satisfies Record<string, FieldSrc>;
 
 type SockKey = keyof typeof TCP_FIELDS | keyof typeof ICSK_FIELDS | keyof typeof SOCK_FIELDS;
-const GETTERS: Record<SockKey, (s: SockModel) => FieldValue> = { ...TCP_FIELDS, ...ICSK_FIELDS, ...SOCK_FIELDS };
+const SOURCES: Record<SockKey, FieldSrc> = { ...TCP_FIELDS, ...ICSK_FIELDS, ...SOCK_FIELDS };
+
+/** One statement writing `expr` (of `kind`) at [off, off+size) of `buf` through `dv`, as
+ *  writeValue() would; uncommon shapes call put/putBe (putValue/putBe). Empty when the field
+ *  lies outside a buffer of `len` bytes (writeValue skips those too). */
+export function writeStatement(expr: string, kind: FieldKind, off: number, size: number, len: number): string {
+  if (off < 0 || off + size > len) return '';
+  switch (kind) {
+    case 'num':
+      if (size === 4) return `dv.setUint32(${off}, ${expr}, true);`;
+      if (size === 2) return `dv.setUint16(${off}, ${expr}, true);`;
+      if (size === 1) return `buf[${off}] = ${expr};`;
+      break;
+    case 'big':
+      if (size === 8) return `dv.setBigUint64(${off}, ${expr}, true);`;
+      break;
+    case 'be16':
+    case 'be32':
+      return `putBe(dv, buf, ${off}, ${size}, ${expr}, ${kind === 'be16' ? 2 : 4});`;
+  }
+  return `put(dv, buf, ${off}, ${size}, ${expr});`;
+}
+
+/** Compile statements into a writer `(dv, buf, ...params)`; the body may call put (putValue),
+ *  putBe and bswap32. */
+export function compileWriter<A extends unknown[]>(params: string[], body: string[]): (dv: DataView, buf: Uint8Array, ...args: A) => void {
+  const src = `"use strict"; return function write(dv, buf, ${params.join(', ')}) {\n${body.join('\n')}\n};`;
+  return new Function('put', 'putBe', 'bswap32', src)(putValue, putBe, bswap32) as (dv: DataView, buf: Uint8Array, ...args: A) => void;
+}
 
 function structId(btf: Btf | null, name: string): number | undefined {
   return btf?.find(name, 'struct')?.id;
@@ -156,14 +240,20 @@ export class SockLayout {
     this.slots = r.slots;
     this.warnings = r.warnings;
     this.fromBtf = r.fromBtf;
+    const body: string[] = [];
+    for (const [key, list] of r.slots) {
+      const [expr, kind] = SOURCES[key];
+      for (const slot of list) body.push(writeStatement(expr, kind, slot.offset, slot.size, this.size));
+    }
+    this.write = compileWriter<[SockModel]>(['s'], body);
   }
 
+  /** fill() compiled from the BTF layout: one statement per slot, in the order of `slots`. */
+  private readonly write: (dv: DataView, buf: Uint8Array, s: SockModel) => void;
+
   /** Write every modeled field of `s` into `buf` (an object of this.size bytes). */
-  fill(buf: Uint8Array, s: SockModel): void {
-    for (const [key, list] of this.slots) {
-      const v = GETTERS[key](s);
-      for (const slot of list) writeValue(buf, slot, v);
-    }
+  fill(buf: Uint8Array, s: SockModel, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
+    this.write(dv, buf, s);
   }
 
   offsetOf(key: SockKey): number | undefined {
@@ -210,7 +300,7 @@ export class SkbLayout {
     this.size = size;
   }
 
-  fill(buf: Uint8Array, skb: Skb, p: SkbPointers): void {
+  fill(buf: Uint8Array, skb: Skb, p: SkbPointers, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
     for (const { key, slot } of this.slots) {
       const v: FieldValue =
         key === 'len' ? skb.payload.length
@@ -220,7 +310,7 @@ export class SkbLayout {
         : key === 'seq' ? skb.seq
         : key === 'end_seq' ? skb.endSeq
         : skb.tcpFlags;
-      writeValue(buf, slot, v);
+      putValue(dv, buf, slot.offset, slot.size, v);
     }
   }
 }
@@ -271,20 +361,20 @@ export class KernCtxLayout {
     }
   }
 
-  fill(buf: Uint8Array, v: KernCtxValues): void {
-    const put = (k: string, val: FieldValue) => {
-      const f = this.fields[k];
-      if (f) writeValue(buf, { ...f, path: k }, val);
+  fill(buf: Uint8Array, v: KernCtxValues, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
+    const f = this.fields;
+    const put = (x: { offset: number; size: number } | undefined, val: FieldValue) => {
+      if (x) putValue(dv, buf, x.offset, x.size, val);
     };
-    put('sk', v.sk);
-    put('args', v.args);
-    put('syn_skb', 0);
-    put('skb', v.skb);
-    put('skb_data_end', v.skbDataEnd);
-    put('op', v.op);
-    put('is_fullsock', v.isFullsock);
-    put('is_locked_tcp_sock', v.isLockedTcpSock);
-    put('remaining_opt_len', v.remainingOptLen);
+    put(f.sk, v.sk);
+    put(f.args, v.args);
+    put(f.syn_skb, 0);
+    put(f.skb, v.skb);
+    put(f.skb_data_end, v.skbDataEnd);
+    put(f.op, v.op);
+    put(f.is_fullsock, v.isFullsock);
+    put(f.is_locked_tcp_sock, v.isLockedTcpSock);
+    put(f.remaining_opt_len, v.remainingOptLen);
   }
 }
 

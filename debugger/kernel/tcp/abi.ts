@@ -24,14 +24,15 @@ export class AbiError extends Error {
 
 /** Build the model's view of the ABI from the table. Values are looked up once. */
 export function abiFromTable(t: SockopsTable): TcpAbi {
-  const cache = new Map<string, number>();
+  const caches = new Map<string, Map<string, number>>();
   const get = (kind: string, name: string, f: () => number | undefined): number => {
-    const key = kind + ':' + name;
-    let v = cache.get(key);
+    let cache = caches.get(kind);
+    if (!cache) caches.set(kind, (cache = new Map()));
+    let v = cache.get(name);
     if (v === undefined) {
       v = f();
       if (v === undefined) throw new AbiError(`kernel profile ${t.profile.name} has no ${kind} ${name}`);
-      cache.set(key, v);
+      cache.set(name, v);
     }
     return v;
   };

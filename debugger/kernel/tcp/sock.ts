@@ -15,6 +15,24 @@ export interface QueuedSkb extends Skb {
   truesize: number;
   /** Segments coalesced into this skb (tcp_try_coalesce); bounded by MAX_SKB_FRAGS. */
   frags: number;
+  /** Room for coalescing: payload is store.subarray(0, payload.length) (appendPayload). */
+  store?: Uint8Array;
+}
+
+/** Append `more` to skb's payload (the data tcp_try_coalesce moves into the tail skb). The
+ *  payload grows inside a store with room to spare, so coalescing n segments copies O(n) bytes;
+ *  views taken of the old payload keep their bytes. */
+export function appendPayload(skb: QueuedSkb, more: Uint8Array): void {
+  const len = skb.payload.length;
+  const need = len + more.length;
+  let store = skb.store;
+  if (!store || store.length < need || store.buffer !== skb.payload.buffer || store.byteOffset !== skb.payload.byteOffset) {
+    store = new Uint8Array(Math.max(need, 2 * len, 256));
+    store.set(skb.payload);
+    skb.store = store;
+  }
+  store.set(more, len);
+  skb.payload = store.subarray(0, need);
 }
 
 /** What the model records as it goes; the simulation turns these into the per-step trace. */
@@ -94,6 +112,10 @@ export class TcpSock implements SockModel {
   memoryPressure: boolean;
   /** Called for wakeups and notes (the model's log). */
   log: (e: TcpLogEntry) => void = () => {};
+  /** RCVQ_CB_FLAG of the profile (0 without RCVQ_CB) and the states tcp_poll() looks at. */
+  private readonly rcvqBit: number;
+  private readonly synSent: number;
+  private readonly synRecv: number;
 
   constructor(readonly abi: TcpAbi, opts: TcpSockOptions) {
     this.id = opts.id ?? 1;
@@ -115,6 +137,9 @@ export class TcpSock implements SockModel {
     this.local_port = opts.local?.port ?? 8080;
     this.remote_port = opts.remote?.port ?? 40000;
     this.window_clamp = this.tcpWinFromSpace(this.tcpRmemMax);
+    this.rcvqBit = abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? abi.flag('BPF_SOCK_OPS_RCVQ_CB_FLAG') : 0;
+    this.synSent = abi.constant('BPF_TCP_SYN_SENT');
+    this.synRecv = abi.constant('BPF_TCP_SYN_RECV');
   }
 
   /** include/net/tcp.h tcp_win_from_space(): space * scaling_ratio >> TCP_RMEM_TO_WIN_SCALE. */
@@ -178,7 +203,7 @@ export class TcpSock implements SockModel {
   epollIn(): boolean {
     if (this.rcvShutdown) return true;
     const st = this.state;
-    if (st === this.abi.constant('BPF_TCP_SYN_SENT') || st === this.abi.constant('BPF_TCP_SYN_RECV')) return false;
+    if (st === this.synSent || st === this.synRecv) return false;
     return this.epollinReady(this.sockRcvlowat(false, INT_MAX));
   }
 
@@ -230,7 +255,7 @@ export class TcpSock implements SockModel {
 
   /** RCVQ_CB_FLAG of the profile, 0 when the profile has none (baseline kernel). */
   rcvqFlag(): number {
-    return this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? this.abi.flag('BPF_SOCK_OPS_RCVQ_CB_FLAG') : 0;
+    return this.rcvqBit;
   }
 
   testFlag(name: string): boolean {

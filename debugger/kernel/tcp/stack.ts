@@ -10,7 +10,7 @@
 import type { BpfHooks, ProgramRunTrace, Skb, SockOpsInvocation } from '../types';
 import type { TcpAbi } from './abi';
 import { MAX_SKB_FRAGS, SYSCTL_RMEM_MAX, SOCK_MIN_RCVBUF, INT_MAX, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_PSH, TCPHDR_SYN, TCP_MSS_DEFAULT } from './constants';
-import { after, before, type QueuedSkb, type TcpLogEntry, TcpSock, type TcpSockOptions } from './sock';
+import { after, appendPayload, before, type QueuedSkb, type TcpLogEntry, TcpSock, type TcpSockOptions } from './sock';
 
 /** One thing that happened inside the kernel model, in order. */
 export type ModelEvent =
@@ -41,9 +41,17 @@ export class TcpModel {
   /** Called for every model event as it happens (the debugger's output channel). */
   onEvent: ((e: ModelEvent) => void) | null = null;
 
+  /** BPF_SOCK_OPS_RCVQ_CB (-1 when the profile has none), its short name, BPF_TCP_ESTABLISHED. */
+  private readonly rcvqOp: number;
+  private readonly rcvqShort: string;
+  private readonly established: number;
+
   constructor(readonly abi: TcpAbi, opts: TcpSockOptions, readonly hooks: BpfHooks | null) {
     this.sock = new TcpSock(abi, opts);
     this.sock.log = (e) => this.emit(e);
+    this.rcvqOp = abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? abi.op('BPF_SOCK_OPS_RCVQ_CB') : -1;
+    this.rcvqShort = this.rcvqOp >= 0 ? abi.opName(this.rcvqOp) : '';
+    this.established = abi.constant('BPF_TCP_ESTABLISHED');
   }
 
   private emit(e: ModelEvent): void {
@@ -59,7 +67,19 @@ export class TcpModel {
   }
 
   private st(name: string): number {
-    return this.abi.constant('BPF_TCP_' + name);
+    return name === 'ESTABLISHED' ? this.established : this.abi.constant('BPF_TCP_' + name);
+  }
+
+  /** The seed's RCVQ_CB with `skb` (enqueue) or NULL (recvmsg), when the flag is on. */
+  private rcvq(skb: Skb | null, label: string): void {
+    if (!this.hooks) return;
+    this.runOp({ op: this.rcvqOp, args: [0, 0, 0, 0], skb, label }, this.rcvqShort);
+  }
+
+  /** RCVQ_CB exists in the profile and the socket has its flag on. */
+  private rcvqOn(): boolean {
+    const bit = this.sock.rcvqFlag();
+    return bit !== 0 && (this.sock.bpf_sock_ops_cb_flags & bit) !== 0;
   }
 
   /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached. */
@@ -191,11 +211,10 @@ export class TcpModel {
 
   /** The seed's enqueue hook (tcp_bpf_rcvlowat): RCVQ_CB with the arriving skb, if the flag is on. */
   private rcvqEnqueue(skb: QueuedSkb, path: string): void {
-    if (!this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB')) return;
-    if (!this.sock.testFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')) return;
+    if (!this.rcvqOn()) return;
     const view: Skb = { seq: skb.seq, endSeq: skb.endSeq, tcpFlags: skb.tcpFlags, payload: skb.payload, id: skb.id };
     const fin = skb.tcpFlags & TCPHDR_FIN ? ' FIN' : '';
-    this.callOp('BPF_SOCK_OPS_RCVQ_CB', [], view, `RCVQ_CB enqueue${path ? ' (' + path + ')' : ''} seq ${skb.seq}..${skb.endSeq} (${skb.payload.length} bytes${fin})`);
+    this.rcvq(view, `${this.rcvqShort} enqueue${path ? ' (' + path + ')' : ''} seq ${skb.seq}..${skb.endSeq} (${skb.payload.length} bytes${fin})`);
   }
 
   /** tcp_rcv_nxt_update(): bytes_received += delta, rcv_nxt = seq. */
@@ -211,10 +230,7 @@ export class TcpModel {
   private tryCoalesce(to: QueuedSkb | undefined, from: QueuedSkb): boolean {
     if (!to || from.seq !== to.endSeq) return false;
     if (to.frags + from.frags > MAX_SKB_FRAGS) return false;
-    const merged = new Uint8Array(to.payload.length + from.payload.length);
-    merged.set(to.payload, 0);
-    merged.set(from.payload, to.payload.length);
-    to.payload = merged;
+    appendPayload(to, from.payload);
     // skb_try_coalesce(): delta = from->truesize - SKB_DATA_ALIGN(sizeof(struct sk_buff)) (256, assumed build)
     const delta = Math.max(0, from.truesize - 256);
     to.truesize += delta;
@@ -367,10 +383,7 @@ export class TcpModel {
       const before_ = s.sk_rmem_alloc;
       const to = prev;
       // tcp_ooo_try_coalesce -> tcp_try_coalesce on the ofo neighbour
-      const merged = new Uint8Array(to.payload.length + skb.payload.length);
-      merged.set(to.payload, 0);
-      merged.set(skb.payload, to.payload.length);
-      to.payload = merged;
+      appendPayload(to, skb.payload);
       const delta = Math.max(0, skb.truesize - 256);
       to.truesize += delta;
       s.sk_rmem_alloc = before_ + delta;
@@ -526,8 +539,8 @@ export class TcpModel {
         if (nw && nw >= 2 * now) { s.rcv_wup = s.rcv_nxt; s.rcv_wnd = nw; }
       }
     }
-    if (copied > 0 && this.abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') && s.testFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')) {
-      this.callOp('BPF_SOCK_OPS_RCVQ_CB', [], null, `RCVQ_CB recvmsg (copied ${copied}, copied_seq ${u32(s.copied_seq)})`);
+    if (copied > 0 && this.rcvqOn()) {
+      this.rcvq(null, `${this.rcvqShort} recvmsg (copied ${copied}, copied_seq ${u32(s.copied_seq)})`);
     }
   }
 
