@@ -8,13 +8,15 @@ import { registerCommands } from './commands';
 import { registerTesting } from './testing';
 import { registerSimBackend } from './simBackend';
 
+export { runScenarioDirect } from './simBackend'; // the scenario worker's entry (./runWorker)
+
 let ctx: Ctx | undefined;
 
 export function activate(context: vscode.ExtensionContext) {
   const t0 = performance.now();
   ctx = new Ctx(context);
   context.subscriptions.push(ctx);
-  registerSimBackend();
+  registerSimBackend(context.asAbsolutePath('dist/extension.js'));
   registerCommands(ctx);
   registerDebugger(ctx);
   registerCodeLens(ctx);

@@ -6,9 +6,14 @@ import * as fs from 'node:fs';
 import type { Simulation, StepResult } from '../debugger/sim';
 import { outlineScenario } from './scenarioDoc';
 import { resolveProgram } from './scenarioMatch';
+import { workerBackend } from './runWorker';
 import { setScenarioBackend, type ExpectFailure, type RunOptions, type ScenarioRun, type StepOutcome } from './run';
 
-export function registerSimBackend(): void { setScenarioBackend(runWithSimulation); }
+/** In the editor: runs go to a worker that loads `bundle` (see ./runWorker). Without a bundle (unit
+ *  tests under tsx): in this thread. */
+export function registerSimBackend(bundle?: string): void {
+  setScenarioBackend(bundle ? workerBackend(bundle) : runScenarioDirect);
+}
 
 /** 'rcvlowat is 8, expected 258' -> key/actual/expected. */
 export function splitFailure(text: string): ExpectFailure {
@@ -52,7 +57,8 @@ export function outcomeOf(r: StepResult, opName: (op: number) => string = (op) =
   return o;
 }
 
-async function runWithSimulation(scenarioFile: string, opts: RunOptions): Promise<ScenarioRun> {
+/** One scenario run in this thread. Exported from the bundle for the worker of ./runWorker. */
+export async function runScenarioDirect(scenarioFile: string, opts: RunOptions): Promise<ScenarioRun> {
   const run: ScenarioRun = { scenario: scenarioFile, steps: [], passed: 0, failed: 0 };
   let program = opts.program;
   if (!program) {
@@ -64,7 +70,6 @@ async function runWithSimulation(scenarioFile: string, opts: RunOptions): Promis
     run.error = { message: `${path.basename(program)} is C source and ${opts.noCompilerReason ?? 'no compiler is allowed'}` };
     return run;
   }
-  await new Promise((r) => setImmediate(r)); // let the progress indicator paint before the synchronous run
   let sim: Simulation;
   try {
     // Loaded on first use: the emulator and the ABI tables would add ~10 ms to activation.
