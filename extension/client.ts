@@ -80,6 +80,9 @@ function initOptions(ctx: Ctx) {
 
 const traceOf = (t: string) => (t === 'verbose' ? 2 : t === 'messages' ? 1 : 0);
 
+/** bpfSockops.server.trace changed: applies to the running client at once. */
+export function applyTrace(ctx: Ctx): void { void ctx.client?.setTrace(traceOf(ctx.config.trace)); }
+
 /** Only C files that hold a BPF program reach the server. A file that becomes one while typed in
  *  (someone adds SEC("sockops")) is opened on the server at that moment, with its whole text. */
 function bpfOnly(synced: Set<string>, client: () => LanguageClient, didOpen: typeof import('vscode-languageclient/node').DidOpenTextDocumentNotification.type): Middleware {

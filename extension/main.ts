@@ -1,7 +1,7 @@
 // Entry point: builds the context and registers each feature. No logic here.
 import * as vscode from 'vscode';
 import { Ctx } from './ctx';
-import { startClientWhenNeeded, restartClient } from './client';
+import { applyTrace, startClientWhenNeeded, restartClient } from './client';
 import { registerDebugger } from './debug';
 import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
@@ -28,6 +28,7 @@ export function activate(context: vscode.ExtensionContext) {
   const serverKey = () => JSON.stringify([c.config.kernelProfile, c.config.includePaths]);
   let lastKey = serverKey();
   ctx.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (c.config.affects(e, 'server.trace')) applyTrace(c);
     if (!c.config.affects(e, 'kernelProfile') && !c.config.affects(e, 'includePaths')) return;
     const key = serverKey();
     if (key !== lastKey && c.client) void restartClient(c);
