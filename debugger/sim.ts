@@ -282,7 +282,8 @@ export class Simulation {
         } else if (e.kind === 'prog') {
           parts.push(`${e.label} -> ${tr.r0} (${tr.insns} insns)`);
         } else {
-          parts.push(`cgroup/setsockopt ${e.action} (${tr.insns} insns)`);
+          const refused = e.action === 'eperm' && e.errno !== undefined ? ` ${e.errno} (${this.prepared.abi.errnoName(e.errno)})` : '';
+          parts.push(`cgroup/setsockopt ${e.action}${refused} (${tr.insns} insns)`);
         }
       } else if (e.kind === 'wakeup') parts.push(`wakeup (${e.where})`);
       else if (e.kind === 'drop' && s && s.kind !== 'send' && s.kind !== 'segment' && s.kind !== 'fin') parts.push(`dropped: ${e.why}`);

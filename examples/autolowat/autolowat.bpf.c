@@ -18,7 +18,8 @@
  * The cgroup/setsockopt program turns the hook on for a socket when the application calls
  * setsockopt(fd, 0xdeadbeef, 0x8badf00d, &(int){1}, sizeof(int)) (and off with 0); the option is
  * consumed, the kernel never sees it. The kernel refuses to turn RCVQ_CB on while data is queued
- * (-EUCLEAN): then the application's setsockopt fails (-EPERM) and nothing changes.
+ * (-EUCLEAN): then the application's setsockopt fails with that errno (bpf_set_retval) and
+ * nothing changes.
  *
  * On nonsense (a frame longer than AUTOLOWAT_MAX_FRAME, a gap in the stream, a failed load) the
  * program gives up: it turns RCVQ_CB off and sets rcvlowat back to 1.
@@ -134,18 +135,26 @@ static int parse_skb(struct bpf_sock_ops *skops, struct autolowat_state *st,
 		if (!seq_before(pos, end))
 			break;
 		if (st->desc_have < DESC_LEN) {
-			/* collect the descriptor, one byte at a time (it may span skbs) */
-			for (j = 0; j < DESC_LEN; j++) {
-				__u32 k = st->desc_have;
-				__u8 b;
-
-				if (k >= DESC_LEN || !seq_before(pos, end))
-					break;
-				if (bpf_skb_load_bytes(skops, pos - skb_seq, &b, 1))
+			if (st->desc_have == 0 && (__s32)(end - pos) >= DESC_LEN) {
+				/* the whole descriptor is in this skb: one load */
+				if (bpf_skb_load_bytes(skops, pos - skb_seq, st->desc, DESC_LEN))
 					return -2;
-				st->desc[k & (DESC_LEN - 1)] = b;
-				st->desc_have = k + 1;
-				pos++;
+				st->desc_have = DESC_LEN;
+				pos += DESC_LEN;
+			} else {
+				/* it spans skbs: collect it one byte at a time */
+				for (j = 0; j < DESC_LEN; j++) {
+					__u32 k = st->desc_have;
+					__u8 b;
+
+					if (k >= DESC_LEN || !seq_before(pos, end))
+						break;
+					if (bpf_skb_load_bytes(skops, pos - skb_seq, &b, 1))
+						return -2;
+					st->desc[k & (DESC_LEN - 1)] = b;
+					st->desc_have = k + 1;
+					pos++;
+				}
 			}
 			if (st->desc_have == DESC_LEN) {
 				__u64 len = (__u64)le32(&st->desc[0]) + le32(&st->desc[4]);
@@ -257,6 +266,8 @@ int tcp_autolowat_setsockopt(struct bpf_sockopt *ctx)
 		if (err) {
 			bpf_printk("autolowat: cannot enable RCVQ_CB: %d", err);
 			bpf_sk_storage_delete(&autolowat_state, ctx->sk);
+			/* fail the application's setsockopt with the kernel's errno (e.g. -EUCLEAN), not -EPERM */
+			bpf_set_retval(err);
 			return 0;
 		}
 		__builtin_memset(st, 0, sizeof(*st));

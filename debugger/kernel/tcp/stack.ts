@@ -16,7 +16,7 @@ import { after, appendPayload, before, type QueuedSkb, type TcpLogEntry, TcpSock
 export type ModelEvent =
   | TcpLogEntry
   | { kind: 'prog'; op: number; opName: string; label: string; ret: number; trace: ProgramRunTrace }
-  | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null };
+  | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null; errno?: number };
 
 export interface PassiveOpenOptions {
   /** Sequence number of the first stream byte (rcv_nxt after the handshake). Default 0. */
@@ -82,8 +82,9 @@ export class TcpModel {
     return bit !== 0 && (this.sock.bpf_sock_ops_cb_flags & bit) !== 0;
   }
 
-  /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached. */
-  callOp(opName: string, args: number[] = [], skb: Skb | null = null, label?: string): number | null {
+  /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached.
+   *  `fullsock` false: sk is a request sock (is_fullsock = is_locked_tcp_sock = 0). */
+  callOp(opName: string, args: number[] = [], skb: Skb | null = null, label?: string, fullsock = true): number | null {
     if (!this.hooks) return null;
     const op = this.abi.op(opName);
     const short = this.abi.opName(op);
@@ -93,6 +94,7 @@ export class TcpModel {
       skb,
       label: label ?? short,
     };
+    if (!fullsock) inv.fullsock = false;
     return this.runOp(inv, short);
   }
 
@@ -160,13 +162,17 @@ export class TcpModel {
     s.state = this.st('LISTEN');
     this.callOp('BPF_SOCK_OPS_TCP_LISTEN_CB', [], null, 'TCP_LISTEN_CB (listen)');
     s.state = this.st('NEW_SYN_RECV'); // the request sock
-    this.callOp('BPF_SOCK_OPS_RWND_INIT', [], null, 'RWND_INIT (request sock, SYN)');
+    // request-sock ops: tcp_call_bpf() sets is_fullsock only for sk_fullsock(sk)
+    this.callOp('BPF_SOCK_OPS_RWND_INIT', [], null, 'RWND_INIT (request sock, SYN)', false);
     const tfo = opts.fastopen && opts.fastopen.length > 0 ? opts.fastopen : null;
     if (!tfo) {
-      this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (request sock)');
+      this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (request sock)', false);
       if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) {
-        this.callOp('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], null, 'HDR_OPT_LEN_CB (SYN-ACK)');
-        this.callOp('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], null, 'WRITE_HDR_OPT_CB (SYN-ACK)');
+        // net/ipv4/tcp_output.c bpf_skops_hdr_opt_len/bpf_skops_write_hdr_opt with req: sk is the
+        // request sock (not full), skb the SYN-ACK being built (our ISN, SYN takes one number).
+        const synack = (): Skb => ({ seq: u32(s.snd_nxt), endSeq: u32(s.snd_nxt + 1), tcpFlags: TCPHDR_SYN | TCPHDR_ACK, payload: new Uint8Array(0), id: this.nextSkbId++ });
+        this.callOp('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], synack(), 'HDR_OPT_LEN_CB (SYN-ACK)', false);
+        this.callOp('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], synack(), 'WRITE_HDR_OPT_CB (SYN-ACK)', false);
       }
     }
     // the child: tcp_create_openreq_child()
@@ -556,8 +562,16 @@ export class TcpModel {
     const label = `cgroup/setsockopt level ${fmtOpt(level)} optname ${fmtOpt(optname)}`;
     const r = this.hooks ? this.hooks.setsockopt(s, { level, optname, optval, label }) : null;
     if (r) {
-      this.emit({ kind: 'setsockopt-prog', action: r.action, level: r.level, optname: r.optname, trace: r.trace });
-      if (r.action === 'eperm') return { ret: this.abi.errno('EPERM'), note: 'the cgroup/setsockopt program returned 0: -EPERM' };
+      this.emit({ kind: 'setsockopt-prog', action: r.action, level: r.level, optname: r.optname, trace: r.trace, ...(r.action === 'eperm' ? { errno: r.errno ?? this.abi.errno('EPERM') } : {}) });
+      if (r.action === 'eperm') {
+        // __cgroup_bpf_run_filter_setsockopt's error reaches the application (do_sock_setsockopt)
+        const eperm = this.abi.errno('EPERM');
+        const ret = r.errno ?? eperm;
+        const why = ret === eperm ? 'the cgroup/setsockopt program returned 0: -EPERM'
+          : ret === this.abi.errno('EFAULT') ? 'the cgroup/setsockopt program set optlen out of bounds: -EFAULT'
+          : `the cgroup/setsockopt program refused it with the errno it set (bpf_set_retval): ${this.abi.errnoName(ret)}`;
+        return { ret, note: why };
+      }
       if (r.action === 'consumed') return { ret: 0, note: 'consumed by the cgroup/setsockopt program (optlen = -1)' };
       level = r.level; optname = r.optname; optval = r.optval;
     }
