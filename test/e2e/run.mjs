@@ -183,6 +183,16 @@ try {
     lap(`code lens run of ${ws.hook} (compiled) with ${ws.debugScenario}: ${summary}`);
     check(/\b0 failed\b/.test(summary) && !/error|cannot|failed \(/i.test(summary.replace(/\b0 failed\b/, '')), `the compiled hook's run: ${summary}`);
     await tryCommand('View: Close All Editors');
+    // "Debug with scenario…": a session on the hook (compiled), which runs to its end without breakpoints
+    await openFile(ws.hook);
+    await gotoLine(ws.secLine);
+    await lens.locator('a', { hasText: 'Debug with scenario' }).click();
+    await maybePick(ws.debugScenario, 10000);
+    // the adapter reports each step in the Debug Console; the last one is steps[n-1], numbered n
+    const last = page.locator('.repl .monaco-list-row', { hasText: new RegExp(`step ${ws.timelineSteps} .*PASS`) }).first();
+    await last.waitFor({ timeout: 60000 });
+    await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 60000 });
+    lap(`code lens debug session ran to the end: ${squash(await last.innerText()).slice(0, 150)}`);
   });
 
   await stage('grammar', async () => {
