@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
-import { BpfKernel } from './kernel/bpf/index';
+import { BpfKernel, type BpfKernelOptions } from './kernel/bpf/index';
 import type { ProgramRunTrace } from './kernel/types';
 import { TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
 import { compileBpf, readScenario, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
@@ -132,11 +132,13 @@ export class Simulation {
     return new Simulation(Simulation.prepare(path, opts));
   }
 
-  constructor(readonly prepared: PreparedScenario) {
+  /** `kernel`: options of the simulated kernel beyond the scenario's (equivalence tests, benchmarks). */
+  constructor(readonly prepared: PreparedScenario, kernel: Pick<BpfKernelOptions, 'refreshAfterEveryHelper' | 'budget'> = {}) {
     const sc = prepared.scenario;
     this.scenario = sc;
     this.object = prepared.object;
     this.kernel = BpfKernel.load(prepared.object, {
+      ...kernel,
       sockops: sc.sockops,
       setsockopt: sc.setsockopt,
       profile: prepared.table.profile.name,

@@ -24,7 +24,7 @@ import {
   ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible,
 } from './consts';
 import { LoadError } from './errors';
-import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, writeStatement, type FieldKind } from './layout';
+import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, putValue, writeStatement, type FieldKind } from './layout';
 import { BpfMap } from './maps';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
 import { formatPrintk, MAX_BPRINTF_VARARGS } from './printk';
@@ -97,8 +97,7 @@ interface SockBases { tcp: bigint; bpfSock: bigint; bpfTcpSock: bigint }
 /** A byte buffer mapped as a region, kept for reuse. */
 interface Mapped { bytes: Uint8Array; base: bigint }
 
-/** The regions of one sock_ops run. Each program keeps one and refills it run after run; a run
- *  that starts while it is in use (none does today) gets a fresh one, unmapped at its end. */
+/** The regions of a sock_ops run: each program maps them once and refills them run after run. */
 interface SockOpsFrame {
   ctx: Uint8Array;
   dv: DataView;
@@ -112,8 +111,6 @@ interface SockOpsFrame {
   /** Packet regions by length: a region is exactly the payload, so reads past it fault. */
   packets: Map<number, Mapped>;
   run: ActiveRun | null;
-  /** Regions to unmap when the run ends (temporary frames). */
-  own: bigint[] | null;
 }
 
 /** The regions of one cgroup/setsockopt run (same reuse as SockOpsFrame). */
@@ -124,7 +121,6 @@ interface SockoptFrame {
   /** optval buffers by size (max(16, optlen) capped at PAGE_SIZE). */
   optvals: Map<number, Mapped>;
   run: ActiveRun | null;
-  own: bigint[] | null;
 }
 
 /** A resolved helper or kfunc of one program: found on its first call. */
@@ -241,7 +237,7 @@ export class BpfKernel implements BpfHooks {
   private readonly rcvqFlag: number;
   private readonly hdrOptLenOp: number | undefined;
   private readonly txhashOff: number;
-  private readonly ctxWriter: CtxWriter;
+  private readonly ctxWriter: { all: CtxWriter; dynamic: CtxWriter };
   private readonly sockoptMemo = new Map<number, string | null>();
 
   static load(obj: BpfObject, opts: BpfKernelOptions = {}): BpfKernel {
@@ -450,30 +446,31 @@ export class BpfKernel implements BpfHooks {
     return id === undefined ? null : this.socks.get(id) ?? null;
   }
 
-  /** Write the socket's modeled fields into every view of it, and the ctx fields that read it. */
-  private refresh(run: ActiveRun): void {
+  /** Write the socket's modeled fields into every view of it, and the ctx fields that read it.
+   *  `full` at the start of a run; after a helper call only what a helper can change (the
+   *  static fields: identity, addresses, ports, the skb, the op, are as the run began). */
+  private refresh(run: ActiveRun, full: boolean): void {
     run.dirty = false;
     const o = run.objs;
     const s = o.sock;
-    this.sockLayout.fill(o.tcp, s, o.tcpDv);
-    fillBpfSock(o.bpfSockDv, o.bpfSock, s);
+    if (full) {
+      this.sockLayout.fill(o.tcp, s, o.tcpDv);
+      fillBpfSock(o.bpfSockDv, o.bpfSock, s);
+    } else {
+      this.sockLayout.fillDynamic(o.tcp, s, o.tcpDv);
+      o.bpfSockDv.setUint32(72, s.state, true);
+    }
     fillBpfTcpSock(o.bpfTcpSockDv, s);
-    if (run.op >= 0) this.fillSockOpsCtx(run);
-  }
-
-  /** bpf_sock_ops fields from offset 20 (op and args are the kernel's, set once per run), as
-   *  sock_ops_convert_ctx_access reads them, gated as the table says; then bpf_sock_ops_kern. */
-  private fillSockOpsCtx(run: ActiveRun): void {
-    const s = run.objs.sock;
-    const ctx = run.ctx;
-    const dv = run.dv;
-    const bases = this.sockBases(run.env, run.objs);
+    if (run.op < 0) return;
+    const bases = this.sockBases(run.env, o);
     const open = 1 | (run.locked ? 2 : 0) | (run.fullsock ? 4 : 0) | (run.skb !== null ? 8 : 0);
-    this.ctxWriter(dv, ctx, s, run, bases, open);
-    if (run.kern) {
+    (full ? this.ctxWriter.all : this.ctxWriter.dynamic)(run.dv, run.ctx, s, run, bases, open);
+    if (!run.kern) return;
+    if (full) {
+      // bpf_sock_ops_kern as the kernel fills it before the run (args shared with the UAPI ctx)
       this.kernLayout.fill(run.kern, {
         sk: bases.tcp,
-        args: ctx.subarray(4, 20),
+        args: run.ctx.subarray(4, 20),
         skb: run.skb ? run.skbBase : 0n,
         skbDataEnd: run.skb ? run.packetBase : 0n,
         op: run.op,
@@ -481,17 +478,26 @@ export class BpfKernel implements BpfHooks {
         isLockedTcpSock: run.locked ? 1 : 0,
         remainingOptLen: run.remainingOptLen,
       }, run.kdv!);
+    } else {
+      const f = this.kernLayout.fields['remaining_opt_len'];
+      if (f) putValue(run.kdv!, run.kern, f.offset, f.size, run.remainingOptLen);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Run frames: regions mapped once per program and refilled
 
+  /** A program's VM runs one program run at a time: a run cannot start from inside a helper
+   *  call of a run of the same program (the registers and stack are the VM's). */
+  private notRunning(env: ProgEnv, frame: { run: ActiveRun | null } | null): void {
+    if (frame?.run) throw new Error(`${env.prog.name} is already running: a program run cannot start from inside one of its own helper calls`);
+  }
+
   private sockOpsFrame(env: ProgEnv): SockOpsFrame {
     const f = env.sockOpsFrame;
-    if (f && !f.run) return f;
+    this.notRunning(env, f);
+    if (f) return f;
     const mem = env.vm.memory;
-    const own: bigint[] | null = f ? [] : null;
     const ctx = new Uint8Array(this.table.profile.ctxSize);
     const kern = new Uint8Array(this.kernLayout.size);
     const skbBuf = new Uint8Array(this.skbLayout.size);
@@ -499,7 +505,7 @@ export class BpfKernel implements BpfHooks {
     const txhash = this.txhashOff;
     const frame: SockOpsFrame = {
       ctx, dv, ctxBase: 0n, kern, kdv: new DataView(kern.buffer), kernBase: 0n, skbBuf, sdv: new DataView(skbBuf.buffer), skbBase: 0n,
-      packets: new Map(), run: null, own,
+      packets: new Map(), run: null,
     };
     frame.ctxBase = mem.map({
       name: 'ctx struct bpf_sock_ops',
@@ -522,23 +528,21 @@ export class BpfKernel implements BpfHooks {
     });
     frame.kernBase = mem.map({ name: 'struct bpf_sock_ops_kern', kind: 'kernel', bytes: kern, writable: false });
     frame.skbBase = mem.map({ name: 'struct sk_buff (the skb of the run)', kind: 'kernel', bytes: skbBuf, writable: false });
-    if (own) own.push(frame.ctxBase, frame.kernBase, frame.skbBase);
-    else env.sockOpsFrame = frame;
+    env.sockOpsFrame = frame;
     return frame;
   }
 
   private sockoptFrame(env: ProgEnv): SockoptFrame {
     const f = env.sockoptFrame;
-    if (f && !f.run) return f;
-    const own: bigint[] | null = f ? [] : null;
+    this.notRunning(env, f);
+    if (f) return f;
     const ctx = new Uint8Array(SOCKOPT_CTX_SIZE);
-    const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null, own };
+    const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null };
     frame.ctxBase = env.vm.memory.map({
       name: 'ctx struct bpf_sockopt', kind: 'ctx', bytes: ctx, writable: true,
       check: (off, size, write) => this.sockoptAccessError(off, size, write),
     });
-    if (own) own.push(frame.ctxBase);
-    else env.sockoptFrame = frame;
+    env.sockoptFrame = frame;
     return frame;
   }
 
@@ -552,15 +556,15 @@ export class BpfKernel implements BpfHooks {
   }
 
   /** A region of exactly `len` bytes holding a copy of `data` (the packet, the optval buffer),
-   *  reused by later runs of the same length. */
-  private scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, own: bigint[] | null, data: Uint8Array, len: number,
+   *  reused by later runs of the same length; beyond MAX_CACHED_REGIONS lengths, mapped for this
+   *  run only (`transient`). */
+  private scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, data: Uint8Array, len: number,
     spec: { name: string; kind: 'packet'; writable: boolean }, transient: bigint[]): Mapped {
-    let m = own ? undefined : cache.get(len);
+    let m = cache.get(len);
     if (!m) {
       const bytes = new Uint8Array(len);
       m = { bytes, base: env.vm.memory.map({ ...spec, bytes }) };
-      if (own) own.push(m.base);
-      else if (cache.size < MAX_CACHED_REGIONS) cache.set(len, m);
+      if (cache.size < MAX_CACHED_REGIONS) cache.set(len, m);
       else transient.push(m.base);
     } else m.bytes.fill(0);
     m.bytes.set(data.length > len ? data.subarray(0, len) : data);
@@ -577,8 +581,7 @@ export class BpfKernel implements BpfHooks {
     // The op's row decides; where it says 'varies' the invocation does (a request sock: not full).
     const fullsock = typeof opInfo?.isFullsock === 'boolean' ? opInfo.isFullsock : inv.fullsock ?? true;
     const locked = typeof opInfo?.isLockedTcpSock === 'boolean' ? opInfo.isLockedTcpSock : fullsock;
-    const hasSkb = typeof opInfo?.hasSkb === 'boolean' ? opInfo.hasSkb : inv.skb !== null;
-    const skb = hasSkb ? inv.skb : null;
+    const skb = (typeof opInfo?.hasSkb === 'boolean' ? opInfo.hasSkb : inv.skb !== null) ? inv.skb : null;
     const objs = this.sockObjects(sock);
     const frame = this.sockOpsFrame(env);
     const trace: ProgramRunTrace = { program: env.prog.name, op: inv.op, r0: 0n, insns: 0, helpers: [], printk: [] };
@@ -595,7 +598,7 @@ export class BpfKernel implements BpfHooks {
     const transient: bigint[] = [];
     if (skb) {
       const len = skb.payload.length;
-      run.packetBase = this.scratchRegion(env, frame.packets, frame.own, skb.payload, len, { name: `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient).base;
+      run.packetBase = this.scratchRegion(env, frame.packets, skb.payload, len, { name: `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient).base;
       run.skbBase = frame.skbBase;
       frame.skbBuf.fill(0);
       this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBases(env, objs).tcp }, frame.sdv);
@@ -604,7 +607,7 @@ export class BpfKernel implements BpfHooks {
       kind: 'sockops', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, kernCtxBase: frame.kernBase, label: inv.label, op: inv.op,
       sock, skb, trace,
     };
-    this.refresh(run);
+    this.refresh(run, true);
     const status = this.execute(run, frame.ctxBase, transient);
     const r0 = status.status === 'exit' ? status.r0 : 0n;
     // tcp_call_bpf(): reply when the program returned 1, else -1.
@@ -627,7 +630,7 @@ export class BpfKernel implements BpfHooks {
     const optlen = inv.optval.length;
     const maxOptlen = Math.min(Math.max(16, optlen), PAGE_SIZE);
     const transient: bigint[] = [];
-    const { base: optvalBase, bytes: buf } = this.scratchRegion(env, frame.optvals, frame.own, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { base: optvalBase, bytes: buf } = this.scratchRegion(env, frame.optvals, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
     const { ctx, dv } = frame;
     ctx.fill(0);
     const run: ActiveRun = {
@@ -643,7 +646,7 @@ export class BpfKernel implements BpfHooks {
     dv.setInt32(32, optlen, true);
     dv.setInt32(36, 0, true);
     run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, label: inv.label, sock, skb: null, trace };
-    this.refresh(run);
+    this.refresh(run, true);
     const status = this.execute(run, frame.ctxBase, transient);
     const level = dv.getInt32(24, true);
     const optname = dv.getInt32(28, true);
@@ -697,7 +700,6 @@ export class BpfKernel implements BpfHooks {
       frame.run = null;
       const mem = env.vm.memory;
       for (const b of transient) mem.unmap(b);
-      if (frame.own) for (const b of frame.own) mem.unmap(b);
       if (env.staleValues.length) {
         for (const v of env.staleValues.splice(0)) {
           const b = env.valueBases.get(v);
@@ -823,7 +825,8 @@ export class BpfKernel implements BpfHooks {
     // a negative errno: -4095..-1 as u64
     if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
     run.info.trace.helpers.push(t);
-    if ((ran && !e.pure) || run.dirty || this.refreshAlways) this.refresh(run);
+    if (this.refreshAlways) this.refresh(run, true);
+    else if ((ran && !e.pure) || run.dirty) this.refresh(run, false);
     return ret;
   }
 
@@ -904,17 +907,19 @@ export class BpfKernel implements BpfHooks {
   }
 }
 
-/** The writer of the bpf_sock_ops fields from offset 20, compiled from the table's rows: the
+/** The writers of the bpf_sock_ops fields from offset 20, compiled from the table's rows: the
  *  value each field reads as (sock_ops_convert_ctx_access), zero when its gate is closed.
  *  `open` has bit 1 << gate set for each open gate (CtxGate: none 0, locked_tcp_sock 1,
- *  fullsock 2, skb 3). */
-function compileCtxWriter(t: SockopsTable): CtxWriter {
+ *  fullsock 2, skb 3). `dynamic` skips the fields no helper can change during a run. */
+function compileCtxWriter(t: SockopsTable): { all: CtxWriter; dynamic: CtxWriter } {
   const GATES = { none: 0, locked_tcp_sock: 1, fullsock: 2, skb: 3 } as const;
-  const body: string[] = [];
+  const all: string[] = ['let v;'];
+  const dynamic: string[] = ['let v;'];
   for (const f of t.profile.ctxFields) {
     if (f.offset < 20) continue; // op and args/reply belong to the kernel ctx, set once
     let expr: string;
     let kind: FieldKind = 'num';
+    let fixed = true;
     switch (f.name) {
       case 'family': expr = '(s.family === "inet6" ? 10 : 2)'; break; // AF_INET6 : AF_INET
       // addresses in network byte order
@@ -926,7 +931,6 @@ function compileCtxWriter(t: SockopsTable): CtxWriter {
       case 'remote_port': expr = '((((s.remote_port & 0xff) << 24) | (((s.remote_port >>> 8) & 0xff) << 16)) >>> 0)'; break;
       case 'local_port': expr = 's.local_port'; break;
       case 'is_fullsock': expr = '(run.fullsock ? 1 : 0)'; break;
-      case 'state': expr = 's.state'; break;
       case 'sk': expr = 'bases.bpfSock'; kind = 'big'; break;
       case 'skb_data': expr = 'run.packetBase'; kind = 'big'; break;
       // end_offset 0: the packet window is empty (RCVQ_CB per the seed; we model no TCP header at other ops)
@@ -934,20 +938,23 @@ function compileCtxWriter(t: SockopsTable): CtxWriter {
       case 'skb_len': expr = '(run.skb !== null ? run.skb.payload.length : 0)'; break;
       case 'skb_tcp_flags': expr = '(run.skb !== null ? run.skb.tcpFlags : 0)'; break;
       case 'skb_hwtstamp': expr = '0n'; kind = 'big'; break;
+      case 'state': expr = 's.state'; fixed = false; break;
       default: {
         // a SockModel member of that name if it holds a number or bigint, else 0
         const key = /^[A-Za-z_$][\w$]*$/.test(f.name) ? `s.${f.name}` : `s[${JSON.stringify(f.name)}]`;
-        body.push(`v = ${key}; if (typeof v !== 'number' && typeof v !== 'bigint') v = 0;`);
-        expr = 'v';
+        expr = `v = ${key}, (typeof v === 'number' || typeof v === 'bigint' ? v : 0)`;
         kind = 'any' as FieldKind;
+        fixed = false;
       }
     }
-    const write = kind === ('any' as FieldKind) ? `put(dv, buf, ${f.offset}, ${f.size}, v);` : writeStatement(expr, kind, f.offset, f.size, t.profile.ctxSize);
+    const write = kind === ('any' as FieldKind) ? `put(dv, buf, ${f.offset}, ${f.size}, (${expr}));` : writeStatement(expr, kind, f.offset, f.size, t.profile.ctxSize);
     const zero = f.size === 4 ? `dv.setUint32(${f.offset}, 0, true);` : `buf.fill(0, ${f.offset}, ${f.offset + f.size});`;
-    body.push(`if (open & ${1 << GATES[f.gate]}) { ${write} } else { ${zero} }`);
+    const stmt = `if (open & ${1 << GATES[f.gate]}) { ${write} } else { ${zero} }`;
+    all.push(stmt);
+    if (!fixed) dynamic.push(stmt);
   }
-  body.unshift('let v;');
-  return compileWriter<[SockModel, ActiveRun, SockBases, number]>(['s', 'run', 'bases', 'open'], body);
+  const params = ['s', 'run', 'bases', 'open'];
+  return { all: compileWriter<[SockModel, ActiveRun, SockBases, number]>(params, all), dynamic: compileWriter<[SockModel, ActiveRun, SockBases, number]>(params, dynamic) };
 }
 
 function returnsInt(info: HelperInfo | KfuncInfo | null): boolean {

@@ -94,7 +94,9 @@ export const bswap32 = (n: number) => (((n & 0xff) << 24) | ((n & 0xff00) << 8) 
 /** How a value is stored: 'num' an integer (little-endian), 'big' a bigint, 'bytes' a byte
  *  array, 'be16'/'be32' an integer the kernel keeps in network byte order (__be16/__be32). */
 export type FieldKind = 'num' | 'big' | 'bytes' | 'be16' | 'be32';
-type FieldSrc = readonly [expr: string, kind: FieldKind];
+/** 'static': no helper or kfunc can change it during a run (identity, addresses, ports): a
+ *  refresh after a helper call skips it. */
+type FieldSrc = readonly [expr: string, kind: FieldKind, fixed?: 'static'];
 
 /** struct tcp_sock members we model (include/linux/tcp.h). */
 const TCP_FIELDS = {
@@ -128,17 +130,17 @@ const SOCK_FIELDS = {
   'sk_backlog.rmem_alloc': ['s.sk_rmem_alloc', 'num'],
   'sk_receive_queue.qlen': ['s.receiveQueue.length', 'num'],
   sk_shutdown: ['(s.done ? 1 : 0)', 'num'], // RCV_SHUTDOWN
-  sk_protocol: ['6', 'num'], // IPPROTO_TCP
-  sk_type: ['1', 'num'], // SOCK_STREAM
+  sk_protocol: ['6', 'num', 'static'], // IPPROTO_TCP
+  sk_type: ['1', 'num', 'static'], // SOCK_STREAM
   '__sk_common.skc_state': ['s.state', 'num'],
-  '__sk_common.skc_family': ['(s.family === "inet6" ? 10 : 2)', 'num'],
-  '__sk_common.skc_num': ['s.local_port', 'num'],
-  '__sk_common.skc_dport': ['s.remote_port', 'be16'],
-  '__sk_common.skc_daddr': ['s.remote_ip4', 'be32'],
-  '__sk_common.skc_rcv_saddr': ['s.local_ip4', 'be32'],
-  '__sk_common.skc_v6_daddr': ['s.remote_ip6', 'bytes'],
-  '__sk_common.skc_v6_rcv_saddr': ['s.local_ip6', 'bytes'],
-  '__sk_common.skc_cookie': ['s.cookie', 'big'],
+  '__sk_common.skc_family': ['(s.family === "inet6" ? 10 : 2)', 'num', 'static'],
+  '__sk_common.skc_num': ['s.local_port', 'num', 'static'],
+  '__sk_common.skc_dport': ['s.remote_port', 'be16', 'static'],
+  '__sk_common.skc_daddr': ['s.remote_ip4', 'be32', 'static'],
+  '__sk_common.skc_rcv_saddr': ['s.local_ip4', 'be32', 'static'],
+  '__sk_common.skc_v6_daddr': ['s.remote_ip6', 'bytes', 'static'],
+  '__sk_common.skc_v6_rcv_saddr': ['s.local_ip6', 'bytes', 'static'],
+  '__sk_common.skc_cookie': ['s.cookie', 'big', 'static'],
 } satisfies Record<string, FieldSrc>;
 
 type SockKey = keyof typeof TCP_FIELDS | keyof typeof ICSK_FIELDS | keyof typeof SOCK_FIELDS;
@@ -161,6 +163,8 @@ export function writeStatement(expr: string, kind: FieldKind, off: number, size:
     case 'be16':
     case 'be32':
       return `putBe(dv, buf, ${off}, ${size}, ${expr}, ${kind === 'be16' ? 2 : 4});`;
+    case 'bytes':
+      return `{ const a = ${expr}; for (let i = 0; i < ${size}; i++) buf[${off} + i] = i < a.length ? a[i] : 0; }`;
   }
   return `put(dv, buf, ${off}, ${size}, ${expr});`;
 }
@@ -240,20 +244,30 @@ export class SockLayout {
     this.slots = r.slots;
     this.warnings = r.warnings;
     this.fromBtf = r.fromBtf;
-    const body: string[] = [];
-    for (const [key, list] of r.slots) {
-      const [expr, kind] = SOURCES[key];
-      for (const slot of list) body.push(writeStatement(expr, kind, slot.offset, slot.size, this.size));
-    }
-    this.write = compileWriter<[SockModel]>(['s'], body);
+    const all: { key: SockKey; slot: FieldSlot }[] = [];
+    for (const [key, list] of r.slots) for (const slot of list) all.push({ key, slot });
+    const overlaps = (a: FieldSlot, b: FieldSlot) => a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+    // A static slot sharing bytes with one that changes is rewritten with it (the later one wins).
+    const changing = all.filter((x) => SOURCES[x.key][2] !== 'static');
+    const dynamic = all.filter((x) => SOURCES[x.key][2] !== 'static' || changing.some((y) => overlaps(x.slot, y.slot)));
+    const statement = ({ key, slot }: { key: SockKey; slot: FieldSlot }) => writeStatement(SOURCES[key][0], SOURCES[key][1], slot.offset, slot.size, this.size);
+    this.write = compileWriter<[SockModel]>(['s'], all.map(statement));
+    this.writeDynamic = compileWriter<[SockModel]>(['s'], dynamic.map(statement));
   }
 
   /** fill() compiled from the BTF layout: one statement per slot, in the order of `slots`. */
   private readonly write: (dv: DataView, buf: Uint8Array, s: SockModel) => void;
+  /** The same for the fields a helper can change. */
+  private readonly writeDynamic: (dv: DataView, buf: Uint8Array, s: SockModel) => void;
 
   /** Write every modeled field of `s` into `buf` (an object of this.size bytes). */
   fill(buf: Uint8Array, s: SockModel, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
     this.write(dv, buf, s);
+  }
+
+  /** Rewrite the fields a helper call can change (after fill() of the same socket). */
+  fillDynamic(buf: Uint8Array, s: SockModel, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
+    this.writeDynamic(dv, buf, s);
   }
 
   offsetOf(key: SockKey): number | undefined {

@@ -61,35 +61,47 @@ function ip6(b: Uint8Array, colons: boolean): string {
   return words.join(colons ? ':' : '');
 }
 
-/** Validate `fmt` as bpf_bprintf_prepare() does and format it with `args`. `fmt` is the raw
- *  fmt_size bytes the program passed. */
-export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory): PrintkResult {
-  const nul = fmt.indexOf(0);
-  if (nul < 0) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
-  const f = fmt.subarray(0, nul);
+/** One step of a parsed format: literal text, a conversion (rendered from its argument), or
+ *  the error the kernel gives there. `check`: the error comes after the argument-count check
+ *  of a conversion (so too few arguments is reported first, as bpf_bprintf_prepare walks). */
+type Op =
+  | { k: 'lit'; s: string }
+  | { k: 'conv'; render: (arg: bigint, mem: PrintkMemory) => string }
+  | { k: 'err'; why: string; check: boolean };
+
+/** Parse a format (the bytes before its NUL) once: bpf_bprintf_prepare()'s checks in order. */
+function parseFormat(f: Uint8Array): Op[] {
+  const ops: Op[] = [];
   const at = (i: number) => (i < f.length ? f[i]! : 0);
-  let out = '';
-  let numSpec = 0;
+  let lit = '';
+  const flush = () => {
+    if (lit) ops.push({ k: 'lit', s: lit });
+    lit = '';
+  };
+  const conv = (render: (arg: bigint, mem: PrintkMemory) => string) => {
+    flush();
+    ops.push({ k: 'conv', render });
+  };
+  const fail = (why: string, check: boolean): Op[] => {
+    flush();
+    ops.push({ k: 'err', why, check });
+    return ops;
+  };
   for (let i = 0; i < f.length; i++) {
     const c = f[i]!;
-    if (c < 0x80 && !isPrint(c) && !isSpace(c)) {
-      return { ok: false, errno: -EINVAL, why: `control byte 0x${c.toString(16)} at offset ${i} of the format` };
-    }
+    if (c < 0x80 && !isPrint(c) && !isSpace(c)) return fail(`control byte 0x${c.toString(16)} at offset ${i} of the format`, false);
     if (c !== 0x25 /* % */) {
-      out += String.fromCharCode(c);
+      lit += String.fromCharCode(c);
       continue;
     }
     if (at(i + 1) === 0x25) {
-      out += '%';
+      lit += '%';
       i++;
       continue;
     }
-    if (numSpec >= args.length) {
-      return { ok: false, errno: -EINVAL, why: `more conversions than the ${args.length} arguments passed` };
-    }
     const start = i;
     i++;
-    if (at(i) >= 0x80) return { ok: false, errno: -EINVAL, why: `non-ASCII byte after '%' at offset ${start}` };
+    if (at(i) >= 0x80) return fail(`non-ASCII byte after '%' at offset ${start}`, true);
     let flags = '';
     while (at(i) === 0x30 || at(i) === 0x2b || at(i) === 0x2d || at(i) === 0x20) flags += String.fromCharCode(f[i++]!);
     let width = 0;
@@ -97,71 +109,91 @@ export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory)
       while (at(i) >= 0x30 && at(i) <= 0x39) width = width * 10 + (f[i++]! - 0x30);
     }
     const spec: Spec = { flags, width };
-    const arg = args[numSpec]!;
     const ch = String.fromCharCode(at(i));
     if (ch === 'p') {
       const n1 = at(i + 1);
       if (n1 === 0 || isSpace(n1) || isPunct(n1)) {
         // Plain %p: the kernel prints a hashed id; we print the guest address (assumed).
-        out += pad('0x' + arg.toString(16), spec, false);
-        numSpec++;
+        conv((arg) => pad('0x' + arg.toString(16), spec, false));
         continue;
       }
       const n1c = String.fromCharCode(n1);
       if ((n1c === 'k' || n1c === 'u') && at(i + 2) === 0x73 /* s */) {
         i += 2;
         const n = at(i + 1);
-        if (n !== 0 && !isSpace(n) && !isPunct(n)) {
-          return { ok: false, errno: -EINVAL, why: `%p${n1c}s must be followed by a space, punctuation or the end` };
-        }
-        out += pad(mem.cstring(arg, MAX_BPRINTF_BUF) ?? '', spec, false);
-        numSpec++;
+        if (n !== 0 && !isSpace(n) && !isPunct(n)) return fail(`%p${n1c}s must be followed by a space, punctuation or the end`, true);
+        conv((arg, mem) => pad(mem.cstring(arg, MAX_BPRINTF_BUF) ?? '', spec, false));
         continue;
       }
       if (n1c === 'K' || n1c === 'x' || n1c === 's' || n1c === 'S' || n1c === 'B') {
         i++;
-        out += pad(n1c === 'x' ? arg.toString(16).padStart(16, '0') : '0x' + arg.toString(16), spec, false);
-        numSpec++;
+        conv((arg) => pad(n1c === 'x' ? arg.toString(16).padStart(16, '0') : '0x' + arg.toString(16), spec, false));
         continue;
       }
       const n2 = String.fromCharCode(at(i + 2));
       if ((n1c !== 'i' && n1c !== 'I') || (n2 !== '4' && n2 !== '6')) {
-        return { ok: false, errno: -EINVAL, why: `unsupported %p extension at offset ${start} (only %pI4 %pi4 %pI6 %pi6 %pks %pus %pK %px %ps %pS %pB)` };
+        return fail(`unsupported %p extension at offset ${start} (only %pI4 %pi4 %pI6 %pi6 %pks %pus %pK %px %ps %pS %pB)`, true);
       }
       i += 2;
       const len = n2 === '4' ? 4 : 16;
-      const b = mem.bytes(arg, len) ?? new Uint8Array(len);
-      out += pad(len === 4 ? ip4(b, n1c === 'i') : ip6(b, n1c === 'I'), spec, false);
-      numSpec++;
+      conv((arg, mem) => {
+        const b = mem.bytes(arg, len) ?? new Uint8Array(len);
+        return pad(len === 4 ? ip4(b, n1c === 'i') : ip6(b, n1c === 'I'), spec, false);
+      });
       continue;
     }
     if (ch === 's') {
       const n = at(i + 1);
-      if (n !== 0 && !isSpace(n) && !isPunct(n)) {
-        return { ok: false, errno: -EINVAL, why: `%s must be followed by a space, punctuation or the end (offset ${start})` };
-      }
-      out += pad(mem.cstring(arg, MAX_BPRINTF_BUF) ?? '', spec, false);
-      numSpec++;
+      if (n !== 0 && !isSpace(n) && !isPunct(n)) return fail(`%s must be followed by a space, punctuation or the end (offset ${start})`, true);
+      conv((arg, mem) => pad(mem.cstring(arg, MAX_BPRINTF_BUF) ?? '', spec, false));
       continue;
     }
     if (ch === 'c') {
-      out += pad(String.fromCharCode(Number(arg & 0xffn)), spec, false);
-      numSpec++;
+      conv((arg) => pad(String.fromCharCode(Number(arg & 0xffn)), spec, false));
       continue;
     }
     let bits: 32 | 64 = 32;
     if (at(i) === 0x6c /* l */) { bits = 64; i++; }
     if (at(i) === 0x6c) { bits = 64; i++; }
-    const conv = String.fromCharCode(at(i));
-    if (!'iduxX'.includes(conv) || conv === '') {
-      return {
-        ok: false,
-        errno: -EINVAL,
-        why: `unsupported conversion '${String.fromCharCode(...f.subarray(start, Math.min(i + 1, f.length)))}' at offset ${start} (bpf_bprintf_prepare accepts %d %i %u %x %X with l/ll, %p, %s, %c, %%)`,
-      };
+    const cv = String.fromCharCode(at(i));
+    if (!'iduxX'.includes(cv) || cv === '') {
+      return fail(`unsupported conversion '${String.fromCharCode(...f.subarray(start, Math.min(i + 1, f.length)))}' at offset ${start} (bpf_bprintf_prepare accepts %d %i %u %x %X with l/ll, %p, %s, %c, %%)`, true);
     }
-    out += fmtInt(arg, bits, conv, spec);
-    numSpec++;
+    conv((arg) => fmtInt(arg, bits, cv, spec));
+  }
+  flush();
+  return ops;
+}
+
+/** Parsed formats by their text: a program prints the same few formats over and over. */
+const parsed = new Map<string, Op[]>();
+const MAX_PARSED = 512;
+
+/** Validate `fmt` as bpf_bprintf_prepare() does and format it with `args`. `fmt` is the raw
+ *  fmt_size bytes the program passed. */
+export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory): PrintkResult {
+  const nul = fmt.indexOf(0);
+  if (nul < 0) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
+  const f = fmt.subarray(0, nul);
+  let key = '';
+  for (let i = 0; i < f.length; i++) key += String.fromCharCode(f[i]!);
+  let ops = parsed.get(key);
+  if (!ops) {
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(key, (ops = parseFormat(f)));
+  }
+  let out = '';
+  let numSpec = 0;
+  const tooMany = (): PrintkResult => ({ ok: false, errno: -EINVAL, why: `more conversions than the ${args.length} arguments passed` });
+  for (const op of ops) {
+    if (op.k === 'lit') out += op.s;
+    else if (op.k === 'conv') {
+      if (numSpec >= args.length) return tooMany();
+      out += op.render(args[numSpec++]!, mem);
+    } else {
+      if (op.check && numSpec >= args.length) return tooMany();
+      return { ok: false, errno: -EINVAL, why: op.why };
+    }
   }
   const ret = out.length;
   if (out.length > MAX_BPRINTF_BUF - 1) out = out.slice(0, MAX_BPRINTF_BUF - 1);

@@ -27,7 +27,7 @@ export function appendPayload(skb: QueuedSkb, more: Uint8Array): void {
   const need = len + more.length;
   let store = skb.store;
   if (!store || store.length < need || store.buffer !== skb.payload.buffer || store.byteOffset !== skb.payload.byteOffset) {
-    store = new Uint8Array(Math.max(need, 2 * len, 256));
+    store = new Uint8Array(Math.max(2 * need, 4096));
     store.set(skb.payload);
     skb.store = store;
   }

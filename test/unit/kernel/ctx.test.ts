@@ -110,3 +110,17 @@ test('kernel objects are per socket: two sockets keep their own values', () => {
   k.sockOps(b, inv(4));
   assert.equal(results(k)[R.RCVNXT], 77n);
 });
+
+test('a request-sock invocation at an op whose row says is_fullsock varies (RWND_INIT): sk NULL, TCP fields 0', () => {
+  const k = probes({ sockops: 'read_ctx' });
+  k.sockOps(new TestSock(), { ...inv(2), fullsock: false });
+  const r = results(k);
+  assert.equal(r[R.FULLSOCK], 0n);
+  assert.equal(r[R.SKNULL], 1n);
+  assert.equal(r[R.RCVNXT], 0n, 'is_locked_tcp_sock follows is_fullsock at tcp_call_bpf ops');
+  assert.equal(r[R.STATE], 1n, 'state has no gate');
+  k.sockOps(new TestSock(), inv(2));
+  assert.equal(results(k)[R.FULLSOCK], 1n, 'a full socket by default');
+  k.sockOps(new TestSock(), { ...inv(4), fullsock: false });
+  assert.equal(results(k)[R.FULLSOCK], 1n, 'the row decides where it does not vary (ACTIVE_ESTABLISHED_CB: full)');
+});

@@ -21,3 +21,17 @@ test('fixture objects are up to date with their sources', { skip: haveClang ? fa
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('test/unit/kernel/fixtures objects are up to date with their sources', { skip: haveClang ? false : 'clang-19 not installed' }, () => {
+  const dir = join(import.meta.dirname, 'fixtures');
+  const out = mkdtempSync(join(tmpdir(), 'kfix-'));
+  try {
+    const r = spawnSync('sh', [join(dir, 'build.sh'), out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const objs = readdirSync(dir).filter((f) => f.endsWith('.o'));
+    assert.ok(objs.length >= 1);
+    for (const o of objs) assert.ok(readFileSync(join(out, o)).equals(readFileSync(join(dir, o))), `${o} differs: run test/unit/kernel/fixtures/build.sh`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -63,3 +63,27 @@ test('perf_event_output captures the record; an index beyond the array is -E2BIG
   assert.equal(new DataView(ev[0]!.value.buffer, ev[0]!.value.byteOffset).getBigUint64(0, true), 0x1122334455667788n);
   assert.equal(r[9], 1);
 });
+
+test('load_hdr_opt: the table and the emulator read the same row: argument checks, then -EPERM without an skb', () => {
+  const t = table();
+  const h = t.helper('bpf_load_hdr_opt')!;
+  // PASSIVE_ESTABLISHED_CB has its skb except under TCP_REPAIR: a run without one gets -EPERM,
+  // unless an argument is bad (-EINVAL first).
+  const k = BpfKernel.load(fixture('hdropt.bpf.o'), {});
+  assert.deepEqual(k.warnings.filter((w) => /argument checks/.test(w)), []);
+  const out = k.sockOps(new TestSock(), inv(5, null))!;
+  const r = results(k).slice(0, 3).map(signed);
+  assert.deepEqual(r, [E.EPERM, E.EINVAL, E.EINVAL]);
+  assert.equal(out.trace.helpers[0]!.errno, 'EPERM');
+  const rule = t.callAt(h, 5, [0, 0, 4, 0], { skb: false });
+  assert.ok(rule.result === E.EPERM && rule.rule.afterArgChecks && rule.rule.whenNoSkb);
+  assert.equal(t.callAt(h, 5, [0, 0, 4, 0], { skb: true }).result, 'ok');
+  assert.equal(t.callAt(h, 5, [0, 0, 4, 0]).result, 'ok', 'statically the op has its skb');
+  // TCP_CONNECT_CB never has an skb: the same order.
+  const k3 = BpfKernel.load(fixture('hdropt.bpf.o'), {});
+  k3.sockOps(new TestSock(), inv(3, null));
+  assert.deepEqual(results(k3).slice(0, 3).map(signed), [E.EPERM, E.EINVAL, E.EINVAL]);
+  assert.equal(t.callAt(h, 3, [0, 0, 4, 0]).result, E.EPERM);
+  const { r: with5 } = runAt(5);
+  assert.equal(with5[0], E.ENOMSG, 'with its skb the search runs (no options: -ENOMSG)');
+});

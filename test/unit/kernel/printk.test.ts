@@ -39,3 +39,15 @@ test('formats the kernel refuses with -EINVAL', () => {
   const noNul = formatPrintk(new TextEncoder().encode('abc'), [], mem);
   assert.equal(noNul.ok, false);
 });
+
+test('errors come in the kernel walk order; a parsed format is reused with new arguments', () => {
+  const first = fmt('%d %d %d %q', 1n, 2n, 3n);
+  assert.ok(!first.ok && /more conversions than the 3 arguments/.test(first.why), 'too few arguments is found before the bad conversion');
+  const bad = fmt('%d %q %d %d', 1n, 2n, 3n);
+  assert.ok(!bad.ok && /unsupported conversion '%q'/.test(bad.why));
+  const ctl = fmt('a\x02%d', 1n);
+  assert.ok(!ctl.ok && /control byte 0x2 at offset 1/.test(ctl.why));
+  const again = (v: bigint) => { const r = fmt('n=%llu %s', v, 0x1000n); return r.ok ? r.text : r.why; };
+  assert.equal(again(7n), 'n=7 hello');
+  assert.equal(again(8n), 'n=8 hello');
+});

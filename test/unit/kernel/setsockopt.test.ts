@@ -51,3 +51,27 @@ test('no setsockopt program attached: null', () => {
   const k = probes({ sockops: 'read_ctx' });
   assert.equal(k.setsockopt(new TestSock(), opt(1, 18, u32le(1))), null);
 });
+
+test('bpf_set_retval: an errno it set is what setsockopt returns (bpf_prog_run_array_cg, __cgroup_bpf_run_filter_setsockopt)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadObject } = await import('../../../debugger/object');
+  const { BpfKernel } = await import('../../../debugger/kernel/bpf');
+  const obj = loadObject(new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/after_helpers.bpf.o'))), 'after_helpers.bpf.o');
+  const k = BpfKernel.load(obj, { sockops: 'after_helpers', setsockopt: 'retval_probe' });
+  const s = new TestSock();
+  const run = (optname: number) => k.setsockopt(s, opt(6, optname, u32le(1)))!;
+  const euclean = run(1);
+  assert.deepEqual([euclean.action, euclean.errno], ['eperm', -117], 'returned 0 after bpf_set_retval(-EUCLEAN)');
+  assert.deepEqual([run(2).action, run(2).errno], ['eperm', -1], 'returned 0, retval untouched: -EPERM');
+  assert.deepEqual([run(3).action, run(3).errno], ['eperm', -22], 'returned 1 but set -EINVAL: the call still fails');
+  assert.deepEqual([run(4).action, run(4).errno], ['eperm', -1], 'returned 0 with a retval that is no errno: -EPERM');
+  assert.equal(run(5).action, 'consumed', 'a positive retval: do_sock_setsockopt skips the kernel handler and returns 0');
+  assert.deepEqual([run(6).action, run(6).errno], ['eperm', -1]);
+  const r = results(k).map(signed);
+  assert.equal(r[20], 0, 'bpf_get_retval() starts at 0 for setsockopt');
+  assert.equal(r[21], -1, 'and reads back what bpf_set_retval() stored');
+  assert.equal(run(7).action, 'kernel', 'an untouched call reaches the kernel');
+  const helpers = euclean.trace!.helpers.map((h) => h.name);
+  assert.deepEqual(helpers, ['bpf_set_retval']);
+});

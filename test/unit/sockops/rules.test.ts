@@ -178,3 +178,44 @@ test('ctxAccessError follows sock_ops_is_valid_access', () => {
   assert.match(t.ctxAccessError(40, 2, false)!, /remote_ip6\[2\]/);
   assert.match(t.ctxAccessError(0, 2, false)!, /invalid bpf_context access off=0 size=2/);
 });
+
+test('load_hdr_opt: the kernel checks its arguments before the -EPERM rules (bpf_sock_ops_load_hdr_opt)', () => {
+  for (const t of [v3, base]) {
+    const h = t.helper('bpf_load_hdr_opt')!;
+    const eperm = h.sockOpsRules.filter((r) => r.result === EPERM);
+    assert.equal(eperm.length, 2);
+    for (const r of eperm) {
+      assert.match(r.afterArgChecks ?? '', /len < 2.*-EINVAL/);
+      assert.equal(r.source.func, 'bpf_sock_ops_load_hdr_opt');
+    }
+    // the op checks come first in the kernel and in the rows
+    assert.equal(h.sockOpsRules[0]!.result, EOPNOTSUPP);
+    // No skb: from the run when there is one, else from the op's row (varies: assume the skb).
+    assert.equal(errno(t.callAt(h, 4, [0, 0, 4, 0], { skb: false })), EPERM);
+    assert.equal(errno(t.callAt(h, 4, [0, 0, 4, 0], { skb: true })), 'ok');
+    assert.equal(errno(t.callAt(h, 4, [0, 0, 4, 0])), 'ok');
+    assert.equal(errno(t.callAt(h, 10, [0, 0, 4, 0])), EPERM);
+    assert.equal(errno(t.callAt(h, 10, [0, 0, 4, 1])), 'ok', 'BPF_LOAD_HDR_OPT_TCP_SYN searches the saved SYN instead');
+    assert.equal(errno(t.callAt(h, 14, [0, 0, 4, 0], { skb: true })), EPERM, 'HDR_OPT_LEN_CB: even with an skb');
+  }
+  const rcvq = v3.callAt(v3.helper('bpf_load_hdr_opt')!, 21, [0, 0, 4, 0], { skb: true });
+  assert.ok(rcvq.result === EOPNOTSUPP && rcvq.rule === v3.helper('bpf_load_hdr_opt')!.sockOpsRules[1], 'RCVQ_CB refused right after the baseline op rule');
+});
+
+test('skb_load_bytes at another op zeroes its buffer (the rule says which argument)', () => {
+  const h = v3.helper('bpf_skb_load_bytes')!;
+  const r = v3.callAt(h, 4);
+  assert.ok(r.result !== 'ok' && r.rule.zeroes && r.rule.zeroes.arg === 2 && r.rule.zeroes.lenArg === 3);
+});
+
+test('get_retval/set_retval: cgroup sockopt programs only, from cg_sockopt_func_proto -> cgroup_common_func_proto', () => {
+  for (const n of ['bpf_get_retval', 'bpf_set_retval']) {
+    const h = v3.helper(n)!;
+    assert.deepEqual(v3.availableAtLoad(h, 'cgroup_setsockopt'), { ok: true });
+    assert.deepEqual(v3.availableAtLoad(h, 'cgroup_getsockopt'), { ok: true });
+    assert.equal(v3.availableAtLoad(h, 'sock_ops').ok, false);
+    assert.equal(h.progSource?.cgroup_setsockopt?.func, 'cg_sockopt_func_proto');
+    assert.equal(h.source.func, 'cgroup_common_func_proto');
+  }
+  assert.match(v3.helper('bpf_set_retval')!.doc, /-EPERM/);
+});

@@ -309,3 +309,50 @@ test('sequence numbers wrap around 2^32', () => {
   assert.equal(m.sock.readable(), 56);
   assert.equal(m.recvmsg(100).ret, 56);
 });
+
+test('setsockopt: a refusal carries the errno the application gets (bpf_set_retval), -EPERM by default', () => {
+  const h = new FakeHooks();
+  const m = established({}, h);
+  const int = (v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setInt32(0, v, true); return b; };
+  h.onSockopt = (_s, inv) => ({ action: 'eperm', errno: inv.optname === 1 ? err('EUCLEAN') : undefined, level: inv.level, optname: inv.optname, optval: inv.optval, trace: trace('sockopt') });
+  const euclean = m.setsockopt(0xdeadbeef, 1, int(1));
+  assert.equal(euclean.ret, err('EUCLEAN'));
+  assert.match(euclean.note, /EUCLEAN/);
+  const ev = m.takeEvents().find((e) => e.kind === 'setsockopt-prog');
+  assert.deepEqual(ev && ev.kind === 'setsockopt-prog' ? [ev.action, ev.errno] : null, ['eperm', err('EUCLEAN')]);
+  assert.equal(m.setsockopt(0xdeadbeef, 2, int(1)).ret, err('EPERM'));
+});
+
+test('request-sock ops run with is_fullsock 0; the SYN-ACK header-option ops get the SYN-ACK skb', () => {
+  const seen: { op: number; fullsock?: boolean; skb: boolean; flags?: number }[] = [];
+  const h = new FakeHooks();
+  h.onOp = (sock, inv) => {
+    seen.push({ op: inv.op, fullsock: inv.fullsock, skb: inv.skb !== null, flags: inv.skb?.tcpFlags });
+    if (inv.op === OP('BPF_SOCK_OPS_TCP_LISTEN_CB')) sock.bpf_sock_ops_cb_flags |= t.cbFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')!.value;
+  };
+  new TcpModel(abi, { family: 'inet6' }, h).passiveOpen();
+  const at = (name: string) => seen.find((x) => x.op === OP(name))!;
+  assert.equal(at('BPF_SOCK_OPS_TCP_LISTEN_CB').fullsock, undefined);
+  assert.equal(at('BPF_SOCK_OPS_RWND_INIT').fullsock, false);
+  assert.equal(at('BPF_SOCK_OPS_TIMEOUT_INIT').fullsock, false);
+  assert.deepEqual(at('BPF_SOCK_OPS_HDR_OPT_LEN_CB'), { op: OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB'), fullsock: false, skb: true, flags: 0x12 });
+  assert.deepEqual(at('BPF_SOCK_OPS_WRITE_HDR_OPT_CB'), { op: OP('BPF_SOCK_OPS_WRITE_HDR_OPT_CB'), fullsock: false, skb: true, flags: 0x12 });
+  assert.equal(at('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB').fullsock, undefined, 'the child is a full socket');
+});
+
+test('coalescing keeps every byte in order and earlier payload views intact', () => {
+  const h = new FakeHooks();
+  const m = established({}, h);
+  const views: Uint8Array[] = [];
+  for (let i = 0; i < 12; i++) {
+    m.segment(i * 100, bytes(100, i + 1));
+    views.push(m.sock.receiveQueue[0]!.payload);
+  }
+  assert.equal(m.sock.receiveQueue.length, 1, 'one skb: every segment coalesced into the tail');
+  assert.equal(m.sock.receiveQueue[0]!.payload.length, 1200);
+  for (let i = 0; i < 12; i++) assert.equal(views[i]!.length, (i + 1) * 100);
+  assert.deepEqual([...views[0]!.subarray(0, 100)], new Array(100).fill(1), 'a view of the first payload is unchanged');
+  const r = m.recvmsg(2000);
+  assert.equal(r.ret, 1200);
+  for (let i = 0; i < 12; i++) assert.ok(r.data.subarray(i * 100, i * 100 + 100).every((b) => b === i + 1), `segment ${i}`);
+});
