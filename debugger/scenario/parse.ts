@@ -141,16 +141,29 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   // steps, with the sender's position checked statically
   if (r.steps === undefined) err('', 'missing "steps": e.g. [{"send": 100}, {"expect": {"epoll": 1}}]');
   if (!Array.isArray(r.steps)) err('steps', '"steps" must be an array');
-  const sent: [number, number][] = [];
-  const markSent = (a: number, b: number) => { sent.push([a, b]); };
-  if (socket.fastopen) markSent(0, socket.fastopen);
-  const firstUnsent = (): number => {
-    let p = 0;
-    let moved = true;
-    while (moved) { moved = false; for (const [a, b] of sent) if (a <= p && b > p) { p = b; moved = true; } }
-    return p;
+  // What the peer sent so far: the stream offset up to which every byte was sent (in order or
+  // filled in later), the ranges sent beyond it, and the end of the furthest range.
+  let inOrder = 0;
+  let furthest = 0;
+  const ahead: [number, number][] = [];
+  const markSent = (a: number, b: number) => {
+    furthest = Math.max(furthest, b);
+    if (a > inOrder) { ahead.push([a, b]); return; }
+    inOrder = Math.max(inOrder, b);
+    for (let moved = true; moved;) {
+      moved = false;
+      for (let i = 0; i < ahead.length; i++) {
+        const [x, y] = ahead[i]!;
+        if (x > inOrder) continue;
+        inOrder = Math.max(inOrder, y);
+        ahead.splice(i--, 1);
+        moved = true;
+      }
+    }
   };
-  const maxSent = () => sent.reduce((m, [, b]) => Math.max(m, b), 0);
+  if (socket.fastopen) markSent(0, socket.fastopen);
+  const firstUnsent = (): number => inOrder;
+  const maxSent = () => furthest;
   let finSent = false;
   const steps: ScenarioStep[] = [];
   (r.steps as unknown[]).forEach((raw, index) => {
