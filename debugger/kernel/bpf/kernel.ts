@@ -947,7 +947,9 @@ function compileCtxWriter(t: SockopsTable): { all: CtxWriter; dynamic: CtxWriter
         fixed = false;
       }
     }
-    const write = kind === ('any' as FieldKind) ? `put(dv, buf, ${f.offset}, ${f.size}, (${expr}));` : writeStatement(expr, kind, f.offset, f.size, t.profile.ctxSize);
+    const write = kind !== ('any' as FieldKind) ? writeStatement(expr, kind, f.offset, f.size, t.profile.ctxSize)
+      : f.size === 4 ? `v = (${expr}); if (typeof v === 'number') dv.setUint32(${f.offset}, v, true); else put(dv, buf, ${f.offset}, 4, v);`
+      : `put(dv, buf, ${f.offset}, ${f.size}, (${expr}));`;
     const zero = f.size === 4 ? `dv.setUint32(${f.offset}, 0, true);` : `buf.fill(0, ${f.offset}, ${f.offset + f.size});`;
     const stmt = `if (open & ${1 << GATES[f.gate]}) { ${write} } else { ${zero} }`;
     all.push(stmt);
@@ -1013,23 +1015,31 @@ function fillBpfTcpSock(dv: DataView, s: SockModel): void {
 
 const readBytes = (c: CallCtx, addr: bigint, len: number) => c.hc.memory.readBytes(addr, len);
 
-function printkMemory(c: CallCtx) {
-  return {
-    cstring: (addr: bigint, max: number) => {
-      try {
-        return c.hc.memory.readCString(addr, max);
-      } catch {
-        return null;
-      }
-    },
-    bytes: (addr: bigint, len: number) => {
-      try {
-        return c.hc.memory.readBytes(addr, len);
-      } catch {
-        return null;
-      }
-    },
-  };
+/** Guest memory as %s/%pI4 read it: a bad address gives null (the kernel prints nothing). */
+class PrintkMem {
+  constructor(readonly c: CallCtx) {}
+  cstring(addr: bigint, max: number): string | null {
+    try {
+      return this.c.hc.memory.readCString(addr, max);
+    } catch {
+      return null;
+    }
+  }
+  bytes(addr: bigint, len: number): Uint8Array | null {
+    try {
+      return this.c.hc.memory.readBytes(addr, len);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** One PrintkMem per CallCtx (the CallCtx of a program is reused from call to call). */
+const printkMems = new WeakMap<CallCtx, PrintkMem>();
+function printkMemory(c: CallCtx): PrintkMem {
+  let m = printkMems.get(c);
+  if (!m) printkMems.set(c, (m = new PrintkMem(c)));
+  return m;
 }
 
 function sockoptSock(c: CallCtx, arg: bigint): SockObjects | null {

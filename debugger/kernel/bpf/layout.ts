@@ -354,6 +354,10 @@ const KERN_CTX_KERNEL: Record<string, { offset: number; size: number }> = {
   remaining_opt_len: { offset: 51, size: 1 },
 };
 
+function put(dv: DataView, buf: Uint8Array, x: { offset: number; size: number } | undefined, val: FieldValue): void {
+  if (x) putValue(dv, buf, x.offset, x.size, val);
+}
+
 export class KernCtxLayout {
   readonly size: number;
   readonly fields: Record<string, { offset: number; size: number }>;
@@ -377,18 +381,15 @@ export class KernCtxLayout {
 
   fill(buf: Uint8Array, v: KernCtxValues, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
     const f = this.fields;
-    const put = (x: { offset: number; size: number } | undefined, val: FieldValue) => {
-      if (x) putValue(dv, buf, x.offset, x.size, val);
-    };
-    put(f.sk, v.sk);
-    put(f.args, v.args);
-    put(f.syn_skb, 0);
-    put(f.skb, v.skb);
-    put(f.skb_data_end, v.skbDataEnd);
-    put(f.op, v.op);
-    put(f.is_fullsock, v.isFullsock);
-    put(f.is_locked_tcp_sock, v.isLockedTcpSock);
-    put(f.remaining_opt_len, v.remainingOptLen);
+    put(dv, buf, f.sk, v.sk);
+    put(dv, buf, f.args, v.args);
+    put(dv, buf, f.syn_skb, 0);
+    put(dv, buf, f.skb, v.skb);
+    put(dv, buf, f.skb_data_end, v.skbDataEnd);
+    put(dv, buf, f.op, v.op);
+    put(dv, buf, f.is_fullsock, v.isFullsock);
+    put(dv, buf, f.is_locked_tcp_sock, v.isLockedTcpSock);
+    put(dv, buf, f.remaining_opt_len, v.remainingOptLen);
   }
 }
 

@@ -33,6 +33,12 @@ function pad(s: string, spec: Spec, numeric: boolean): string {
 }
 
 function fmtInt(v: bigint, bits: 32 | 64, conv: string, spec: Spec): string {
+  if (bits === 32 && !spec.flags && !spec.width) {
+    // the common %d %u %x of a 32-bit value, without BigInt arithmetic
+    const u = Number(BigInt.asUintN(32, v));
+    const t = conv === 'u' ? u.toString() : conv === 'd' || conv === 'i' ? (u | 0).toString() : u.toString(16);
+    return conv === 'X' ? t.toUpperCase() : t;
+  }
   const mask = (1n << BigInt(bits)) - 1n;
   const u = v & mask;
   let s: string;
@@ -165,33 +171,49 @@ function parseFormat(f: Uint8Array): Op[] {
   return ops;
 }
 
-/** Parsed formats by their text: a program prints the same few formats over and over. */
-const parsed = new Map<string, Op[]>();
+/** Parsed formats by a hash of their bytes (then compared): a program prints the same few
+ *  formats over and over. */
+const parsed = new Map<number, { bytes: Uint8Array; ops: Op[] }[]>();
 const MAX_PARSED = 512;
+
+function parsedFormat(f: Uint8Array): Op[] {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < f.length; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
+  let list = parsed.get(h);
+  if (list) {
+    outer: for (const e of list) {
+      if (e.bytes.length !== f.length) continue;
+      for (let i = 0; i < f.length; i++) if (e.bytes[i] !== f[i]) continue outer;
+      return e.ops;
+    }
+  } else {
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(h, (list = []));
+  }
+  const ops = parseFormat(f);
+  list.push({ bytes: f.slice(), ops });
+  return ops;
+}
+
+function tooMany(n: number): PrintkResult {
+  return { ok: false, errno: -EINVAL, why: `more conversions than the ${n} arguments passed` };
+}
 
 /** Validate `fmt` as bpf_bprintf_prepare() does and format it with `args`. `fmt` is the raw
  *  fmt_size bytes the program passed. */
 export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory): PrintkResult {
   const nul = fmt.indexOf(0);
   if (nul < 0) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
-  const f = fmt.subarray(0, nul);
-  let key = '';
-  for (let i = 0; i < f.length; i++) key += String.fromCharCode(f[i]!);
-  let ops = parsed.get(key);
-  if (!ops) {
-    if (parsed.size >= MAX_PARSED) parsed.clear();
-    parsed.set(key, (ops = parseFormat(f)));
-  }
+  const ops = parsedFormat(fmt.subarray(0, nul));
   let out = '';
   let numSpec = 0;
-  const tooMany = (): PrintkResult => ({ ok: false, errno: -EINVAL, why: `more conversions than the ${args.length} arguments passed` });
   for (const op of ops) {
     if (op.k === 'lit') out += op.s;
     else if (op.k === 'conv') {
-      if (numSpec >= args.length) return tooMany();
+      if (numSpec >= args.length) return tooMany(args.length);
       out += op.render(args[numSpec++]!, mem);
     } else {
-      if (op.check && numSpec >= args.length) return tooMany();
+      if (op.check && numSpec >= args.length) return tooMany(args.length);
       return { ok: false, errno: -EINVAL, why: op.why };
     }
   }
