@@ -197,12 +197,13 @@ export class Simulation {
       m.passiveOpen({ seq: sc.socket.seq, fastopen: sc.socket.fastopen ? sc.stream.subarray(0, sc.socket.fastopen) : undefined });
       text = `established (state ${m.stateName(m.sock.state)})`;
     } else {
+      // Payloads are views of the stream: the model never writes into one (coalescing copies).
       switch (s.kind) {
         case 'send':
-          text = m.segment(seqOf(s.offset), sc.stream.slice(s.offset, s.offset + s.len), { fin: s.fin });
+          text = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
           break;
         case 'segment':
-          text = m.segment(seqOf(s.offset), sc.stream.slice(s.offset, s.offset + s.len), { fin: s.fin });
+          text = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
           break;
         case 'fin':
           text = m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true });
