@@ -32,6 +32,9 @@ export interface SockModel {
   srtt_us: number;
   bytes_received: bigint;
   bytes_acked: bigint;
+  /** tcp_sock.rtt_min's current minimum (the minmax sample value bpf_sock_ops.rtt_min reads,
+   *  ungated); ~0U before any RTT sample (tcp_init_sock: minmax_reset(..., ~0U)). Absent: 0. */
+  rtt_min?: number;
   segs_in: number;
   data_segs_in: number;
   sk_rcvlowat: number;

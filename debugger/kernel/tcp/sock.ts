@@ -80,6 +80,8 @@ export class TcpSock implements SockModel {
   srtt_us = 0;
   bytes_received = 0n;
   bytes_acked = 0n;
+  /** net/ipv4/tcp.c tcp_init_sock: minmax_reset(&tp->rtt_min, ..., ~0U); the model takes no RTT sample. */
+  rtt_min = 0xffffffff;
   segs_in = 0;
   data_segs_in = 0;
   sk_rcvlowat = 1; // sock_init_data(): sk->sk_rcvlowat = 1

@@ -160,7 +160,15 @@ export class TcpModel {
     const seq0 = u32(opts.seq ?? 0);
     const irs = u32(seq0 - 1); // the peer's ISN: the SYN takes one sequence number
     s.state = this.st('LISTEN');
+    // the listening socket has no peer yet: inet_daddr, inet_dport and the v6 daddr are 0
+    const peer = { ip4: s.remote_ip4, ip6: s.remote_ip6, port: s.remote_port };
+    s.remote_ip4 = 0;
+    s.remote_ip6 = new Uint8Array(16);
+    s.remote_port = 0;
     this.callOp('BPF_SOCK_OPS_TCP_LISTEN_CB', [], null, 'TCP_LISTEN_CB (listen)');
+    s.remote_ip4 = peer.ip4;
+    s.remote_ip6 = peer.ip6;
+    s.remote_port = peer.port;
     s.state = this.st('NEW_SYN_RECV'); // the request sock
     // request-sock ops: tcp_call_bpf() sets is_fullsock only for sk_fullsock(sk)
     this.callOp('BPF_SOCK_OPS_RWND_INIT', [], null, 'RWND_INIT (request sock, SYN)', false);

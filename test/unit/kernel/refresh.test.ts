@@ -41,6 +41,16 @@ test('a read after a helper that changes the socket sees the change', () => {
   assert.equal(r[11], 32, 'bpf_sock_ops_kern.remaining_opt_len after bpf_reserve_hdr_opt(8)');
 });
 
+test('rtt_min: ~0U before any RTT sample (tcp_init_sock), 0 on a request sock (assumed, as the live kernel reads)', () => {
+  const k = BpfKernel.load(obj, { sockops: 'after_helpers' });
+  const s = new TestSock();
+  s.rtt_min = 0xffffffff;
+  k.sockOps(s, inv(HDR_OPT_LEN_CB));
+  assert.equal(results(k)[12], 0xffffffffn);
+  k.sockOps(s, { ...inv(HDR_OPT_LEN_CB), fullsock: false });
+  assert.equal(results(k)[12], 0n);
+});
+
 test('the same results and trace as rewriting every object after every helper call', () => {
   const a = afterHelpers(false);
   const b = afterHelpers(true);

@@ -356,3 +356,15 @@ test('coalescing keeps every byte in order and earlier payload views intact', ()
   assert.equal(r.ret, 1200);
   for (let i = 0; i < 12; i++) assert.ok(r.data.subarray(i * 100, i * 100 + 100).every((b) => b === i + 1), `segment ${i}`);
 });
+
+test('TCP_LISTEN_CB: the listener has no peer yet (remote address and port 0); the request sock has it', () => {
+  const seen: [number, number, number][] = [];
+  const h = new FakeHooks();
+  h.onOp = (sock, inv) => { seen.push([inv.op, sock.remote_port, sock.remote_ip4]); };
+  const m = new TcpModel(abi, { family: 'inet', remote: { ip4: 0x0a000002, port: 40001 } }, h);
+  m.passiveOpen();
+  assert.deepEqual(seen[0], [OP('BPF_SOCK_OPS_TCP_LISTEN_CB'), 0, 0]);
+  assert.deepEqual(seen[1], [OP('BPF_SOCK_OPS_RWND_INIT'), 40001, 0x0a000002]);
+  assert.equal(m.sock.remote_port, 40001);
+  assert.equal(m.sock.rtt_min, 0xffffffff, 'tcp_init_sock: minmax_reset(~0U), no RTT sample in the model');
+});
