@@ -61,11 +61,11 @@ export class BpfSockopsSession extends DebugSession {
     const a = args as LaunchArgs & DebugProtocol.LaunchRequestArguments;
     try {
       const { factory, programPath, notes } = await openLaunch(a);
-      this.rt = new DebugRuntime(factory);
+      this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
+      this.rt = new DebugRuntime(factory, { sourceDirs: this.sourceDirs });
       this.launchArgs = a;
       this.rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
       for (const n of notes) this.sendEvent(new OutputEvent(`${n}\n`, 'console'));
-      this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
     } catch (e) {
       this.sendErrorResponse(response, { id: 1001, format: `bpf-sockops launch failed: ${(e as Error).message}`, showUser: true });
       return;

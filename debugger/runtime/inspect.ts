@@ -64,6 +64,8 @@ export interface FrameDesc {
   program?: string;
   pc?: number;
   synthetic: boolean;
+  /** A C function inlined into the BPF function of the frame below it. */
+  inlined?: boolean;
 }
 
 export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
@@ -72,10 +74,32 @@ export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
   if (at.kind === 'insn' && at.run) {
     const prog = at.run.program;
     const fr = at.frames;
+    const inl = rt.inlineOf(prog);
+    const chains = rt.inlineAt(at);
+    const src = rt.sourceFuncs;
     for (let i = fr.length - 1; i >= 0; i--) {
       const pc = i === fr.length - 1 ? at.pc : fr[i + 1]!.returnPc - 1;
       const f = funcAt(prog, pc);
       const li = lineAt(prog, pc);
+      const ch = chains[i];
+      // inlined frames only where this pc's own line lies in the innermost function of the chain
+      const here = inl.line[pc] ? inl.cfunc[pc]! : -1;
+      if (src && ch && ch.chain.length > 1 && here >= 0 && ch.chain[ch.chain.length - 1] === here) {
+        for (let j = ch.chain.length - 1; j >= 1; j--) {
+          const cf = src.funcs[ch.chain[j]!]!;
+          const line = j === ch.chain.length - 1 ? li?.line : ch.lines[j] || src.callLine(cf.id, ch.chain[j + 1]!);
+          out.push({ name: `${cf.name} (inlined)`, file: cf.file, line, col: j === ch.chain.length - 1 ? li?.col || undefined : undefined, program: prog.name, pc, synthetic: false, inlined: true });
+        }
+        const base = ch.chain[0]!;
+        const line = ch.lines[0] || (base >= 0 ? src.callLine(base, ch.chain[1]!) : undefined);
+        out.push({ name: f?.name ?? prog.name, file: base >= 0 ? src.funcs[base]!.file : li?.file, line, program: prog.name, pc, synthetic: false });
+        continue;
+      }
+      if (!inl.line[pc] && ch?.lines[0]) {
+        // code of no source line (DWARF line 0: shared by several statements): the function's last line run
+        out.push({ name: f?.name ?? prog.name, file: li?.file, line: ch.lines[0], program: prog.name, pc, synthetic: false });
+        continue;
+      }
       out.push({ name: f?.name ?? prog.name, file: li?.file, line: li?.line, col: li?.col || undefined, program: prog.name, pc, synthetic: false });
     }
     out.push({ name: at.run.label || `${prog.section} run`, synthetic: true });

@@ -58,6 +58,8 @@ export interface DebugSim {
   maps(): MapView[];
   /** bpf_printk output so far, one entry per line, in order. */
   printk(): string[];
+  /** The `expect` steps so far: how many passed and failed, and whether a program faulted. */
+  results?(): { passed: number; failed: number; faulted: boolean };
 }
 
 export interface SimFactory {
@@ -69,4 +71,6 @@ export interface SimFactory {
   readonly profile: Profile | null;
   /** Scenario file path, for messages. */
   readonly scenarioPath: string;
+  /** The object file's bytes, when known: its DWARF line table marks code of no source line. */
+  readonly objectBytes?: Uint8Array;
 }

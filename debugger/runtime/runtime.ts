@@ -6,6 +6,7 @@
 // that position. Step back and reverse continue are re-runs to an earlier position; user edits
 // (setVariable) are replayed at their positions.
 import { EventEmitter } from 'node:events';
+import { dirname } from 'node:path';
 import type { BpfProgram } from '../object/types';
 import type { Frame, Region, VmApi } from '../vm/api';
 import type { ProgramRunTrace, SockModel } from '../kernel/types';
@@ -14,6 +15,8 @@ import type { DebugSim, InsnInfo, SimFactory } from './port';
 import { fileMatch, funcAt, lineAt, lineTable } from './lines';
 import { evaluate, type ExprEnv, ExprError, interpolate } from '../expr/index';
 import { makeEnv } from './env';
+import { lineZero } from './dwarfline';
+import { type InlineFrame, InlineTracker, type ProgInline, progInline, SourceFuncs, sourceReader } from './inline';
 
 export type StopReason =
   | 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint'
@@ -146,9 +149,15 @@ export class DebugRuntime extends EventEmitter {
   readonly programs: BpfProgram[];
   readonly profile: Profile | null;
   readonly paramName: string;
+  private sourceDirs: string[];
+  private sources: SourceFuncs | null = null;
+  private inlines = new Map<BpfProgram, ProgInline>();
+  private inlineCache: { pos: number; replay: number; frames: InlineFrame[] } | null = null;
 
-  constructor(private readonly factory: SimFactory) {
+  /** `sourceDirs`: where line_info file names are looked for (then the scenario's folder and cwd). */
+  constructor(private readonly factory: SimFactory, opts: { sourceDirs?: string[] } = {}) {
     super();
+    this.sourceDirs = [...(opts.sourceDirs ?? []), dirname(factory.scenarioPath), process.cwd()];
     this.profile = factory.profile;
     // Open once to learn the object; this also proves the scenario loads.
     const probe = factory.open(() => {});
@@ -176,9 +185,66 @@ export class DebugRuntime extends EventEmitter {
     this.emit('output', text, category);
   }
 
+  /** Per-pc lines (0 = none): BTF line_info, with the DWARF line-0 ranges cleared (./dwarfline.ts). */
   lineTableOf(prog: BpfProgram): Int32Array {
     let t = this.lines.get(prog);
-    if (!t) { t = lineTable(prog); this.lines.set(prog, t); }
+    if (!t) {
+      t = lineTable(prog);
+      const z = this.lineZeroOf(prog);
+      if (z) for (let pc = 0; pc < t.length; pc++) if (z[pc]) t[pc] = 0;
+      this.lines.set(prog, t);
+    }
+    return t;
+  }
+
+  private zeroMasks: Map<string, Uint8Array> | null | undefined;
+  private lineZeroOf(prog: BpfProgram): Uint8Array | undefined {
+    if (this.zeroMasks === undefined) {
+      this.zeroMasks = null;
+      const bytes = this.factory.objectBytes;
+      if (bytes) {
+        const r = lineZero(bytes, this.object);
+        if ('error' in r) this.out(`bpf-sockops: ${this.object.file}: ${r.error}; code the compiler shared between statements shows the line before it\n`, 'console');
+        else this.zeroMasks = r.masks;
+      }
+    }
+    return this.zeroMasks?.get(prog.name);
+  }
+
+  /** C functions per pc of a program, from its sources (inlined functions; see ./inline.ts). */
+  inlineOf(prog: BpfProgram): ProgInline {
+    let p = this.inlines.get(prog);
+    if (!p) {
+      if (!this.sources) this.sources = new SourceFuncs(sourceReader(() => this.sourceDirs));
+      const before = this.sources.notes.length;
+      p = progInline(prog, this.sources, this.lineTableOf(prog));
+      for (const n of this.sources.notes.slice(before)) this.out(`${n}\n`, 'console');
+      this.inlines.set(prog, p);
+    }
+    return p;
+  }
+
+  get sourceFuncs(): SourceFuncs | null { return this.sources; }
+
+  /** The inline chains of the BPF frames at a stop (outermost first), replayed from the history of its run. */
+  inlineAt(at: Paused): InlineFrame[] {
+    if (at.kind !== 'insn' || !at.run) return [];
+    const c = this.inlineCache;
+    if (c && c.pos === at.pos && c.replay === this.replays) return c.frames;
+    const t = this.trackTo(at.run, at.pos);
+    const frames = t.snapshot();
+    this.inlineCache = { pos: at.pos, replay: this.replays, frames };
+    return frames;
+  }
+
+  /** A tracker fed with the positions of `run` up to `pos` (from the last replay's history). */
+  private trackTo(run: RunRec, pos: number, each?: (q: number, t: InlineTracker) => void): InlineTracker {
+    const t = new InlineTracker(this.inlineOf(run.program));
+    for (let q = run.firstPos; q <= pos; q++) {
+      if (this.histRun[q] !== run.index) continue;
+      t.visit(this.histDepth[q]!, this.histPc[q]!);
+      each?.(q, t);
+    }
     return t;
   }
 
@@ -611,20 +677,40 @@ export class DebugRuntime extends EventEmitter {
     const table = prog ? this.lineTableOf(prog) : null;
     const L = table && at.pc >= 0 ? table[at.pc]! : 0;
     const stepStop: Stop = { reason: 'step' };
+    // Inlined C functions: the chain of the current BPF frame at the stop, then followed forward.
+    // Over: stop on a line whose chain is this one (another line) or a prefix of it (the inlined
+    // function returned); lines of functions inlined deeper are run through. Out: stop on the
+    // first line of a caller once the current C function (inlined or real) is left.
+    const tracker = at.run ? this.trackTo(at.run, from) : null;
+    const chain0 = tracker?.frames[d - 1]?.chain.slice() ?? [];
+    const k = Math.max(1, chain0.length);
+    let level = k; // the shallowest chain level returned to so far
+    const inlineLevel = (): { len: number; common: number } => {
+      const ch = tracker!.frames[d - 1]?.chain ?? chain0;
+      let m = 0;
+      while (m < ch.length && m < chain0.length && ch[m] === chain0[m]) m++;
+      return { len: Math.max(1, ch.length), common: Math.max(m, chain0.length ? 0 : 1) };
+    };
     const pred: Observe = (c) => {
       if (c.kind !== 'insn' || !c.run) return stepStop;
       if (c.run.index !== runIdx) return stepStop;
-      if (kind === 'out') return c.depth < d ? stepStop : null;
+      tracker?.visit(c.depth, c.pc);
       if (granularity === 'instruction') {
+        if (kind === 'out') return c.depth < d ? stepStop : null;
         if (kind === 'in') return stepStop;
         return c.depth <= d ? stepStop : null;
       }
       if (c.depth < d) return stepStop;
-      if (kind === 'over' && c.depth > d) return null;
+      if (kind !== 'in' && c.depth > d) return null;
       const line = this.lineTableOf(c.run.program)[c.pc]!;
       if (line === 0) return null;
-      if (c.depth !== d || line !== L) return stepStop;
-      return null;
+      if (kind === 'in') return c.depth !== d || line !== L ? stepStop : null;
+      const { len, common } = inlineLevel();
+      if (common < level) level = common;
+      if (kind === 'out') return k > 1 && level < k && len <= level ? stepStop : null;
+      if (len > level) return null; // inside a function inlined here
+      if (len < k) return stepStop; // back in a caller of the inlined function
+      return line !== L ? stepStop : null;
     };
     return this.replayForward(from, pred);
   }
@@ -650,16 +736,24 @@ export class DebugRuntime extends EventEmitter {
       return p;
     }
     const lineOf = (q: number) => this.lineTableOf(this.runs[run[q]!]!.program)[pcs[q]!]!;
+    // a level per position: the BPF frame depth, then the length of its chain of inlined C
+    // functions, so that the lines of an inlined callee count as deeper, like a real call
+    const r = this.runs[ri]!;
+    const lv = new Int32Array(cur - r.firstPos + 1);
+    this.trackTo(r, cur, (q, t) => { lv[q - r.firstPos] = depth[q]! * 4096 + Math.min(4095, t.len(depth[q]!)); });
+    const lvl = (q: number) => (q >= r.firstPos ? lv[q - r.firstPos]! : depth[q]! * 4096);
+    void d;
     const L = lineOf(cur);
-    while (p >= 0 && run[p] === ri && (depth[p]! > d || (depth[p] === d && (lineOf(p) === L || lineOf(p) === 0)))) p--;
+    const lc = lvl(cur);
+    while (p >= 0 && run[p] === ri && (lvl(p) > lc || (lvl(p) === lc && (lineOf(p) === L || lineOf(p) === 0)))) p--;
     if (p < 0) return 0;
     if (run[p] !== ri) return p;
-    const dp = depth[p]!;
+    const lp = lvl(p);
     const M = lineOf(p);
     let best = p;
     let q = p - 1;
-    while (q >= 0 && run[q] === ri && (depth[q]! > dp || (depth[q] === dp && (lineOf(q) === M || lineOf(q) === 0)))) {
-      if (depth[q] === dp) best = q;
+    while (q >= 0 && run[q] === ri && (lvl(q) > lp || (lvl(q) === lp && (lineOf(q) === M || lineOf(q) === 0)))) {
+      if (lvl(q) === lp && lineOf(q) === M) best = q; // the line's first instruction, not shared code before it
       q--;
     }
     return best;

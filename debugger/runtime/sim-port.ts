@@ -1,19 +1,50 @@
 // debugger/sim.ts seen through the runtime's narrow port (./port.ts): a prepared scenario (parsed,
 // compiled, loaded once) from which each re-run builds a fresh, deterministic Simulation.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Simulation, type PreparedScenario, type SimOptions } from '../sim';
+import { compileBpf } from '../scenario/compile';
 import type { RunInfo } from '../kernel/bpf/index';
 import type { DebugSim, InsnHook, SimFactory, StepDesc } from './port';
 
 export class SimPort implements SimFactory {
   readonly profile;
   readonly scenarioPath: string;
-  constructor(readonly prepared: PreparedScenario) {
+  constructor(readonly prepared: PreparedScenario, readonly objectBytes?: Uint8Array) {
     this.profile = prepared.table.profile;
     this.scenarioPath = prepared.scenario.file;
   }
 
+  /** Prepare the scenario, keeping the object's bytes (the debugger reads its DWARF line table). */
   static prepare(scenarioPath: string, opts: SimOptions = {}): SimPort {
-    return new SimPort(Simulation.prepare(scenarioPath, opts));
+    const program = opts.program ?? scenarioProgram(scenarioPath);
+    if (program?.endsWith('.c')) {
+      // compile here (the same compileBpf the scenario runner uses) so that the bytes are ours
+      const bytes = compileBpf(program, { compiler: opts.compiler, args: opts.compilerArgs });
+      const dir = mkdtempSync(join(tmpdir(), 'bpf-sockops-dbg-'));
+      const obj = join(dir, basename(program).replace(/\.c$/, '') + '.o');
+      try {
+        writeFileSync(obj, bytes);
+        let prepared: PreparedScenario;
+        try {
+          prepared = Simulation.prepare(scenarioPath, { ...opts, program: obj });
+        } catch (e) {
+          // messages name the user's .c, never our temporary object
+          if (e instanceof Error) e.message = e.message.split(obj).join(program);
+          throw e;
+        }
+        prepared.programFile = program;
+        prepared.object.file = program;
+        return new SimPort(prepared, bytes);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const prepared = Simulation.prepare(scenarioPath, opts);
+    let bytes: Uint8Array | undefined;
+    try { bytes = new Uint8Array(readFileSync(prepared.programFile)); } catch { bytes = undefined; }
+    return new SimPort(prepared, bytes);
   }
 
   open(hook: InsnHook): DebugSim {
@@ -37,6 +68,18 @@ export class SimPort implements SimFactory {
       socket: () => sim.socket(),
       maps: () => kernel.maps().map((m) => ({ def: m.def, entries: () => m.entries() })),
       printk: () => kernel.printk().map((l) => l.text),
+      results: () => ({ passed: sim.passed, failed: sim.failed, faulted: sim.faulted }),
     };
+  }
+}
+
+/** The scenario's "program", resolved like the scenario reader does; undefined when unreadable
+ *  (the reader then says what is wrong). */
+function scenarioProgram(scenarioPath: string): string | undefined {
+  try {
+    const j = JSON.parse(readFileSync(scenarioPath, 'utf8')) as { program?: unknown };
+    return typeof j.program === 'string' ? resolve(dirname(resolve(scenarioPath)), j.program) : undefined;
+  } catch {
+    return undefined;
   }
 }
