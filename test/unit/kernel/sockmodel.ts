@@ -22,6 +22,7 @@ export class TestSock implements SockModel {
   srtt_us = 800;
   bytes_received = 0n;
   bytes_acked = 0n;
+  rtt_min?: number;
   segs_in = 3;
   data_segs_in = 1;
   sk_rcvlowat = 1;
