@@ -1,5 +1,5 @@
 // `bpf-sockops dap`: the debug adapter on stdin/stdout (what the VS Code extension runs).
-import { runAdapter } from '../debugger/adapter/index';
+import { runAdapterOnStdio } from '../debugger/adapter/index';
 
 export async function dapCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -9,7 +9,7 @@ export async function dapCommand(args: string[]): Promise<number> {
   // stdout carries the protocol: anything else printed there would corrupt it
   console.log = console.error;
   console.info = console.error;
-  const code = await runAdapter(process.stdin, process.stdout);
+  const code = await runAdapterOnStdio();
   process.stdin.destroy();
   return code;
 }

@@ -63,6 +63,7 @@ export class BpfSockopsSession extends DebugSession {
       const { factory, programPath, notes } = await openLaunch(a);
       this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
       this.rt = new DebugRuntime(factory, { sourceDirs: this.sourceDirs });
+      this.rt.interrupt = () => this.pauseRequested();
       this.launchArgs = a;
       this.rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
       for (const n of notes) this.sendEvent(new OutputEvent(`${n}\n`, 'console'));
@@ -88,9 +89,19 @@ export class BpfSockopsSession extends DebugSession {
     this.exec(() => this.rt!.start(!!this.launchArgs?.stopOnEntry), true);
   }
 
-  /** Run a runtime call and report the stop (or the end) as events. */
-  private exec(fn: () => Paused, terminateAtEnd: boolean) {
+  /**
+   * Run a runtime call and report the stop (or the end) as events. A forward request that reaches
+   * the end of the scenario stops there once (step back still works, Variables show the final
+   * socket); a forward request from that stop ends the session. Without debugging (noDebug) the
+   * end ends the session at once.
+   */
+  private exec(fn: () => Paused, forward: boolean) {
+    if (forward && this.rt?.paused?.kind === 'end') {
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
     let p: Paused;
+    this.interrupted = false;
     try {
       p = fn();
     } catch (e) {
@@ -99,7 +110,7 @@ export class BpfSockopsSession extends DebugSession {
       return;
     }
     this.vars.reset();
-    if (p.kind === 'end' && terminateAtEnd && p.stop.reason !== 'goto' && p.stop.reason !== 'entry') {
+    if (p.kind === 'end' && forward && (this.launchArgs as { noDebug?: boolean } | null)?.noDebug) {
       this.sendEvent(new TerminatedEvent());
       return;
     }
@@ -225,8 +236,48 @@ export class BpfSockopsSession extends DebugSession {
     this.exec(() => rt.reverseContinue(), false);
   }
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
-    // runs are synchronous and bounded (instruction budget): by the time this arrives we are stopped
+    // Runs are synchronous: a request is read when the run before it has stopped. During a long
+    // forward run the adapter's input is polled (see `pauseSource`) and the run stops at the
+    // instruction it is on, with its own stopped event; this is that request, answered after it.
+    if (this.interrupted) {
+      this.interrupted = false;
+      this.sendResponse(response);
+      return;
+    }
+    const at = this.rt?.paused;
+    response.success = false;
+    response.message = at
+      ? `already stopped (${at.kind === 'end' ? 'end of the scenario' : whereText(at)}): the run had finished before this pause was read; runs are bounded by the instruction budget, and a long one stops at the next instruction when pause arrives while it runs`
+      : 'nothing is running';
     this.sendResponse(response);
+  }
+
+  /** Set by the runtime's interrupt check when it saw a pause request in the input. */
+  private interrupted = false;
+
+  /**
+   * Where pause requests can be seen while a run holds the thread: a function that returns the
+   * bytes that have arrived since it was last called (and hands them on to the protocol reader
+   * itself), or null. Without it, pause answers that runs finish first.
+   */
+  setPauseSource(poll: () => Uint8Array | null): void {
+    this.pollInput = poll;
+  }
+  private pollInput: (() => Uint8Array | null) | null = null;
+  private pending = '';
+
+  private pauseRequested(): boolean {
+    const poll = this.pollInput;
+    if (!poll) return false;
+    const b = poll();
+    if (!b || !b.length) return false;
+    this.pending = (this.pending + Buffer.from(b).toString('utf8')).slice(-8192);
+    if (/"command"\s*:\s*"pause"/.test(this.pending)) {
+      this.pending = '';
+      this.interrupted = true;
+      return true;
+    }
+    return false;
   }
 
   // ---- state

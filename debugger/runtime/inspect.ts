@@ -131,6 +131,7 @@ function eventNodes(rt: DebugRuntime, at: Paused): VarNode[] {
   const out: VarNode[] = [
     { name: 'step', value: at.kind === 'end' ? `${at.step} (all steps done)` : `${at.step}`, evaluateName: 'step' },
   ];
+  if (at.kind === 'end') out.push({ name: 'result', value: rt.endText(at.sim).replace(/^scenario finished: /, '') });
   if (step) {
     out.push({ name: 'what', value: step.label });
     out.push({ name: 'json', value: JSON.stringify(step.json) });

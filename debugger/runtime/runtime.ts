@@ -20,7 +20,7 @@ import { type InlineFrame, InlineTracker, type ProgInline, progInline, SourceFun
 
 export type StopReason =
   | 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint'
-  | 'data breakpoint' | 'exception' | 'goto';
+  | 'data breakpoint' | 'exception' | 'goto' | 'pause';
 
 export interface Stop {
   reason: StopReason;
@@ -140,6 +140,8 @@ export class DebugRuntime extends EventEmitter {
   private emittedPrintk = 0;
   private emittedSteps = 0;
   private maxLogPos = -1;
+  /** Asked during long forward runs: true stops the run where it is, with reason 'pause'. */
+  interrupt: (() => boolean) | null = null;
   /** Total instructions hooked over the life of the runtime (for benchmarks). */
   hookedInsns = 0;
   replays = 0;
@@ -368,7 +370,7 @@ export class DebugRuntime extends EventEmitter {
    * Re-run from the start. Stops at `target` if given, else at the first position where `observe`
    * returns a stop (when stopOnHit), else at the end. `record` sees every observed hit (reverse search).
    */
-  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void; from?: number }): Paused {
+  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void; from?: number; interruptible?: boolean }): Paused {
     this.replays++;
     for (const bp of this.bps.values()) bp.hits = 0;
     for (const w of this.watches) w.hits = 0;
@@ -382,6 +384,7 @@ export class DebugRuntime extends EventEmitter {
     let faultStop: { pos: number; stop: Stop } | null = null;
     const edits = this.edits;
     const { target, observe, stopOnHit, record } = opts;
+    const interruptible = !!opts.interruptible && !!this.interrupt;
     let sim: DebugSim | null = null;
 
     // A run ended: if it faulted, its last position is the faulting instruction. A forward search
@@ -443,7 +446,15 @@ export class DebugRuntime extends EventEmitter {
       this.histRun[pos] = cur.index;
       this.histPc[pos] = info.pc;
       this.histDepth[pos] = depth;
-      if (visit({ pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info })) throw new Pause(pos);
+      const cursor: Cursor = { pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info };
+      if (visit(cursor)) throw new Pause(pos);
+      // a pause request, looked for every 65,536 instructions of a forward run (./port.ts has none: the adapter's)
+      if (interruptible && (this.hookedInsns & 0xffff) === 0 && pos > (opts.from ?? -1) && this.interrupt?.()) {
+        const s: Stop = { reason: 'pause', description: `paused by request at instruction ${pos - cur.firstPos + 1} of this run` };
+        found = { stop: s, cursor };
+        foundSnap = snapshot(cursor);
+        throw new Pause(pos);
+      }
     };
 
     sim = this.factory.open(hook);
@@ -477,7 +488,7 @@ export class DebugRuntime extends EventEmitter {
           if (faultStop) return atFault();
           const c = found as { stop: Stop; cursor: Cursor } | null;
           if (stopped && c) return finish(c.cursor, c.stop);
-          return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'step', description: 'end of the scenario' });
+          return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'pause', description: this.endText(sim) });
         }
         if (boundary('boundary')) {
           if (faultStop) return atFault();
@@ -495,6 +506,13 @@ export class DebugRuntime extends EventEmitter {
       const c = found as unknown as { stop: Stop; cursor: Cursor };
       return finish(c.cursor, c.stop);
     }
+  }
+
+  /** 'scenario finished: 3 passed, 0 failed' (what `bpf-sockops run` ends with), and a fault if any. */
+  endText(sim: DebugSim): string {
+    const r = sim.results?.();
+    if (!r) return 'scenario finished';
+    return `scenario finished: ${r.passed} passed, ${r.failed} failed${r.faulted ? ', a program faulted' : ''}`;
   }
 
   private noteFaults(traces: ProgramRunTrace[], runs: RunRec[]) {
@@ -658,7 +676,7 @@ export class DebugRuntime extends EventEmitter {
       if (c.pos <= from) return null;
       return step(c);
     };
-    return this.replay({ observe, stopOnHit: true, from });
+    return this.replay({ observe, stopOnHit: true, from, interruptible: true });
   }
 
   private stopAs(p: Paused, stop: Stop): Paused {

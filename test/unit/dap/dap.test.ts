@@ -89,7 +89,9 @@ test('line breakpoint stops inside a bpf-to-bpf callee with the call chain under
     assert.equal((await top(dc))[2]!.name, 'RCVQ_CB enqueue seq 14..23 (9 bytes)');
     assert.ok(out.lines.some((l) => l.includes('frame 1 complete (14 bytes)')), 'bpf_printk output on the console');
     const end = await resume(dc, () => dc.continueRequest({ threadId: 1 }));
-    assert.equal(end, null, 'runs to the end and terminates');
+    assert.equal(end?.body.reason, 'pause', 'stops once at the end of the scenario');
+    assert.equal(end?.body.description, 'scenario finished: 3 passed, 0 failed');
+    assert.equal(await resume(dc, () => dc.continueRequest({ threadId: 1 })), null, 'a further continue terminates');
   });
 });
 
