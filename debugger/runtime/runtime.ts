@@ -700,7 +700,12 @@ export class DebugRuntime extends EventEmitter {
     // function returned); lines of functions inlined deeper are run through. Out: stop on the
     // first line of a caller once the current C function (inlined or real) is left.
     const tracker = at.run ? this.trackTo(at.run, from) : null;
-    const chain0 = tracker?.frames[d - 1]?.chain.slice() ?? [];
+    let chain0 = tracker?.frames[d - 1]?.chain.slice() ?? [];
+    // from code of no known C function (line 0, no source), the stack shows no inlined frame: nor does stepping
+    if (prog && chain0.length > 1) {
+      const inl = this.inlineOf(prog);
+      if (!inl.line[at.pc] || inl.cfunc[at.pc]! < 0) chain0 = chain0.slice(0, 1);
+    }
     const k = Math.max(1, chain0.length);
     let level = k; // the shallowest chain level returned to so far
     const inlineLevel = (): { len: number; common: number } => {
@@ -762,7 +767,9 @@ export class DebugRuntime extends EventEmitter {
     const lvl = (q: number) => (q >= r.firstPos ? lv[q - r.firstPos]! : depth[q]! * 4096);
     void d;
     const L = lineOf(cur);
-    const lc = lvl(cur);
+    // from code of no known C function, as from the BPF function itself (what the stack shows)
+    const inl = this.inlineOf(r.program);
+    const lc = inl.line[pcs[cur]!] && inl.cfunc[pcs[cur]!]! >= 0 ? lvl(cur) : depth[cur]! * 4096 + 1;
     while (p >= 0 && run[p] === ri && (lvl(p) > lc || (lvl(p) === lc && (lineOf(p) === L || lineOf(p) === 0)))) p--;
     if (p < 0) return 0;
     if (run[p] !== ri) return p;

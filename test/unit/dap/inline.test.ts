@@ -116,6 +116,12 @@ test('the kfunc call is shared code (DWARF line 0): shown in tcp_autolowat, not 
     assert.equal(f[0]!.name, 'tcp_autolowat');
     assert.ok(!inside(f[0]!.line, GIVE_UP), `line ${f[0]!.line} is not give_up's on the normal path`);
     assert.equal(f[0]!.line, L_LOWAT, 'the last line of tcp_autolowat that ran');
+    // step back and step out from there follow what the stack shows: tcp_autolowat itself
+    await resume(dc, () => dc.stepBackRequest({ threadId: 1 }));
+    assert.deepEqual([(await top(dc))[0]!.name, (await top(dc))[0]!.line], ['tcp_autolowat', L_LOWAT]);
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    await resume(dc, () => dc.stepOutRequest({ threadId: 1 }));
+    assert.match((await top(dc))[0]!.name, /^before step \d+: expect/, 'out of the program run');
   });
   await withClient(async (dc) => {
     const L_GIVING_UP = lineOf('bpf_printk("autolowat: giving up');
