@@ -9,9 +9,17 @@ import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
 import { BpfKernel, type BpfKernelOptions } from './kernel/bpf/index';
 import type { ProgramRunTrace } from './kernel/types';
-import { TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
+import { DEFAULT_PEER_ISN, TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
 import { compileBpf, readScenario, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
 import { table, type SockopsTable } from '../sockops/index';
+
+/** Sequence number of the first stream byte (rcv_nxt after the handshake): "seq", else
+ *  "peerIsn" + 1, else DEFAULT_PEER_ISN + 1 (0, as scenarios always had it). */
+export function streamSeq(socket: Scenario['socket']): number {
+  if (socket.seqExplicit) return socket.seq >>> 0;
+  if (socket.peerIsn !== undefined) return (socket.peerIsn + 1) >>> 0;
+  return (DEFAULT_PEER_ISN + 1) >>> 0;
+}
 
 export interface SimOptions {
   /** Overrides the scenario's "program" (a .c or .o path). */
@@ -186,7 +194,8 @@ export class Simulation {
   private runStep(step: SimStep): StepResult {
     const m = this.model;
     const sc = this.scenario;
-    const seqOf = (off: number) => (sc.socket.seq + off) >>> 0;
+    const seq0 = streamSeq(sc.socket);
+    const seqOf = (off: number) => (seq0 + off) >>> 0;
     let text = '';
     let ret: number | undefined;
     let data: Uint8Array | undefined;
@@ -194,7 +203,11 @@ export class Simulation {
     m.takeEvents();
     const s = step.scenarioStep?.step;
     if (!s) {
-      m.passiveOpen({ seq: sc.socket.seq, fastopen: sc.socket.fastopen ? sc.stream.subarray(0, sc.socket.fastopen) : undefined });
+      const sk = sc.socket;
+      m.passiveOpen({
+        seq: seq0, fastopen: sk.fastopen ? sc.stream.subarray(0, sk.fastopen) : undefined,
+        isn: sk.isn, rttUs: sk.rttUs, synEcn: sk.synEcn, peerOptions: sk.peerOptions,
+      });
       text = `established (state ${m.stateName(m.sock.state)})`;
     } else {
       // Payloads are views of the stream: the model never writes into one (coalescing copies).
@@ -262,6 +275,9 @@ export class Simulation {
           }
           break;
         }
+        case 'close':
+          text = m.close();
+          break;
         case 'expect':
           expect = this.checkExpect(s.expect);
           if (expect.ok) this.passed++; else this.failed++;

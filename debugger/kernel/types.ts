@@ -11,6 +11,13 @@ export interface Skb {
   payload: Uint8Array;
   /** Stable id for traces and the debugger ("skb#3"). */
   id: number;
+  /** The TCP header (with options) in front of `payload` when skb->data still points at it:
+   *  the ACK at PASSIVE_ESTABLISHED_CB and PARSE_HDR_OPT_CB (bpf_skops_established,
+   *  bpf_skops_parse_hdr), the segment being sent at WRITE_HDR_OPT_CB (bpf_skops_write_hdr_opt).
+   *  skb->len = header + payload. Absent: the header is already pulled (RCVQ_CB, tcp_queue_rcv). */
+  header?: Uint8Array;
+  /** bpf_skops_init_skb()'s end_offset: skb_data_end = skb->data + dataEnd (0 when absent). */
+  dataEnd?: number;
 }
 
 /** The socket as helpers and kfuncs see it. Implemented by the TCP model (./tcp/). */
@@ -32,6 +39,11 @@ export interface SockModel {
   srtt_us: number;
   bytes_received: bigint;
   bytes_acked: bigint;
+  /** Send-side counters (struct tcp_sock; absent: read as 0). */
+  segs_out?: number;
+  data_segs_out?: number;
+  snd_ssthresh?: number;
+  packets_out?: number;
   /** tcp_sock.rtt_min's current minimum (the minmax sample value bpf_sock_ops.rtt_min reads,
    *  ungated); ~0U before any RTT sample (tcp_init_sock: minmax_reset(..., ~0U)). Absent: 0. */
   rtt_min?: number;
@@ -95,6 +107,12 @@ export interface SockOpsInvocation {
   /** false when the op runs on a request sock (tcp_call_bpf: is_fullsock = sk_fullsock(sk)).
    *  Read only at ops whose table row says is_fullsock 'varies'; default true. */
   fullsock?: boolean;
+  /** bpf_sock_ops_kern.remaining_opt_len at HDR_OPT_LEN_CB / WRITE_HDR_OPT_CB (default 40 at
+   *  HDR_OPT_LEN_CB, 0 elsewhere); what is left after the run comes back in the result. */
+  remainingOptLen?: number;
+  /** bpf_sock_ops_kern.syn_skb's TCP header (the peer's SYN) at the SYN-ACK header-option ops:
+   *  what bpf_load_hdr_opt(..., BPF_LOAD_HDR_OPT_TCP_SYN) searches (bpf_sock_ops_get_syn). */
+  synHeader?: Uint8Array;
 }
 
 export interface SetsockoptInvocation {
@@ -120,11 +138,20 @@ export interface SetsockoptResult {
   trace: ProgramRunTrace | null;
 }
 
+export interface SockOpsResult {
+  ret: number;
+  trace: ProgramRunTrace;
+  /** bpf_sock_ops_kern.remaining_opt_len after the run (header-option ops). */
+  remainingOptLen?: number;
+  /** WRITE_HDR_OPT_CB: the option bytes bpf_store_hdr_opt() wrote, in order. */
+  written?: Uint8Array;
+}
+
 /** Implemented by the BPF side; called by the TCP model at the kernel's hook points. */
 export interface BpfHooks {
   /** Run the attached sock_ops program(s); null when none is attached. The result is what
    *  tcp_call_bpf() would return (reply if every program returned 1, else -1). */
-  sockOps(sock: SockModel, inv: SockOpsInvocation): { ret: number; trace: ProgramRunTrace } | null;
+  sockOps(sock: SockModel, inv: SockOpsInvocation): SockOpsResult | null;
   /** Run the attached cgroup/setsockopt program, if any (null: none attached). */
   setsockopt(sock: SockModel, inv: SetsockoptInvocation): SetsockoptResult | null;
 }

@@ -12,7 +12,7 @@ export interface ParseOptions {
 
 type Obj = Record<string, unknown>;
 
-const STEP_KINDS = ['send', 'recv', 'setsockopt', 'expect', 'segment', 'fin', 'op', 'advanceTime', 'rcvbuf', 'window', 'memoryPressure', 'sockmap'];
+const STEP_KINDS = ['send', 'recv', 'setsockopt', 'expect', 'segment', 'fin', 'op', 'advanceTime', 'rcvbuf', 'window', 'memoryPressure', 'sockmap', 'close'];
 const EXPECT_KEYS: (keyof Expectation)[] = ['rcvlowat', 'epoll', 'readable', 'wakeups', 'ret', 'cbFlags', 'rcvbuf', 'state', 'receiveQueue', 'data', 'printk'];
 const STREAM_KINDS = ['u32le', 'u32be', 'u16le', 'u16be', 'u8', 'hex', 'text', 'zeros'];
 
@@ -84,13 +84,31 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   if (r.socket !== undefined) {
     if (!isObj(r.socket)) err('socket', '"socket" must be an object such as {"family": "inet6"}');
     const s = r.socket as Obj;
-    const sk = ['family', 'seq', 'mss', 'rcvbuf', 'tcpRmemMax', 'fastopen', 'memoryPressure', 'mptcp', 'localPort', 'remotePort'];
+    const sk = ['family', 'seq', 'mss', 'rcvbuf', 'tcpRmemMax', 'fastopen', 'memoryPressure', 'mptcp', 'localPort', 'remotePort', 'isn', 'peerIsn', 'rttUs', 'synEcn', 'peerOptions'];
     for (const k of Object.keys(s)) if (!sk.includes(k)) err(`socket.${k}`, `unknown socket property "${k}"; known: ${sk.join(', ')}`);
     if (s.family !== undefined) {
       if (s.family !== 'inet' && s.family !== 'inet6') err('socket.family', `"family" must be "inet" or "inet6", got ${JSON.stringify(s.family)}`);
       socket.family = s.family as 'inet' | 'inet6';
     }
-    if (s.seq !== undefined) socket.seq = int('socket.seq', s.seq, '"seq"');
+    if (s.seq !== undefined) { socket.seq = int('socket.seq', s.seq, '"seq"'); socket.seqExplicit = true; }
+    if (s.peerIsn !== undefined) {
+      const isn = int('socket.peerIsn', s.peerIsn, '"peerIsn" (the peer\'s initial sequence number, u32)', 0, 0xffffffff);
+      if (socket.seqExplicit && ((isn + 1) >>> 0) !== (socket.seq >>> 0)) err('socket.peerIsn', `"peerIsn" ${isn} and "seq" ${socket.seq} disagree: seq is peerIsn + 1 (the SYN takes one number); give one of them`);
+      socket.peerIsn = isn;
+    }
+    if (s.isn !== undefined) socket.isn = int('socket.isn', s.isn, '"isn" (our initial sequence number, u32)', 0, 0xffffffff);
+    if (s.rttUs !== undefined) socket.rttUs = int('socket.rttUs', s.rttUs, '"rttUs" (round-trip time of each RTT sample, microseconds)', 1, 60_000_000);
+    if (s.synEcn !== undefined) {
+      if (s.synEcn !== 'none' && s.synEcn !== 'ecn' && s.synEcn !== 'ect') err('socket.synEcn', `"synEcn" must be "none", "ecn" (ECE+CWR) or "ect" (ECE+CWR on an ECT packet), got ${JSON.stringify(s.synEcn)}`);
+      socket.synEcn = s.synEcn as 'none' | 'ecn' | 'ect';
+    }
+    if (s.peerOptions !== undefined) {
+      const h = str('socket.peerOptions', s.peerOptions, '"peerOptions" (hex bytes)').replace(/\s+/g, '');
+      if (!/^([0-9a-fA-F]{8}){0,2}$/.test(h)) err('socket.peerOptions', '"peerOptions" must be 0, 4 or 8 bytes of hex (TCP options the peer appends to each segment, e.g. "01010101" for 4 NOPs)');
+      const b = new Uint8Array(h.length / 2);
+      for (let j = 0; j < b.length; j++) b[j] = parseInt(h.slice(2 * j, 2 * j + 2), 16);
+      socket.peerOptions = b;
+    }
     if (s.mss !== undefined) socket.mss = int('socket.mss', s.mss, '"mss"', 88, 65535);
     if (s.rcvbuf !== undefined) socket.rcvbuf = int('socket.rcvbuf', s.rcvbuf, '"rcvbuf"', 2304, 0x7fffffff);
     if (s.tcpRmemMax !== undefined) socket.tcpRmemMax = int('socket.tcpRmemMax', s.tcpRmemMax, '"tcpRmemMax"', 4096, 0x7fffffff);
@@ -218,6 +236,12 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
         finSent = true;
         step = { kind: 'fin', offset };
         label = 'FIN';
+        break;
+      }
+      case 'close': {
+        if (v !== true) err(vp, '"close" takes true (the application closes the socket; the peer ACKs our FIN)');
+        step = { kind: 'close' };
+        label = 'close';
         break;
       }
       case 'recv': {

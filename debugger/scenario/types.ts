@@ -15,6 +15,19 @@ export interface SocketSpec {
   mptcp?: boolean;
   localPort?: number;
   remotePort?: number;
+  /** `seq` was written in the file (absolute sequence numbers in outputs); otherwise the first
+   *  stream byte is the default peer ISN + 1 and outputs count from it. */
+  seqExplicit?: boolean;
+  /** The peer's ISN (seq = peerIsn + 1); like `seq`, absolute in outputs. */
+  peerIsn?: number;
+  /** Our ISN (tcp_request_sock.snt_isn). */
+  isn?: number;
+  /** Round-trip time of each RTT sample, µs. */
+  rttUs?: number;
+  /** How the peer's SYN asks for ECN. */
+  synEcn?: 'none' | 'ecn' | 'ect';
+  /** TCP option bytes the peer appends to each of its segments. */
+  peerOptions?: Uint8Array;
 }
 
 export interface Expectation {
@@ -47,7 +60,8 @@ export type Step =
   | { kind: 'rcvbuf'; bytes: number }
   | { kind: 'window'; bytes: number }
   | { kind: 'memoryPressure'; on: boolean }
-  | { kind: 'sockmap'; on: boolean };
+  | { kind: 'sockmap'; on: boolean }
+  | { kind: 'close' };
 
 export interface ScenarioStep {
   step: Step;

@@ -55,8 +55,12 @@ export function simRecords(): { recs: Rec[]; steps: string[] } {
   try {
     const file = join(dir, 'live.scenario.json');
     writeFileSync(file, JSON.stringify({
-      program: RECORD_OBJ, sockops: 'record', profile: 'linux-7.1.5', socket: { family: 'inet' },
-      stream: [{ zeros: PAYLOAD }], steps: [{ send: PAYLOAD }, { recv: PAYLOAD }, { fin: true }],
+      // the live peer is the same program on the active side: it reserves 4 option bytes on
+      // every segment it sends (HDR_OPT_LEN_CB) and writes none, so they go out as 4 NOPs; ISNs
+      // are random in the kernel, any non-zero pair will do here
+      program: RECORD_OBJ, sockops: 'record', profile: 'linux-7.1.5',
+      socket: { family: 'inet', peerIsn: 0x6b8b4567, isn: 0x327b23c6, peerOptions: '01010101' },
+      stream: [{ zeros: PAYLOAD }], steps: [{ send: PAYLOAD }, { recv: PAYLOAD }, { fin: true }, { close: true }],
     }));
     const sim = Simulation.fromFile(file);
     const steps: string[] = [];
@@ -84,18 +88,18 @@ function compareRec(live: Rec, sim: Rec): string[] {
   return out;
 }
 
-/** Known simulator gaps, found by this comparison on 6.18 and reported to the lead (they are
- *  the simulator owner's to fix; each is printed as KNOWN GAP, and anything else fails).
- *  op '*' matches every op. Kernel evidence names the function in the 7.1.5 tree. */
-const REQ_SOCK_OPS = ['RWND_INIT', 'TIMEOUT_INIT', 'HDR_OPT_LEN_CB', 'WRITE_HDR_OPT_CB'];
-export const EXPLAINED: { op: string; k?: number; match: RegExp; why: string }[] = [
-  ...REQ_SOCK_OPS.map((op) => ({ op, k: 1, match: /^(is_fullsock live 0 sim 1|has_sk live 0 sim 1|(cb_flags_set|setsockopt|getsockopt) live -22 sim 0)$|^read as 0 differs: (snd_cwnd|bpf_sock_ops_cb_flags|mss_cache) \(live 0, sim !=0\)$/, why: 'GAP-1 sim runs the SYN/SYN-ACK ops on a full socket; the kernel runs them on the request sock: is_fullsock 0, sk NULL, TCP fields 0, set/getsockopt and cb_flags_set -EINVAL (tcp_call_bpf, __bpf_setsockopt !sk_fullsock)' })),
-  { op: '*', match: /^read as 0 differs: rtt_min \(live !=0, sim 0\)$/, why: 'GAP-2 rtt_min reads 0 in the sim; the kernel reads tcp_sock.rtt_min ungated, ~0U before any sample (tcp_init_sock minmax_reset)' },
-  { op: 'TCP_LISTEN_CB', match: /^read as 0 differs: (remote_ip4|remote_port) \(live 0, sim !=0\)$/, why: 'GAP-3 at TCP_LISTEN_CB the listener has no peer: remote_ip4/remote_port read 0 live, non-zero in the sim' },
-  { op: '*', match: /^read as 0 differs: (rcv_nxt|snd_nxt|snd_una|srtt_us|segs_out) \(live !=0, sim 0\)$/, why: 'GAP-4 the sim models no send side, no RTT and starts the peer ISN at the scenario seq (0)' },
-  { op: '*', match: /^read as 0 differs: (skb_len|skb_tcp_flags) \(live !=0, sim 0\)$/, why: 'GAP-5 skb_len/skb_tcp_flags: the kernel skb still has its TCP header at ESTABLISHED/hdr-opt ops (skb->len > 0); the sim passes no SYN-ACK skb and a 0-length ACK' },
-  { op: '*', match: /^load_hdr_opt live -28 sim -(42|1)$/, why: 'GAP-6 live segments carry the timestamp option (bpf_load_hdr_opt -ENOSPC into 8 bytes); sim segments carry no options (-ENOMSG), and no skb on the SYN-ACK path (-EPERM)' },
-];
+/** Known simulator gaps, found by this comparison and reported to the lead; each is printed as
+ *  KNOWN GAP, and anything else fails. op '*' matches every op. Closed so far (the simulator now
+ *  does what the kernel does, and the comparison checks it): GAP-1 request socks on the passive
+ *  open, GAP-2 rtt_min, GAP-3 the listener's peer, GAP-4 the send side and ISNs
+ *  (tcp_create_openreq_child, tcp_rtt_estimator, __tcp_transmit_skb), GAP-5 skbs with their TCP
+ *  header (bpf_skops_established, bpf_skops_write_hdr_opt), GAP-6 header options
+ *  (bpf_sock_ops_load_hdr_opt over the modeled headers). */
+export const EXPLAINED: { op: string; k?: number; match: RegExp; why: string }[] = [];
+
+/** Ops whose args the comparison checks (deterministic in both: state numbers, the
+ *  HDR_OPT_LEN_CB/WRITE_HDR_OPT_CB reason in args[0]); RTT_CB's args are times, not compared. */
+const ARGS_CHECKED = new Set(['STATE_CB', 'HDR_OPT_LEN_CB', 'WRITE_HDR_OPT_CB']);
 
 export async function sockopsLive(_bin: string, opts: { log: (s: string) => void }): Promise<boolean> {
   const log = opts.log;
@@ -135,14 +139,21 @@ export async function sockopsLive(_bin: string, opts: { log: (s: string) => void
     const s = simByOp.get(l.op)?.[k];
     const name = `${opName(l.op)}#${k + 1}`.padEnd(18);
     const liveTxt = `fullsock ${l.is_fullsock} sk ${l.has_sk} cb_flags_set ${l.cb_flags_set} set ${l.setsockopt} get ${l.getsockopt} load_hdr ${l.load_hdr_opt} reserve ${l.reserve_hdr_opt}`;
-    if (!s) { notModeled++; rows.push(`  ${name} ${liveTxt} | sim: not run (not modeled)`); continue; }
+    if (!s) { notModeled++; rows.push(`  ${name} ${liveTxt} | sim: not run (not modeled${opName(l.op) === 'STATE_CB' && l.args[0] === 10 ? ': the listener closing, LISTEN -> CLOSE; the simulator models the connection\'s socket only' : ''})`); continue; }
     compared++;
     const d = compareRec(l, s);
+    if (ARGS_CHECKED.has(opName(l.op)) && (l.args[0] !== s.args[0] || l.args[1] !== s.args[1])) d.push(`args live [${l.args.slice(0, 2)}] sim [${s.args.slice(0, 2)}]`);
     const explained = d.map((x) => EXPLAINED.find((e) => (e.op === '*' || e.op === opName(l.op)) && (e.k === undefined || e.k === k + 1) && e.match.test(x)));
     const bad = d.filter((_, i) => !explained[i]);
     unexplained += bad.length;
     rows.push(`  ${name} ${liveTxt} | sim: ${d.length ? d.map((x, i) => (explained[i] ? `${explained[i]!.why.slice(0, 5)} ${x}` : `DIFFERS ${x}`)).join('; ') : 'same'}`);
   }
+  // the order: the simulator's ops must be the live passive side's, in order, up to the ops
+  // it does not model (which come last)
+  const liveOrder = passive.map((x) => opName(x.op));
+  const simOrder = sim.recs.map((x) => opName(x.op));
+  const orderOk = simOrder.every((o, i) => o === liveOrder[i]);
+  if (!orderOk) rows.push(`  DIFFERS op order: live ${liveOrder.join(' ')} | sim ${simOrder.join(' ')}`);
   const extra: string[] = [];
   for (const [op, list] of simByOp) if (list.length > (seen.get(op) ?? 0)) extra.push(`${opName(op)} x${list.length - (seen.get(op) ?? 0)}`);
   log('  passive side, live record vs simulator (k-th run of each op):');
@@ -151,6 +162,7 @@ export async function sockopsLive(_bin: string, opts: { log: (s: string) => void
   const gaps = new Set<string>();
   for (const row of rows) for (const m of row.matchAll(/(GAP-\d) /g)) gaps.add(m[1]);
   for (const g of [...gaps].sort()) log(`  KNOWN GAP (reported to the lead): ${EXPLAINED.find((e) => e.why.startsWith(g))!.why}`);
-  log(`  sock_ops ops compared: ${compared} (${notModeled} live ops not modeled by the simulator); unexplained differences: ${unexplained + extra.length}`);
-  return unexplained + extra.length === 0;
+  const bad = unexplained + extra.length + (orderOk ? 0 : 1);
+  log(`  sock_ops ops compared: ${compared}, in the live order: ${orderOk ? 'yes' : 'NO'} (${notModeled} live ops not modeled by the simulator); unexplained differences: ${bad}`);
+  return bad === 0;
 }

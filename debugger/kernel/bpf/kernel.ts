@@ -17,10 +17,10 @@ import type { HelperInfo, KfuncInfo, OpRule, ProgType } from '../../../sockops/t
 import { table as sockopsTable, type CallResult, type SockopsTable } from '../../../sockops';
 import type {
   BpfHooks, HelperCallTrace, ProgramRunTrace, SetsockoptInvocation, SetsockoptResult, Skb, SockModel,
-  SockOpsInvocation,
+  SockOpsInvocation, SockOpsResult,
 } from '../types';
 import {
-  BPF_EXIST, BPF_SK_STORAGE_GET_F_CREATE, E2BIG, EBUSY, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM,
+  BPF_EXIST, BPF_SK_STORAGE_GET_F_CREATE, E2BIG, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM,
   ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible,
 } from './consts';
 import { LoadError } from './errors';
@@ -176,6 +176,16 @@ interface ActiveRun {
   kdv: DataView | null;
   skbBase: bigint;
   packetBase: bigint;
+  /** The packet bytes as mapped at packetBase (skb->data: header, then payload). */
+  pkt: Uint8Array | null;
+  /** skb->len (header + payload). */
+  skbLen: number;
+  /** skb_data_end - skb->data (bpf_skops_init_skb end_offset; store_hdr_opt moves it). */
+  dataEnd: number;
+  /** The peer's SYN header at the SYN-ACK header-option ops (bpf_sock_ops_kern.syn_skb). */
+  synHeader: Uint8Array | null;
+  /** Bytes bpf_store_hdr_opt() wrote in this run. */
+  written: number;
   remainingOptLen: number;
   /** bpf_cg_run_ctx.retval (cgroup runs): bpf_get_retval/bpf_set_retval. */
   retval: number;
@@ -472,7 +482,7 @@ export class BpfKernel implements BpfHooks {
         sk: bases.tcp,
         args: run.ctx.subarray(4, 20),
         skb: run.skb ? run.skbBase : 0n,
-        skbDataEnd: run.skb ? run.packetBase : 0n,
+        skbDataEnd: run.skb ? run.packetBase + BigInt(run.dataEnd) : 0n,
         op: run.op,
         isFullsock: run.fullsock ? 1 : 0,
         isLockedTcpSock: run.locked ? 1 : 0,
@@ -481,6 +491,8 @@ export class BpfKernel implements BpfHooks {
     } else {
       const f = this.kernLayout.fields['remaining_opt_len'];
       if (f) putValue(run.kdv!, run.kern, f.offset, f.size, run.remainingOptLen);
+      const e = this.kernLayout.fields['skb_data_end'];
+      if (e && run.written) putValue(run.kdv!, run.kern, e.offset, e.size, run.packetBase + BigInt(run.dataEnd));
     }
   }
 
@@ -574,7 +586,7 @@ export class BpfKernel implements BpfHooks {
   // ---------------------------------------------------------------------------------------------
   // Hooks called by the TCP model
 
-  sockOps(sock: SockModel, inv: SockOpsInvocation): { ret: number; trace: ProgramRunTrace } | null {
+  sockOps(sock: SockModel, inv: SockOpsInvocation): SockOpsResult | null {
     const env = this.sockEnv;
     if (!env) return null;
     const opInfo = this.table.op(inv.op);
@@ -590,15 +602,27 @@ export class BpfKernel implements BpfHooks {
     kern.fill(0);
     const run: ActiveRun = {
       env, objs, op: inv.op, fullsock, locked, skb, ctx, dv, kern, kdv: frame.kdv, skbBase: 0n, packetBase: 0n,
-      remainingOptLen: inv.op === this.hdrOptLenOp ? 40 : 0, retval: 0, dirty: false, frame,
+      pkt: null, skbLen: 0, dataEnd: 0, synHeader: inv.synHeader ?? null, written: 0,
+      remainingOptLen: inv.remainingOptLen ?? (inv.op === this.hdrOptLenOp ? 40 : 0), retval: 0, dirty: false, frame,
       info: undefined as unknown as RunInfo,
     };
     dv.setUint32(0, inv.op, true);
     for (let i = 0; i < 4; i++) dv.setUint32(4 + 4 * i, inv.args[i]! >>> 0, true);
     const transient: bigint[] = [];
     if (skb) {
-      const len = skb.payload.length;
-      run.packetBase = this.scratchRegion(env, frame.packets, skb.payload, len, { name: `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient).base;
+      // skb->data: the TCP header when the kernel has not pulled it yet, then the payload
+      let bytes = skb.payload;
+      if (skb.header) {
+        bytes = new Uint8Array(skb.header.length + skb.payload.length);
+        bytes.set(skb.header);
+        bytes.set(skb.payload, skb.header.length);
+      }
+      const len = bytes.length;
+      const m = this.scratchRegion(env, frame.packets, bytes, len, { name: skb.header ? `skb TCP header + payload (${skb.header.length} + ${skb.payload.length} bytes)` : `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient);
+      run.packetBase = m.base;
+      run.pkt = m.bytes;
+      run.skbLen = len;
+      run.dataEnd = skb.dataEnd ?? 0;
       run.skbBase = frame.skbBase;
       frame.skbBuf.fill(0);
       this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBases(env, objs).tcp }, frame.sdv);
@@ -612,7 +636,10 @@ export class BpfKernel implements BpfHooks {
     const r0 = status.status === 'exit' ? status.r0 : 0n;
     // tcp_call_bpf(): reply when the program returned 1, else -1.
     const ret = status.status === 'exit' && (r0 & 0xffffffffn) === 1n ? dv.getInt32(4, true) : -1;
-    return { ret, trace };
+    if (inv.remainingOptLen === undefined && !run.written) return { ret, trace };
+    const out: SockOpsResult = { ret, trace, remainingOptLen: run.remainingOptLen };
+    if (run.written && run.pkt) out.written = run.pkt.slice(run.dataEnd - run.written, run.dataEnd);
+    return out;
   }
 
   private refreshKernArgs(run: ActiveRun): void {
@@ -635,7 +662,7 @@ export class BpfKernel implements BpfHooks {
     ctx.fill(0);
     const run: ActiveRun = {
       env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, dv, kern: null, kdv: null, skbBase: 0n,
-      packetBase: 0n, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
+      packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, synHeader: null, written: 0, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
     };
     const bases = this.sockBases(env, objs);
     dv.setBigUint64(0, bases.bpfSock, true);
@@ -933,9 +960,11 @@ function compileCtxWriter(t: SockopsTable): { all: CtxWriter; dynamic: CtxWriter
       case 'is_fullsock': expr = '(run.fullsock ? 1 : 0)'; break;
       case 'sk': expr = 'bases.bpfSock'; kind = 'big'; break;
       case 'skb_data': expr = 'run.packetBase'; kind = 'big'; break;
-      // end_offset 0: the packet window is empty (RCVQ_CB per the seed; we model no TCP header at other ops)
-      case 'skb_data_end': expr = 'run.packetBase'; kind = 'big'; break;
-      case 'skb_len': expr = '(run.skb !== null ? run.skb.payload.length : 0)'; break;
+      // skb->data + end_offset (bpf_skops_init_skb): 0 at RCVQ_CB (seed) and HDR_OPT_LEN_CB, the
+      // TCP header length at PASSIVE_ESTABLISHED_CB/PARSE_HDR_OPT_CB, the start of the BPF option
+      // space at WRITE_HDR_OPT_CB; bpf_store_hdr_opt() moves it
+      case 'skb_data_end': expr = '(run.dataEnd ? run.packetBase + BigInt(run.dataEnd) : run.packetBase)'; kind = 'big'; fixed = false; break;
+      case 'skb_len': expr = '(run.skb !== null ? run.skbLen : 0)'; break;
       case 'skb_tcp_flags': expr = '(run.skb !== null ? run.skb.tcpFlags : 0)'; break;
       case 'skb_hwtstamp': expr = '0n'; kind = 'big'; break;
       case 'state': expr = 's.state'; fixed = false; break;
@@ -1114,11 +1143,12 @@ const HELPERS: Record<string, Impl> = {
     const off = u32(a[1]!);
     const len = u32(a[3]!);
     const skb = c.run.skb;
-    if (!skb || off > INT_MAX || off + len > skb.payload.length) {
+    const pkt = c.run.pkt;
+    if (!skb || !pkt || off > INT_MAX || off + len > c.run.skbLen) {
       zeroFill(c, a[2]!, len);
       return r64(-EFAULT);
     }
-    c.hc.memory.writeBytes(a[2]!, skb.payload.subarray(off, off + len));
+    c.hc.memory.writeBytes(a[2]!, pkt.subarray(off, off + len));
     return 0n;
   },
   bpf_get_socket_cookie: (c) => BigInt.asUintN(64, c.run.objs.sock.cookie),
@@ -1186,29 +1216,66 @@ const HELPERS: Record<string, Impl> = {
     return 0n;
   },
   bpf_load_hdr_opt(c, a) {
-    // net/core/filter.c bpf_sock_ops_load_hdr_opt: argument checks, then the saved SYN or the
-    // current skb's options. The -EPERM for HDR_OPT_LEN_CB or no skb is the table's rule, which
-    // the call path applies after loadHdrOptArgs. We model no TCP header and no saved SYN.
+    // net/core/filter.c bpf_sock_ops_load_hdr_opt: argument checks, then the peer's SYN
+    // (BPF_LOAD_HDR_OPT_TCP_SYN: bpf_sock_ops_get_syn: syn_skb at the SYN-ACK ops, else the
+    // saved SYN, which the model never keeps: -ENOENT) or the current skb's options from
+    // skb->data + sizeof(struct tcphdr) to skb_data_end; bpf_search_tcp_opt; the option copied,
+    // -ENOSPC when it is longer than the buffer (the first len bytes copied). The -EPERM for
+    // HDR_OPT_LEN_CB or no skb is the table's rule, applied after loadHdrOptArgs.
     const bad = loadHdrOptArgs(c, a);
     if (bad !== undefined) return bad;
-    if (a[3]! & 1n) return r64(-ENOENT); // BPF_LOAD_HDR_OPT_TCP_SYN: bpf_sock_ops_get_syn, no SYN saved
-    return r64(-ENOMSG); // bpf_search_tcp_opt over an empty option list
+    const len = u32(a[2]!);
+    const search = readBytes(c, a[1]!, Math.min(len, 6));
+    const magic = search[0] === 254 || search[0] === 253 ? search.subarray(2, search[1]!) : null;
+    let opts: Uint8Array;
+    if (a[3]! & 1n) {
+      const syn = c.run.synHeader;
+      if (!syn) return r64(-ENOENT);
+      opts = syn.subarray(20);
+    } else {
+      const pkt = c.run.pkt;
+      if (!pkt || !c.run.skb) return r64(-EPERM); // the table's rule covers this; kept for direct calls
+      opts = pkt.subarray(Math.min(20, c.run.dataEnd), c.run.dataEnd);
+    }
+    const r = searchTcpOpt(opts, search[0]!, magic);
+    if (r.at < 0) return r64(r.err);
+    const optLen = opts[r.at + 1]!;
+    const copy = Math.min(optLen, len);
+    c.hc.memory.writeBytes(a[1]!, opts.subarray(r.at, r.at + copy));
+    return optLen > len ? r64(-ENOSPC) : BigInt(optLen);
   },
   bpf_store_hdr_opt(c, a) {
-    // bpf_sock_ops_store_hdr_opt after the op check: arguments, then the space left.
+    // net/core/filter.c bpf_sock_ops_store_hdr_opt after the op check: arguments, the space
+    // left, a duplicate search over the options written so far (kind, and 2 bytes of magic for
+    // the experimental kinds), -ENOSPC after an EOL, then the option appended at skb_data_end.
     const len = u32(a[2]!);
     if (len < 2 || a[3]! !== 0n) return r64(-EINVAL);
-    const s = readBytes(c, a[1]!, 2);
-    const kind = s[0]!;
-    const klen = s[1]!;
-    if (kind === 0 || kind === 1 || klen !== len) return r64(-EINVAL);
+    const from = readBytes(c, a[1]!, len);
+    const kind = from[0]!;
+    const klen = from[1]!;
+    if (klen > len || kind === 0 || kind === 1) return r64(-EINVAL);
     if (klen > c.run.remainingOptLen) return r64(-ENOSPC);
-    if ((kind === 254 || kind === 253) && klen < 4) return r64(-EINVAL);
+    let magic: Uint8Array | null = null;
+    if (kind === 254 || kind === 253) {
+      if (klen < 4) return r64(-EINVAL);
+      magic = from.subarray(2, 4);
+    }
+    const pkt = c.run.pkt;
+    if (!pkt) return r64(-EPERM); // WRITE_HDR_OPT_CB always has its skb (bpf_skops_write_hdr_opt)
+    const r = searchTcpOpt(pkt.subarray(Math.min(20, c.run.dataEnd), c.run.dataEnd), kind, magic);
+    if (r.at >= 0) return r64(-EEXIST);
+    if (r.err !== -ENOMSG) return r64(r.err);
+    if (r.eol) return r64(-ENOSPC);
+    if (c.run.dataEnd + klen > pkt.length) return r64(-ENOSPC); // the model always leaves the room it reported
+    pkt.set(from.subarray(0, klen), c.run.dataEnd); // pkt is the mapped packet region: the guest sees it
     c.run.remainingOptLen -= klen;
+    c.run.dataEnd += klen;
+    c.run.written += klen;
     return 0n;
   },
   bpf_reserve_hdr_opt(c, a) {
-    // bpf_sock_ops_reserve_hdr_opt after the op check. remaining_opt_len starts at 40 (assumed: no other options).
+    // net/core/filter.c bpf_sock_ops_reserve_hdr_opt after the op check: flags, len >= 2, then
+    // the room left by the kernel's own options (remaining_opt_len, from the model).
     const len = u32(a[1]!);
     if (a[2]! !== 0n || len < 2) return r64(-EINVAL);
     if (len > c.run.remainingOptLen) return r64(-ENOSPC);
@@ -1239,6 +1306,30 @@ function loadHdrOptArgs(c: CallCtx, a: bigint[]): bigint | undefined {
     if (slen !== 4 && slen !== 6) return r64(-EINVAL); // TCPOPT_EXP: 16- or 32-bit magic
   } else if (slen) return r64(-EINVAL);
   return undefined;
+}
+
+/** net/core/filter.c bpf_search_tcp_opt(): walk the options (NOP skipped, EOL ends with
+ *  -ENOMSG and eol set, a malformed length -EFAULT); match the kind and, with `magic`, the
+ *  bytes after kind/len (-ENOMSG when the option is too short for it). */
+export function searchTcpOpt(opts: Uint8Array, kind: number, magic: Uint8Array | null): { at: number; err: number; eol: boolean } {
+  let i = 0;
+  while (i < opts.length) {
+    const k = opts[i]!;
+    if (k === 0) return { at: -1, err: -ENOMSG, eol: true };
+    if (k === 1) { i++; continue; }
+    const left = opts.length - i;
+    if (left < 2 || left < opts[i + 1]! || opts[i + 1]! < 2) return { at: -1, err: -EFAULT, eol: false };
+    const klen = opts[i + 1]!;
+    if (k === kind) {
+      if (!magic || magic.length === 0) return { at: i, err: 0, eol: false };
+      if (magic.length > klen - 2) return { at: -1, err: -ENOMSG, eol: false };
+      let same = true;
+      for (let j = 0; j < magic.length; j++) if (opts[i + 2 + j] !== magic[j]) { same = false; break; }
+      if (same) return { at: i, err: 0, eol: false };
+    }
+    i += klen;
+  }
+  return { at: -1, err: -ENOMSG, eol: false };
 }
 
 /** Argument checks that run before a table rule marked afterArgChecks (by kernel name). */

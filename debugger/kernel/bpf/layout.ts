@@ -317,7 +317,7 @@ export class SkbLayout {
   fill(buf: Uint8Array, skb: Skb, p: SkbPointers, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
     for (const { key, slot } of this.slots) {
       const v: FieldValue =
-        key === 'len' ? skb.payload.length
+        key === 'len' ? (skb.header?.length ?? 0) + skb.payload.length
         : key === 'data_len' ? 0
         : key === 'data' || key === 'head' ? p.packet
         : key === 'sk' ? p.sock

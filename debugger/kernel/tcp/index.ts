@@ -3,7 +3,7 @@
 // points (TcpModel).
 export { TcpSock, before, after } from './sock';
 export type { QueuedSkb, TcpLogEntry, TcpSockOptions, SockSnapshot, SkbSummary } from './sock';
-export { TcpModel } from './stack';
+export { TcpModel, DEFAULT_ISN, DEFAULT_PEER_ISN } from './stack';
 export type { ModelEvent, PassiveOpenOptions, RecvResult } from './stack';
 export { abiFromTable, AbiError } from './abi';
 export type { TcpAbi } from './abi';

@@ -82,8 +82,28 @@ export class TcpSock implements SockModel {
   bytes_acked = 0n;
   /** net/ipv4/tcp.c tcp_init_sock: minmax_reset(&tp->rtt_min, ..., ~0U); the model takes no RTT sample. */
   rtt_min = 0xffffffff;
+  /** SEND_SHUTDOWN: the application closed (tcp_close: sk_shutdown = SHUTDOWN_MASK). */
+  closed = false;
   segs_in = 0;
   data_segs_in = 0;
+  /** Send side (net/ipv4/tcp_output.c __tcp_transmit_skb counts every segment the socket sends
+   *  in segs_out, those with payload in data_segs_out). */
+  segs_out = 0;
+  data_segs_out = 0;
+  /** net/ipv4/tcp.c tcp_init_sock: snd_ssthresh = TCP_INFINITE_SSTHRESH. */
+  snd_ssthresh = 0x7fffffff;
+  packets_out = 0;
+  /** tcp_sock.write_seq (next sequence number the application's data / our FIN takes). */
+  write_seq = 0;
+  /** tcp_sock.rtt_seq, mdev_us (tcp_rtt_estimator). */
+  rtt_seq = 0;
+  mdev_us = 0;
+  /** Our ISN (tcp_request_sock.snt_isn) and the peer's (rcv_isn). */
+  isn = 0;
+  peerIsn = 0;
+  /** Sequence numbers in traces and snapshots are shown minus this (the stream's view: the
+   *  scenario's default ISN is hidden so outputs count from the first stream byte). */
+  seqDisplayBase = 0;
   sk_rcvlowat = 1; // sock_init_data(): sk->sk_rcvlowat = 1
   sk_rcvbuf: number;
   sk_rmem_alloc = 0;
@@ -268,8 +288,8 @@ export class TcpSock implements SockModel {
   snapshot(): SockSnapshot {
     return {
       state: this.state,
-      rcv_nxt: u32(this.rcv_nxt),
-      copied_seq: u32(this.copied_seq),
+      rcv_nxt: u32(this.rcv_nxt - this.seqDisplayBase),
+      copied_seq: u32(this.copied_seq - this.seqDisplayBase),
       readable: this.readable(),
       sk_rcvlowat: this.sk_rcvlowat,
       sk_rcvbuf: this.sk_rcvbuf,
@@ -278,8 +298,8 @@ export class TcpSock implements SockModel {
       epoll: this.epollIn() ? 1 : 0,
       wakeups: this.wakeups,
       cb_flags: this.bpf_sock_ops_cb_flags,
-      receiveQueue: this.receiveQueue.map((s) => ({ id: s.id, seq: u32(s.seq), endSeq: u32(s.endSeq), len: s.payload.length, flags: s.tcpFlags })),
-      ofoQueue: this.ofoQueue.map((s) => ({ id: s.id, seq: u32(s.seq), endSeq: u32(s.endSeq), len: s.payload.length, flags: s.tcpFlags })),
+      receiveQueue: this.receiveQueue.map((s) => ({ id: s.id, seq: u32(s.seq - this.seqDisplayBase), endSeq: u32(s.endSeq - this.seqDisplayBase), len: s.payload.length, flags: s.tcpFlags })),
+      ofoQueue: this.ofoQueue.map((s) => ({ id: s.id, seq: u32(s.seq - this.seqDisplayBase), endSeq: u32(s.endSeq - this.seqDisplayBase), len: s.payload.length, flags: s.tcpFlags })),
       done: this.done,
     };
   }

@@ -7,7 +7,8 @@
 //     skb (its own seq/end_seq and bytes), never a coalesced tail; tcp_data_ready() follows;
 //   - recvmsg: __tcp_cleanup_rbuf() after copied_seq advanced, skb NULL, once per recv() that
 //     copied data (the copied > 0 gate is our assumption).
-import type { BpfHooks, ProgramRunTrace, Skb, SockOpsInvocation } from '../types';
+import type { BpfHooks, ProgramRunTrace, Skb, SockOpsInvocation, SockOpsResult } from '../types';
+import { BPF_WRITE_HDR_TCP_CURRENT_MSS, MAX_TCP_OPTION_SPACE, concat, sawUnknown, synOptions, tcpHeader, tsOptions } from './header';
 import type { TcpAbi } from './abi';
 import { MAX_SKB_FRAGS, SYSCTL_RMEM_MAX, SOCK_MIN_RCVBUF, INT_MAX, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_PSH, TCPHDR_SYN, TCP_MSS_DEFAULT } from './constants';
 import { after, appendPayload, before, type QueuedSkb, type TcpLogEntry, TcpSock, type TcpSockOptions } from './sock';
@@ -19,8 +20,22 @@ export type ModelEvent =
   | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null; errno?: number };
 
 export interface PassiveOpenOptions {
-  /** Sequence number of the first stream byte (rcv_nxt after the handshake). Default 0. */
+  /** Sequence number of the first stream byte (rcv_nxt after the handshake): the peer's ISN + 1.
+   *  Default DEFAULT_PEER_ISN + 1 (0). */
   seq?: number;
+  /** Our ISN (tcp_request_sock.snt_isn). Default DEFAULT_ISN. */
+  isn?: number;
+  /** Round-trip time of every RTT sample, µs (loopback: tens of µs). Default 50 (assumed). */
+  rttUs?: number;
+  /** How the peer's SYN asks for ECN: 'none' (default), 'ecn' (ECE+CWR, not ECT: accepted by
+   *  sysctl_tcp_ecn, no op), 'ect' (ECE+CWR on an ECT packet, as a Linux peer whose congestion
+   *  control or sock_ops NEEDS_ECN wants ECN sends it: tcp_ecn_create_request runs NEEDS_ECN). */
+  synEcn?: 'none' | 'ecn' | 'ect';
+  /** Option bytes the peer appends to every segment after its own (e.g. NOPs a BPF program on
+   *  the peer reserved): a multiple of 4, at most 8 (the SYN's options already take 20 + ...). */
+  peerOptions?: Uint8Array;
+  /** Subtracted from sequence numbers in traces (the stream's view). */
+  seqDisplayBase?: number;
   /** Bytes of the stream carried by the SYN (TCP Fast Open, tcp_fastopen_add_skb). */
   fastopen?: Uint8Array;
 }
@@ -34,6 +49,21 @@ export interface RecvResult {
 
 const u32 = (x: number) => x >>> 0;
 
+/** Deterministic default ISNs (the kernel's come from secure_tcp_seq(): random-looking u32s).
+ *  The peer's default, 0xffffffff, puts the first stream byte at seq 0, where every scenario
+ *  written before ISNs were modeled has it (programs print and compare absolute seqs; a scenario
+ *  sets "peerIsn" or "seq" for another value). Ours is an arbitrary non-zero value (assumed). */
+export const DEFAULT_PEER_ISN = 0xffffffff;
+export const DEFAULT_ISN = 0x327b23c6;
+/** Our timestamp clock and the peer's start here (tcp_clock_ts + tsoffset: assumed values). */
+const TS_START = 0x01000000;
+const PEER_TS_START = 0x00a00000;
+/** Our and the peer's window scale (tcp_select_initial_window on a 131072-byte rcvbuf: 7, assumed). */
+const WSCALE = 7;
+const TCPHDR_RST = 0x04;
+const TCPHDR_ECE = 0x40;
+const TCPHDR_CWR = 0x80;
+
 export class TcpModel {
   readonly sock: TcpSock;
   private nextSkbId = 1;
@@ -45,6 +75,15 @@ export class TcpModel {
   private readonly rcvqOp: number;
   private readonly rcvqShort: string;
   private readonly established: number;
+
+  /** Peer-side settings of the connection (passiveOpen). */
+  private rttUs = 50;
+  private peerOptions: Uint8Array = new Uint8Array(0);
+  private tsNow = TS_START;
+  private peerTs = PEER_TS_START;
+  private peerTsLast = 0;
+  /** A delayed ACK is pending (tcp_fin enters pingpong mode: the FIN's ACK waits). */
+  private ackPending = false;
 
   constructor(readonly abi: TcpAbi, opts: TcpSockOptions, readonly hooks: BpfHooks | null) {
     this.sock = new TcpSock(abi, opts);
@@ -85,6 +124,12 @@ export class TcpModel {
   /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached.
    *  `fullsock` false: sk is a request sock (is_fullsock = is_locked_tcp_sock = 0). */
   callOp(opName: string, args: number[] = [], skb: Skb | null = null, label?: string, fullsock = true): number | null {
+    const r = this.callOpFull(opName, args, skb, label, fullsock);
+    return r ? r.ret : null;
+  }
+
+  /** callOp with the whole result (r0, what is left of remaining_opt_len, options written). */
+  private callOpFull(opName: string, args: number[], skb: Skb | null, label: string | undefined, fullsock: boolean, extra: Partial<SockOpsInvocation> = {}): SockOpsResult | null {
     if (!this.hooks) return null;
     const op = this.abi.op(opName);
     const short = this.abi.opName(op);
@@ -93,13 +138,19 @@ export class TcpModel {
       args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)],
       skb,
       label: label ?? short,
+      ...extra,
     };
     if (!fullsock) inv.fullsock = false;
-    return this.runOp(inv, short);
+    return this.runOpFull(inv, short);
   }
 
   /** Run the program; its event is logged before anything the run causes (wakeups, notes). */
   private runOp(inv: SockOpsInvocation, short: string): number | null {
+    const r = this.runOpFull(inv, short);
+    return r ? r.ret : null;
+  }
+
+  private runOpFull(inv: SockOpsInvocation, short: string): SockOpsResult | null {
     const ev = { kind: 'prog' as const, op: inv.op, opName: short, label: inv.label, ret: 0, trace: null as unknown as ProgramRunTrace };
     const at = this.events.length;
     this.events.push(ev);
@@ -111,7 +162,22 @@ export class TcpModel {
     ev.ret = r.ret;
     ev.trace = r.trace;
     this.onEvent?.(ev);
-    return r.ret;
+    return r;
+  }
+
+  /** A sequence number as traces show it (the stream's view, see TcpSock.seqDisplayBase). */
+  private r(seq: number): number {
+    return u32(seq - this.sock.seqDisplayBase);
+  }
+
+  /** BPF_CGROUP_RUN_PROG_SOCK_OPS_SK() succeeded: the program ran to exit with r0 == 1 (err 0). */
+  private static progOk(r: SockOpsResult | null): boolean {
+    return !!r && !r.trace.fault && (r.trace.r0 & 0xffffffffn) === 1n;
+  }
+
+  /** Our next timestamp value (tcp_skb_timestamp_ts + tsoffset; moves 1 per segment: assumed). */
+  private tsval(): number {
+    return (this.tsNow = u32(this.tsNow + 1));
   }
 
   /** An explicit op from a scenario: run the program at `op` with `args` in the current state. */
@@ -157,8 +223,14 @@ export class TcpModel {
    *     final ACK moves SYN_RECV -> ESTABLISHED. */
   passiveOpen(opts: PassiveOpenOptions = {}): void {
     const s = this.sock;
-    const seq0 = u32(opts.seq ?? 0);
+    const seq0 = u32(opts.seq ?? DEFAULT_PEER_ISN + 1);
     const irs = u32(seq0 - 1); // the peer's ISN: the SYN takes one sequence number
+    const isn = u32(opts.isn ?? DEFAULT_ISN);
+    s.seqDisplayBase = u32(opts.seqDisplayBase ?? 0);
+    s.isn = isn;
+    s.peerIsn = irs;
+    if (opts.rttUs !== undefined) this.rttUs = Math.max(1, Math.floor(opts.rttUs));
+    if (opts.peerOptions) this.peerOptions = opts.peerOptions;
     s.state = this.st('LISTEN');
     // the listening socket has no peer yet: inet_daddr, inet_dport and the v6 daddr are 0
     const peer = { ip4: s.remote_ip4, ip6: s.remote_ip6, port: s.remote_port };
@@ -170,39 +242,238 @@ export class TcpModel {
     s.remote_ip6 = peer.ip6;
     s.remote_port = peer.port;
     s.state = this.st('NEW_SYN_RECV'); // the request sock
+    // the peer's SYN: MSS, SACK_PERM, timestamps, window scale (+ the peer's extra options)
+    const ecn = opts.synEcn ?? 'none';
+    const synTs = this.nextPeerTs();
+    const synHeader = tcpHeader({
+      sport: s.remote_port, dport: s.local_port, seq: irs, ack: 0, window: 65535,
+      flags: TCPHDR_SYN | (ecn !== 'none' ? TCPHDR_ECE | TCPHDR_CWR : 0),
+      options: concat(synOptions(s.advmss, synTs, 0, WSCALE), this.peerOptions),
+    });
+    // net/ipv4/tcp_input.c tcp_ecn_create_request(): an ECN-setup SYN on an ECT packet is not
+    // accepted by the sysctl clause, so tcp_bpf_ca_needs_ecn(req) decides: NEEDS_ECN (request sock)
+    if (ecn === 'ect') this.callOp('BPF_SOCK_OPS_NEEDS_ECN', [], null, 'NEEDS_ECN (request sock, ECN-setup SYN)', false);
     // request-sock ops: tcp_call_bpf() sets is_fullsock only for sk_fullsock(sk)
     this.callOp('BPF_SOCK_OPS_RWND_INIT', [], null, 'RWND_INIT (request sock, SYN)', false);
     const tfo = opts.fastopen && opts.fastopen.length > 0 ? opts.fastopen : null;
     if (!tfo) {
       this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (request sock)', false);
-      if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) {
-        // net/ipv4/tcp_output.c bpf_skops_hdr_opt_len/bpf_skops_write_hdr_opt with req: sk is the
-        // request sock (not full), skb the SYN-ACK being built (our ISN, SYN takes one number).
-        const synack = (): Skb => ({ seq: u32(s.snd_nxt), endSeq: u32(s.snd_nxt + 1), tcpFlags: TCPHDR_SYN | TCPHDR_ACK, payload: new Uint8Array(0), id: this.nextSkbId++ });
-        this.callOp('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], synack(), 'HDR_OPT_LEN_CB (SYN-ACK)', false);
-        this.callOp('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], synack(), 'WRITE_HDR_OPT_CB (SYN-ACK)', false);
-      }
+      this.sendSynack(synHeader, synTs);
     }
     // the child: tcp_create_openreq_child()
     s.state = this.st('SYN_RECV');
     s.rcv_nxt = u32(irs + 1);
     s.copied_seq = s.rcv_nxt;
     s.rcv_wup = s.rcv_nxt;
+    s.snd_una = u32(isn + 1);
+    s.snd_nxt = u32(isn + 1);
+    s.write_seq = u32(isn + 1);
     s.segs_in = 1;
     // tcp_initialize_rcv_mss(): min(advmss, mss_cache, rcv_wnd/2, TCP_MSS_DEFAULT)
     s.rcv_mss = Math.max(88, Math.min(s.advmss, s.mss_cache, s.rcv_wnd >> 1, TCP_MSS_DEFAULT));
     if (tfo) {
       this.callOp('BPF_SOCK_OPS_TIMEOUT_INIT', [], null, 'TIMEOUT_INIT (fastopen child)');
-      this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], this.makeSkb(irs, new Uint8Array(0), TCPHDR_SYN), 'PASSIVE_ESTABLISHED_CB (fastopen SYN)');
+      const synSkb = this.makeSkb(irs, new Uint8Array(0), TCPHDR_SYN);
+      synSkb.header = synHeader;
+      synSkb.dataEnd = synHeader.length;
+      this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], synSkb, 'PASSIVE_ESTABLISHED_CB (fastopen SYN)');
       this.fastopenAddSkb(seq0, tfo);
       if (s.wakeups === 0) s.log({ kind: 'note', text: 'fastopen data queued before accept(): no tcp_data_ready() (tcp_fastopen_add_skb)' });
-      // final ACK of the handshake: tcp_rcv_state_process() SYN_RECV with req (fastopen)
+      // tcp_conn_request(): send_synack(fastopen_sk, ..., req): the SYN-ACK after the child exists
+      this.sendSynack(synHeader, synTs);
+      // final ACK of the handshake: tcp_rcv_state_process() SYN_RECV with req (fastopen):
+      // tcp_synack_rtt_meas() takes the first RTT sample here too
+      this.rttSample(this.rttUs);
       this.setState('ESTABLISHED');
       return;
     }
-    this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], this.makeSkb(s.rcv_nxt, new Uint8Array(0), TCPHDR_ACK), 'PASSIVE_ESTABLISHED_CB');
+    // the final ACK of the handshake (acks our SYN-ACK), processed by the child:
+    // tcp_rcv_state_process() TCP_SYN_RECV: tcp_validate_incoming (no PARSE_HDR_OPT_CB in
+    // SYN_RECV: bpf_skops_parse_hdr), tcp_ack(), then !srtt_us -> tcp_synack_rtt_meas() -> the
+    // first RTT sample (tcp_ack_update_rtt -> tcp_rtt_estimator -> tcp_bpf_rtt: RTT_CB), then
+    // tcp_init_transfer() -> bpf_skops_established(skb = this ACK, header still on it)
+    const ack = this.peerSegment(s.rcv_nxt, new Uint8Array(0), TCPHDR_ACK);
+    this.rttSample(this.rttUs);
+    this.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], ack, 'PASSIVE_ESTABLISHED_CB');
     s.copied_seq = s.rcv_nxt;
     this.setState('ESTABLISHED');
+  }
+
+  /** The peer's next timestamp value. */
+  private nextPeerTs(): number {
+    this.peerTsLast = this.peerTs;
+    this.peerTs = u32(this.peerTs + 1);
+    return this.peerTsLast;
+  }
+
+  /** A segment from the peer as an skb with its TCP header (timestamps + the peer's extra
+   *  options), skb_data_end at the end of the header (bpf_skops_init_skb(skb, tcp_hdrlen)). */
+  private peerSegment(seq: number, payload: Uint8Array, flags: number): QueuedSkb {
+    const s = this.sock;
+    const skb = this.makeSkb(seq, payload, flags);
+    skb.header = tcpHeader({
+      sport: s.remote_port, dport: s.local_port, seq, ack: s.snd_nxt, flags, window: 65535 >> 0,
+      options: concat(tsOptions(this.nextPeerTs(), this.tsNow), this.peerOptions),
+    });
+    skb.dataEnd = skb.header.length;
+    return skb;
+  }
+
+  /** net/ipv4/tcp_output.c tcp_make_synack() + tcp_v4_send_synack()/tcp_v6_send_synack() on the
+   *  request sock: tcp_synack_options() (MSS, SACK_PERM + TS, WS: 20 bytes) then, with
+   *  WRITE_HDR_OPT_CB_FLAG on the listener, bpf_skops_hdr_opt_len(req, syn_skb) with the 20
+   *  bytes left; bpf_skops_write_hdr_opt() only when the program reserved some (the header is
+   *  pushed: skb->len = its length, skb_data_end at the BPF space); then, the listener's tos not
+   *  being ECN-capable, tcp_bpf_ca_needs_ecn(req): NEEDS_ECN on every SYN-ACK. */
+  private sendSynack(synHeader: Uint8Array, peerTs: number): void {
+    const s = this.sock;
+    const kopts = synOptions(s.advmss, this.tsval(), peerTs, WSCALE);
+    const seq = s.isn;
+    let bpfLen = 0;
+    let written: Uint8Array | undefined;
+    if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) {
+      const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
+      const skb: Skb = { seq, endSeq: u32(seq + 1), tcpFlags: TCPHDR_SYN | TCPHDR_ACK, payload: new Uint8Array(0), id: this.nextSkbId++ };
+      const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, 'HDR_OPT_LEN_CB (SYN-ACK)', false, { remainingOptLen: remaining, synHeader });
+      if (TcpModel.progOk(r) && r!.remainingOptLen !== undefined && r!.remainingOptLen < remaining) bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;
+      if (bpfLen) {
+        const header = tcpHeader({ sport: s.local_port, dport: s.remote_port, seq, ack: s.peerIsn + 1, flags: TCPHDR_SYN | TCPHDR_ACK, window: 65535, options: concat(kopts, new Uint8Array(bpfLen)) });
+        const wskb: Skb = { ...skb, id: this.nextSkbId++, header, dataEnd: header.length - bpfLen };
+        const w = this.callOpFull('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], wskb, 'WRITE_HDR_OPT_CB (SYN-ACK)', false, { remainingOptLen: bpfLen, synHeader });
+        written = TcpModel.progOk(w) ? w!.written : undefined;
+      }
+    }
+    if (written?.length) s.log({ kind: 'note', text: `SYN-ACK carries the program's header options ${hex(written)}` });
+    this.callOp('BPF_SOCK_OPS_NEEDS_ECN', [], null, 'NEEDS_ECN (request sock, SYN-ACK)', false);
+  }
+
+  /** net/ipv4/tcp_input.c tcp_ack_update_rtt() -> tcp_update_rtt_min() and tcp_rtt_estimator()
+   *  for one sample of `mrtt` µs: the first sets srtt = m << 3 and rtt_seq = snd_nxt and calls
+   *  tcp_bpf_rtt; later ones update srtt by 1/8 and call tcp_bpf_rtt only once snd_una passed
+   *  rtt_seq. RTT_CB (args mrtt_us, srtt) when RTT_CB_FLAG is set (include/net/tcp.h tcp_bpf_rtt). */
+  private rttSample(mrtt: number): void {
+    const s = this.sock;
+    if (mrtt < s.rtt_min) s.rtt_min = mrtt;
+    let srtt = s.srtt_us;
+    let call = false;
+    if (srtt !== 0) {
+      let m = mrtt - (srtt >> 3);
+      srtt += m;
+      if (m < 0) { m = -m; m -= s.mdev_us >> 2; if (m > 0) m >>= 3; } else m -= s.mdev_us >> 2;
+      s.mdev_us += m;
+      if (after(s.snd_una, s.rtt_seq)) { s.rtt_seq = s.snd_nxt; call = true; }
+    } else {
+      srtt = mrtt << 3;
+      s.mdev_us = mrtt << 1;
+      s.rtt_seq = s.snd_nxt;
+      call = true;
+    }
+    if (call && s.testFlag('BPF_SOCK_OPS_RTT_CB_FLAG')) this.callOp('BPF_SOCK_OPS_RTT_CB', [mrtt, srtt], null, `RTT_CB (sample ${mrtt} us)`);
+    s.srtt_us = Math.max(1, srtt);
+  }
+
+  /** net/ipv4/tcp_output.c __tcp_transmit_skb() for a segment the (full) socket sends without
+   *  payload: tcp_established_options() (timestamps 12 bytes, SACK blocks), and with
+   *  WRITE_HDR_OPT_CB_FLAG bpf_skops_hdr_opt_len(sk, skb) on the skb before its header is pushed
+   *  (skb->len 0, skb_data_end = skb->data) with 40 - those bytes left, then, if the program
+   *  reserved some, bpf_skops_write_hdr_opt() on the pushed header; segs_out++.
+   *  `currentMss`: tcp_current_mss() ran first (tcp_send_fin -> __tcp_push_pending_frames):
+   *  HDR_OPT_LEN_CB with no skb and args[0] BPF_WRITE_HDR_TCP_CURRENT_MSS. */
+  private transmit(flags: number, what: string, currentMss = false): void {
+    const s = this.sock;
+    const seq = flags & TCPHDR_FIN ? s.write_seq : s.snd_nxt;
+    const kopts = tsOptions(this.tsval(), this.peerTsLast, this.sackBlocks());
+    const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
+    if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG') && remaining > 0) {
+      if (currentMss) this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [BPF_WRITE_HDR_TCP_CURRENT_MSS], null, 'HDR_OPT_LEN_CB (tcp_current_mss, no skb)', true, { remainingOptLen: remaining });
+      const skb: Skb = { seq, endSeq: u32(seq + (flags & TCPHDR_FIN ? 1 : 0)), tcpFlags: flags, payload: new Uint8Array(0), id: this.nextSkbId++ };
+      const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, `HDR_OPT_LEN_CB (${what})`, true, { remainingOptLen: remaining });
+      let bpfLen = 0;
+      if (TcpModel.progOk(r) && r!.remainingOptLen !== undefined && r!.remainingOptLen < remaining) bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;
+      if (bpfLen) {
+        const header = tcpHeader({ sport: s.local_port, dport: s.remote_port, seq, ack: s.rcv_nxt, flags, window: Math.min(s.receiveWindow() >> WSCALE, 0xffff), options: concat(kopts, new Uint8Array(bpfLen)) });
+        const w = this.callOpFull('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], { ...skb, id: this.nextSkbId++, header, dataEnd: header.length - bpfLen }, `WRITE_HDR_OPT_CB (${what})`, true, { remainingOptLen: bpfLen });
+        const written = TcpModel.progOk(w) ? w!.written : undefined;
+        if (written?.length) s.log({ kind: 'note', text: `${what} carries the program's header options ${hex(written)}` });
+      }
+    }
+    s.segs_out++;
+  }
+
+  /** SACK blocks our ACKs carry: the out-of-order queue's ranges, at most 3 with timestamps
+   *  (tcp_established_options: (40 - 12 - 4) / 8). */
+  private sackBlocks(): [number, number][] {
+    const out: [number, number][] = [];
+    for (const skb of this.sock.ofoQueue) {
+      const last = out[out.length - 1];
+      if (last && last[1] === skb.seq) last[1] = skb.endSeq;
+      else out.push([skb.seq, skb.endSeq]);
+    }
+    return out.slice(0, 3);
+  }
+
+  /** Received-segment hooks before the segment's data is handled: net/ipv4/tcp_input.c
+   *  tcp_validate_incoming() -> bpf_skops_parse_hdr(): PARSE_HDR_OPT_CB with the skb (header
+   *  on it) when PARSE_ALL_HDR_OPT_CB_FLAG is set, or PARSE_UNKNOWN_HDR_OPT_CB_FLAG and the
+   *  segment has an option unknown to tcp_parse_options; never in SYN_RECV/SYN_SENT/LISTEN.
+   *  In ESTABLISHED, tcp_rcv_established()'s header prediction (pred_flags: ACK only, PSH
+   *  ignored, our expected header length 32; in-order; fast path on: no out-of-order data,
+   *  window open, rmem below rcvbuf: tcp_fast_path_check) skips tcp_validate_incoming. */
+  private parseHdr(skb: QueuedSkb): void {
+    const s = this.sock;
+    const hdr = skb.header!;
+    const unknown = sawUnknown(hdr.subarray(20));
+    if (!s.testFlag('BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG') && !(unknown && s.testFlag('BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG'))) return;
+    if (s.state === this.st('SYN_RECV') || s.state === this.st('SYN_SENT') || s.state === this.st('LISTEN')) return;
+    if (s.state === this.established) {
+      const fastPathOn = s.ofoQueue.length === 0 && s.rcv_wnd > 0 && s.sk_rmem_alloc < s.sk_rcvbuf;
+      const predicted = (skb.tcpFlags & ~TCPHDR_PSH) === TCPHDR_ACK && hdr.length === 20 + 12;
+      if (fastPathOn && predicted && skb.seq === s.rcv_nxt) return;
+    }
+    const len = skb.payload.length;
+    this.callOp('BPF_SOCK_OPS_PARSE_HDR_OPT_CB', [], skb, `PARSE_HDR_OPT_CB (seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}, ${len} bytes${skb.tcpFlags & TCPHDR_FIN ? ' + FIN' : ''})`);
+  }
+
+  /** The application's close(): net/ipv4/tcp.c __tcp_close(): unread data -> tcp_set_state(CLOSE)
+   *  and a RST (tcp_send_active_reset); else tcp_close_state() (ESTABLISHED -> FIN_WAIT1,
+   *  CLOSE_WAIT -> LAST_ACK, STATE_CB) and tcp_send_fin() (tcp_current_mss, then the FIN, which
+   *  carries the pending ACK). The loopback peer ACKs the FIN at once: tcp_rcv_state_process()
+   *  -> PARSE_HDR_OPT_CB, tcp_ack() (bytes_acked, the RTT sample: RTT_CB), then LAST_ACK ->
+   *  tcp_done() (CLOSE) or FIN_WAIT1 -> FIN_WAIT2 (STATE_CB). */
+  close(): string {
+    const s = this.sock;
+    const st = s.state;
+    if (s.closed) return 'already closed';
+    s.closed = true;
+    s.rcvShutdown = true;
+    if (st === this.st('LISTEN') || st === this.st('CLOSE')) { this.setState('CLOSE'); return 'closed'; }
+    const unread = u32(s.rcv_nxt - s.copied_seq) - (s.done && s.receiveQueue.some((k) => k.tcpFlags & TCPHDR_FIN) ? 1 : 0);
+    if (unread > 0) {
+      this.setState('CLOSE');
+      this.transmit(TCPHDR_ACK | TCPHDR_RST, 'RST');
+      return `${unread} unread bytes: the connection is reset (tcp_send_active_reset), state CLOSE`;
+    }
+    const next = st === this.established ? 'FIN_WAIT1' : st === this.st('CLOSE_WAIT') ? 'LAST_ACK' : null;
+    if (!next) { this.setState('CLOSE'); return `closed from state ${this.stateName(st)}`; }
+    this.setState(next);
+    this.transmit(TCPHDR_ACK | TCPHDR_FIN, 'FIN', true);
+    this.ackPending = false;
+    s.write_seq = u32(s.write_seq + 1);
+    s.snd_nxt = s.write_seq;
+    s.packets_out++;
+    const parts = [`FIN sent (state ${next})`];
+    // the peer's ACK of our FIN
+    const ack = this.peerSegment(s.rcv_nxt, new Uint8Array(0), TCPHDR_ACK);
+    s.segs_in++;
+    this.parseHdr(ack);
+    const acked = u32(s.snd_nxt - s.snd_una);
+    s.bytes_acked += BigInt(acked);
+    s.snd_una = s.snd_nxt;
+    s.packets_out = 0;
+    this.rttSample(this.rttUs);
+    if (next === 'LAST_ACK') { this.setState('CLOSE'); parts.push('the peer ACKed it: CLOSE (tcp_done)'); }
+    else { this.setState('FIN_WAIT2'); parts.push('the peer ACKed it: FIN_WAIT2'); }
+    return parts.join('; ');
   }
 
   private makeSkb(seq: number, payload: Uint8Array, flags: number): QueuedSkb {
@@ -228,7 +499,7 @@ export class TcpModel {
     if (!this.rcvqOn()) return;
     const view: Skb = { seq: skb.seq, endSeq: skb.endSeq, tcpFlags: skb.tcpFlags, payload: skb.payload, id: skb.id };
     const fin = skb.tcpFlags & TCPHDR_FIN ? ' FIN' : '';
-    this.rcvq(view, `${this.rcvqShort} enqueue${path ? ' (' + path + ')' : ''} seq ${skb.seq}..${skb.endSeq} (${skb.payload.length} bytes${fin})`);
+    this.rcvq(view, `${this.rcvqShort} enqueue${path ? ' (' + path + ')' : ''} seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${skb.payload.length} bytes${fin})`);
   }
 
   /** tcp_rcv_nxt_update(): bytes_received += delta, rcv_nxt = seq. */
@@ -287,13 +558,23 @@ export class TcpModel {
   segment(seq: number, payload: Uint8Array, opts: { fin?: boolean; psh?: boolean } = {}): string {
     const s = this.sock;
     const flags = TCPHDR_ACK | (opts.fin ? TCPHDR_FIN : 0) | (opts.psh ?? true ? TCPHDR_PSH : 0);
-    const skb = this.makeSkb(seq, payload, flags);
+    const skb = this.peerSegment(seq, payload, flags);
     const est = this.st('ESTABLISHED');
+    if (s.state !== this.st('CLOSE')) this.parseHdr(skb);
+    if (s.state === this.st('FIN_WAIT2') && payload.length === 0 && opts.fin && seq === s.rcv_nxt) {
+      // tcp_fin() in FIN_WAIT2: ACK it, tcp_time_wait() -> tcp_done(): CLOSE (STATE_CB)
+      s.segs_in++;
+      this.rcvNxtUpdate(u32(seq + 1));
+      s.done = true;
+      this.transmit(TCPHDR_ACK, 'ACK of the FIN');
+      this.setState('CLOSE');
+      return `FIN seq ${this.r(seq)} in FIN_WAIT2: ACKed, TIME_WAIT (the socket is CLOSE)`;
+    }
     if (s.state !== est) {
       // tcp_rcv_state_process(): in CLOSE_WAIT/CLOSING/LAST_ACK data beyond the FIN is ignored
       const why = `socket in state ${this.stateName(s.state)}: the peer already sent FIN, data after it is ignored (tcp_rcv_state_process)`;
-      this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why });
-      return `dropped seq ${skb.seq}..${skb.endSeq}: ${why}`;
+      this.emit({ kind: 'drop', seq: this.r(skb.seq), endSeq: this.r(skb.endSeq), why });
+      return `dropped seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}: ${why}`;
     }
     s.segs_in++;
     if (payload.length > 0) s.data_segs_in++;
@@ -308,7 +589,7 @@ export class TcpModel {
     }
     const len = skb.payload.length;
     const fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
-    const desc = `seq ${skb.seq}..${skb.endSeq} (${len} bytes${fin ? ' + FIN' : ''})`;
+    const desc = `seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${len} bytes${fin ? ' + FIN' : ''})`;
     if (skb.seq === s.rcv_nxt) {
       if (s.receiveWindow() === 0 && !(len === 0 && fin)) {
         return this.drop(skb, 'zero receive window (SKB_DROP_REASON_TCP_ZEROWINDOW)');
@@ -316,22 +597,22 @@ export class TcpModel {
       return this.queueAndOut(skb, desc, 'in order');
     }
     if (!after(skb.endSeq, s.rcv_nxt)) {
-      return this.drop(skb, `old data, all below rcv_nxt ${s.rcv_nxt} (retransmit, D-SACK)`);
+      return this.drop(skb, `old data, all below rcv_nxt ${this.r(s.rcv_nxt)} (retransmit, D-SACK)`);
     }
     if (!before(skb.seq, u32(s.rcv_nxt + s.receiveWindow()))) {
-      return this.drop(skb, `beyond the receive window (rcv_nxt ${s.rcv_nxt} + window ${s.receiveWindow()})`);
+      return this.drop(skb, `beyond the receive window (rcv_nxt ${this.r(s.rcv_nxt)} + window ${s.receiveWindow()})`);
     }
     if (before(skb.seq, s.rcv_nxt)) {
       // partial packet, seq < rcv_nxt < end_seq: queued as is (overlap kept, readers use offsets)
       if (s.receiveWindow() === 0) return this.drop(skb, 'zero receive window');
-      return this.queueAndOut(skb, desc, `overlapping rcv_nxt ${s.rcv_nxt}`);
+      return this.queueAndOut(skb, desc, `overlapping rcv_nxt ${this.r(s.rcv_nxt)}`);
     }
     return this.dataQueueOfo(skb, desc);
   }
 
   private drop(skb: QueuedSkb, why: string): string {
-    this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why });
-    return `dropped seq ${skb.seq}..${skb.endSeq}: ${why}`;
+    this.emit({ kind: 'drop', seq: this.r(skb.seq), endSeq: this.r(skb.endSeq), why });
+    return `dropped seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}: ${why}`;
   }
 
   /** tcp_data_queue() queue_and_out: rmem check, tcp_queue_rcv(), tcp_event_data_recv(),
@@ -420,7 +701,7 @@ export class TcpModel {
       s.sk_rmem_alloc -= gone.truesize;
     }
     this.sendAck(); // out-of-order data is ACKed at once (duplicate ACK with SACK)
-    return `${desc} out of order (rcv_nxt ${s.rcv_nxt}): ${how} in the out-of-order queue`;
+    return `${desc} out of order (rcv_nxt ${this.r(s.rcv_nxt)}): ${how} in the out-of-order queue`;
   }
 
   /** tcp_ofo_queue(): move skbs that became in order to the receive queue, in sequence order,
@@ -434,7 +715,7 @@ export class TcpModel {
       s.ofoQueue.shift();
       if (!after(skb.endSeq, s.rcv_nxt)) {
         s.sk_rmem_alloc -= skb.truesize;
-        this.emit({ kind: 'drop', seq: skb.seq, endSeq: skb.endSeq, why: 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)' });
+        this.emit({ kind: 'drop', seq: this.r(skb.seq), endSeq: this.r(skb.endSeq), why: 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)' });
         continue;
       }
       const tail = s.receiveQueue[s.receiveQueue.length - 1];
@@ -461,6 +742,8 @@ export class TcpModel {
    *  purge the out-of-order queue. */
   private tcpFin(): void {
     const s = this.sock;
+    // inet_csk_schedule_ack + inet_csk_enter_pingpong_mode: the FIN's ACK is delayed
+    if (s.state === this.st('ESTABLISHED')) this.ackPending = true;
     s.rcvShutdown = true;
     s.done = true;
     if (s.state === this.st('ESTABLISHED')) this.setState('CLOSE_WAIT');
@@ -480,6 +763,8 @@ export class TcpModel {
     if (win < cur) win = cur;
     s.rcv_wup = s.rcv_nxt;
     s.rcv_wnd = win;
+    if (this.ackPending) return; // tcp_fin: pingpong mode, the ACK is delayed (tcp_send_delayed_ack)
+    this.transmit(TCPHDR_ACK, 'ACK');
   }
 
   /** The application's recv(fd, buf, len, MSG_DONTWAIT): net/ipv4/tcp.c tcp_recvmsg_locked()
@@ -550,11 +835,11 @@ export class TcpModel {
       if (2 * now <= s.window_clamp) {
         let nw = Math.min(s.tcpWinFromSpace(s.sk_rcvbuf - s.sk_rmem_alloc), s.window_clamp);
         if (nw < s.rcv_mss) nw = 0;
-        if (nw && nw >= 2 * now) { s.rcv_wup = s.rcv_nxt; s.rcv_wnd = nw; }
+        if (nw && nw >= 2 * now) { s.rcv_wup = s.rcv_nxt; s.rcv_wnd = nw; this.transmit(TCPHDR_ACK, 'window update ACK'); }
       }
     }
     if (copied > 0 && this.rcvqOn()) {
-      this.rcvq(null, `${this.rcvqShort} recvmsg (copied ${copied}, copied_seq ${u32(s.copied_seq)})`);
+      this.rcvq(null, `${this.rcvqShort} recvmsg (copied ${copied}, copied_seq ${this.r(s.copied_seq)})`);
     }
   }
 
@@ -629,4 +914,8 @@ export class TcpModel {
 
 function fmtOpt(v: number): string {
   return v > 0xffff || v < 0 ? '0x' + (v >>> 0).toString(16) : String(v);
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }

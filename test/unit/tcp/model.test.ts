@@ -41,14 +41,15 @@ function established(opts: { seq?: number; rcvbuf?: number } = {}, hooks: FakeHo
 }
 const bytes = (n: number, v = 0) => new Uint8Array(n).fill(v);
 
-test('passive open runs LISTEN, RWND_INIT, TIMEOUT_INIT, PASSIVE_ESTABLISHED in order; request-sock ops see NEW_SYN_RECV', () => {
+test('passive open runs LISTEN, RWND_INIT, TIMEOUT_INIT, NEEDS_ECN (SYN-ACK), PASSIVE_ESTABLISHED in order; request-sock ops see NEW_SYN_RECV', () => {
   const h = new FakeHooks();
   const m = new TcpModel(abi, { family: 'inet' }, h);
   m.passiveOpen({ seq: 1000 });
-  assert.deepEqual(h.calls.map((c) => c.op), [OP('BPF_SOCK_OPS_TCP_LISTEN_CB'), OP('BPF_SOCK_OPS_RWND_INIT'), OP('BPF_SOCK_OPS_TIMEOUT_INIT'), OP('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB')]);
+  assert.deepEqual(h.calls.map((c) => c.op), [OP('BPF_SOCK_OPS_TCP_LISTEN_CB'), OP('BPF_SOCK_OPS_RWND_INIT'), OP('BPF_SOCK_OPS_TIMEOUT_INIT'), OP('BPF_SOCK_OPS_NEEDS_ECN'), OP('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB')]);
   assert.equal(h.calls[0]!.state, OP('BPF_TCP_LISTEN'));
   assert.equal(h.calls[1]!.state, OP('BPF_TCP_NEW_SYN_RECV'));
-  assert.equal(h.calls[3]!.state, OP('BPF_TCP_SYN_RECV'));
+  assert.equal(h.calls[3]!.state, OP('BPF_TCP_NEW_SYN_RECV'));
+  assert.equal(h.calls[4]!.state, OP('BPF_TCP_SYN_RECV'));
   assert.equal(m.sock.state, OP('BPF_TCP_ESTABLISHED'));
   assert.equal(m.sock.rcv_nxt, 1000);
   assert.equal(m.sock.copied_seq, 1000);
@@ -71,8 +72,8 @@ test('fastopen data is queued by tcp_fastopen_add_skb after PASSIVE_ESTABLISHED_
   const m = new TcpModel(abi, { family: 'inet6' }, h);
   m.passiveOpen({ seq: 0, fastopen: bytes(20, 7) });
   const ops = h.calls.map((c) => c.op);
-  assert.deepEqual(ops.slice(-3), [OP('BPF_SOCK_OPS_TIMEOUT_INIT'), OP('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB'), RCVQ]);
-  assert.deepEqual(h.calls.at(-1)!.skb, { seq: 0, endSeq: 20, len: 20, flags: 0x10 });
+  assert.deepEqual(ops.slice(-4), [OP('BPF_SOCK_OPS_TIMEOUT_INIT'), OP('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB'), RCVQ, OP('BPF_SOCK_OPS_NEEDS_ECN')], 'the SYN-ACK (NEEDS_ECN) goes out after the child took the data');
+  assert.deepEqual(h.calls.at(-2)!.skb, { seq: 0, endSeq: 20, len: 20, flags: 0x10 });
   assert.equal(m.sock.readable(), 20);
   assert.equal(m.sock.wakeups, 0); // no tcp_data_ready before accept()
 });
@@ -330,6 +331,9 @@ test('request-sock ops run with is_fullsock 0; the SYN-ACK header-option ops get
     seen.push({ op: inv.op, fullsock: inv.fullsock, skb: inv.skb !== null, flags: inv.skb?.tcpFlags });
     if (inv.op === OP('BPF_SOCK_OPS_TCP_LISTEN_CB')) sock.bpf_sock_ops_cb_flags |= t.cbFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')!.value;
   };
+  // the program reserves 4 bytes at HDR_OPT_LEN_CB (else WRITE_HDR_OPT_CB does not run)
+  const base = h.sockOps.bind(h);
+  h.sockOps = (sock, inv) => inv.op === OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB') ? { ...base(sock, inv), remainingOptLen: inv.remainingOptLen! - 4 } : base(sock, inv);
   new TcpModel(abi, { family: 'inet6' }, h).passiveOpen();
   const at = (name: string) => seen.find((x) => x.op === OP(name))!;
   assert.equal(at('BPF_SOCK_OPS_TCP_LISTEN_CB').fullsock, undefined);
@@ -366,5 +370,65 @@ test('TCP_LISTEN_CB: the listener has no peer yet (remote address and port 0); t
   assert.deepEqual(seen[0], [OP('BPF_SOCK_OPS_TCP_LISTEN_CB'), 0, 0]);
   assert.deepEqual(seen[1], [OP('BPF_SOCK_OPS_RWND_INIT'), 40001, 0x0a000002]);
   assert.equal(m.sock.remote_port, 40001);
-  assert.equal(m.sock.rtt_min, 0xffffffff, 'tcp_init_sock: minmax_reset(~0U), no RTT sample in the model');
+  assert.equal(m.sock.rtt_min, 50, 'the handshake ACK\'s RTT sample (tcp_synack_rtt_meas), default 50 us');
+});
+
+test('header options: WRITE_HDR_OPT_CB runs only after a reservation; remaining_opt_len is 40 minus the kernel\'s options', () => {
+  const lens: [number, number | undefined, boolean][] = [];
+  const h = new FakeHooks();
+  let reserve = 0;
+  h.onOp = (sock, inv) => {
+    if (inv.op === OP('BPF_SOCK_OPS_TCP_LISTEN_CB')) sock.bpf_sock_ops_cb_flags |= t.cbFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')!.value;
+    if (inv.op === OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB') || inv.op === OP('BPF_SOCK_OPS_WRITE_HDR_OPT_CB')) lens.push([inv.op, inv.remainingOptLen, !!inv.skb?.header]);
+  };
+  const base = h.sockOps.bind(h);
+  h.sockOps = (sock, inv) => inv.op === OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB') ? { ...base(sock, inv), remainingOptLen: inv.remainingOptLen! - reserve } : base(sock, inv);
+  const m = new TcpModel(abi, { family: 'inet' }, h);
+  m.passiveOpen();
+  const L = OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB'), W = OP('BPF_SOCK_OPS_WRITE_HDR_OPT_CB');
+  assert.deepEqual(lens, [[L, 20, false]], 'SYN-ACK: MSS + SACK_PERM/TS + WS take 20; nothing reserved: no WRITE_HDR_OPT_CB');
+  lens.length = 0;
+  reserve = 5;
+  m.segment(0, bytes(10));
+  assert.deepEqual(lens, [[L, 28, false], [W, 8, true]], 'ACK: timestamps take 12; 5 reserved, rounded up to 8');
+  const w = h.calls.at(-1)!;
+  assert.equal(w.op, W);
+});
+
+test('segments: PARSE_HDR_OPT_CB on the slow path only; close from CLOSE_WAIT runs LAST_ACK, the FIN, the peer ACK, RTT_CB, CLOSE', () => {
+  const h = new FakeHooks();
+  const flags = ['BPF_SOCK_OPS_STATE_CB_FLAG', 'BPF_SOCK_OPS_RTT_CB_FLAG', 'BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG'].reduce((a, n) => a | t.cbFlag(n)!.value, 0);
+  h.onOp = (sock, inv) => { if (inv.op === OP('BPF_SOCK_OPS_TCP_LISTEN_CB')) sock.bpf_sock_ops_cb_flags |= flags; };
+  const m = new TcpModel(abi, { family: 'inet' }, h);
+  m.passiveOpen({ seq: 5000, isn: 77 });
+  assert.equal(m.sock.snd_nxt, 78);
+  assert.equal(m.sock.srtt_us, 50 << 3);
+  const n = h.calls.length;
+  m.segment(5000, bytes(10));
+  assert.ok(!h.calls.slice(n).some((c) => c.op === OP('BPF_SOCK_OPS_PARSE_HDR_OPT_CB')), 'in-order data with timestamps only: header prediction, no hook');
+  m.segment(5020, bytes(10));
+  assert.ok(h.calls.slice(n).some((c) => c.op === OP('BPF_SOCK_OPS_PARSE_HDR_OPT_CB')), 'out of order: slow path');
+  m.recvmsg(100);
+  m.segment(5010, bytes(10));
+  m.recvmsg(100);
+  const segsOut = m.sock.segs_out;
+  assert.ok(segsOut >= 3, 'every segment was ACKed');
+  m.segment(5030, bytes(0), { fin: true });
+  assert.equal(m.stateName(m.sock.state), 'CLOSE_WAIT');
+  assert.equal(m.sock.segs_out, segsOut, 'the FIN\'s ACK is delayed (pingpong)');
+  const k = h.calls.length;
+  m.close();
+  const names = h.calls.slice(k).map((c) => t.op(c.op)!.short);
+  assert.deepEqual(names, ['STATE_CB', 'PARSE_HDR_OPT_CB', 'RTT_CB', 'STATE_CB']);
+  assert.equal(m.stateName(m.sock.state), 'CLOSE');
+  assert.equal(m.sock.bytes_acked, 1n, 'the FIN');
+  assert.equal(m.sock.segs_out, segsOut + 1);
+});
+
+test('NEEDS_ECN: a SYN asking for ECN on an ECT packet runs it on the request sock before RWND_INIT (tcp_ecn_create_request)', () => {
+  for (const [ecn, first] of [['ect', 'NEEDS_ECN'], ['ecn', 'RWND_INIT'], ['none', 'RWND_INIT']] as const) {
+    const h = new FakeHooks();
+    new TcpModel(abi, { family: 'inet' }, h).passiveOpen({ synEcn: ecn });
+    assert.equal(t.op(h.calls[1]!.op)!.short, first, ecn);
+  }
 });
