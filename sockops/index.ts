@@ -121,6 +121,12 @@ export class SockopsTable {
     return [...this.allOpValues];
   }
 
+  /** The ops the kernel can run a program with: allOps() without those marked neverFires
+   *  (BPF_SOCK_OPS_VOID). What analyses use as the set of ops a program may see. */
+  firingOps(): number[] {
+    return this.allOpValues.filter((v) => !this.opsByValue.get(v)?.neverFires);
+  }
+
   helper(idOrName: number | string): HelperInfo | undefined {
     return typeof idOrName === 'number' ? this.helpersById.get(idOrName) : this.helpersByName.get(idOrName);
   }

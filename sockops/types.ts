@@ -36,6 +36,9 @@ export interface OpInfo {
   /** Whether ctx->skb (bpf_sock_ops_kern.skb) is set. */
   hasSkb: boolean | 'varies';
   addedByProfile?: boolean;
+  /** The kernel never runs a program with this op (no call site passes it): analyses leave it
+   *  out of op sets and "fails at" lists. `why` cites where the absence was checked. */
+  neverFires?: { why: string; source: Source };
   source: Source;
 }
 

@@ -63,7 +63,7 @@ export class DocumentAnalyzer {
       this.last = analyze(this.doc, this.table);
     } catch (e) {
       this.last = {
-        table: this.table, universe: new OpUniverse(this.table.allOps()), consts: new Constants(this.table),
+        table: this.table, universe: new OpUniverse(this.table.firingOps()), consts: new Constants(this.table),
         funcs: new Map(), text, starts: this.doc.starts,
         findings: [{ code: 'SOCKOPS000', severity: 'information', start: 0, end: 0, related: [],
           message: `bpf-sockops could not analyse this file (${(e as Error).message}); please report it with the file attached.` }],
@@ -115,7 +115,7 @@ function collectEnums(n: Syn, consts: Constants): void {
 
 export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
   const text = doc.masked;
-  const universe = new OpUniverse(table.allOps());
+  const universe = new OpUniverse(table.firingOps()); // ops that never fire (BPF_SOCK_OPS_VOID: OpInfo.neverFires) are in no op set
   const consts = new Constants(table);
   const defs = new Map<string, FuncDef>();
   const programs: { def: FuncDef; prog: ProgType }[] = [];

@@ -123,7 +123,8 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
   const okOps = ops.filter((o) => !failing.has(o));
   const parts = fails.map((g) => {
     const cond = g.conditional && g.rule.when?.length ? ` when ${g.rule.when.map((w) => w.name).join(' and ')}` : '';
-    return `at ${opList(t, g.ops)} it returns ${errnoText(t, g.errno)}${cond}: ${g.rule.why}`;
+    const after = g.rule.afterArgChecks ? ` (after the argument checks: ${g.rule.afterArgChecks})` : '';
+    return `at ${opList(t, g.ops)} it returns ${errnoText(t, g.errno)}${cond}: ${g.rule.why}${after}`;
   });
   const related = admitsFor(t, c.state, failOps, 'reach this call');
   const ctx = c.args[0] ? a.text.slice(c.args[0].start, c.args[0].end) : 'skops';

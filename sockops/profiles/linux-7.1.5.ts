@@ -18,7 +18,13 @@ const NOARGS: OpInfo['args'] = ['', '', '', ''];
 const HDR_ARG0 = 'BPF_WRITE_HDR_TCP_CURRENT_MSS (1) when the kernel only asks for the option length to compute the MSS (skb NULL), BPF_WRITE_HDR_TCP_SYNACK_COOKIE (2) for a syncookie SYNACK, else 0';
 
 const ops: OpInfo[] = [
-  op(0, 'BPF_SOCK_OPS_VOID', { args: NOARGS, fires: 'never: placeholder value', isFullsock: false, isLockedTcpSock: false, hasSkb: false }),
+  op(0, 'BPF_SOCK_OPS_VOID', {
+    args: NOARGS, fires: 'never: placeholder value', isFullsock: false, isLockedTcpSock: false, hasSkb: false,
+    neverFires: {
+      why: 'no call site passes BPF_SOCK_OPS_VOID: in the 7.1.5 tree the name occurs only in the enum (include/uapi/linux/bpf.h and its tools/include copy); tcp_call_bpf()/bpf_skops_*() callers all name another op',
+      source: src('include/uapi/linux/bpf.h', 'enum BPF_SOCK_OPS_VOID', 'git grep BPF_SOCK_OPS_VOID over the tree: the enum and its tools/ copy only'),
+    },
+  }),
   op(1, 'BPF_SOCK_OPS_TIMEOUT_INIT', {
     args: NOARGS,
     reply: 'SYN retransmission timeout in jiffies (used only if > 0, capped at TCP_RTO_MAX), or -1 for the default',

@@ -240,15 +240,17 @@ export class TcpSock implements SockModel {
     return false;
   }
 
-  /** net/ipv4/tcp.c tcp_set_rcvlowat(): cap at rcvbuf/2 (SOCK_RCVBUF_LOCK) or tcp_rmem[2]/2,
-   *  0 -> 1, then tcp_data_ready() (skipped on the RCVQ_CB enqueue path: seed "split out
-   *  __tcp_set_rcvlowat() and add a flag to control wakeup"), then grow sk_rcvbuf to
-   *  tcp_space_from_win(val) with the unclamped val unless the user locked it. */
+  /** net/ipv4/tcp.c tcp_set_rcvlowat() (7.1.5 lines 1830-1856): cap at rcvbuf/2
+   *  (SOCK_RCVBUF_LOCK) or tcp_rmem[2]/2 and `val = min(val, cap)` (line 1839), 0 -> 1, then
+   *  tcp_data_ready() (skipped on the RCVQ_CB enqueue path: seed "split out
+   *  __tcp_set_rcvlowat() and add a flag to control wakeup"), then, unless the user locked it,
+   *  grow sk_rcvbuf to tcp_space_from_win(sk, val) with that CLAMPED val (line 1848) and raise
+   *  window_clamp to it. */
   setRcvlowat(val: number, opts: { wakeup: boolean }): number {
     val = val | 0;
     const cap = this.rcvbuf_locked ? this.sk_rcvbuf >> 1 : this.tcpRmemMax >> 1;
-    const v = Math.min(val, cap);
-    this.sk_rcvlowat = v || 1;
+    val = Math.min(val, cap);
+    this.sk_rcvlowat = val || 1;
     if (opts.wakeup) this.dataReady('tcp_set_rcvlowat');
     if (this.rcvbuf_locked) return 0;
     const space = this.tcpSpaceFromWin(val);

@@ -150,7 +150,9 @@ test('tcp_set_rcvlowat: 0 becomes 1, cap at tcp_rmem[2]/2, rcvbuf grows to 2*val
   assert.equal(s.sk_rcvbuf, 200000); // tcp_space_from_win: 2 * val with the default scaling ratio
   s.setRcvlowat(1 << 21, { wakeup: false });
   assert.equal(s.sk_rcvlowat, 1 << 19); // min(val, rmem[2] / 2)
-  assert.equal(s.sk_rcvbuf, 1 << 22); // grown with the unclamped val
+  // net/ipv4/tcp.c tcp_set_rcvlowat: val = min(val, cap) before tcp_space_from_win(sk, val):
+  // rcvbuf grows to 2 * the CLAMPED val (1 << 20), not 2 * the asked 1 << 21
+  assert.equal(s.sk_rcvbuf, 1 << 20);
   m.setRcvbuf(10000); // SO_RCVBUF locks: rcvbuf 20000
   s.setRcvlowat(50000, { wakeup: false });
   assert.equal(s.sk_rcvlowat, 10000);
