@@ -308,15 +308,24 @@ export class TcpModel {
 
   /** A segment from the peer as an skb with its TCP header (timestamps + the peer's extra
    *  options), skb_data_end at the end of the header (bpf_skops_init_skb(skb, tcp_hdrlen)). */
-  private peerSegment(seq: number, payload: Uint8Array, flags: number): QueuedSkb {
-    const s = this.sock;
+  private peerSegment(seq: number, payload: Uint8Array, flags: number, lazy = false): QueuedSkb {
     const skb = this.makeSkb(seq, payload, flags);
+    const ts = this.nextPeerTs();
+    if (!lazy) this.peerHeader(skb, ts);
+    else this.lazyTs = ts;
+    return skb;
+  }
+
+  /** The peer's timestamp of a segment whose header is built only if a hook needs it. */
+  private lazyTs = 0;
+
+  private peerHeader(skb: QueuedSkb, ts: number): void {
+    const s = this.sock;
     skb.header = tcpHeader({
-      sport: s.remote_port, dport: s.local_port, seq, ack: s.snd_nxt, flags, window: 65535 >> 0,
-      options: concat(tsOptions(this.nextPeerTs(), this.tsNow), this.peerOptions),
+      sport: s.remote_port, dport: s.local_port, seq: skb.seq, ack: s.snd_nxt, flags: skb.tcpFlags, window: 65535,
+      options: concat(tsOptions(ts, this.tsNow), this.peerOptions),
     });
     skb.dataEnd = skb.header.length;
-    return skb;
   }
 
   /** net/ipv4/tcp_output.c tcp_make_synack() + tcp_v4_send_synack()/tcp_v6_send_synack() on the
@@ -382,9 +391,11 @@ export class TcpModel {
   private transmit(flags: number, what: string, currentMss = false): void {
     const s = this.sock;
     const seq = flags & TCPHDR_FIN ? s.write_seq : s.snd_nxt;
-    const kopts = tsOptions(this.tsval(), this.peerTsLast, this.sackBlocks());
+    const tsval = this.tsval();
+    if (!s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) { s.segs_out++; return; }
+    const kopts = tsOptions(tsval, this.peerTsLast, this.sackBlocks());
     const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
-    if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG') && remaining > 0) {
+    if (remaining > 0) {
       if (currentMss) this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [BPF_WRITE_HDR_TCP_CURRENT_MSS], null, 'HDR_OPT_LEN_CB (tcp_current_mss, no skb)', true, { remainingOptLen: remaining });
       const skb: Skb = { seq, endSeq: u32(seq + (flags & TCPHDR_FIN ? 1 : 0)), tcpFlags: flags, payload: new Uint8Array(0), id: this.nextSkbId++ };
       const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, `HDR_OPT_LEN_CB (${what})`, true, { remainingOptLen: remaining });
@@ -397,7 +408,7 @@ export class TcpModel {
         if (written?.length) s.log({ kind: 'note', text: `${what} carries the program's header options ${hex(written)}` });
       }
     }
-    s.segs_out++;
+    s.segs_out++; // after the header-option hooks, as __tcp_transmit_skb counts it
   }
 
   /** SACK blocks our ACKs carry: the out-of-order queue's ranges, at most 3 with timestamps
@@ -421,15 +432,18 @@ export class TcpModel {
    *  window open, rmem below rcvbuf: tcp_fast_path_check) skips tcp_validate_incoming. */
   private parseHdr(skb: QueuedSkb): void {
     const s = this.sock;
-    const hdr = skb.header!;
-    const unknown = sawUnknown(hdr.subarray(20));
+    const flags = s.bpf_sock_ops_cb_flags;
+    if (!flags) return;
+    // the peer's options: timestamps (known) + peerOptions
+    const unknown = this.peerOptions.length > 0 && sawUnknown(this.peerOptions);
     if (!s.testFlag('BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG') && !(unknown && s.testFlag('BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG'))) return;
     if (s.state === this.st('SYN_RECV') || s.state === this.st('SYN_SENT') || s.state === this.st('LISTEN')) return;
     if (s.state === this.established) {
       const fastPathOn = s.ofoQueue.length === 0 && s.rcv_wnd > 0 && s.sk_rmem_alloc < s.sk_rcvbuf;
-      const predicted = (skb.tcpFlags & ~TCPHDR_PSH) === TCPHDR_ACK && hdr.length === 20 + 12;
+      const predicted = (skb.tcpFlags & ~TCPHDR_PSH) === TCPHDR_ACK && this.peerOptions.length === 0; // doff 8: 20 + timestamps
       if (fastPathOn && predicted && skb.seq === s.rcv_nxt) return;
     }
+    if (!skb.header) this.peerHeader(skb, this.lazyTs);
     const len = skb.payload.length;
     this.callOp('BPF_SOCK_OPS_PARSE_HDR_OPT_CB', [], skb, `PARSE_HDR_OPT_CB (seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}, ${len} bytes${skb.tcpFlags & TCPHDR_FIN ? ' + FIN' : ''})`);
   }
@@ -558,7 +572,7 @@ export class TcpModel {
   segment(seq: number, payload: Uint8Array, opts: { fin?: boolean; psh?: boolean } = {}): string {
     const s = this.sock;
     const flags = TCPHDR_ACK | (opts.fin ? TCPHDR_FIN : 0) | (opts.psh ?? true ? TCPHDR_PSH : 0);
-    const skb = this.peerSegment(seq, payload, flags);
+    const skb = this.peerSegment(seq, payload, flags, true);
     const est = this.st('ESTABLISHED');
     if (s.state !== this.st('CLOSE')) this.parseHdr(skb);
     if (s.state === this.st('FIN_WAIT2') && payload.length === 0 && opts.fin && seq === s.rcv_nxt) {
