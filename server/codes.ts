@@ -8,7 +8,7 @@ export const CODES = {
   SOCKOPS002: 'helper or kfunc call fails at every op that reaches it (error, with the errno the kernel returns)',
   SOCKOPS003: 'helper or kfunc call fails at some of the ops that reach it (warning naming those ops and the errno)',
   SOCKOPS004: 'store to a read-only bpf_sock_ops field (`=`, `+=`, `++`...): the verifier rejects it',
-  SOCKOPS005: 'read of a bpf_sock_ops field that is always 0 or NULL at every op reaching it (e.g. skb_data at RCVQ_CB)',
+  SOCKOPS005: 'read of a bpf_sock_ops field that is always 0 or NULL, or a packet window that is always empty, at every op reaching it (e.g. skb_data at RCVQ_CB)',
   SOCKOPS006: 'the hook handles an op whose cb flag (e.g. BPF_SOCK_OPS_RCVQ_CB_FLAG) nothing in the file enables: it never fires',
 } as const;
 

@@ -37,7 +37,8 @@ export function table(profile?: string): SockopsTable {
 
 export type CallResult = { result: 'ok' } | { result: number; rule: OpRule; conditional: boolean };
 export type LoadVerdict = { ok: true; needs?: string } | { ok: false; why: string };
-export type CtxRead = { kind: 'value' } | { kind: 'zero' | 'null'; why: string; hint?: string; source: Source };
+/** 'empty': a packet pointer with an empty window (skb_data == skb_data_end), not necessarily 0. */
+export type CtxRead = { kind: 'value' } | { kind: 'zero' | 'null' | 'empty'; why: string; hint?: string; source: Source };
 
 /** Kernel names of our program types, for messages. */
 export const PROG_TYPE_NAMES: Record<ProgType, string> = {
@@ -246,7 +247,7 @@ export class SockopsTable {
     }
     for (const z of field.zeroAt ? [field.zeroAt, ...(field.alsoZeroAt ?? [])] : field.alsoZeroAt ?? []) {
       if (z.ops.includes(op)) {
-        const r: CtxRead = { kind: 'zero', why: `bpf_sock_ops.${field.name} at ${info ? info.name : `op ${op}`}: ${z.why}`, source: z.source };
+        const r: CtxRead = { kind: z.kind ?? 'zero', why: `bpf_sock_ops.${field.name} at ${info ? info.name : `op ${op}`}: ${z.why}`, source: z.source };
         if (z.hint) r.hint = z.hint;
         return r;
       }

@@ -75,9 +75,11 @@ export interface CtxFieldInfo {
   gate: CtxGate;
   doc: string;
   /** Ops at which a read is meaningless/always 0 beyond the gate (e.g. skb_data at RCVQ_CB). */
-  zeroAt?: { ops: number[]; why: string; hint?: string; source: Source };
+  /** kind 'empty': the field holds a pointer but the packet window [skb_data, skb_data_end) is empty
+   *  (end_offset 0), so nothing can be read directly; default 'zero'. */
+  zeroAt?: { ops: number[]; why: string; hint?: string; kind?: 'zero' | 'empty'; source: Source };
   /** Further zeroAt entries, each with its own source (e.g. one from the kernel, one from the seed). */
-  alsoZeroAt?: { ops: number[]; why: string; hint?: string; source: Source; addedByProfile?: boolean }[];
+  alsoZeroAt?: { ops: number[]; why: string; hint?: string; kind?: 'zero' | 'empty'; source: Source; addedByProfile?: boolean }[];
   source: Source;
 }
 

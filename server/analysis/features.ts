@@ -165,11 +165,11 @@ function ctxFieldHover(t: SockopsTable, f: CtxFieldInfo, state: OpState | undefi
   };
   md.push(`Gate: ${gate[f.gate] ?? f.gate}.`);
   const zero: string[] = [];
-  for (const op of t.allOps()) {
+  for (const op of t.firingOps()) {
     const r = t.ctxReadAt(f, op);
-    if (r.kind !== 'value') zero.push(`- ${t.op(op)?.short ?? op}: ${r.kind === 'null' ? 'NULL' : '0'} — ${r.why}${r.hint ? ` (${r.hint})` : ''}`);
+    if (r.kind !== 'value') zero.push(`- ${t.op(op)?.short ?? op}: ${r.kind === 'null' ? 'NULL' : r.kind === 'empty' ? 'empty packet window' : '0'} — ${r.why}${r.hint ? ` (${r.hint})` : ''}`);
   }
-  if (zero.length) md.push('', '**Reads as 0/NULL at**', '', ...zero);
+  if (zero.length) md.push('', '**Reads as 0/NULL (or gives no packet bytes) at**', '', ...zero);
   if (state) {
     const bad = state.ops().filter((op) => t.ctxReadAt(f, op).kind !== 'value');
     md.push('', `Ops reaching here: ${opList(t, state.ops()) || 'none'}${bad.length ? ` — 0/NULL at ${opList(t, bad)}` : ''}.`);

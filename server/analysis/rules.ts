@@ -168,10 +168,13 @@ function checkCtx(a: Analysis, c: CtxEvent, mayFire: (op: number) => boolean, ou
   const whys = [...new Set(reads.map((x) => (x.r.kind === 'value' ? '' : x.r.why)))].filter(Boolean);
   const hint = reads.map((x) => (x.r.kind === 'value' ? undefined : x.r.hint)).find((h) => !!h);
   const loadBytes = t.helper('bpf_skb_load_bytes');
-  const what = kinds.has('null') && kinds.size === 1 ? 'NULL' : '0';
+  // 'empty': a packet pointer whose window is empty (skb_data == skb_data_end), not a 0 value
+  const what = kinds.size === 1 && kinds.has('null') ? 'is always NULL'
+    : kinds.size === 1 && kinds.has('empty') ? 'gives an empty packet window (skb_data == skb_data_end)'
+      : kinds.has('empty') ? 'is always 0 or an empty packet window' : 'is always 0';
   out.push({ code: 'SOCKOPS005', severity: 'warning', start, end,
     related: admitsFor(t, c.state, ops, 'reach this read'),
-    message: `${ctxName}->${c.field} is always ${what} at ${opList(t, ops)}: ${whys.join('; ')}.${hint ? ` Instead: ${hint}.` : ''}`,
+    message: `${ctxName}->${c.field} ${what} at ${opList(t, ops)}: ${whys.join('; ')}.${hint ? ` Instead: ${hint}.` : ''}`,
     fix: hint && loadBytes && /bpf_skb_load_bytes/.test(hint) && !t.failingOps(loadBytes, ops).some((g) => !g.conditional)
       ? { kind: 'load-bytes', ctx: ctxName, field: c.field } : undefined });
 }

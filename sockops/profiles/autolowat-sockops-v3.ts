@@ -154,6 +154,7 @@ function build(): Profile {
       ops: [RCVQ_CB],
       why: 'at RCVQ_CB the series passes end_offset 0 to bpf_skops_init_skb(), so skb_data == skb_data_end (no direct packet access); both are 0 on the recvmsg call (skb NULL)',
       hint: 'read the payload with bpf_skb_load_bytes(skops, offset, buf, len), offset from the skb\'s first payload byte',
+      kind: 'empty',
       source: seed(P_CALL, 'bpf_skops_init_skb', '"direct access to bpf_sock_ops.data is intentionally disabled by passing 0 as end_offset"'),
       addedByProfile: true,
     });

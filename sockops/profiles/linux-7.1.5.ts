@@ -191,11 +191,13 @@ for (const name of ['skb_data', 'skb_data_end']) {
   row.zeroAt = {
     ops: [16, 17, 18, 19, 20],
     why: 'the TX timestamping ops set skb_data_end = skb_data (end_offset 0), so the packet window is empty',
+    kind: 'empty',
     source: src('net/core/sock.c', 'bpf_skops_tx_timestamping', 'bpf_skops_init_skb(&sock_ops, skb, 0)'),
   };
   row.alsoZeroAt = [{
     ops: [14],
     why: 'HDR_OPT_LEN_CB runs before any header is written: skb_data_end = skb_data (end_offset 0), so the packet window is empty; use bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN) to look at the SYN',
+    kind: 'empty',
     source: src('net/ipv4/tcp_output.c', 'bpf_skops_hdr_opt_len', 'bpf_skops_init_skb(&sock_ops, skb, 0)'),
   }];
 }

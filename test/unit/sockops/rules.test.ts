@@ -139,12 +139,12 @@ test('ctxReadAt: gates per op and zeroAt entries', () => {
   assert.deepEqual(v3.ctxReadAt(f('skb_len'), 21), { kind: 'value' });
   for (const name of ['skb_data', 'skb_data_end']) {
     const r = v3.ctxReadAt(f(name), 21);
-    assert.ok(r.kind === 'zero' && r.source.confidence === 'seed' && /bpf_skb_load_bytes/.test(r.hint ?? ''), name);
+    assert.ok(r.kind === 'empty' && r.source.confidence === 'seed' && /bpf_skb_load_bytes/.test(r.hint ?? ''), name);
     const tx = v3.ctxReadAt(f(name), 17);
-    assert.ok(tx.kind === 'zero' && tx.source.confidence === 'kernel-7.1.5' && /end_offset 0/.test(tx.why), `${name} at 17`);
+    assert.ok(tx.kind === 'empty' && tx.source.confidence === 'kernel-7.1.5' && /end_offset 0/.test(tx.why), `${name} at 17`);
     assert.deepEqual(v3.ctxReadAt(f(name), 13), { kind: 'value' });
     const len = v3.ctxReadAt(f(name), 14);
-    assert.ok(len.kind === 'zero' && len.source.func === 'bpf_skops_hdr_opt_len', `${name} at 14`);
+    assert.ok(len.kind === 'empty' && len.source.func === 'bpf_skops_hdr_opt_len', `${name} at 14`);
   }
   assert.deepEqual(v3.ctxReadAt(f('state'), 6), { kind: 'value' });
   assert.deepEqual(base.ctxReadAt(base.ctxField('skb_data')!, 21), { kind: 'value' }, 'baseline has no rule for op 21');

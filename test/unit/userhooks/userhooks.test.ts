@@ -234,15 +234,17 @@ test('naive: `bpf-sockops check` flags each mistake on the line where the emulat
   ].sort());
 });
 
-test('naive: SOCKOPS005 says skb_data "is always 0" at RCVQ_CB, but on the enqueue path it is skb->data (an empty window, not NULL)', {
-  todo: 'checker wording: net/core/filter.c sock_ops_convert_ctx_access loads skb->data whenever ctx->skb is set, and bpf_skops_init_skb (include/net/tcp.h) sets skb_data_end = skb->data + end_offset; only the recvmsg call (skb NULL) reads 0. The emulator agrees with the kernel (printk "skb_data set, window 0 bytes").',
-}, async () => {
+test('naive: SOCKOPS005 on skb_data at RCVQ_CB says the packet window is empty (skb->data on enqueue), not that it is 0', async () => {
+  // net/core/filter.c sock_ops_convert_ctx_access loads skb->data whenever ctx->skb is set, and
+  // bpf_skops_init_skb (include/net/tcp.h) sets skb_data_end = skb->data + end_offset (0 at RCVQ_CB);
+  // the emulator agrees (the hook's printk "skb_data set, window 0 bytes").
   const file = join(dir, 'naive_lowat.bpf.c');
   const r = await cli(checkCommand, [file, '--format', 'json']);
   const diags = JSON.parse(r.out) as CheckDiagnostic[];
-  const d = diags.find((x) => x.code === 'SOCKOPS005' && /skb_data is/.test(x.message));
-  assert.ok(d);
-  assert.doesNotMatch(d.message, /is always 0 at RCVQ_CB/);
+  const d = diags.find((x) => x.code === 'SOCKOPS005' && /->skb_data /.test(x.message));
+  assert.ok(d, JSON.stringify(diags));
+  assert.match(d.message, /empty packet window \(skb_data == skb_data_end\) at RCVQ_CB/);
+  assert.doesNotMatch(d.message, /is always 0/);
 });
 
 test('the three working hooks check clean', async () => {
