@@ -70,10 +70,29 @@ export interface HelperContext {
   pc: number;
   /** Throw this (or return via fault()) to end the run with a 'helper' fault. */
   fault(message: string): never;
+  /** The start pc of the function a callback value names (what an ld_imm64 src=4,
+   *  BPF_PSEUDO_FUNC, loads), or null when `v` is not one. Provided by the VM. */
+  callbackTarget?(v: bigint): number | null;
 }
 
-/** Returns r0 (bigint, taken mod 2^64). */
-export type HelperFn = (ctx: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+/** A call of a guest function made by a helper (bpf_loop, bpf_for_each_map_elem): `fn` is a
+ *  callback value (ld_imm64 src=4), `args` go to r1..r5 (missing ones are 0). */
+export interface GuestCall {
+  fn: bigint;
+  args: readonly bigint[];
+}
+
+/** A helper that calls back into the guest returns this instead of r0: a generator that yields
+ *  one GuestCall per callback and gets the callback's r0 back as the value of the `yield`; what
+ *  it returns is the helper's r0. The VM runs each callback in a new frame (512-byte stack,
+ *  counted against the 8-frame limit, r6-r9 preserved) within the same run: the same budget,
+ *  the hook sees its instructions, pause/step work inside it, frames() shows it (Frame.callbackOf),
+ *  and a fault inside it ends the run at the callback's pc, as kernel/bpf/verifier.c models
+ *  callbacks (push_callback_call). Throwing from the generator works as from a HelperFn. */
+export type HelperCoroutine = Generator<GuestCall, bigint, bigint>;
+
+/** Returns r0 (bigint, taken mod 2^64), or a HelperCoroutine for a helper with callbacks. */
+export type HelperFn = (ctx: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint | HelperCoroutine;
 
 export interface CallTable {
   /** BPF helper by id (call insn with src=0). */
@@ -89,7 +108,9 @@ export interface CallTable {
 export interface ExecutableSpec {
   insns: Insn[];
   /** Resolve an ld_imm64 whose src is non-zero (1 = map by index, 2 = map value at offset,
-   *  the loader's encoding) to the 64-bit value to load. Called once, at prepare time. */
+   *  the loader's encoding) to the 64-bit value to load. Called once, at prepare time.
+   *  src=4 (BPF_PSEUDO_FUNC, target = pc + 1 + imm) is resolved by the VM itself to a callback
+   *  value that only helpers accept (a load through it faults). */
   resolveLdImm64?: (pc: number, src: number, imm: number, nextImm: number) => bigint;
   /** Start pcs of functions (entry first): bpf-to-bpf call targets, for frames and the debugger. */
   funcStarts?: number[];
@@ -100,6 +121,9 @@ export interface Frame {
   returnPc: number; // pc to resume in the caller (-1 for the entry frame)
   fp: bigint; // r10 of this frame
   stackBase: bigint; // guest address of the frame's 512-byte stack
+  /** A callback frame: the pc of the helper call (bpf_loop...) that called it; returnPc is that
+   *  pc + 1, where the caller resumes once the helper returns. Absent for other frames. */
+  callbackOf?: number;
 }
 
 export interface RunOptions {

@@ -7,7 +7,7 @@ import type { Insn } from './api';
 import { BPF_CLASS, BPF_X, OPS } from './opcodes';
 import { ALU_OPS } from './ops/alu';
 import { JMP_OPS } from './ops/jump';
-import { ATOMIC_OPS, SIZES, MODE_MEM, MODE_MEMSX, MODE_ATOMIC } from './ops/loadstore';
+import { ATOMIC_OPS, SIZES, MODE_MEM, MODE_MEMSX, MODE_ATOMIC, LDIMM64_FUNC } from './ops/loadstore';
 import { CALL_HELPER, CALL_LOCAL } from './ops/call';
 
 export class AsmError extends Error {
@@ -202,6 +202,12 @@ function encodeLine(mnem: string, ops: string[], line: number, out: Pending[]): 
   }
   if (mnem === 'lddw') {
     need(mnem, ops, 2, line);
+    if (/^func\s+/.test(ops[1])) { // lddw %rN, func LABEL: the address of a function (ld_imm64 src=4, BPF_PSEUDO_FUNC)
+      const p = push(ins(0x18, parseReg(ops[0], line), LDIMM64_FUNC));
+      (p as Pending & { hi: Insn }).hi = ins(0, 0, 0, 0, 0);
+      target(ops[1].replace(/^func\s+/, ''), line, p, 'imm');
+      return;
+    }
     const v = parseInt64(ops[1], line);
     if (v < -(1n << 63n) || v >= 1n << 64n) throw new AsmError(line, `Invalid immediate '${ops[1]}': out of 64-bit range`);
     const u = BigInt.asUintN(64, v);

@@ -6,7 +6,7 @@
 import type { Insn } from './api';
 import { OPS, type OpInfo } from './opcodes';
 import { ALU_OPS } from './ops/alu';
-import { ATOMIC_OPS, LDIMM64_SRC_NAMES } from './ops/loadstore';
+import { ATOMIC_OPS, LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { CALL_HELPER, CALL_KFUNC, CALL_LOCAL } from './ops/call';
 
 export class ValidationError extends Error {
@@ -83,6 +83,7 @@ export function validate(insns: Insn[], opts: ValidateOptions = {}): ValidationE
       }
     }
     if (info.kind === 'call' && x.src === CALL_LOCAL) funcSet.add(pc + 1 + x.imm);
+    if (info.kind === 'lddw' && x.src === LDIMM64_FUNC) funcSet.add(pc + 1 + x.imm); // a callback is a function
   }
   if (errs.length) return errs;
 
@@ -99,6 +100,12 @@ export function validate(insns: Insn[], opts: ValidateOptions = {}): ValidationE
       const t = pc + 1 + x.imm;
       if (t < 0 || t >= n) err(pc, `call to a local function at insn ${t}, outside the program (0..${n - 1})`);
       else if (second[t]) err(pc, `call into the middle of the ld_imm64 at insn ${t - 1}`);
+      continue;
+    }
+    if (info.kind === 'lddw' && x.src === LDIMM64_FUNC) {
+      const t = pc + 1 + x.imm;
+      if (t < 0 || t >= n) err(pc, `ld_imm64 of a function address (src=4) names insn ${t}, outside the program (0..${n - 1})`);
+      else if (second[t]) err(pc, `ld_imm64 of a function address (src=4) names the middle of the ld_imm64 at insn ${t - 1}`);
       continue;
     }
     if (info.kind === 'ja' || info.kind === 'jcond') {

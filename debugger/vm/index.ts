@@ -1,8 +1,9 @@
 // Public surface of the eBPF VM. Everything other folders use is exported here.
 export type {
   Insn, FaultKind, Fault, RegionSpec, Region, MemoryApi, HelperContext, HelperFn, CallTable,
-  ExecutableSpec, Frame, RunOptions, RunStatus, VmApi,
+  ExecutableSpec, Frame, RunOptions, RunStatus, VmApi, GuestCall, HelperCoroutine,
 } from './api';
+export { callbackValue, callbackPc, CALLBACK_HI } from './ops/call';
 export {
   BPF_CLASS, OPS, opInfo, type OpInfo, type OpKind,
 } from './opcodes';

@@ -1,12 +1,12 @@
 // The interpreter: pre-decoded typed arrays, one dispatch loop generated from ./semantics,
 // 64-bit registers as two 32-bit halves. Every guest error becomes a Fault; exceptions thrown
 // by a RunOptions.hook propagate unchanged.
-import type { CallTable, ExecutableSpec, Fault, FaultKind, Frame, HelperContext, HelperFn, RunOptions, RunStatus, VmApi } from './api';
+import type { CallTable, ExecutableSpec, Fault, FaultKind, Frame, GuestCall, HelperContext, HelperCoroutine, HelperFn, RunOptions, RunStatus, VmApi } from './api';
 import { assertValid, ValidationError, type ValidateOptions } from './decode';
 import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './memory';
 import { OPS } from './opcodes';
-import { CALL_HELPER, CALL_LOCAL } from './ops/call';
-import { LDIMM64_SRC_NAMES } from './ops/loadstore';
+import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
+import { LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 
 export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF_COMPLEXITY_LIMIT_INSNS)
 export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
@@ -63,6 +63,12 @@ export class Vm implements VmApi {
   private readonly stackBytes: Uint8Array[] = [];
   private readonly stackBase: bigint[] = [];
   private readonly stackHi = new Int32Array(MAX_FRAMES);
+  /** Callback frames: the helper coroutine that called frame k (null for other frames) and the
+   *  pc of that helper call. */
+  private readonly cbIter: (HelperCoroutine | null)[] = new Array(MAX_FRAMES).fill(null);
+  private readonly cbPc = new Int32Array(MAX_FRAMES);
+  /** Function starts, for checking callback values. */
+  private readonly funcSet: Set<number>;
   private readonly helperCtx: HelperContext & { pc: number };
 
   constructor(readonly spec: ExecutableSpec, readonly calls: CallTable, opts: VmOptions = {}) {
@@ -89,6 +95,7 @@ export class Vm implements VmApi {
       else if (info.kind === 'lddw') {
         let v: bigint;
         if (x.src === 0) v = (BigInt(insns[pc + 1].imm >>> 0) << 32n) | BigInt(x.imm >>> 0);
+        else if (x.src === LDIMM64_FUNC) { v = callbackValue(pc + 1 + x.imm); starts.add(pc + 1 + x.imm); }
         else if (spec.resolveLdImm64) v = BigInt.asUintN(64, spec.resolveLdImm64(pc, x.src, x.imm, insns[pc + 1].imm));
         else throw new ValidationError(pc, `ld_imm64 with src=${x.src} (${LDIMM64_SRC_NAMES[x.src]}) needs ExecutableSpec.resolveLdImm64`);
         this.klo[pc] = Number(v & 0xffffffffn); this.khi[pc] = Number(v >> 32n);
@@ -97,6 +104,7 @@ export class Vm implements VmApi {
       }
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
+    this.funcSet = starts;
     this.memory = opts.memory ?? new Memory();
     for (let k = 0; k < MAX_FRAMES; k++) {
       const bytes = new Uint8Array(STACK_SIZE);
@@ -111,6 +119,7 @@ export class Vm implements VmApi {
       reg: (i: number) => vm.reg(i),
       pc: 0,
       fault(message: string): never { throw new HelperFault(message); },
+      callbackTarget: (v: bigint) => vm.callbackTarget(v),
     };
   }
 
@@ -132,9 +141,17 @@ export class Vm implements VmApi {
     const out: Frame[] = [];
     for (let k = 0; k <= this.depth; k++) {
       const stackBase = this.stackBase[k];
-      out.push({ funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp: stackBase + BigInt(STACK_SIZE), stackBase });
+      const f: Frame = { funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp: stackBase + BigInt(STACK_SIZE), stackBase };
+      if (k > 0 && this.cbIter[k] !== null) f.callbackOf = this.cbPc[k];
+      out.push(f);
     }
     return out;
+  }
+
+  /** The function start a callback value names, or null. */
+  callbackTarget(v: bigint): number | null {
+    const pc = callbackPc(BigInt.asUintN(64, v));
+    return pc !== null && this.funcSet.has(pc) ? pc : null;
   }
 
   start(r1: bigint, opts: RunOptions = {}): void {
@@ -143,6 +160,7 @@ export class Vm implements VmApi {
     this.lo[10] = STACK_SIZE; this.hi[10] = this.stackHi[0];
     this.stackBytes[0].fill(0);
     this._pc = 0; this.count = 0; this.depth = 0; this.fnStart[0] = 0;
+    this.cbIter.fill(null);
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.hook = opts.hook;
     this.state = 'running'; this.final = null; this.fault = null; this.skipHookAt = -1;
@@ -315,25 +333,88 @@ export class Vm implements VmApi {
     const ctx = this.helperCtx;
     ctx.pc = pc;
     this._pc = pc;
-    let r0: bigint;
+    let r0: bigint | HelperCoroutine;
     try {
       r0 = fn(ctx, this.reg(1), this.reg(2), this.reg(3), this.reg(4), this.reg(5));
     } catch (e) {
-      if (e instanceof HelperFault) { this.setFault('helper', pc, `${what}: ${e.message}`); return -1; }
-      if (e instanceof GuestFaultError) { this.setFault(e.kind, pc, `${what}: ${e.message}`, e.addr); return -1; }
-      throw e;
+      return this.helperThrew(e, pc, what);
     }
-    if (typeof r0 !== 'bigint') { this.setFault('helper', pc, `${what} returned ${typeof r0}, not a bigint`); return -1; }
+    if (typeof r0 !== 'bigint') {
+      if (r0 !== null && typeof r0 === 'object' && typeof (r0 as HelperCoroutine).next === 'function') return this.resumeHelper(pc, r0, undefined);
+      this.setFault('helper', pc, `${what} returned ${typeof r0}, not a bigint`);
+      return -1;
+    }
     this.setReg(0, r0);
     return pc + 1;
   }
 
-  /** @internal EXIT from a subprogram: restore r6-r9 and r10, return the caller's pc. */
+  private callName(pc: number): string {
+    const src = this.rs[pc], imm = this.imm[pc];
+    if (src === CALL_HELPER) return `helper #${imm}${this.calls.helperName ? ` (${this.calls.helperName(imm)})` : ''}`;
+    return `kfunc #${imm}${this.calls.kfuncName ? ` (${this.calls.kfuncName(imm)})` : ''}`;
+  }
+
+  private helperThrew(e: unknown, pc: number, what: string): number {
+    if (e instanceof HelperFault) { this.setFault('helper', pc, `${what}: ${e.message}`); return -1; }
+    if (e instanceof GuestFaultError) { this.setFault(e.kind, pc, `${what}: ${e.message}`, e.addr); return -1; }
+    throw e;
+  }
+
+  /** Run a helper coroutine (the helper call at `pc`) up to its next guest call, which gets a
+   *  new frame (returns its start pc), or to its end (r0 set, returns pc + 1); -1 after a fault. */
+  private resumeHelper(pc: number, it: HelperCoroutine, r0: bigint | undefined): number {
+    const ctx = this.helperCtx;
+    ctx.pc = pc;
+    this._pc = pc;
+    let y: IteratorResult<GuestCall, bigint>;
+    try {
+      y = r0 === undefined ? it.next() : it.next(r0);
+    } catch (e) {
+      return this.helperThrew(e, pc, this.callName(pc));
+    }
+    if (y.done) {
+      if (typeof y.value !== 'bigint') { this.setFault('helper', pc, `${this.callName(pc)} returned ${typeof y.value}, not a bigint`); return -1; }
+      this.setReg(0, y.value);
+      return pc + 1;
+    }
+    const call = y.value;
+    const target = call && typeof call.fn === 'bigint' ? this.callbackTarget(call.fn) : null;
+    if (target === null) {
+      const v = call && typeof call.fn === 'bigint' ? `0x${BigInt.asUintN(64, call.fn).toString(16)}` : String(call?.fn);
+      this.setFault('helper', pc, `${this.callName(pc)}: callback ${v} is not the address of a function of this program (pass a static function: the verifier wants PTR_TO_FUNC, an ld_imm64 src=4)`);
+      return -1;
+    }
+    const args = call.args ?? [];
+    if (args.length > 5) { this.setFault('helper', pc, `${this.callName(pc)}: a callback takes at most 5 arguments (r1-r5), got ${args.length}`); return -1; }
+    if (this.depth + 1 >= MAX_FRAMES) {
+      this.setFault('stack-overflow', pc, `${this.callName(pc)}: its callback at insn ${target} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES; callbacks count, kernel/bpf/verifier.c push_callback_call)`);
+      return -1;
+    }
+    const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
+    for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
+    this.retPc[k] = pc + 1;
+    this.fnStart[k] = target;
+    this.cbIter[k] = it;
+    this.cbPc[k] = pc;
+    this.stackBytes[k].fill(0);
+    for (let i = 0; i < 5; i++) {
+      const a = i < args.length ? BigInt.asUintN(64, BigInt(args[i]!)) : 0n;
+      L[1 + i] = Number(a & 0xffffffffn); H[1 + i] = Number(a >> 32n);
+    }
+    L[10] = STACK_SIZE; H[10] = this.stackHi[k];
+    return target;
+  }
+
+  /** @internal EXIT from a subprogram: restore r6-r9 and r10, return the caller's pc; from a
+   *  callback, the helper that called it goes on (-1 after a fault, with _pc at the helper call). */
   popFrame(): number {
     const k = this.depth--, sv = this.saved, L = this.lo, H = this.hi;
     for (let i = 0; i < 4; i++) { L[6 + i] = sv[k * 8 + i * 2]; H[6 + i] = sv[k * 8 + i * 2 + 1]; }
     L[10] = STACK_SIZE; H[10] = this.stackHi[this.depth];
-    return this.retPc[k];
+    const it = this.cbIter[k];
+    if (it === null) return this.retPc[k];
+    this.cbIter[k] = null;
+    return this.resumeHelper(this.cbPc[k], it, this.reg(0));
   }
 }
 

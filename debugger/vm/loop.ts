@@ -23,7 +23,7 @@ function buildInterpreter(): Loop {
     } else if (info.kind === 'ja') body = 'pc = T[pc]; continue;';
     else if (info.kind === 'lddw') body = 'L[D[pc]] = KL[pc]; H[D[pc]] = KH[pc]; pc += 2; continue;';
     else if (info.kind === 'call') body = `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    else body = `if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } pc = vm.popFrame(); continue;`;
+    else body = `if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } { const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }`;
     cases.push(`case ${code}: { ${body} }`);
   }
   const src = `return function interp(vm, pc, n, limit) {

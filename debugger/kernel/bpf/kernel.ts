@@ -11,7 +11,7 @@
 // helper call the kernel objects are rewritten only if the helper can change the socket (or a
 // ctx store changed it): the others leave every byte as it was.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
-import type { CallTable, HelperContext, HelperFn, RunStatus, VmApi } from '../../vm/api';
+import type { CallTable, HelperContext, HelperCoroutine, HelperFn, RunStatus, VmApi } from '../../vm/api';
 import { createVm, GuestFaultError, Memory } from '../../vm';
 import type { HelperInfo, KfuncInfo, OpRule, ProgType } from '../../../sockops/types';
 import { table as sockopsTable, type CallResult, type SockopsTable } from '../../../sockops';
@@ -26,6 +26,7 @@ import {
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, putValue, writeStatement, type FieldKind } from './layout';
 import { BpfMap } from './maps';
+import { bpfLoop, forEachMapElem, type ElemPtrs } from './callbacks';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
 import { formatPrintk, MAX_BPRINTF_VARARGS } from './printk';
 import { Prng, VirtualClock } from './prng';
@@ -157,6 +158,10 @@ class ProgEnv {
   callCtx: CallCtx | null = null;
   /** Set when a helper ends its run with hc.fault() on purpose. */
   faulting = false;
+  /** bpf_for_each_map_elem: read-only key regions by nesting depth and key size, and the depth
+   *  of the iterations in progress (reset at each run). */
+  readonly keyRegions = new Map<string, Mapped>();
+  forEachDepth = 0;
   vm!: VmApi;
   memory!: Memory;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
@@ -206,7 +211,8 @@ const u32 = (v: bigint) => Number(BigInt.asUintN(32, v));
 const r64 = (n: number | bigint) => BigInt.asUintN(64, BigInt(n));
 const OK: CallResult = { result: 'ok' };
 
-type Impl = (c: CallCtx, a: bigint[]) => bigint;
+/** Returns r0, or a HelperCoroutine for a helper that calls back into the program. */
+type Impl = (c: CallCtx, a: bigint[]) => bigint | HelperCoroutine;
 
 /** What a helper implementation works with. */
 interface CallCtx {
@@ -711,6 +717,7 @@ export class BpfKernel implements BpfHooks {
     const frame = run.frame;
     this.active = run;
     frame.run = run;
+    env.forEachDepth = 0;
     let status: RunStatus;
     try {
       if (hook || this.budget !== undefined) {
@@ -812,6 +819,7 @@ export class BpfKernel implements BpfHooks {
           env.faulting = true;
           return hc.fault(message);
         },
+        callbackTarget: (v: bigint) => (hc.callbackTarget ? hc.callbackTarget(v) : null),
       };
       c = env.callCtx = { hc: hcx, k: this, run, env, info: null };
     }
@@ -819,7 +827,7 @@ export class BpfKernel implements BpfHooks {
     return c;
   }
 
-  private call(env: ProgEnv, e: CallEntry, hc: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint {
+  private call(env: ProgEnv, e: CallEntry, hc: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint | HelperCoroutine {
     const run = this.active;
     const name = e.name;
     if (!run || run.env !== env) return hc.fault(`${name} called outside a simulated run`);
@@ -828,7 +836,7 @@ export class BpfKernel implements BpfHooks {
     const c = this.callCtx(env, hc, run);
     c.info = info;
     env.faulting = false;
-    let ret: bigint;
+    let ret: bigint | HelperCoroutine;
     let ran = false;
     try {
       const gate = info && run.op >= 0 ? this.gate(e, info, run, a) : OK;
@@ -841,14 +849,44 @@ export class BpfKernel implements BpfHooks {
         ret = bad ?? gateFailure(c, gate.rule, a, gate.result);
       }
     } catch (err) {
-      if (env.faulting) throw err;
-      if (err instanceof GuestFaultError) return hc.fault(`${name}: ${err.message}`);
-      // A bug on our side (or in the socket model) ends this program run as a helper fault
-      // naming the call, rather than crashing the host.
-      return hc.fault(`internal error in ${name}: ${(err as Error).message ?? String(err)}`);
+      return this.helperError(env, hc, name, err);
     }
+    if (typeof ret !== 'bigint') return this.withCallbacks(env, e, hc, run, a, ret);
+    return this.finishCall(env, e, hc.pc, run, a, ran, ret);
+  }
+
+  private helperError(env: ProgEnv, hc: HelperContext, name: string, err: unknown): never {
+    if (env.faulting) throw err;
+    if (err instanceof GuestFaultError) return hc.fault(`${name}: ${err.message}`);
+    // A bug on our side (or in the socket model) ends this program run as a helper fault
+    // naming the call, rather than crashing the host.
+    return hc.fault(`internal error in ${name}: ${(err as Error).message ?? String(err)}`);
+  }
+
+  /** A helper with callbacks: the VM drives `it`; its trace entry and refresh come when it ends
+   *  (after the entries of the helpers its callbacks called). */
+  private *withCallbacks(env: ProgEnv, e: CallEntry, hc: HelperContext, run: ActiveRun, a: bigint[], it: HelperCoroutine): HelperCoroutine {
+    const pc = hc.pc;
+    let ret: bigint;
+    try {
+      env.faulting = false;
+      let y = it.next();
+      while (!y.done) {
+        const r0 = yield y.value;
+        env.faulting = false;
+        y = it.next(r0);
+      }
+      ret = y.value;
+    } catch (err) {
+      return this.helperError(env, hc, e.name, err);
+    }
+    return this.finishCall(env, e, pc, run, a, true, ret);
+  }
+
+  private finishCall(env: ProgEnv, e: CallEntry, pc: number, run: ActiveRun, a: bigint[], ran: boolean, ret: bigint): bigint {
+    const name = e.name;
     ret = BigInt.asUintN(64, ret);
-    const t: HelperCallTrace = { pc: hc.pc, name, args: e.nparams === 5 ? a : a.slice(0, e.nparams), ret };
+    const t: HelperCallTrace = { pc, name, args: e.nparams === 5 ? a : a.slice(0, e.nparams), ret };
     // a negative errno: -4095..-1 as u64
     if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
     run.info.trace.helpers.push(t);
@@ -913,6 +951,20 @@ export class BpfKernel implements BpfHooks {
   }
   /** @internal */ _bases(c: CallCtx, o: SockObjects): SockBases {
     return this.sockBases(c.env, o);
+  }
+  /** @internal A read-only copy of a key at a guest address, one region per nesting depth of
+   *  bpf_for_each_map_elem and key size (the kernel hands out &key or elem->key; the program may
+   *  only read it, PTR_TO_MAP_KEY). */
+  _keyPtr(c: CallCtx, depth: number, key: Uint8Array): bigint {
+    const id = `${depth}:${key.length}`;
+    let m = c.env.keyRegions.get(id);
+    if (!m) {
+      const bytes = new Uint8Array(key.length);
+      m = { bytes, base: c.env.vm.memory.map({ name: `bpf_for_each_map_elem key (depth ${depth + 1})`, kind: 'map', bytes, writable: false }) };
+      c.env.keyRegions.set(id, m);
+    }
+    m.bytes.set(key);
+    return m.base;
   }
   /** @internal */ _printk(c: CallCtx, text: string): void {
     c.run.info.trace.printk.push(text);
@@ -1282,6 +1334,23 @@ const HELPERS: Record<string, Impl> = {
     c.run.remainingOptLen -= len;
     return 0n;
   },
+  bpf_loop: (c, a) => bpfLoop(c.hc, a[0]!, a[1]!, a[2]!, a[3]!),
+  bpf_for_each_map_elem(c, a) {
+    const m = c.k._map(c, a[0]!);
+    if (m.kind !== 'array' && m.kind !== 'hash' && m.kind !== 'global') {
+      return c.hc.fault(`bpf_for_each_map_elem on ${m.def.typeName} map ${m.def.name}: the verifier refuses it ("callback function not allowed for map"); only array and hash maps have map_for_each_callback`);
+    }
+    const depth = c.env.forEachDepth;
+    const elems = function* (): Generator<ElemPtrs> {
+      c.env.forEachDepth = depth + 1;
+      try {
+        for (const e of m.liveEntries()) yield { key: c.k._keyPtr(c, depth, e.key), value: c.k._valuePtr(c, m, e.value) };
+      } finally {
+        c.env.forEachDepth = depth;
+      }
+    };
+    return forEachMapElem(c.hc, a[0]!, a[1]!, a[2]!, a[3]!, elems);
+  },
   bpf_sock_map_update: sockmapUpdate,
   bpf_sock_hash_update: sockmapUpdate,
   // kernel/bpf/cgroup.c: bpf_cg_run_ctx.retval of the cgroup hook in progress (int, sign-extended to r0).
@@ -1346,6 +1415,8 @@ const PURE = new Set([
   'bpf_get_netns_cookie', 'bpf_getsockopt', 'bpf_tcp_sock', 'bpf_skc_to_tcp_sock', 'bpf_sk_storage_get',
   'bpf_sk_storage_delete', 'bpf_load_hdr_opt', 'bpf_get_retval', 'bpf_set_retval',
   'bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_sock_ops_enable_tx_tstamp',
+  // change nothing themselves; the helpers their callbacks call refresh after themselves
+  'bpf_loop', 'bpf_for_each_map_elem',
 ]);
 
 function sockmapUpdate(c: CallCtx, a: bigint[]): bigint {

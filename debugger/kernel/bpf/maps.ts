@@ -131,6 +131,26 @@ export class BpfMap {
     return { ret: -EINVAL };
   }
 
+  /** The elements bpf_for_each_map_elem visits, made as it goes: an array's indexes in order
+   *  (kernel/bpf/arraymap.c bpf_for_each_array_elem: every index below max_entries), a global-data
+   *  map's one value, a hash map's entries in insertion order (the kernel walks its buckets: the
+   *  order is ours, assumed). Live: an entry deleted before it is reached is skipped. */
+  *liveEntries(): Generator<MapEntry> {
+    if (this.kind === 'global') {
+      yield { key: new Uint8Array(4), value: this.slot(0) };
+      return;
+    }
+    if (this.kind === 'array') {
+      for (let i = 0; i < this.def.maxEntries; i++) {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, i, true);
+        yield { key, value: this.slot(i) };
+      }
+      return;
+    }
+    if (this.kind === 'hash') for (const e of this.table.values()) yield e;
+  }
+
   /** sockmap/sockhash: remember the socket id under the key. */
   sockmapSet(key: Uint8Array, sockId: number): void {
     const v = new Uint8Array(4);

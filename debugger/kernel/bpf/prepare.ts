@@ -255,8 +255,8 @@ export function checkCalls(obj: BpfObject, prog: BpfProgram, cc: CallCheck): voi
     if (insn.code === 0x18) {
       if (insn.src === 1 || insn.src === 2) {
         if (!obj.maps[insn.imm]) fail(pc, `ld_imm64 names map #${insn.imm}, but the object has ${obj.maps.length} maps; rebuild the object.`);
-      } else if (insn.src !== 0) {
-        fail(pc, `ld_imm64 pseudo form src=${insn.src} is not supported by the emulator (only maps and global data).`);
+      } else if (insn.src !== 0 && insn.src !== 4) { // 4: a callback's address (BPF_PSEUDO_FUNC), the VM's own
+        fail(pc, `ld_imm64 pseudo form src=${insn.src} is not supported by the emulator (only maps, global data and callback functions).`);
       }
       pc++;
       continue;
@@ -295,6 +295,10 @@ export function mapHelperError(obj: BpfObject, helperName: string, id: number, m
   }
   if (helperName === 'bpf_map_update_elem' && kind === 'sockmap' && progType === 'sock_ops') {
     return `cannot update sockmap in this context (map ${def.name}); use bpf_sock_map_update/bpf_sock_hash_update at an established or listen op.`;
+  }
+  if (helperName === 'bpf_for_each_map_elem' && kind !== 'array' && kind !== 'hash' && kind !== 'global') {
+    // kernel/bpf/verifier.c set_map_elem_callback_state: no map_for_each_callback in the map's ops
+    return `callback function not allowed for map (map ${def.name}, map_type ${def.type}): bpf_for_each_map_elem walks array and hash maps only.`;
   }
   if (helperName === 'bpf_perf_event_output' && kind !== 'perf_event_array') {
     return `cannot pass map_type ${def.type} into func ${helperName}#${id} (map ${def.name} is not BPF_MAP_TYPE_PERF_EVENT_ARRAY).`;

@@ -15,6 +15,9 @@ export const MODE_MEMSX = 0x80; // LDX only: sign-extending loads (cpu v4)
 export const MODE_ATOMIC = 0xc0; // STX only, W and DW
 
 /** ld_imm64 src values (kernel uapi bpf.h BPF_PSEUDO_*). */
+/** ld_imm64 src=4 (BPF_PSEUDO_FUNC): the address of the function at pc + 1 + imm (a callback). */
+export const LDIMM64_FUNC = 4;
+
 export const LDIMM64_SRC_NAMES: Record<number, string> = {
   0: 'imm64',
   1: 'map fd',

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble, decodeBytes, validate, Vm, type Insn, type CallTable } from '../../../debugger/vm/index';
+import { bpfLoopHelper } from '../../../debugger/kernel/bpf/callbacks';
 
 const DIR = join(import.meta.dirname, '../../fixtures/vm/isa');
-const calls: CallTable = { helper: (id) => (id === 5 ? (_c, r1) => r1 : undefined), kfunc: () => undefined };
+// helper 5 returns r1; helper 181 is bpf_loop (the simulated kernel's, a HelperCoroutine)
+const calls: CallTable = { helper: (id) => (id === 5 ? (_c, r1) => r1 : id === 181 ? bpfLoopHelper : undefined), kfunc: () => undefined };
 
 interface Case { asm: string; raw: string[]; mem: string; result?: string; fault?: string[]; reject?: string; options: string[]; insns?: string }
 
