@@ -445,7 +445,7 @@ export class TcpModel {
     }
     if (!skb.header) this.peerHeader(skb, this.lazyTs);
     const len = skb.payload.length;
-    this.callOp('BPF_SOCK_OPS_PARSE_HDR_OPT_CB', [], skb, `PARSE_HDR_OPT_CB (seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}, ${len} bytes${skb.tcpFlags & TCPHDR_FIN ? ' + FIN' : ''})`);
+    this.callOp('BPF_SOCK_OPS_PARSE_HDR_OPT_CB', [], skb, `PARSE_HDR_OPT_CB (seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}, ${nBytes(len)}${skb.tcpFlags & TCPHDR_FIN ? ' + FIN' : ''})`);
   }
 
   /** The application's close(): net/ipv4/tcp.c __tcp_close(): unread data -> tcp_set_state(CLOSE)
@@ -513,7 +513,7 @@ export class TcpModel {
     if (!this.rcvqOn()) return;
     const view: Skb = { seq: skb.seq, endSeq: skb.endSeq, tcpFlags: skb.tcpFlags, payload: skb.payload, id: skb.id };
     const fin = skb.tcpFlags & TCPHDR_FIN ? ' FIN' : '';
-    this.rcvq(view, `${this.rcvqShort} enqueue${path ? ' (' + path + ')' : ''} seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${skb.payload.length} bytes${fin})`);
+    this.rcvq(view, `${this.rcvqShort} enqueue${path ? ' (' + path + ')' : ''} seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${nBytes(skb.payload.length)}${fin})`);
   }
 
   /** tcp_rcv_nxt_update(): bytes_received += delta, rcv_nxt = seq. */
@@ -603,7 +603,7 @@ export class TcpModel {
     }
     const len = skb.payload.length;
     const fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
-    const desc = `seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${len} bytes${fin ? ' + FIN' : ''})`;
+    const desc = `seq ${this.r(skb.seq)}..${this.r(skb.endSeq)} (${nBytes(len)}${fin ? ' + FIN' : ''})`;
     if (skb.seq === s.rcv_nxt) {
       if (s.receiveWindow() === 0 && !(len === 0 && fin)) {
         return this.drop(skb, 'zero receive window (SKB_DROP_REASON_TCP_ZEROWINDOW)');
@@ -932,4 +932,9 @@ function fmtOpt(v: number): string {
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** '1 byte', '100 bytes': for event labels. */
+function nBytes(n: number): string {
+  return `${n} byte${n === 1 ? '' : 's'}`;
 }

@@ -45,7 +45,7 @@ test('text lines carry rcvlowat, readable, epoll and wakeups; a failed expect ex
   const r = await run([join(dir, 'case4-partial-descriptor.scenario.json')]);
   const lines = r.out.trim().split('\n');
   assert.match(lines[0]!, /^open\s+passive open \(inet6\).*PASSIVE_ESTABLISHED_CB/);
-  assert.ok(lines.some((l) => /^step 2 +send 1: .*RCVQ_CB enqueue seq 0\.\.1 \(1 bytes\).*\| rcvlowat 8 \| readable 1 \| epoll 0 \| wakeups 0$/.test(l)));
+  assert.ok(lines.some((l) => /^step 2 +send 1: .*RCVQ_CB enqueue seq 0\.\.1 \(1 byte\).*\| rcvlowat 8 \| readable 1 \| epoll 0 \| wakeups 0$/.test(l)));
   assert.ok(lines.some((l) => /^step 10 +recv 258: read 258 bytes; RCVQ_CB recvmsg.*\| rcvlowat 8 \| readable 1 \| epoll 0/.test(l)));
 });
 
