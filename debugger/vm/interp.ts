@@ -205,7 +205,11 @@ export class Vm implements VmApi {
     else rc = interpreterLoop()(this, this._pc, this.count, limit);
     if (rc === R_LIMIT) {
       if (this.count >= this.budget) {
-        this.setFault('budget', this._pc, `instruction budget of ${this.budget} exhausted (an endless loop?) before insn ${this._pc}`);
+        let inCb = -1;
+        for (let k = this.depth; k > 0 && inCb < 0; k--) if (this.cbIter[k] !== null) inCb = this.cbPc[k];
+        const why = inCb < 0 ? ' (an endless loop?)'
+          : ` inside a callback of the helper call at insn ${inCb} (the budget counts callback instructions; the kernel bounds bpf_loop only by nr_loops, at most 8M: raise the budget if the loop is meant to be this long)`;
+        this.setFault('budget', this._pc, `instruction budget of ${this.budget} exhausted${why} before insn ${this._pc}`);
         rc = R_FAULT;
       } else return { status: 'paused', pc: this._pc, insns: this.count };
     }

@@ -12,9 +12,10 @@ import { encodeInsns, type Insn } from '../../debugger/vm';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const BPFRUN_DIR = resolve(HERE, '../../tools/bpfrun');
 
-/** Build tools/bpfrun/<name>.c (cached); returns the binary path or throws with the compiler output. */
-export function buildNative(name: string, extraArgs: string[] = []): string {
-  const src = join(BPFRUN_DIR, `${name}.c`);
+/** Build tools/bpfrun/<name>.c (or <srcDir>/<name>.c) (cached); returns the binary path or throws
+ *  with the compiler output. */
+export function buildNative(name: string, extraArgs: string[] = [], srcDir = BPFRUN_DIR): string {
+  const src = join(srcDir, `${name}.c`);
   const text = readFileSync(src);
   const h = createHash('sha256').update(text).update(extraArgs.join(' ')).digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'bpf-sockops-bpfrun');

@@ -4,7 +4,7 @@
 // HelperCoroutine (debugger/vm/api.ts): it yields one GuestCall per callback and the VM runs the
 // callback in a new frame of the same run. Plain TypeScript on the VM's HelperContext, so the
 // kernel oracle (test/kernel/) can use them with a bare VM.
-import type { GuestCall, HelperContext, HelperCoroutine, HelperFn } from '../../vm/api';
+import type { GuestCall, HelperContext, HelperCoroutine, HelperFn, Insn } from '../../vm/api';
 import { E2BIG, EINVAL } from './consts';
 
 /** include/linux/bpf.h */
@@ -44,18 +44,20 @@ export function callbackRet(hc: HelperContext, helper: string, r0: bigint): bigi
 /**
  * bpf_loop(nr_loops, callback_fn, callback_ctx, flags): callback_fn(i, callback_ctx) for i = 0..
  * nr_loops-1, stopping after a callback that returns 1; returns the number of callbacks made.
- * flags != 0: -EINVAL (the helper, bpf_iter.c). With flags 0 the verifier inlines the loop
- * (fixups.c inline_bpf_loop, when it knows R4 is 0, as with a literal 0): nr_loops is then the
- * whole 64-bit r1 compared with BPF_MAX_LOOPS, and -E2BIG is a 32-bit mov, so r0 reads
- * 0x00000000fffffff9, not -7 sign-extended (checked against the kernel by test:kernel). We model
- * the inlined form whenever flags is 0 (assumed: a zero the verifier cannot see gets the helper,
- * which truncates nr_loops to u32 and returns -E2BIG as a 64-bit value).
+ * Two forms, as in the kernel:
+ *  - the helper (bpf_iter.c): flags != 0: -EINVAL; nr_loops is u32; > BPF_MAX_LOOPS: -E2BIG;
+ *  - inlined by the verifier when it knows flags (R4) is 0 (fixups.c inline_bpf_loop): nr_loops
+ *    is the whole 64-bit r1, and -E2BIG comes from a 32-bit mov: r0 = 0x00000000fffffff9, not -7
+ *    sign-extended (both confirmed by test:kernel part 4).
+ * `inlined`: whether the verifier would inline this call (see bpfLoopInlinedCalls); with flags
+ * != 0 at run time the helper form applies whatever was predicted.
  */
-export function* bpfLoop(hc: HelperContext, nrLoops: bigint, fn: bigint, ctx: bigint, flags: bigint): HelperCoroutine {
+export function* bpfLoop(hc: HelperContext, nrLoops: bigint, fn: bigint, ctx: bigint, flags: bigint, inlined = true): HelperCoroutine {
   if (flags !== 0n) return r64(-EINVAL);
   callbackArg(hc, 'bpf_loop', fn);
   callbackCtxArg(hc, 'bpf_loop', ctx);
-  if (nrLoops > BigInt(BPF_MAX_LOOPS)) return BigInt((-E2BIG) >>> 0);
+  if (!inlined) nrLoops &= 0xffffffffn;
+  if (nrLoops > BigInt(BPF_MAX_LOOPS)) return inlined ? BigInt((-E2BIG) >>> 0) : r64(-E2BIG);
   const n = Number(nrLoops);
   const call: GuestCall & { args: bigint[] } = { fn, args: [0n, ctx] };
   for (let i = 0; i < n; i++) {
@@ -66,8 +68,66 @@ export function* bpfLoop(hc: HelperContext, nrLoops: bigint, fn: bigint, ctx: bi
   return BigInt(n);
 }
 
-/** bpf_loop as a HelperFn (helper id 181) for a bare VM. */
-export const bpfLoopHelper: HelperFn = (hc, r1, r2, r3, r4) => bpfLoop(hc, r1, r2, r3, r4);
+/** bpf_loop as a HelperFn (helper id 181) for a bare VM; `insns`: the program, to tell which
+ *  calls the verifier inlines (without it: all of them). */
+export function bpfLoopHelperFor(insns?: readonly Insn[]): HelperFn {
+  const inl = insns ? bpfLoopInlinedCalls(insns) : null;
+  return (hc, r1, r2, r3, r4) => bpfLoop(hc, r1, r2, r3, r4, inl ? inl.has(hc.pc) : true);
+}
+export const bpfLoopHelper: HelperFn = bpfLoopHelperFor();
+
+export const BPF_FUNC_loop = 181;
+
+/**
+ * The bpf_loop calls (their pcs) that the verifier inlines: where it knows R4 (flags) is 0
+ * (kernel/bpf/verifier.c update_loop_inline_state, loop_flag_is_zero). We look back through the
+ * call's basic block for what last set r4 (following register copies): a mov of 0 inlines; a
+ * load (a value the verifier cannot know) or a mov of another constant does not. Anything else,
+ * or no definition in the block, counts as inlined (assumed: the verifier tracks constants across
+ * blocks and through arithmetic, which this does not).
+ */
+export function bpfLoopInlinedCalls(insns: readonly Insn[]): Set<number> {
+  const n = insns.length;
+  const starts = new Set<number>([0]); // basic block starts: jump targets and callees
+  for (let pc = 0; pc < n; pc++) {
+    const x = insns[pc]!;
+    const cls = x.code & 7;
+    if (x.code === 0x18) { if (x.src === 4) starts.add(pc + 1 + x.imm); pc++; continue; }
+    if ((cls === 5 || cls === 6) && x.code !== 0x85 && x.code !== 0x95) {
+      const off = x.code === 0x06 ? x.imm : x.off;
+      starts.add(pc + 1 + off);
+      starts.add(pc + 1);
+    }
+    if (x.code === 0x85 && x.src === 1) starts.add(pc + 1 + x.imm);
+  }
+  const isSecondSlot = new Uint8Array(n);
+  for (let pc = 0; pc < n; pc++) if (insns[pc]!.code === 0x18) isSecondSlot[++pc] = 1;
+  const out = new Set<number>();
+  for (let pc = 0; pc < n; pc++) {
+    const x = insns[pc]!;
+    if (x.code !== 0x85 || x.src !== 0 || x.imm !== BPF_FUNC_loop) continue;
+    let reg = 4;
+    let verdict = true;
+    for (let q = pc - 1; q >= 0 && !starts.has(q + 1); q--) {
+      if (isSecondSlot[q]) continue;
+      const y = insns[q]!;
+      const cls = y.code & 7;
+      if (cls === 5 || cls === 6) break; // a jump, call or exit ends the block
+      if (cls === 2 || cls === 3) { // stores define no register, but an atomic fetch loads into src
+        if (cls === 3 && (y.code & 0xe0) === 0xc0 && (y.imm & 1) && y.src === reg) { verdict = false; break; }
+        continue;
+      }
+      if (y.dst !== reg) continue;
+      if (y.code === 0xb7 || y.code === 0xb4) { verdict = y.imm === 0; break; } // mov imm
+      if ((y.code === 0xbf || y.code === 0xbc) && y.off === 0) { reg = y.src; continue; } // a copy: follow its source
+      if (cls === 1) { verdict = false; break; } // ldx: a value loaded from memory
+      if (y.code === 0x18) { verdict = y.src === 0 && y.imm === 0 && insns[q + 1]!.imm === 0; break; }
+      break; // other arithmetic: not followed (assumed inlined)
+    }
+    if (verdict) out.add(pc);
+  }
+  return out;
+}
 
 /** One element as bpf_for_each_map_elem hands it to the callback: guest addresses of the key
  *  (read-only) and of the value. */

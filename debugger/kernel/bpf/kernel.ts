@@ -26,7 +26,7 @@ import {
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, putValue, writeStatement, type FieldKind } from './layout';
 import { BpfMap } from './maps';
-import { bpfLoop, forEachMapElem, type ElemPtrs } from './callbacks';
+import { bpfLoop, bpfLoopInlinedCalls, forEachMapElem, type ElemPtrs } from './callbacks';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
 import { formatPrintk, MAX_BPRINTF_VARARGS } from './printk';
 import { Prng, VirtualClock } from './prng';
@@ -162,6 +162,8 @@ class ProgEnv {
    *  of the iterations in progress (reset at each run). */
   readonly keyRegions = new Map<string, Mapped>();
   forEachDepth = 0;
+  /** pcs of the bpf_loop calls the verifier would inline (callbacks.ts bpfLoopInlinedCalls). */
+  loopInlined: Set<number> = new Set();
   vm!: VmApi;
   memory!: Memory;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
@@ -297,6 +299,7 @@ export class BpfKernel implements BpfHooks {
     const progType = progTypeOf(prog.section);
     if (!progType) throw new LoadError(this.obj.file, prog.name, `SEC("${prog.section}") is not a program type the emulator runs (sockops, cgroup/setsockopt).`);
     const env = new ProgEnv(prog, progType);
+    env.loopInlined = bpfLoopInlinedCalls(prog.insns);
     const t = this.table;
     const fail = (pc: number, msg: string): never => {
       throw new LoadError(this.obj.file, prog.name, msg, lineOf(prog, pc), pc);
@@ -1334,7 +1337,7 @@ const HELPERS: Record<string, Impl> = {
     c.run.remainingOptLen -= len;
     return 0n;
   },
-  bpf_loop: (c, a) => bpfLoop(c.hc, a[0]!, a[1]!, a[2]!, a[3]!),
+  bpf_loop: (c, a) => bpfLoop(c.hc, a[0]!, a[1]!, a[2]!, a[3]!, c.env.loopInlined.has(c.hc.pc)),
   bpf_for_each_map_elem(c, a) {
     const m = c.k._map(c, a[0]!);
     if (m.kind !== 'array' && m.kind !== 'hash' && m.kind !== 'global') {
