@@ -4,7 +4,8 @@
 import type { ProgType } from '../../sockops/types';
 import { ParsedDocument, field, positionAt, type Syn } from './parser';
 import { Constants } from './consts';
-import { FlowWalker, declName, type ArgKind, type FlowResult, type FuncDef } from './flow';
+import { FlowWalker, argKindKey, declName, mergeArgKind, type ArgKind, type CallSite, type FlowResult, type FuncDef } from './flow';
+import { callbackHelper } from './callbacks';
 import { OpUniverse, OpState } from './opset';
 import { sockopsTable, type SockopsTable } from './table';
 import { checkRules, type Finding } from './rules';
@@ -29,6 +30,12 @@ export interface FuncAnalysis {
   entry: OpState;
   paramKinds: ArgKind[];
   flow: FlowResult;
+  /** Calls into this function from sock_ops code that are not direct calls: the helper calls
+   *  that call it back (`bpf_loop(n, fn, &w, 0)`) and uses of its name as a value. */
+  indirect: { site: CallSite; caller: string }[];
+  /** Set when some code reaching this function tests the op in a way the walk could not
+   *  follow (FlowResult.unknownOp): its op sets may be too large, so no op rule is reported. */
+  opUnsure?: Syn;
 }
 
 export interface Analysis {
@@ -119,6 +126,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
   const consts = new Constants(table);
   const defs = new Map<string, FuncDef>();
   const programs: { def: FuncDef; prog: ProgType }[] = [];
+  const structs = new Map<string, string[]>();
   for (const item of doc.topLevel()) {
     const n = item.syn;
     if (n.type === 'preproc_def') {
@@ -134,6 +142,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
       if (prog) programs.push({ def, prog });
     } else {
       collectEnums(n, consts);
+      collectStructs(n, structs);
     }
   }
 
@@ -142,6 +151,8 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
     text: doc.text,
     isUserFunction: (name: string) => defs.has(name),
     isTableFunction: (name: string) => !!table.helper(name) || !!table.kfunc(name),
+    callbackOf: (name: string) => callbackHelper(table, name),
+    structFields: (name: string) => structs.get(name),
   };
 
   // Interprocedural fixpoint: a callee sees the union of its sock_ops callers' op sets.
@@ -149,7 +160,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
   const get = (def: FuncDef): FuncAnalysis => {
     let f = funcs.get(def.name);
     if (!f) {
-      f = { def, progs: new Set(), entry: universe.none, paramKinds: [], flow: emptyFlow() };
+      f = { def, progs: new Set(), entry: universe.none, paramKinds: [], flow: emptyFlow(), indirect: [] };
       funcs.set(def.name, f);
     }
     return f;
@@ -171,6 +182,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
     const sockops = f.progs.has('sock_ops');
     const entry = sockops ? f.entry : universe.all;
     f.flow = new FlowWalker(env, f.def, entry, f.paramKinds).run();
+    const unsure = f.opUnsure ?? f.flow.unknownOp;
     for (const cs of f.flow.callSites) {
       const def = defs.get(cs.callee);
       if (!def || cs.state.empty) continue;
@@ -178,18 +190,26 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
       let changed = false;
       for (const p of f.progs) if (!g.progs.has(p)) { g.progs.add(p); changed = true; }
       if (sockops) {
-        const next = g.entry.union(cs.state);
+        // A callback run later (a timer) or a function whose name escapes into code the walk
+        // cannot follow: every parameter is unknown; a timer callback runs at no op we know.
+        const state = cs.async ? universe.all : cs.state;
+        const next = g.entry.union(state);
         if (!next.equals(g.entry)) changed = true;
         g.entry = next;
-        cs.argKinds.forEach((k, i) => {
+        if (cs.kind && !g.indirect.some((x) => x.site.node === cs.node)) g.indirect.push({ site: cs, caller: f.def.name });
+        const kinds: ArgKind[] = cs.kind === undefined ? cs.argKinds
+          : def.params.map((_, i) => (cs.kind === 'callback' ? cs.argKinds[i] ?? 'other' : 'other'));
+        kinds.forEach((k, i) => {
           const old = g.paramKinds[i];
-          const merged: ArgKind = old === undefined ? k : old === k ? k : 'other';
-          if (merged !== old) { g.paramKinds[i] = merged; changed = true; }
+          const merged = mergeArgKind(old, k);
+          if (argKindKey(merged) !== argKindKey(old)) { g.paramKinds[i] = merged; changed = true; }
         });
+        if (unsure && !g.opUnsure) { g.opUnsure = unsure; changed = true; }
       }
       if (changed && !work.includes(g)) work.push(g);
     }
   }
+  for (const f of funcs.values()) if (!f.opUnsure && f.flow.unknownOp && f.progs.has('sock_ops')) f.opUnsure = f.flow.unknownOp;
   // Functions no program reaches: walked once (all ops, no op rules) so that hovers,
   // completion and the cb-flag search see them too.
   for (const def of defs.values()) {
@@ -202,6 +222,30 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
   const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts };
   analysis.findings = checkRules(analysis);
   return analysis;
+}
+
+/** Field names of `struct name { ... }` definitions, in order (for positional initialisers). */
+function collectStructs(n: Syn, out: Map<string, string[]>): void {
+  if (n.type === 'struct_specifier') {
+    const name = field(n, 'name')?.text;
+    const body = field(n, 'body');
+    if (name && body && !out.has(name)) {
+      const fields: string[] = [];
+      for (const d of body.children) {
+        if (d.type !== 'field_declaration') continue;
+        for (const c of d.children) if (c.field === 'declarator') fields.push(fieldName(c) ?? '');
+      }
+      out.set(name, fields);
+    }
+  }
+  if (n.type === 'function_definition' || n.type === 'compound_statement') return;
+  for (const c of n.children) collectStructs(c, out);
+}
+
+function fieldName(d: Syn): string | undefined {
+  if (d.type === 'field_identifier') return d.text;
+  const inner = field(d, 'declarator');
+  return inner ? fieldName(inner) : undefined;
 }
 
 function emptyFlow(): FlowResult {

@@ -81,6 +81,8 @@ export function hover(a: Analysis, offset: number): HoverResult | undefined {
       }
     }
   }
+  const user = a.funcs.get(w.word);
+  if (user && user.progs.has('sock_ops') && !fnOf(t, w.word)) return { markdown: functionHover(a, user), start: w.start, end: w.end };
   const fn = fnOf(t, w.word);
   if (fn) {
     let st = state;
@@ -103,6 +105,27 @@ export function hover(a: Analysis, offset: number): HoverResult | undefined {
     return { markdown: [`**${w.word}** = \`${value}\``, '', row ? sourceLine(row.source) : ''].join('\n'), start: w.start, end: w.end };
   }
   return undefined;
+}
+
+/** A function of the file reached by sock_ops code: who runs it (calls, helper callbacks) and
+ *  the ops reaching its entry, which it inherits from them. */
+function functionHover(a: Analysis, f: FuncAnalysis): string {
+  const t = a.table;
+  const line = (off: number) => a.text.slice(0, off).split('\n').length;
+  const md = [`**${f.def.name}()** — ${f.def.section !== undefined ? `program, SEC("${f.def.section}")` : 'function of this file'}`, ''];
+  const runs: string[] = [];
+  for (const g of a.funcs.values()) {
+    for (const cs of g.flow.callSites) {
+      if (cs.callee !== f.def.name || cs.state.empty || !g.progs.has('sock_ops')) continue;
+      const how = cs.kind === 'callback' ? `runs as the ${cs.helper}() callback${cs.async ? ' (later, from a timer: at no op we know)' : ''}`
+        : cs.kind === 'reference' ? 'its name is taken (called from where the analysis cannot see)' : 'called';
+      runs.push(`- ${how} in ${g.def.name}() at line ${line(cs.node.start)}, at ${opList(t, cs.async ? f.entry.ops() : cs.state.ops())}`);
+    }
+  }
+  if (runs.length) md.push(...runs, '');
+  md.push(`Ops reaching its entry: ${opList(t, f.entry.ops()) || 'none'}.`);
+  if (f.opUnsure) md.push('', `Some of them may never get here: an op test at line ${line(f.opUnsure.start)} goes through a pointer the analysis cannot follow, so no op rule is reported in this function.`);
+  return md.join('\n');
 }
 
 function groupedRows(t: SockopsTable, fn: HelperInfo | KfuncInfo, reaching: Set<number> | undefined): string[] {

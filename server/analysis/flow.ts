@@ -43,9 +43,31 @@ export interface CallSite {
   node: Syn;
   state: OpState;
   argKinds: ArgKind[];
+  /** How the callee is reached when not by a direct call: `callback` (passed to a helper that
+   *  calls it back, `helper` names it), or `reference` (its name used as a value elsewhere:
+   *  the analysis cannot tell where it is called, so every parameter is 'other'). */
+  kind?: 'callback' | 'reference';
+  helper?: string;
+  /** The callback runs later (bpf_timer_set_callback): not at the ops reaching this point. */
+  async?: boolean;
 }
 
-export type ArgKind = 'ctx' | 'op' | 'other';
+/** What a caller passes: the ctx, a copy of the op, a pointer to a struct whose fields `carrier`
+ *  hold the ctx (`struct walk w = { .skops = skops }; bpf_loop(n, cb, &w, 0)`), or else. */
+export type ArgKind = 'ctx' | 'op' | 'other' | { readonly carrier: readonly string[] };
+
+export function argKindKey(k: ArgKind | undefined): string {
+  return k === undefined ? '' : typeof k === 'string' ? k : `{${k.carrier.join(',')}}`;
+}
+
+/** The meet of two callers' argument kinds: a carrier field holds the ctx only if it does at
+ *  every call site. */
+export function mergeArgKind(old: ArgKind | undefined, k: ArgKind): ArgKind {
+  if (old === undefined) return k;
+  if (typeof old === 'string' || typeof k === 'string') return old === k ? old : 'other';
+  const both = old.carrier.filter((f) => k.carrier.includes(f));
+  return both.length === old.carrier.length ? old : both.length ? { carrier: both } : 'other';
+}
 
 /** An op named by a `case` label or an ==/!= guard: the code handles that op on purpose. */
 export interface HandleEvent {
@@ -69,6 +91,9 @@ export interface FlowResult {
   assigns: Map<string, Assign[]>;
   /** Names whose address is passed to a call: `&flags` (the callee may write them). */
   addrTaken: Map<string, Syn[]>;
+  /** An `x->op` / `x.op` read the walk could not tie to the ctx (e.g. the ctx reached through
+   *  a pointer it cannot follow): an op test there may narrow the ops without the walk knowing. */
+  unknownOp?: Syn;
 }
 
 const STATEMENTS = new Set([
@@ -83,12 +108,22 @@ export interface FlowEnv {
   consts: Constants;
   isUserFunction(name: string): boolean;
   isTableFunction(name: string): boolean;
+  /** The callback shape of a helper that calls a function back (./callbacks.ts). */
+  callbackOf?(name: string): { fnArg: number; ctxArg?: number; cbParam?: number; async: boolean } | undefined;
+  /** Field names, in order, of a `struct name` defined in the file (positional initialisers). */
+  structFields?(name: string): string[] | undefined;
   text: string;
 }
 
 export class FlowWalker {
   private ctxVars = new Set<string>();
   private opVars = new Set<string>();
+  /** Local structs whose listed fields hold the ctx (`struct walk w = { .skops = skops }`). */
+  private ctxStructs = new Map<string, Set<string>>();
+  /** Pointers to such structs (the callback's `void *data`, `struct walk *w = data`). */
+  private carrierPtrs = new Map<string, Set<string>>();
+  /** Parameters and declared locals: they shadow functions of the same name. */
+  private locals = new Set<string>();
   private jumps: Jump[] = [];
   /** Ops arriving at each label through the gotos seen so far, and where each label's gotos are. */
   private gotoStates = new Map<string, OpState>();
@@ -98,8 +133,11 @@ export class FlowWalker {
 
   constructor(private env: FlowEnv, private fn: FuncDef, private entry: OpState, paramKinds: ArgKind[]) {
     fn.params.forEach((p, i) => {
-      if (paramKinds[i] === 'ctx') this.ctxVars.add(p.name);
-      else if (paramKinds[i] === 'op') this.opVars.add(p.name);
+      this.locals.add(p.name);
+      const k = paramKinds[i];
+      if (k === 'ctx') this.ctxVars.add(p.name);
+      else if (k === 'op') this.opVars.add(p.name);
+      else if (k && typeof k === 'object') this.carrierPtrs.set(p.name, new Set(k.carrier));
     });
   }
 
@@ -308,12 +346,17 @@ export class FlowWalker {
         const value = field(d, 'value');
         if (value) this.expr(value, S);
         if (name) {
+          this.locals.add(name);
           this.track(name, value);
           this.assign(name, { op: 'init', value });
+          if (value?.type === 'initializer_list') {
+            const fields = this.ctxFieldsOfInit(n, value);
+            if (fields.size) this.ctxStructs.set(name, fields);
+          }
         }
       } else {
         const name = declName(d);
-        if (name) { this.track(name, undefined); }
+        if (name) { this.locals.add(name); this.track(name, undefined); }
       }
     }
   }
@@ -322,9 +365,66 @@ export class FlowWalker {
   private track(name: string, value: Syn | undefined): void {
     this.opVars.delete(name);
     this.ctxVars.delete(name);
+    this.ctxStructs.delete(name);
+    this.carrierPtrs.delete(name);
     if (!value) return;
     if (this.isOpExpr(value)) this.opVars.add(name);
     else if (this.isCtxExpr(value)) this.ctxVars.add(name);
+    else {
+      const c = this.carrierOf(value);
+      if (c) this.carrierPtrs.set(name, c);
+    }
+  }
+
+  /** The fields of a struct initialiser that get the ctx: `.skops = skops`, or by position
+   *  when the struct is defined in the file. */
+  private ctxFieldsOfInit(decl: Syn, init: Syn): Set<string> {
+    const out = new Set<string>();
+    let order: string[] | undefined;
+    const ty = field(decl, 'type');
+    if (ty?.type === 'struct_specifier') {
+      const tn = field(ty, 'name')?.text;
+      order = tn ? this.env.structFields?.(tn) : undefined;
+    }
+    let pos = 0;
+    for (const c of init.children) {
+      if (c.type === 'initializer_pair') {
+        const ds = c.children.filter((k) => k.field === 'designator');
+        const v = field(c, 'value');
+        const f = ds.length === 1 && ds[0]!.type === 'field_designator' ? ds[0]!.children[0]?.text : undefined;
+        if (f && v && this.isCtxExpr(v)) out.add(f);
+        pos = f && order ? order.indexOf(f) + 1 : NaN;
+        continue;
+      }
+      const f = order?.[pos];
+      if (f && this.isCtxExpr(c)) out.add(f);
+      pos++;
+    }
+    return out;
+  }
+
+  /** The ctx-holding fields of the struct `n` points to (`&w`, `data`, `(struct walk *)data`). */
+  private carrierOf(n: Syn): Set<string> | undefined {
+    const u = unparen(n);
+    if (u.type === 'identifier' && u.text) return this.carrierPtrs.get(u.text);
+    if (u.type === 'pointer_expression' && u.op === '&') {
+      const t = unparen(field(u, 'argument') ?? u);
+      if (t.type === 'identifier' && t.text) return this.ctxStructs.get(t.text);
+    }
+    return undefined;
+  }
+
+  /** `w.f = value` on a local struct: keeps its ctx-holding fields right. */
+  private trackField(l: Syn, op: string | undefined, value: Syn | undefined): void {
+    if (l.type !== 'field_expression' || l.op !== '.') return;
+    const a = unparen(field(l, 'argument') ?? l);
+    const f = field(l, 'field')?.text;
+    if (a.type !== 'identifier' || !a.text || !f || !this.locals.has(a.text)) return;
+    let s = this.ctxStructs.get(a.text);
+    if (op === '=' && value && this.isCtxExpr(value)) {
+      if (!s) this.ctxStructs.set(a.text, (s = new Set()));
+      s.add(f);
+    } else s?.delete(f);
   }
 
   private assign(name: string, a: Assign): void {
@@ -400,15 +500,31 @@ export class FlowWalker {
         const f = field(n, 'function');
         const argList = field(n, 'arguments');
         const args = argList ? argList.children : [];
+        let cbArg: Syn | undefined;
         if (f && f.type === 'identifier' && f.text) {
           const name = f.text;
-          if (this.env.isUserFunction(name)) {
+          if (this.env.isUserFunction(name) && !this.locals.has(name)) {
             this.out.callSites.push({ callee: name, node: n, state: S, argKinds: args.map((a) => this.argKind(a)) });
           } else if (this.env.isTableFunction(name)) {
             this.out.calls.push({ name, node: n, nameNode: f, args, state: S });
+            const cb = this.env.callbackOf?.(name);
+            const target = cb ? this.funcRef(args[cb.fnArg]) : undefined;
+            if (cb && target) {
+              // The helper calls `target` back: a callee of this statement (kernel/bpf/verifier.c
+              // push_callback_call(); the callback gets the caller's context argument).
+              cbArg = args[cb.fnArg];
+              const argKinds: ArgKind[] = [];
+              const ctxArg = cb.ctxArg !== undefined ? args[cb.ctxArg] : undefined;
+              if (!cb.async && cb.cbParam !== undefined && ctxArg) {
+                for (let i = 0; i < cb.cbParam; i++) argKinds.push('other');
+                argKinds.push(this.argKind(ctxArg));
+              }
+              this.out.callSites.push({ callee: target, node: n, state: S, argKinds, kind: 'callback', helper: name, async: cb.async });
+            }
           }
         } else if (f) this.expr(f, S);
         for (const a of args) {
+          if (a === cbArg) continue;
           const u = unparen(a);
           if (u.type === 'pointer_expression' && u.op === '&') {
             const t = unparen(field(u, 'argument') ?? u);
@@ -422,9 +538,19 @@ export class FlowWalker {
         }
         return;
       }
+      case 'identifier': {
+        // A function of the file used as a value (`cb = walk_step`, `&walk_step` passed on):
+        // called from somewhere the walk cannot see.
+        const name = n.text;
+        if (name && !this.locals.has(name) && this.env.isUserFunction(name)) {
+          this.out.callSites.push({ callee: name, node: n, state: S, argKinds: [], kind: 'reference' });
+        }
+        return;
+      }
       case 'field_expression': {
         const ev = this.ctxAccess(n, S);
         if (ev) { ev.read = true; this.out.ctx.push(ev); }
+        else if (field(n, 'field')?.text === 'op' && !this.out.unknownOp) this.out.unknownOp = n;
         const a = field(n, 'argument');
         if (a && !ev) this.expr(a, S);
         return;
@@ -449,7 +575,10 @@ export class FlowWalker {
           this.assign(u.text, { op: n.op ?? '?', value: r });
           return;
         }
-        this.expr(l, S);
+        this.trackField(u, n.op, r);
+        // A store target is no op test: walk what is inside it (`r->op = ...` is not a read of op).
+        if (u.type === 'field_expression') { for (const c of u.children) if (c.field !== 'field') this.expr(c, S); }
+        else this.expr(l, S);
         return;
       }
       case 'update_expression': {
@@ -503,7 +632,17 @@ export class FlowWalker {
   private argKind(a: Syn): ArgKind {
     if (this.isCtxExpr(a)) return 'ctx';
     if (this.isOpExpr(a)) return 'op';
+    const c = this.carrierOf(a);
+    if (c?.size) return { carrier: [...c].sort() };
     return 'other';
+  }
+
+  /** The function of the file an argument names: `fn` or `&fn`. */
+  private funcRef(a: Syn | undefined): string | undefined {
+    if (!a) return undefined;
+    let u = unparen(a);
+    if (u.type === 'pointer_expression' && u.op === '&') u = unparen(field(u, 'argument') ?? u);
+    return u.type === 'identifier' && u.text && !this.locals.has(u.text) && this.env.isUserFunction(u.text) ? u.text : undefined;
   }
 
   isOpExpr(n: Syn): boolean {
@@ -519,7 +658,17 @@ export class FlowWalker {
 
   isCtxExpr(n: Syn): boolean {
     const u = unparen(n);
-    return u.type === 'identifier' && !!u.text && this.ctxVars.has(u.text);
+    if (u.type === 'identifier') return !!u.text && this.ctxVars.has(u.text);
+    if (u.type === 'field_expression') {
+      // The ctx carried in a struct: `w->skops` (w points to it) or `w.skops` (w is it).
+      const f = field(u, 'field')?.text;
+      const a = field(u, 'argument');
+      if (!f || !a) return false;
+      if (u.op === '->') return !!this.carrierOf(a)?.has(f);
+      const x = unparen(a);
+      return u.op === '.' && x.type === 'identifier' && !!x.text && !!this.ctxStructs.get(x.text)?.has(f);
+    }
+    return false;
   }
 
   private src(n: Syn): string {

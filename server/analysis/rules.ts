@@ -59,6 +59,21 @@ function admitsFor(t: SockopsTable, state: OpState, ops: number[], what: string)
     message: `${opList(t, l)} ${l.length === 1 ? what.replace(/^reach/, 'reaches') : what} through ${a.label}` }));
 }
 
+/** Related information for a function run as a helper's callback: the helper calls that run it
+ *  at some of `ops`. */
+function callbackSites(a: Analysis, f: FuncAnalysis, ops: number[]): Related[] {
+  const out: Related[] = [];
+  for (const { site } of f.indirect) {
+    if (site.kind !== 'callback' || site.async) continue;
+    const here = ops.filter((o) => site.state.has(o));
+    if (!here.length) continue;
+    const fn = field(site.node, 'function') ?? site.node;
+    out.push({ start: fn.start, end: fn.end,
+      message: `${f.def.name}() runs as the ${site.helper}() callback here, at ${opList(a.table, here)}` });
+  }
+  return out;
+}
+
 export function checkRules(a: Analysis): Finding[] {
   const t = a.table;
   const out: Finding[] = [];
@@ -71,7 +86,7 @@ export function checkRules(a: Analysis): Finding[] {
   for (const f of a.funcs.values()) {
     const sockops = f.progs.has('sock_ops');
     for (const c of f.flow.calls) checkCall(a, f, c, sockops, mayFire, out);
-    if (sockops) for (const c of f.flow.ctx) checkCtx(a, c, mayFire, out);
+    if (sockops) for (const c of f.flow.ctx) checkCtx(a, f, c, mayFire, out);
     if (sockops) for (const h of f.flow.handles) checkHandle(a, f, h, enabled, out);
   }
   out.sort((x, y) => x.start - y.start || x.code.localeCompare(y.code));
@@ -112,6 +127,7 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
   }
   if (!sockops || (!f.progs.has('sock_ops'))) return;
   if (!t.availableAtLoad(fn, 'sock_ops').ok) return;
+  if (f.opUnsure) return; // an op test the walk could not follow reaches here: no op verdict
   const ops = effective(c.state, mayFire);
   const args = c.args.map((x) => a.consts.eval(x));
   const fails = t.failingOps(fn, ops, args);
@@ -126,7 +142,7 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
     const after = g.rule.afterArgChecks ? ` (after the argument checks: ${g.rule.afterArgChecks})` : '';
     return `at ${opList(t, g.ops)} it returns ${errnoText(t, g.errno)}${cond}: ${g.rule.why}${after}`;
   });
-  const related = admitsFor(t, c.state, failOps, 'reach this call');
+  const related = [...admitsFor(t, c.state, failOps, 'reach this call'), ...callbackSites(a, f, failOps)];
   const ctx = c.args[0] ? a.text.slice(c.args[0].start, c.args[0].end) : 'skops';
   if (!okOps.length && !conditional) {
     out.push({ code: 'SOCKOPS002', severity: 'error', start, end, related,
@@ -139,7 +155,7 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
   }
 }
 
-function checkCtx(a: Analysis, c: CtxEvent, mayFire: (op: number) => boolean, out: Finding[]): void {
+function checkCtx(a: Analysis, f: FuncAnalysis, c: CtxEvent, mayFire: (op: number) => boolean, out: Finding[]): void {
   const t = a.table;
   const info = t.ctxField(c.field);
   if (!info) return;
@@ -158,7 +174,7 @@ function checkCtx(a: Analysis, c: CtxEvent, mayFire: (op: number) => boolean, ou
         message: `${ctxName}->${c.field}${idx} is read-only in sock_ops programs: ${detail}.` });
     }
   }
-  if (!c.read || c.state.empty) return;
+  if (!c.read || c.state.empty || f.opUnsure) return;
   const ops = effective(c.state, mayFire);
   const reads = ops.map((op) => ({ op, r: t.ctxReadAt(info, op) }));
   if (reads.some((x) => x.r.kind === 'value')) return;
@@ -173,7 +189,7 @@ function checkCtx(a: Analysis, c: CtxEvent, mayFire: (op: number) => boolean, ou
     : kinds.size === 1 && kinds.has('empty') ? 'gives an empty packet window (skb_data == skb_data_end)'
       : kinds.has('empty') ? 'is always 0 or an empty packet window' : 'is always 0';
   out.push({ code: 'SOCKOPS005', severity: 'warning', start, end,
-    related: admitsFor(t, c.state, ops, 'reach this read'),
+    related: [...admitsFor(t, c.state, ops, 'reach this read'), ...callbackSites(a, f, ops)],
     message: `${ctxName}->${c.field} ${what} at ${opList(t, ops)}: ${whys.join('; ')}.${hint ? ` Instead: ${hint}.` : ''}`,
     fix: hint && loadBytes && /bpf_skb_load_bytes/.test(hint) && !t.failingOps(loadBytes, ops).some((g) => !g.conditional)
       ? { kind: 'load-bytes', ctx: ctxName, field: c.field } : undefined });
