@@ -177,3 +177,22 @@ test('loop_frames.bpf.c: walk_step is checked at RCVQ_CB with the ctx carried in
   assert.equal(w?.code, 'SOCKOPS003');
   assert.match(w!.message, /It works at RCVQ_CB/);
 });
+
+test('a timer callback runs later, at no op the arming code knows: all ops, unknown parameters', async () => {
+  const text = `#include "vmlinux.h"
+struct elem { struct bpf_timer t; };
+static int fire(void *map, int *key, struct elem *val) { return 0; }
+SEC("sockops")
+int hook(struct bpf_sock_ops *skops)
+{
+	struct elem *e = 0;
+	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		return 1;
+	bpf_timer_set_callback(&e->t, fire);
+	return 1;
+}
+`;
+  const a = await analyzeText(text);
+  assert.deepEqual(a.funcs.get('fire')!.entry.ops(), a.universe.values);
+  assert.deepEqual(a.funcs.get('fire')!.paramKinds, ['other', 'other', 'other']);
+});
