@@ -189,11 +189,18 @@ export class BpfSockopsSession extends DebugSession {
     const specs: { watch: DataWatch; condition?: string; hitCondition?: string }[] = [];
     const bad: number[] = [];
     args.breakpoints.forEach((b, i) => {
-      try { specs.push({ watch: JSON.parse(b.dataId) as DataWatch, condition: b.condition, hitCondition: b.hitCondition }); } catch { bad.push(i); }
+      try {
+        // a persisted id (canPersist) may come from another version: only well-formed watches
+        const w = JSON.parse(b.dataId) as DataWatch | null;
+        const ok = !!w && typeof w === 'object' && (w.kind === 'sock' ? typeof w.field === 'string'
+          : (w.kind === 'ctx' || (w.kind === 'map' && typeof w.map === 'string' && typeof w.keyHex === 'string'))
+            && Number.isInteger(w.offset) && Number.isInteger(w.size) && w.size > 0 && typeof w.name === 'string');
+        if (ok) specs.push({ watch: w, condition: b.condition, hitCondition: b.hitCondition }); else bad.push(i);
+      } catch { bad.push(i); }
     });
     const res = rt.setDataBreakpoints(specs);
     let j = 0;
-    response.body = { breakpoints: args.breakpoints.map((_, i) => (bad.includes(i) ? { verified: false, message: 'unknown data id' } : { id: res[j]!.id, verified: res[j++]!.verified })) };
+    response.body = { breakpoints: args.breakpoints.map((_, i) => (bad.includes(i) ? { verified: false, message: 'unknown data id' } : { id: res[j]!.id, verified: res[j]!.verified, message: res[j++]!.message })) };
     this.sendResponse(response);
   }
 

@@ -38,7 +38,13 @@ export function sockValue(sock: SockModel, name: string): bigint | undefined {
 
 export function ctxFieldValue(src: EnvSource, field: string, index?: number): bigint | undefined {
   if (!src.read || src.ctxBase === undefined || !src.profile) return undefined;
-  const f = src.profile.ctxFields.find((x) => x.name === field);
+  let f = src.profile.ctxFields.find((x) => x.name === field);
+  // union { args[4]; reply; replylong[4]; } (include/uapi/linux/bpf.h): reply is args[0]
+  if (!f && (field === 'reply' || field === 'replylong')) {
+    if (field === 'reply' && index !== undefined) return undefined;
+    f = src.profile.ctxFields.find((x) => x.name === 'args');
+    if (!f) return undefined;
+  }
   if (!f) return undefined;
   const elem = f.elemSize ?? Math.min(f.size, 8);
   const off = f.offset + (index ?? 0) * elem;

@@ -344,7 +344,7 @@ export class DebugRuntime extends EventEmitter {
 
   setDataBreakpoints(specs: { watch: DataWatch; condition?: string; hitCondition?: string }[]): BreakpointResult[] {
     this.watches = specs.map((s) => ({ id: this.nextId++, watch: s.watch, condition: s.condition, hitCondition: s.hitCondition, hits: 0 }));
-    return this.watches.map((w) => ({ id: w.id, verified: true }));
+    return this.watches.map((w) => ({ id: w.id, verified: true, message: this.checkCondition(w.condition) ?? this.checkHit(w.hitCondition) }));
   }
 
   /** Name of the helper/kfunc/function a call instruction calls. */
@@ -564,11 +564,15 @@ export class DebugRuntime extends EventEmitter {
         const v = this.watchValue(w.watch, c, sim);
         const prev = watchPrev.get(w.id);
         watchPrev.set(w.id, v);
-        if (prev === undefined || prev === v || c.pos <= from) continue;
+        if (prev === undefined || prev === v) continue;
+        // a ctx is per run: the kernel fills a new one for each op, which is not a program's store
+        if (w.watch.kind === 'ctx' && (!c.run || prev.split(':')[0] !== String(c.run.index))) continue;
         if (w.condition && !this.condTrue(w.condition, c, sim)) continue;
+        // counted from the start of the scenario (the replay starts there), as line breakpoints are
         w.hits++;
-        if (w.hitCondition && !hitMatches(w.hitCondition, w.hits)) continue;
-        stop ??= { reason: 'data breakpoint', description: `${this.watchName(w.watch)} changed: ${prev} -> ${v}`, hitBreakpointIds: [] };
+        if (w.hitCondition && !safeHit(w.hitCondition, w.hits)) continue;
+        if (c.pos <= from) continue;
+        stop ??= { reason: 'data breakpoint', description: `${this.watchName(w.watch)} changed: ${shownWatch(w.watch, prev)} -> ${shownWatch(w.watch, v)}`, hitBreakpointIds: [] };
         stop.hitBreakpointIds!.push(w.id);
       }
       if (c.kind === 'insn' && c.run) {
@@ -838,6 +842,16 @@ export class DebugRuntime extends EventEmitter {
 
 function safeHit(cond: string, hits: number): boolean {
   try { return hitMatches(cond, hits); } catch { return true; }
+}
+
+/** A watched value as the stop says it: ctx and map bytes as a little-endian number (and hex). */
+function shownWatch(w: DataWatch, v: string): string {
+  if (w.kind === 'sock') return v;
+  const h = w.kind === 'ctx' ? v.slice(v.indexOf(':') + 1) : v;
+  if (!/^([0-9a-f]{2}){1,8}$/.test(h)) return h;
+  let n = 0n;
+  for (let i = h.length - 2; i >= 0; i -= 2) n = (n << 8n) | BigInt(parseInt(h.slice(i, i + 2), 16));
+  return n < 10n ? `${n}` : `${n} (0x${n.toString(16)})`;
 }
 
 export function hex(b: Uint8Array): string {
