@@ -16,9 +16,14 @@ export interface Located {
   positions: Map<string, Pos>;
 }
 
+/** Arrays and objects nest at most this deep (the reader recurses; a scenario needs about 5). */
+export const MAX_JSON_DEPTH = 512;
+
 export function parseJsonLocated(text: string): Located {
   const positions = new Map<string, Pos>();
   let i = 0;
+  let depth = 0;
+  const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
   // line starts for position lookups
   const lineStarts = [0];
   for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) === 10) lineStarts.push(k + 1);
@@ -67,11 +72,13 @@ export function parseJsonLocated(text: string): Located {
     ws();
     positions.set(path, posAt(i));
     const c = text[i];
+    if ((c === '{' || c === '[') && depth >= MAX_JSON_DEPTH) fail(`arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (c === '{') {
+      depth++;
       i++;
       const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') { i++; return obj; }
+      if (text[i] === '}') { i++; depth--; return obj; }
       for (;;) {
         ws();
         if (text[i] !== '"') fail(`expected a property name in double quotes, found ${describe(i)}`);
@@ -81,29 +88,32 @@ export function parseJsonLocated(text: string): Located {
         i++;
         const sub = path ? `${path}.${key}` : key;
         if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate property "${key}"`);
-        obj[key] = value(sub);
+        // an own property even for "__proto__" (plain assignment would set the prototype)
+        Object.defineProperty(obj, key, { value: value(sub), enumerable: true, writable: true, configurable: true });
         ws();
         if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return obj; }
+        if (text[i] === '}') { i++; depth--; return obj; }
         fail(`expected ',' or '}' in object, found ${describe(i)}`);
       }
     }
     if (c === '[') {
       i++;
+      depth++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') { i++; return arr; }
+      if (text[i] === ']') { i++; depth--; return arr; }
       for (;;) {
         arr.push(value(`${path}[${arr.length}]`));
         ws();
         if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return arr; }
+        if (text[i] === ']') { i++; depth--; return arr; }
         fail(`expected ',' or ']' in array, found ${describe(i)}`);
       }
     }
     if (c === '"') return str();
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 64));
-    if (m && m[0].length) { i += m[0].length; return Number(m[0]); }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (m) { i += m[0].length; return Number(m[0]); }
     for (const [w, v] of [['true', true], ['false', false], ['null', null]] as const) {
       if (text.startsWith(w, i)) { i += w.length; return v; }
     }

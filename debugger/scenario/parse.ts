@@ -14,6 +14,8 @@ type Obj = Record<string, unknown>;
 
 const STEP_KINDS = ['send', 'recv', 'setsockopt', 'expect', 'segment', 'fin', 'op', 'advanceTime', 'rcvbuf', 'window', 'memoryPressure', 'sockmap', 'close'];
 const EXPECT_KEYS: (keyof Expectation)[] = ['rcvlowat', 'epoll', 'readable', 'wakeups', 'ret', 'cbFlags', 'rcvbuf', 'state', 'receiveQueue', 'data', 'printk'];
+/** Bytes a stream may hold in all (64 MiB; a "send" or "zeros" piece is bounded by it too). */
+const MAX_STREAM = 1 << 26;
 const STREAM_KINDS = ['u32le', 'u32be', 'u16le', 'u16be', 'u8', 'hex', 'text', 'zeros'];
 
 export function readScenario(file: string, opts: ParseOptions = {}): Scenario {
@@ -51,7 +53,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     return v as string;
   };
   const int = (path: string, v: unknown, what: string, min = 0, max = 0xffffffff): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) err(path, `${what} must be an integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) err(path, `${what} must be an integer, got ${shown(v)}`);
     const n = v as number;
     if (n < min || n > max) err(path, `${what} must be between ${min} and ${max}, got ${n}`);
     return n;
@@ -119,8 +121,13 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     if (s.remotePort !== undefined) socket.remotePort = int('socket.remotePort', s.remotePort, '"remotePort"', 1, 65535);
   }
 
-  // stream
-  const chunks: number[] = [];
+  // stream: at most MAX_STREAM bytes in all, checked before a piece is made (a "zeros" count costs no input)
+  const pieces: Uint8Array[] = [];
+  let streamLen = 0;
+  const take = (p: string, n: number): void => {
+    if (streamLen + n > MAX_STREAM) err(p, `the stream would be ${streamLen + n} bytes; at most ${MAX_STREAM} in all: shorten "stream"`);
+    streamLen += n;
+  };
   if (r.stream === undefined) err('', 'missing "stream": the bytes the peer sends, e.g. [{"u32le": [100, 150]}, {"zeros": 250}]');
   if (!Array.isArray(r.stream)) err('stream', '"stream" must be an array of pieces such as {"u32le": [100, 150]} or {"zeros": 250}');
   (r.stream as unknown[]).forEach((piece, k) => {
@@ -128,32 +135,45 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     if (!isObj(piece) || Object.keys(piece as Obj).length !== 1) err(p, `each stream piece is an object with one of ${STREAM_KINDS.join(', ')}`);
     const [kind, v] = Object.entries(piece as Obj)[0]!;
     const vp = `${p}.${kind}`;
-    const nums = (bits: number): number[] => {
+    /** The array's numbers, each `bytes` wide, in the byte order asked for. */
+    const nums = (bytes: 1 | 2 | 4, le: boolean): Uint8Array => {
       if (!Array.isArray(v)) err(vp, `"${kind}" takes an array of numbers`);
-      return (v as unknown[]).map((x, j) => int(`${vp}[${j}]`, x, `a ${kind} value`, 0, bits === 32 ? 0xffffffff : (1 << bits) - 1));
+      const max = bytes === 4 ? 0xffffffff : (1 << (8 * bytes)) - 1;
+      const out = new Uint8Array((v as unknown[]).length * bytes);
+      const dv = new DataView(out.buffer);
+      (v as unknown[]).forEach((x, j) => {
+        const n = int(`${vp}[${j}]`, x, `a ${kind} value`, 0, max);
+        if (bytes === 4) dv.setUint32(4 * j, n, le); else if (bytes === 2) dv.setUint16(2 * j, n, le); else out[j] = n;
+      });
+      return out;
     };
+    let b: Uint8Array;
     switch (kind) {
-      case 'u32le': for (const n of nums(32)) chunks.push(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24); break;
-      case 'u32be': for (const n of nums(32)) chunks.push(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255); break;
-      case 'u16le': for (const n of nums(16)) chunks.push(n & 255, n >>> 8); break;
-      case 'u16be': for (const n of nums(16)) chunks.push(n >>> 8, n & 255); break;
-      case 'u8': for (const n of nums(8)) chunks.push(n); break;
+      case 'u32le': b = nums(4, true); break;
+      case 'u32be': b = nums(4, false); break;
+      case 'u16le': b = nums(2, true); break;
+      case 'u16be': b = nums(2, false); break;
+      case 'u8': b = nums(1, true); break;
       case 'hex': {
         const h = str(vp, v, '"hex"').replace(/\s+/g, '');
         if (!/^([0-9a-fA-F]{2})*$/.test(h)) err(vp, '"hex" must hold pairs of hex digits, e.g. "0a0b0c"');
-        for (let j = 0; j < h.length; j += 2) chunks.push(parseInt(h.slice(j, j + 2), 16));
+        b = Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
         break;
       }
       case 'text': {
         if (typeof v !== 'string') err(vp, '"text" must be a string');
-        for (const b of new TextEncoder().encode(v as string)) chunks.push(b);
+        b = new TextEncoder().encode(v as string);
         break;
       }
-      case 'zeros': { const n = int(vp, v, '"zeros" (a byte count)', 0, 1 << 26); for (let j = 0; j < n; j++) chunks.push(0); break; }
-      default: err(p, `unknown stream piece "${kind}"; use one of ${STREAM_KINDS.join(', ')}`);
+      case 'zeros': { const n = int(vp, v, '"zeros" (a byte count)', 0, MAX_STREAM); take(p, n); pieces.push(new Uint8Array(n)); return; }
+      default: return err(p, `unknown stream piece "${kind}"; use one of ${STREAM_KINDS.join(', ')}`);
     }
+    take(p, b.length);
+    pieces.push(b);
   });
-  const stream = Uint8Array.from(chunks);
+  const stream = new Uint8Array(streamLen);
+  let at = 0;
+  for (const b of pieces) { stream.set(b, at); at += b.length; }
   if (socket.fastopen !== undefined && socket.fastopen > stream.length) err('socket.fastopen', `the SYN would carry ${socket.fastopen} bytes but the stream has only ${stream.length}; add to "stream" or lower "fastopen"`);
 
   // steps, with the sender's position checked statically
@@ -189,7 +209,8 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     if (!isObj(raw)) err(path, `a step is an object with one of: ${STEP_KINDS.join(', ')}`);
     const o = raw as Obj;
     const keys = Object.keys(o).filter((k) => k !== 'comment');
-    const kind = keys.find((k) => STEP_KINDS.includes(k));
+    // "fin" is a step kind and also the flag of a send step: the send wins whatever the key order
+    const kind = keys.find((k) => STEP_KINDS.includes(k) && k !== 'fin') ?? keys.find((k) => k === 'fin');
     if (!kind) err(path, keys.length ? `unknown step kind "${keys[0]}"; use one of ${STEP_KINDS.join(', ')}` : `empty step; use one of ${STEP_KINDS.join(', ')}`);
     const extra = keys.filter((k) => k !== kind && !(kind === 'send' && k === 'fin') && !(kind === 'recv' && k === 'peek'));
     if (extra.length) err(`${path}.${extra[0]}`, `a step has one kind; "${extra[0]}" does not belong with "${kind}" (split it into two steps)`);
@@ -356,6 +377,13 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   if (profile !== undefined) res.profile = profile;
   if (seed !== undefined) res.seed = seed;
   return res;
+}
+
+/** A value as an error message shows it: short, and saying when a number overflowed. */
+function shown(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (the number is too large)`;
+  const j = JSON.stringify(v);
+  return j.length > 60 ? j.slice(0, 57) + '...' : j;
 }
 
 function isObj(v: unknown): v is Obj {

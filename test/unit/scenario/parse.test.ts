@@ -105,3 +105,38 @@ test('bpf-sockops run: broken inputs give one clear line and exit 2, never a sta
   r = await run([missing, '--format', 'yaml']);
   assert.equal(r.code, 2);
 });
+
+test('hostile JSON: deep nesting, numbers too long or too large, "__proto__" keys give a ScenarioError with the place', () => {
+  // deep nesting: a syntax error at the depth limit, not the host's stack overflow
+  const deep = parseErr('{"program": "x.o", "stream": ' + '['.repeat(100000) + ']'.repeat(100000) + ', "steps": []}');
+  assert.match(deep.message, /s\.scenario\.json:1:\d+: not valid JSON: .*nested deeper than 512/);
+  // a 100-digit integer is valid JSON: it is read whole and refused as out of range at its path
+  const long = parseErr(base([{ send: 0 }]).replace('"send": 0', '"send": 1' + '0'.repeat(99)));
+  assert.equal(long.path, 'steps[0].send');
+  assert.match(long.message, /"send" \(a byte count\) must be between 0 and 67108864, got 1e\+99/);
+  // 1e400 overflows a double: say so instead of "got null"
+  const inf = parseErr(base([{ recv: 0 }]).replace('"recv": 0', '"recv": 1e400'));
+  assert.equal(inf.path, 'steps[0].recv');
+  assert.match(inf.message, /must be an integer, got Infinity \(the number is too large\)/);
+  assert.match(parseErr(base([{ send: 1.5 }])).message, /must be an integer, got 1\.5/);
+  // "__proto__" is a property like any other: not a way to smuggle in "program"
+  const proto = parseErr('{"__proto__": {"program": "x.o"}, "stream": [], "steps": []}');
+  assert.equal(proto.path, '__proto__');
+  assert.match(proto.message, /unknown property "__proto__"/);
+  assert.match(parseErr(base([{ send: 1 }]).replace('"send": 1', '"__proto__": {"recv": 1}, "send": 1')).message, /steps\[0\]\.__proto__: a step has one kind; "__proto__" does not belong with "send"/);
+});
+
+test('a send step with "fin" parses whatever the key order; "fin" with another kind is refused', () => {
+  const sc = parseScenario(base([{ fin: true, send: 8 }]), '/tmp/s.scenario.json', { constant });
+  assert.deepEqual(sc.steps[0]!.step, { kind: 'send', len: 8, offset: 0, fin: true });
+  assert.equal(sc.steps[0]!.label, 'send 8 + FIN');
+  const e = parseErr(base([{ fin: true, recv: 8 }]));
+  assert.equal(e.path, 'steps[0].fin');
+  assert.match(e.message, /"fin" does not belong with "recv"/);
+});
+
+test('the stream is at most 64 MiB in all: a longer one is refused at the piece that passes the limit', () => {
+  const e = parseErr(base([], { stream: [{ zeros: 1 << 26 }, { u8: [1, 2] }] }));
+  assert.equal(e.path, 'stream[1]');
+  assert.match(e.message, /the stream would be 67108866 bytes; at most 67108864 in all: shorten "stream"/);
+});
