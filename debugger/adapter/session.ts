@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import {
-  Breakpoint, DebugSession, Handles, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope,
+  Breakpoint, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Response, Scope as DapScope,
   Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -11,17 +11,67 @@ import { DebugRuntime, EXCEPTION_FILTERS, type DataWatch, type Paused } from '..
 import { frames, scopes, type VarNode, whereText } from '../runtime/inspect';
 import { openLaunch, type LaunchArgs } from '../runtime/launch';
 import { disassemble, decodeInsnAddr, insnAddr } from '../runtime/disasm';
-import { readRegions } from '../runtime/runtime';
+import { regionOf } from '../runtime/runtime';
 
 const THREAD_ID = 1;
+/** Frame ids of a stop are FRAME_STRIDE * (stop number) + 1.., so an id from an earlier stop is never valid again. */
+const FRAME_STRIDE = 1 << 16;
+/** The most instructions one disassemble request may ask for (VS Code asks for a screenful). */
+const MAX_DISASSEMBLE = 1 << 16;
+
+type Check = (v: unknown) => boolean;
+const isObj: Check = (v) => typeof v === 'object' && v !== null;
+const isStr: Check = (v) => typeof v === 'string';
+const isInt: Check = (v) => Number.isSafeInteger(v);
+const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const optInt: Check = (v) => v === undefined || isInt(v);
+const listOf = (item: Record<string, Check>): Check => (v) => Array.isArray(v) && v.every((x) => isObj(x) && Object.entries(item).every(([k, ok]) => ok((x as Record<string, unknown>)[k])));
+
+/** The arguments a request cannot do without, checked before it is dispatched (DAP *Arguments). */
+const REQUIRED: Record<string, Record<string, [Check, string]>> = {
+  setBreakpoints: { source: [isObj, 'a Source object'], breakpoints: [(v) => v === undefined || listOf({ line: isInt })(v), 'a list of {line}'] },
+  setFunctionBreakpoints: { breakpoints: [listOf({ name: isStr }), 'a list of {name}'] },
+  setInstructionBreakpoints: { breakpoints: [listOf({ instructionReference: isStr, offset: optInt }), 'a list of {instructionReference, offset?}'] },
+  setDataBreakpoints: { breakpoints: [listOf({ dataId: isStr }), 'a list of {dataId}'] },
+  setExceptionBreakpoints: { filters: [(v) => Array.isArray(v) && v.every(isStr), 'a list of filter names'] },
+  dataBreakpointInfo: { name: [isStr, 'a variable name'], variablesReference: [optInt, 'an integer'] },
+  scopes: { frameId: [isInt, 'a frame id from the stack trace'] },
+  variables: { variablesReference: [isInt, 'an integer'], start: [(v) => v === undefined || isCount(v), 'a count'], count: [(v) => v === undefined || isCount(v), 'a count'] },
+  setVariable: { variablesReference: [isInt, 'an integer'], name: [isStr, 'a variable name'], value: [isStr, 'an expression'] },
+  evaluate: { expression: [isStr, 'an expression'], frameId: [optInt, 'a frame id'] },
+  readMemory: { memoryReference: [isStr, 'an address'], offset: [optInt, 'an integer'], count: [isCount, 'a byte count'] },
+  disassemble: { memoryReference: [isStr, 'an instruction reference'], offset: [optInt, 'an integer'], instructionOffset: [optInt, 'an integer'], instructionCount: [isCount, 'an instruction count'] },
+};
+
+function argumentProblem(request: DebugProtocol.Request): string | null {
+  const want = REQUIRED[request.command];
+  if (!want) return null;
+  const args = request.arguments as Record<string, unknown> | undefined;
+  if (!isObj(args)) return `${request.command}: the request has no arguments`;
+  for (const [k, [ok, what]] of Object.entries(want)) {
+    if (!ok(args![k])) return `${request.command}: '${k}' must be ${what}, not ${JSON.stringify(args![k]) ?? 'undefined'}`;
+  }
+  return null;
+}
 
 /** A variables container: how to list it, and its path from the scope (to find it again after a re-run). */
 interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[] }
 
+/** Variables references: never reused, so one from an earlier stop is refused instead of naming another container. */
+class Refs {
+  private map = new Map<number, Container>();
+  private next = 1;
+  create(c: Container): number { this.map.set(this.next, c); return this.next++; }
+  get(ref: number): Container | undefined { return this.map.get(ref); }
+  reset(): void { this.map.clear(); }
+}
+
 export class BpfSockopsSession extends DebugSession {
   private rt: DebugRuntime | null = null;
   private launchArgs: LaunchArgs | null = null;
-  private vars = new Handles<Container>();
+  private vars = new Refs();
+  /** Counts the stops: the frame ids of the current one start at FRAME_STRIDE * stops + 1. */
+  private stops = 0;
   private configured = false;
   private launched = false;
   private started = false;
@@ -33,6 +83,18 @@ export class BpfSockopsSession extends DebugSession {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+  }
+
+  /** Requests without the arguments they need get an error that names the argument, never a TypeError. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const problem = argumentProblem(request);
+    if (!problem) { super.dispatchRequest(request); return; }
+    this.fail(new Response(request), 1011, problem);
+  }
+
+  /** An error response whose text is sent as is (`variables: {}` keeps '{_x}' in user text from being read as a placeholder). */
+  private fail(response: DebugProtocol.Response, id: number, text: string, showUser = false): void {
+    this.sendErrorResponse(response, { id, format: text, variables: {}, showUser });
   }
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
@@ -68,7 +130,7 @@ export class BpfSockopsSession extends DebugSession {
       this.rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
       for (const n of notes) this.sendEvent(new OutputEvent(`${n}\n`, 'console'));
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1001, format: `bpf-sockops launch failed: ${(e as Error).message}`, showUser: true });
+      this.fail(response, 1001, `bpf-sockops launch failed: ${(e as Error).message}`, true);
       return;
     }
     this.launched = true;
@@ -110,6 +172,7 @@ export class BpfSockopsSession extends DebugSession {
       return;
     }
     this.vars.reset();
+    this.stops++;
     if (p.kind === 'end' && forward && (this.launchArgs as { noDebug?: boolean } | null)?.noDebug) {
       this.sendEvent(new TerminatedEvent());
       return;
@@ -122,7 +185,7 @@ export class BpfSockopsSession extends DebugSession {
   }
 
   private need(response: DebugProtocol.Response): DebugRuntime | null {
-    if (!this.rt) { this.sendErrorResponse(response, { id: 1002, format: 'no program is loaded: launch first', showUser: false }); return null; }
+    if (!this.rt) { this.fail(response, 1002, 'no program is loaded: launch first'); return null; }
     return this.rt;
   }
 
@@ -157,7 +220,14 @@ export class BpfSockopsSession extends DebugSession {
       return { program: at?.program.name ?? '?', pc: at?.pc ?? -1, condition: b.condition, hitCondition: b.hitCondition };
     });
     const res = rt.setInstructionBreakpoints(specs);
-    response.body = { breakpoints: res.map((r, i) => ({ id: r.id, verified: r.verified, message: r.message, line: r.line, instructionReference: args.breakpoints[i]!.instructionReference })) };
+    response.body = {
+      breakpoints: res.map((r, i) => {
+        const ref = args.breakpoints[i]!.instructionReference;
+        // a reference that names no program gets that said, not 'no instruction -1 in program ?'
+        const message = specs[i]!.pc < 0 && specs[i]!.program === '?' ? `'${ref}' is not an instruction reference of this session (take one from a stack frame or the disassembly)` : r.message;
+        return { id: r.id, verified: r.verified, message, line: r.line, instructionReference: ref };
+      }),
+    };
     this.sendResponse(response);
   }
 
@@ -305,8 +375,9 @@ export class BpfSockopsSession extends DebugSession {
     const rt = this.need(response); if (!rt) return;
     const at = rt.paused;
     if (!at) { response.body = { stackFrames: [], totalFrames: 0 }; this.sendResponse(response); return; }
+    const base = this.stops * FRAME_STRIDE;
     const all = frames(rt, at).map((f, i) => {
-      const sf = new StackFrame(i + 1, f.name, f.synthetic ? undefined : this.resolveSource(f.file), f.line ?? 0, f.col ?? 0) as DebugProtocol.StackFrame;
+      const sf = new StackFrame(base + i + 1, f.name, f.synthetic ? undefined : this.resolveSource(f.file), f.line ?? 0, f.col ?? 0) as DebugProtocol.StackFrame;
       if (f.synthetic) sf.presentationHint = 'label';
       if (f.program !== undefined && f.pc !== undefined) {
         const p = rt.programs.find((x) => x.name === f.program)!;
@@ -314,16 +385,25 @@ export class BpfSockopsSession extends DebugSession {
       }
       return sf;
     });
-    const start = args.startFrame ?? 0;
-    const n = args.levels || all.length;
+    const start = Math.max(0, args.startFrame ?? 0);
+    const n = args.levels && args.levels > 0 ? args.levels : all.length;
     response.body = { stackFrames: all.slice(start, start + n), totalFrames: all.length };
     this.sendResponse(response);
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  /** Why `frameId` names no frame of the current stop, or null when it does. */
+  private staleFrame(rt: DebugRuntime, at: Paused, frameId: number): string | null {
+    const i = frameId - this.stops * FRAME_STRIDE - 1;
+    if (i >= 0 && i < frames(rt, at).length) return null;
+    return `frame ${frameId} is not a frame of this stop: frame ids last until the program moves (step, continue, step back); ask for the stack trace again`;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const rt = this.need(response); if (!rt) return;
     const at = rt.paused;
-    if (!at) { response.body = { scopes: [] }; this.sendResponse(response); return; }
+    if (!at) { this.fail(response, 1012, 'not stopped: there are no frames'); return; }
+    const stale = this.staleFrame(rt, at, args.frameId);
+    if (stale) { this.fail(response, 1013, stale); return; }
     const list = scopes(rt, at, (fn) => rt.addEdit(fn));
     response.body = {
       scopes: list.map((s) => {
@@ -346,7 +426,7 @@ export class BpfSockopsSession extends DebugSession {
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const c = this.vars.get(args.variablesReference);
-    if (!c) { response.body = { variables: [] }; this.sendResponse(response); return; }
+    if (!c) { this.fail(response, 1014, this.staleRef(args.variablesReference)); return; }
     try {
       c.cache = c.nodes();
       let list = c.cache;
@@ -354,28 +434,33 @@ export class BpfSockopsSession extends DebugSession {
       response.body = { variables: list.map((n) => this.toVariable(n, c.path)) };
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1003, format: `cannot show these variables: ${(e as Error).message}`, showUser: false });
+      this.fail(response, 1003, `cannot show these variables: ${(e as Error).message}`);
     }
+  }
+
+  private staleRef(ref: number): string {
+    return `variablesReference ${ref} is not valid at this stop: references last until the program moves (step, continue, step back, setVariable); ask for the scopes again`;
   }
 
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
     const rt = this.need(response); if (!rt) return;
     const c = this.vars.get(args.variablesReference);
-    const node = (c?.cache ?? c?.nodes())?.find((n) => n.name === args.name);
-    if (!node) { this.sendErrorResponse(response, { id: 1004, format: `no variable '${args.name}' here`, showUser: true }); return; }
-    if (!node.set) { this.sendErrorResponse(response, { id: 1005, format: `${args.name} is read-only (the kernel does not let a program write it)`, showUser: true }); return; }
+    if (!c) { this.fail(response, 1014, this.staleRef(args.variablesReference), true); return; }
+    const node = (c.cache ?? c.nodes()).find((n) => n.name === args.name);
+    if (!node) { this.fail(response, 1004, `no variable '${args.name}' here`, true); return; }
+    if (!node.set) { this.fail(response, 1005, `${args.name} is read-only (the kernel does not let a program write it)`, true); return; }
     try {
       const v = rt.evaluate(args.value);
       node.set(v);
       rt.refresh();
       // re-read the same variable in the refreshed state, by its path from the scope
-      const again = this.findAgain(rt, [...c!.path, args.name]);
+      const again = this.findAgain(rt, [...c.path, args.name]);
       this.vars.reset();
       response.body = { value: again?.value ?? String(v) };
       this.sendResponse(response);
       this.sendEvent(new InvalidatedEvent(['variables']));
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1006, format: `cannot set ${args.name}: ${(e as Error).message}`, showUser: true });
+      this.fail(response, 1006, `cannot set ${args.name}: ${(e as Error).message}`, true);
     }
   }
 
@@ -394,14 +479,16 @@ export class BpfSockopsSession extends DebugSession {
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     const rt = this.need(response); if (!rt) return;
-    if (!rt.paused) { this.sendErrorResponse(response, { id: 1007, format: 'not stopped', showUser: false }); return; }
+    if (!rt.paused) { this.fail(response, 1007, 'not stopped'); return; }
+    const stale = args.frameId !== undefined ? this.staleFrame(rt, rt.paused, args.frameId) : null;
+    if (stale) { this.fail(response, 1013, stale, args.context === 'repl'); return; }
     try {
       const v = rt.evaluate(args.expression);
       const u = BigInt.asUintN(64, v);
       response.body = { result: v < 0n || v > 9n ? `${v} (0x${u.toString(16)})` : `${v}`, variablesReference: 0 };
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1008, format: (e as Error).message, showUser: args.context === 'repl' });
+      this.fail(response, 1008, (e as Error).message, args.context === 'repl');
     }
   }
 
@@ -419,26 +506,36 @@ export class BpfSockopsSession extends DebugSession {
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
     const rt = this.need(response); if (!rt) return;
+    if (args.instructionCount > MAX_DISASSEMBLE) { this.fail(response, 1015, `disassemble: ${args.instructionCount} instructions asked at once; ask for at most ${MAX_DISASSEMBLE} per request`); return; }
     try {
       response.body = { instructions: disassemble(rt, args.memoryReference, args.offset ?? 0, args.instructionOffset ?? 0, args.instructionCount, (f) => this.resolveSource(f)) };
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1009, format: (e as Error).message, showUser: false });
+      this.fail(response, 1009, (e as Error).message);
     }
   }
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
     const rt = this.need(response); if (!rt) return;
-    const at = rt.paused;
+    const regions = rt.paused?.regions ?? [];
     let base: bigint;
-    try { base = BigInt(args.memoryReference) + BigInt(args.offset ?? 0); } catch { this.sendErrorResponse(response, { id: 1010, format: `bad memory reference '${args.memoryReference}'`, showUser: false }); return; }
-    const bytes: number[] = [];
-    let unreadable = 0;
-    for (let i = 0; i < args.count; i++) {
-      try { bytes.push(readRegions(at?.regions ?? [], base + BigInt(i), 1)[0]!); } catch { unreadable = args.count - i; break; }
+    try {
+      if (!args.memoryReference.trim()) throw new Error('empty'); // BigInt('') is 0n
+      base = BigInt(args.memoryReference) + BigInt(args.offset ?? 0);
+    } catch { this.fail(response, 1010, `bad memory reference '${args.memoryReference}': write an address such as 0x1f000`); return; }
+    if (base < 0n || base >= 1n << 64n) { this.fail(response, 1010, `address ${base} (${args.memoryReference} + ${args.offset ?? 0}) is outside the 64-bit address space`); return; }
+    // the readable prefix, a region at a time (regions may abut); the rest is unreadable
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < args.count) {
+      const r = regionOf(regions, base + BigInt(got));
+      if (!r) break;
+      const part = r.region.bytes.subarray(r.offset, r.offset + Math.min(args.count - got, r.region.bytes.length - r.offset));
+      parts.push(part);
+      got += part.length;
     }
-    response.body = { address: '0x' + base.toString(16), data: Buffer.from(bytes).toString('base64') };
-    if (unreadable) response.body.unreadableBytes = unreadable;
+    response.body = { address: '0x' + base.toString(16), data: Buffer.concat(parts).toString('base64') };
+    if (got < args.count) response.body.unreadableBytes = args.count - got;
     this.sendResponse(response);
   }
 

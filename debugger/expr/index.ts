@@ -55,6 +55,9 @@ function lex(src: string): Tok[] {
   return out;
 }
 
+/** Deepest nesting of parentheses, unary operators and operands (a bound on the parser's and evaluator's recursion). */
+export const MAX_NESTING = 256;
+
 // Binary operators by precedence level, loosest first (C's table).
 const LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '<=', '>', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
 
@@ -65,6 +68,7 @@ export function parseExpr(src: string): Expr {
   const fail = (tok: Tok, what: string): never => {
     throw new ExprError(tok.col, tok.t === 'end' ? `expression ends early: ${what}` : `unexpected '${tok.v}': ${what}`, src);
   };
+  let nesting = 0;
   const binary = (level: number): Expr => {
     if (level === LEVELS.length) return unary();
     let left = binary(level + 1);
@@ -78,12 +82,17 @@ export function parseExpr(src: string): Expr {
   };
   const unary = (): Expr => {
     const tok = peek();
-    if (tok.t === 'op' && (tok.v === '!' || tok.v === '~' || tok.v === '-' || tok.v === '+')) {
-      p++;
-      const arg = unary();
-      return tok.v === '+' ? arg : { kind: 'unary', op: tok.v, arg, col: tok.col };
+    if (++nesting > MAX_NESTING) throw new ExprError(tok.col, `nested more than ${MAX_NESTING} deep`, src);
+    try {
+      if (tok.t === 'op' && (tok.v === '!' || tok.v === '~' || tok.v === '-' || tok.v === '+')) {
+        p++;
+        const arg = unary();
+        return tok.v === '+' ? arg : { kind: 'unary', op: tok.v, arg, col: tok.col };
+      }
+      return primary();
+    } finally {
+      nesting--;
     }
-    return primary();
   };
   const primary = (): Expr => {
     const tok = peek();
@@ -139,7 +148,13 @@ export function s64(v: bigint): bigint {
 }
 
 export function evalExpr(e: Expr, env: ExprEnv, src = ''): bigint {
+  let depth = 0;
   const go = (x: Expr): bigint => {
+    // a chain such as 1+1+...+1 parses flat but evaluates as deep as it is long
+    if (++depth > MAX_NESTING) throw new ExprError(x.col, `nested more than ${MAX_NESTING} deep`, src);
+    try { return node(x); } finally { depth--; }
+  };
+  const node = (x: Expr): bigint => {
     switch (x.kind) {
       case 'num': return s64(x.value);
       case 'name': {

@@ -43,7 +43,7 @@ function labelsOf(prog: BpfProgram): Map<number, string> {
  *  program are marked invalid, as DAP asks for exactly `count` entries). */
 export function disassemble(rt: DebugRuntime, ref: string, byteOffset: number, insnOffset: number, count: number, source: (file: string) => { name?: string; path?: string } | undefined): DisasmLine[] {
   const at = decodeInsnAddr(rt, ref, byteOffset, insnOffset);
-  if (!at) throw new Error(`'${ref}' is not an instruction reference of this session`);
+  if (!at) throw new Error(`'${ref}'${byteOffset ? ` + ${byteOffset} bytes` : ''} is not an instruction reference of this session (take one from a stack frame)`);
   const { program: prog } = at;
   const labels = labelsOf(prog);
   const out: DisasmLine[] = [];

@@ -98,6 +98,15 @@ class Pause {
   constructor(readonly pos: number) {}
 }
 
+/** A user edit (setVariable), replayed at its position while that position is the instruction it was made at. */
+interface Edit {
+  run: number; // run index, -1 at a step boundary
+  pc: number;
+  depth: number;
+  where: string;
+  apply: (c: Cursor, sim: DebugSim) => void;
+}
+
 type Observe = (c: Cursor) => Stop | null;
 
 const CALL = 0x85;
@@ -129,7 +138,9 @@ export class DebugRuntime extends EventEmitter {
   private nextId = 1;
   private exceptionFilters = new Set<string>(['fault']);
   private watches: { id: number; watch: DataWatch; condition?: string; hitCondition?: string; hits: number }[] = [];
-  private edits = new Map<number, ((c: Cursor, sim: DebugSim) => void)[]>();
+  private edits = new Map<number, Edit[]>();
+  /** Why an edit was dropped during the last replay (refresh reports it to the caller). */
+  private editDropped: string | null = null;
   private knownFaults = new Map<number, string>();
   private lines = new Map<BpfProgram, Int32Array>();
   // history of the last replay, for step back: per position run index (-1: boundary), pc, depth
@@ -413,7 +424,7 @@ export class DebugRuntime extends EventEmitter {
     };
     const visit = (c: Cursor): boolean => {
       const ed = edits.get(c.pos);
-      if (ed && sim) for (const fn of ed) fn(c, sim);
+      if (ed && sim) this.applyEdits(c, sim, ed);
       if (target !== undefined && c.pos === target) {
         found = { stop: { reason: 'goto' }, cursor: c };
         foundSnap = snapshot(c);
@@ -801,11 +812,14 @@ export class DebugRuntime extends EventEmitter {
     return this.stopAs(this.replay({ target: last, stopOnHit: false }), lastStop ?? { reason: 'breakpoint' });
   }
 
-  /** Re-run to the current position (after an edit). */
+  /** Re-run to the current position (after an edit). Throws, once there, when an edit was dropped on the way. */
   refresh(): Paused {
     const at = this.paused;
     const stop = at?.stop ?? { reason: 'step' as const };
-    return this.stopAs(this.replay({ target: at?.pos ?? 0, stopOnHit: false }), stop);
+    this.editDropped = null;
+    const p = this.stopAs(this.replay({ target: at?.pos ?? 0, stopOnHit: false }), stop);
+    if (this.editDropped) throw new Error(this.editDropped);
+    return p;
   }
 
   /** Replayed at the current position on every re-run: the edit survives step back and forth. */
@@ -813,9 +827,28 @@ export class DebugRuntime extends EventEmitter {
     const at = this.paused;
     if (!at) throw new Error('not paused');
     const list = this.edits.get(at.pos) ?? [];
-    list.push((c, sim) => fn(c.info?.vm ?? null, sim));
+    const where = at.kind === 'insn' && at.run ? `instruction ${at.pos - at.run.firstPos + 1} of run #${at.run.index} (${at.run.program.name} pc ${at.pc})` : `before step ${at.step}`;
+    list.push({ run: at.run?.index ?? -1, pc: at.pc, depth: at.depth, where, apply: (c, sim) => fn(c.info?.vm ?? null, sim) });
     this.edits.set(at.pos, list);
     this.knownFaults.clear();
+  }
+
+  /**
+   * The edits of a position. An edit made later in the scenario than an edit made since may find
+   * another instruction at its position (the earlier edit changed the path): it is dropped, as is
+   * an edit that fails, with a note, rather than written into the wrong place or ending the session.
+   */
+  private applyEdits(c: Cursor, sim: DebugSim, list: Edit[]): void {
+    for (const e of [...list]) {
+      let why: string | null = null;
+      if (e.run !== (c.run?.index ?? -1) || e.pc !== c.pc || e.depth !== c.depth) why = 'an edit made before it changed the path the program takes to it';
+      else try { e.apply(c, sim); } catch (err) { why = (err as Error).message; }
+      if (why === null) continue;
+      list.splice(list.indexOf(e), 1);
+      if (!list.length) this.edits.delete(c.pos);
+      this.editDropped = `the edit made at ${e.where} was dropped: ${why}`;
+      this.out(`bpf-sockops: ${this.editDropped}\n`, 'stderr');
+    }
   }
 
   /** Evaluate an expression at the stop. */
