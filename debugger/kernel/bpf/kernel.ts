@@ -21,7 +21,8 @@ import type {
 } from '../types';
 import {
   BPF_EXIST, BPF_SK_STORAGE_GET_F_CREATE, E2BIG, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM,
-  ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible,
+  ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible, MapType, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_IP,
+  TCP_BPF_SYN_MAC,
 } from './consts';
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout, compileWriter, putValue, writeStatement, type FieldKind } from './layout';
@@ -1059,7 +1060,17 @@ function gateFailure(c: CallCtx, rule: OpRule, a: bigint[], errno: number): bigi
 }
 
 function zeroFill(c: CallCtx, addr: bigint, len: number): void {
-  if (len > 0) c.hc.memory.writeBytes(addr, new Uint8Array(len));
+  if (len > 0) c.hc.memory.writeBytes(addr, new Uint8Array(outBuf(c, addr, len)));
+}
+
+/** The length of a guest buffer a helper is about to fill, checked against the buffer first:
+ *  the verifier bounds an ARG_CONST_SIZE by its buffer, so a longer one (up to 4 GiB from a
+ *  register) is a program the kernel refuses, and faults here before the host allocates it. */
+function outBuf(c: CallCtx, addr: bigint, len: number): number {
+  if (len > 0 && !c.hc.memory.find(addr, len)) {
+    throw new GuestFaultError(`store of ${len} bytes at 0x${addr.toString(16)} is outside any region`, 'bad-access', addr);
+  }
+  return len;
 }
 
 // ---- struct bpf_sock / struct bpf_tcp_sock (UAPI views; bpf_sock_convert_ctx_access, bpf_tcp_sock_convert_ctx_access) ----
@@ -1128,6 +1139,22 @@ function printkMemory(c: CallCtx): PrintkMem {
   let m = printkMems.get(c);
   if (!m) printkMems.set(c, (m = new PrintkMem(c)));
   return m;
+}
+
+/** net/core/filter.c bpf_sock_ops_getsockopt for TCP_BPF_SYN..TCP_BPF_SYN_MAC: the headers of
+ *  the peer's SYN from bpf_sock_ops_get_syn (syn_skb at the SYN-ACK header-option ops, else the
+ *  saved SYN, which the model never keeps: -ENOENT); -ENOSPC with the first optlen bytes when
+ *  they do not fit; the unused tail zeroed. Only the SYN's TCP header is modeled. */
+function sockOpsGetSyn(c: CallCtx, optname: number, out: Uint8Array): number {
+  const syn = c.run.synHeader;
+  if (!syn) return -ENOENT; // out is still all zeros
+  if (optname !== TCP_BPF_SYN) {
+    const name = optname === TCP_BPF_SYN_IP ? 'TCP_BPF_SYN_IP' : 'TCP_BPF_SYN_MAC';
+    return c.hc.fault(`${name} asks for the IP${optname === TCP_BPF_SYN_IP ? '' : ' and MAC'} headers of the peer's SYN (bpf_sock_ops_get_syn), which the simulation does not model (it keeps the SYN's TCP header only: use TCP_BPF_SYN)`);
+  }
+  const copy = Math.min(syn.length, out.length);
+  out.set(syn.subarray(0, copy));
+  return copy < syn.length ? -ENOSPC : syn.length;
 }
 
 function sockoptSock(c: CallCtx, arg: bigint): SockObjects | null {
@@ -1221,11 +1248,15 @@ const HELPERS: Record<string, Impl> = {
     const o = sockoptSock(c, a[0]!);
     const optlen = i32(a[4]!);
     if (optlen < 0) return r64(-EINVAL);
-    const out = new Uint8Array(optlen);
-    const r = o ? bpfGetsockopt(o.sock, c.run.fullsock, i32(a[1]!), i32(a[2]!), out) : { ret: -EINVAL };
-    if (!o) out.fill(0);
+    const out = new Uint8Array(outBuf(c, a[3]!, optlen));
+    const level = i32(a[1]!);
+    const optname = i32(a[2]!);
+    // bpf_sock_ops_getsockopt: the peer's SYN comes before _bpf_getsockopt and its fullsock check
+    const syn = c.env.progType === 'sock_ops' && level === SOL_TCP && optname >= TCP_BPF_SYN && optname <= TCP_BPF_SYN_MAC;
+    const ret = syn ? sockOpsGetSyn(c, optname, out)
+      : o ? bpfGetsockopt(o.sock, c.run.fullsock, level, optname, out).ret : -EINVAL;
     c.hc.memory.writeBytes(a[3]!, out);
-    return r64(r.ret);
+    return r64(ret);
   },
   bpf_sock_ops_cb_flags_set(c, a) {
     // net/core/filter.c bpf_sock_ops_cb_flags_set: keep argval & ALL_CB_FLAGS, return the rest.
@@ -1354,8 +1385,8 @@ const HELPERS: Record<string, Impl> = {
     };
     return forEachMapElem(c.hc, a[0]!, a[1]!, a[2]!, a[3]!, elems);
   },
-  bpf_sock_map_update: sockmapUpdate,
-  bpf_sock_hash_update: sockmapUpdate,
+  bpf_sock_map_update: (c, a) => sockmapUpdate(c, a, 'bpf_sock_map_update', MapType.SOCKMAP),
+  bpf_sock_hash_update: (c, a) => sockmapUpdate(c, a, 'bpf_sock_hash_update', MapType.SOCKHASH),
   // kernel/bpf/cgroup.c: bpf_cg_run_ctx.retval of the cgroup hook in progress (int, sign-extended to r0).
   bpf_get_retval: (c) => r64(c.run.retval),
   bpf_set_retval(c, a) {
@@ -1422,16 +1453,25 @@ const PURE = new Set([
   'bpf_loop', 'bpf_for_each_map_elem',
 ]);
 
-function sockmapUpdate(c: CallCtx, a: bigint[]): bigint {
-  // net/core/sock_map.c after the op check; the AutoLOWAT rule (design §4.6): a socket with the
-  // RCVQ_CB flag on cannot join a sockmap (-EBUSY, assumed).
+function sockmapUpdate(c: CallCtx, a: bigint[], name: string, type: number): bigint {
+  // net/core/sock_map.c bpf_sock_map_update/bpf_sock_hash_update after the op check:
+  // sock_{map,hash}_update_common: unknown flags, (sockmap) an index past max_entries, the link
+  // (where the AutoLOWAT rule goes, design §4.6: a socket with the RCVQ_CB flag on cannot join,
+  // -EBUSY, assumed), then BPF_NOEXIST/BPF_EXIST and (sockhash) a full map.
   const m = c.k._map(c, a[1]!);
+  if (m.def.type !== type) {
+    // kernel/bpf/verifier.c check_map_func_compatibility refuses the program
+    return c.hc.fault(`cannot pass map_type ${m.def.type} into func ${name} (map ${m.def.name}, ${m.def.typeName}); the verifier refuses it: ${name} takes a BPF_MAP_TYPE_${type === MapType.SOCKMAP ? 'SOCKMAP' : 'SOCKHASH'}`);
+  }
   const flags = a[3]!;
   if (flags > BigInt(BPF_EXIST)) return r64(-EINVAL);
+  const key = readBytes(c, a[2]!, m.def.keySize);
+  if (type === MapType.SOCKMAP && !m.sockmapIndexOk(key)) return r64(-E2BIG);
   const sock = c.run.objs.sock;
   const rcvq = c.k._rcvqFlag();
   if (rcvq && sock.bpf_sock_ops_cb_flags & rcvq) return r64(-EBUSY);
-  m.sockmapSet(readBytes(c, a[2]!, m.def.keySize), sock.id);
+  const r = m.sockmapUpdate(key, sock.id, Number(flags));
+  if (r < 0) return r64(r);
   sock.in_sockmap = true;
   return 0n;
 }

@@ -124,7 +124,9 @@ export class BpfMap {
     if (this.kind === 'hash' || this.kind === 'sockmap') {
       const k = hex(key);
       const old = this.table.get(k);
-      if (!old) return { ret: -ENOENT };
+      // net/core/sock_map.c sock_map_delete_elem: an index past max_entries or an empty slot is
+      // -EINVAL (__sock_map_delete); sock_hash_delete_elem: a missing key -ENOENT
+      if (!old) return { ret: this.def.type === MapType.SOCKMAP ? -EINVAL : -ENOENT };
       this.table.delete(k);
       return { ret: 0, removed: old.value };
     }
@@ -149,6 +151,24 @@ export class BpfMap {
       return;
     }
     if (this.kind === 'hash') for (const e of this.table.values()) yield e;
+  }
+
+  /** SOCKMAP: whether the key (a u32 index) is below max_entries (sock_map_update_common: -E2BIG). */
+  sockmapIndexOk(key: Uint8Array): boolean {
+    return this.arrayIndex(key) < this.def.maxEntries;
+  }
+
+  /** sockmap/sockhash: the socket id under the key with the checks of net/core/sock_map.c
+   *  sock_map_update_common/sock_hash_update_common after the link: BPF_NOEXIST on a taken key
+   *  -EEXIST, BPF_EXIST on a free one -ENOENT, a new key in a full sockhash -E2BIG
+   *  (sock_hash_alloc_elem). 0 or a negative errno. */
+  sockmapUpdate(key: Uint8Array, sockId: number, flags: number): number {
+    const old = this.table.has(hex(key));
+    if (old && flags === BPF_NOEXIST) return -EEXIST;
+    if (!old && flags === BPF_EXIST) return -ENOENT;
+    if (!old && this.def.type === MapType.SOCKHASH && this.table.size >= this.def.maxEntries) return -E2BIG;
+    this.sockmapSet(key, sockId);
+    return 0;
   }
 
   /** sockmap/sockhash: remember the socket id under the key. */

@@ -5,9 +5,9 @@
 // accepted (return 0) and leave the socket unchanged; `modeled: false` says so in the trace.
 import type { SockModel } from '../types';
 import {
-  AF_INET6, EINVAL, ENOENT, INT_MAX, SK_BPF_CB_FLAGS, SO_RCVBUF, SO_RCVLOWAT, SO_SNDBUF, SOCK_MIN_RCVBUF,
+  AF_INET6, EINVAL, INT_MAX, SK_BPF_CB_FLAGS, SO_RCVBUF, SO_RCVLOWAT, SO_SNDBUF, SOCK_MIN_RCVBUF,
   SOL_IP, SOL_IPV6, SOL_SOCKET, SOL_TCP, SYSCTL_RMEM_MAX, TCP_BPF_DELACK_MAX, TCP_BPF_IW, TCP_BPF_RTO_MIN,
-  TCP_BPF_SNDCWND_CLAMP, TCP_BPF_SOCK_OPS_CB_FLAGS, TCP_BPF_SYN, TCP_BPF_SYN_MAC, TCP_NODELAY,
+  TCP_BPF_SNDCWND_CLAMP, TCP_BPF_SOCK_OPS_CB_FLAGS, TCP_NODELAY,
 } from './consts';
 
 /** SOL_SOCKET options bpf_setsockopt accepts (sol_socket_sockopt); all but SO_BINDTODEVICE need optlen 4. */
@@ -120,7 +120,8 @@ export function bpfGetsockopt(sock: SockModel, fullsock: boolean, level: number,
       return { ret: 0, modeled: false };
     }
     if (level === SOL_TCP) {
-      if (optname >= TCP_BPF_SYN && optname <= TCP_BPF_SYN_MAC) return { ret: -ENOENT, modeled: true }; // no saved SYN
+      // TCP_BPF_SYN..TCP_BPF_SYN_MAC are the sock_ops flavour's (bpf_sock_ops_getsockopt, in
+      // kernel.ts); here they fall to bpf_sol_tcp_getsockopt's default: -EINVAL.
       if (SOL_TCP_INT.has(optname)) {
         if (optlen !== 4) return { ret: -EINVAL, modeled: true };
         if (optname === TCP_NODELAY) { put(sock.tcp_nodelay ? 1 : 0); return { ret: 0, modeled: true }; }
