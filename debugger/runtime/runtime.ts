@@ -369,12 +369,17 @@ export class DebugRuntime extends EventEmitter {
 
   // ---------------------------------------------------------------- replay engine
 
-  private grow(n: number) {
-    if (n < this.histRun.length) return;
-    const size = Math.max(n + 1, this.histRun.length * 2);
-    const r = new Int32Array(size); r.set(this.histRun); this.histRun = r;
-    const p = new Int32Array(size); p.set(this.histPc); this.histPc = p;
-    const d = new Int8Array(size); d.set(this.histDepth); this.histDepth = d;
+  /** Note what position `pos` is in the history (run -1: a step boundary, pc then the step). */
+  private record(pos: number, run: number, pc: number, depth: number) {
+    if (pos >= this.histRun.length) {
+      const size = Math.max(pos + 1, this.histRun.length * 2);
+      const r = new Int32Array(size); r.set(this.histRun); this.histRun = r;
+      const p = new Int32Array(size); p.set(this.histPc); this.histPc = p;
+      const d = new Int8Array(size); d.set(this.histDepth); this.histDepth = d;
+    }
+    this.histRun[pos] = run;
+    this.histPc[pos] = pc;
+    this.histDepth[pos] = depth;
   }
 
   /**
@@ -403,7 +408,7 @@ export class DebugRuntime extends EventEmitter {
     const runEnded = (r: RunRec | null): boolean => {
       const f = r?.trace?.fault;
       if (!r || !f) return false;
-      const msg = `${f.message}${f.line ? ` at ${f.line}` : ''}`;
+      const msg = faultText(f);
       this.knownFaults.set(r.lastPos, msg);
       if (!observe || !this.exceptionFilters.has('fault')) return false;
       const stop: Stop = { reason: 'exception', description: `guest fault: ${msg}`, text: msg };
@@ -453,10 +458,7 @@ export class DebugRuntime extends EventEmitter {
       lastInsns = n;
       cur.lastPos = pos;
       const depth = vm.frames().length;
-      if (pos >= this.histRun.length) this.grow(pos);
-      this.histRun[pos] = cur.index;
-      this.histPc[pos] = info.pc;
-      this.histDepth[pos] = depth;
+      this.record(pos, cur.index, info.pc, depth);
       const cursor: Cursor = { pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info };
       if (visit(cursor)) throw new Pause(pos);
       // a pause request, looked for every 65,536 instructions of a forward run (./port.ts has none: the adapter's)
@@ -473,10 +475,7 @@ export class DebugRuntime extends EventEmitter {
     const boundary = (kind: 'boundary' | 'end'): boolean => {
       if (runEnded(cur)) return true;
       pos++;
-      if (pos >= this.histRun.length) this.grow(pos);
-      this.histRun[pos] = -1;
-      this.histPc[pos] = stepIdx;
-      this.histDepth[pos] = 0;
+      this.record(pos, -1, stepIdx, 0);
       this.flushOutput(sim!);
       cur = null;
       return visit({ pos, kind, step: stepIdx, run: null, pc: -1, depth: 0, info: null });
@@ -490,22 +489,13 @@ export class DebugRuntime extends EventEmitter {
       return p;
     };
 
-    const atFault = (): Paused => this.stopAs(this.replay({ target: faultStop!.pos, stopOnHit: false }), faultStop!.stop);
     try {
       for (;;) {
         stepIdx = sim.nextStep;
-        if (stepIdx >= sim.steps.length) {
-          const stopped = boundary('end');
-          if (faultStop) return atFault();
-          const c = found as { stop: Stop; cursor: Cursor } | null;
-          if (stopped && c) return finish(c.cursor, c.stop);
-          return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'pause', description: this.endText(sim) });
-        }
-        if (boundary('boundary')) {
-          if (faultStop) return atFault();
-          const c = found as unknown as { stop: Stop; cursor: Cursor };
-          return finish(c.cursor, c.stop);
-        }
+        const last = stepIdx >= sim.steps.length;
+        // a boundary that stops has set `found` (a target or a hit) or `faultStop` (a run before it faulted)
+        if (boundary(last ? 'end' : 'boundary')) throw new Pause(pos);
+        if (last) return finish({ pos, kind: 'end', step: stepIdx, run: null, pc: -1, depth: 0, info: null }, { reason: 'pause', description: this.endText(sim) });
         const runsBefore = runs.length;
         const outcome = sim.stepOnce();
         this.noteStep(outcome.text, stepIdx);
@@ -513,7 +503,8 @@ export class DebugRuntime extends EventEmitter {
       }
     } catch (e) {
       if (!(e instanceof Pause)) throw e;
-      if (faultStop) return atFault();
+      const fs = faultStop as { pos: number; stop: Stop } | null;
+      if (fs) return this.stopAs(this.replay({ target: fs.pos, stopOnHit: false }), fs.stop);
       const c = found as unknown as { stop: Stop; cursor: Cursor };
       return finish(c.cursor, c.stop);
     }
@@ -534,7 +525,7 @@ export class DebugRuntime extends EventEmitter {
     for (const t of traces) {
       while (j < runs.length && runs[j]!.program.name !== t.program) j++;
       const r = runs[j++];
-      if (r && t.fault) this.knownFaults.set(r.lastPos, t.fault.message);
+      if (r && t.fault) this.knownFaults.set(r.lastPos, faultText(t.fault));
     }
   }
 
@@ -780,7 +771,6 @@ export class DebugRuntime extends EventEmitter {
     const lv = new Int32Array(cur - r.firstPos + 1);
     this.trackTo(r, cur, (q, t) => { lv[q - r.firstPos] = depth[q]! * 4096 + Math.min(4095, t.len(depth[q]!)); });
     const lvl = (q: number) => (q >= r.firstPos ? lv[q - r.firstPos]! : depth[q]! * 4096);
-    void d;
     const L = lineOf(cur);
     // from code of no known C function, as from the BPF function itself (what the stack shows)
     const inl = this.inlineOf(r.program);
@@ -871,6 +861,11 @@ export class DebugRuntime extends EventEmitter {
   }
 
   sock(): SockModel | null { return this.paused?.sim.socket() ?? null; }
+}
+
+/** A fault as stops describe it: 'load of 4 bytes at 0xdead is outside any region at frames.bpf.c:52'. */
+function faultText(f: NonNullable<ProgramRunTrace['fault']>): string {
+  return `${f.message}${f.line ? ` at ${f.line}` : ''}`;
 }
 
 function safeHit(cond: string, hits: number): boolean {
