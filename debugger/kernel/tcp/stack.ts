@@ -417,7 +417,7 @@ export class TcpModel {
     const out: [number, number][] = [];
     for (const skb of this.sock.ofoQueue) {
       const last = out[out.length - 1];
-      if (last && last[1] === skb.seq) last[1] = skb.endSeq;
+      if (last && !after(skb.seq, last[1])) { if (after(skb.endSeq, last[1])) last[1] = skb.endSeq; } // touching or overlapping
       else out.push([skb.seq, skb.endSeq]);
     }
     return out.slice(0, 3);
@@ -654,9 +654,12 @@ export class TcpModel {
     return parts.join('; ');
   }
 
-  /** tcp_data_queue_ofo(): insert into the out-of-order queue (sorted by seq): coalesce into
-   *  an skb ending where it starts (tcp_ooo_try_coalesce), drop it if an skb already covers it,
-   *  replace skbs it covers (merge_right). */
+  /** tcp_data_queue_ofo(): tcp_measure_rcv_mss(), then insert into the out-of-order queue (sorted
+   *  by seq): coalesce into the skb ending where it starts (tcp_ooo_try_coalesce: done, no
+   *  merge_right, so skbs the grown one now covers stay until tcp_ofo_queue drops them), drop it
+   *  if an skb already covers it, replace an skb it covers from the same seq, then remove the
+   *  skbs it covers (merge_right). We never coalesce into an skb carrying FIN (the kernel would;
+   *  assumed: a peer sends nothing after its FIN). */
   private dataQueueOfo(skb: QueuedSkb, desc: string): string {
     const s = this.sock;
     if (this.rmemScheduleFails()) {
@@ -664,12 +667,12 @@ export class TcpModel {
       this.emit({ kind: 'wakeup', where: 'tcp_data_queue_ofo (receive buffer full)' });
       return this.drop(skb, `receive buffer full (SKB_DROP_REASON_PROTO_MEM)`);
     }
+    this.measureRcvMss(skb.payload.length);
     const q = s.ofoQueue;
     // find the last skb with seq <= skb.seq
     let i = q.length - 1;
     while (i >= 0 && after(q[i]!.seq, skb.seq)) i--;
     const prev = i >= 0 ? q[i]! : undefined;
-    let holder: QueuedSkb;
     let how: string;
     if (prev && before(skb.seq, prev.endSeq)) {
       if (!after(skb.endSeq, prev.endSeq)) {
@@ -679,39 +682,24 @@ export class TcpModel {
         // skb covers prev: replace it
         q.splice(i, 1, skb);
         s.sk_rmem_alloc += skb.truesize - prev.truesize;
-        holder = skb;
         how = `replaces skb#${prev.id}`;
       } else {
         q.splice(i + 1, 0, skb);
         s.sk_rmem_alloc += skb.truesize;
-        holder = skb;
         how = `overlaps skb#${prev.id}`;
-        i = i + 1;
       }
-    } else if (prev && prev.endSeq === skb.seq && !(prev.tcpFlags & TCPHDR_FIN) && prev.frags + skb.frags <= MAX_SKB_FRAGS) {
-      const before_ = s.sk_rmem_alloc;
-      const to = prev;
-      // tcp_ooo_try_coalesce -> tcp_try_coalesce on the ofo neighbour
-      appendPayload(to, skb.payload);
-      const delta = Math.max(0, skb.truesize - 256);
-      to.truesize += delta;
-      s.sk_rmem_alloc = before_ + delta;
-      to.frags += skb.frags;
-      to.endSeq = skb.endSeq;
-      to.tcpFlags |= skb.tcpFlags;
-      holder = to;
-      how = `coalesced into skb#${to.id}`;
+    } else if (prev && !(prev.tcpFlags & TCPHDR_FIN) && this.tryCoalesce(prev, skb)) {
+      this.sendAck();
+      return `${desc} out of order (rcv_nxt ${this.r(s.rcv_nxt)}): coalesced into skb#${prev.id} in the out-of-order queue`;
     } else {
       q.splice(i + 1, 0, skb);
       s.sk_rmem_alloc += skb.truesize;
-      holder = skb;
       how = 'inserted';
-      i = i + 1;
     }
-    // merge_right: remove skbs fully covered by holder
-    const hi = q.indexOf(holder);
-    while (hi + 1 < q.length && !before(holder.endSeq, q[hi + 1]!.endSeq)) {
-      const gone = q.splice(hi + 1, 1)[0]!;
+    // merge_right: remove skbs fully covered by skb
+    const at = q.indexOf(skb);
+    while (at + 1 < q.length && !before(skb.endSeq, q[at + 1]!.endSeq)) {
+      const gone = q.splice(at + 1, 1)[0]!;
       s.sk_rmem_alloc -= gone.truesize;
     }
     this.sendAck(); // out-of-order data is ACKed at once (duplicate ACK with SACK)

@@ -434,3 +434,48 @@ test('NEEDS_ECN: a SYN asking for ECN on an ECT packet runs it on the request so
     assert.equal(t.op(h.calls[1]!.op)!.short, first, ecn);
   }
 });
+
+test('tcp_data_queue_ofo: an out-of-order segment raises rcv_mss too (tcp_measure_rcv_mss), which the epoll window rule uses', () => {
+  const m = established();
+  assert.equal(m.sock.rcv_mss, 536); // tcp_initialize_rcv_mss: TCP_MSS_DEFAULT
+  m.segment(100, bytes(1000));
+  assert.equal(m.sock.ofoQueue.length, 1);
+  assert.equal(m.sock.rcv_mss, 1000);
+  m.segment(1100, bytes(2000)); // longer than advmss: capped at it
+  assert.equal(m.sock.rcv_mss, 1448);
+});
+
+test('tcp_data_queue_ofo: a segment coalesced into its left neighbour does not drop the skbs it now covers (no merge_right); the drain does', () => {
+  const m = established();
+  m.segment(100, bytes(100)); // A 100..200
+  m.segment(300, bytes(100)); // C 300..400
+  const rmemAC = m.sock.sk_rmem_alloc;
+  m.segment(200, bytes(200)); // starts at A's end: tcp_ooo_try_coalesce into A, now 100..400
+  assert.deepEqual(m.sock.ofoQueue.map((s) => [s.seq, s.endSeq]), [[100, 400], [300, 400]]);
+  assert.ok(m.sock.sk_rmem_alloc > rmemAC, 'C stays charged');
+  m.takeEvents();
+  m.segment(0, bytes(100));
+  assert.equal(m.sock.ofoQueue.length, 0);
+  assert.equal(m.sock.readable(), 400);
+  const drops = m.takeEvents().filter((e) => e.kind === 'drop');
+  assert.equal(drops.length, 1);
+  assert.match((drops[0] as { why: string }).why, /TCP_OFO_DROP/);
+  assert.equal(m.sock.sk_rmem_alloc, m.sock.receiveQueue.reduce((a, s) => a + s.truesize, 0));
+});
+
+test('SACK blocks of our ACKs: overlapping out-of-order skbs make one block (remaining_opt_len 40 - 12 - 12)', () => {
+  const lens: number[] = [];
+  const h = new FakeHooks();
+  h.onOp = (sock, inv) => {
+    if (inv.op === OP('BPF_SOCK_OPS_TCP_LISTEN_CB')) sock.bpf_sock_ops_cb_flags |= t.cbFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')!.value;
+    if (inv.op === OP('BPF_SOCK_OPS_HDR_OPT_LEN_CB')) lens.push(inv.remainingOptLen!);
+  };
+  const m = new TcpModel(abi, { family: 'inet' }, h);
+  m.passiveOpen();
+  m.segment(100, bytes(100));
+  m.segment(300, bytes(100));
+  assert.equal(lens.at(-1), 40 - 12 - (4 + 2 * 8), 'two blocks: 100..200, 300..400');
+  m.segment(200, bytes(200)); // coalesced into 100..200, which now overlaps 300..400
+  assert.equal(m.sock.ofoQueue.length, 2);
+  assert.equal(lens.at(-1), 40 - 12 - (4 + 8), 'one block: 100..400');
+});
