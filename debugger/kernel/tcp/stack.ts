@@ -48,6 +48,8 @@ export interface RecvResult {
 }
 
 const u32 = (x: number) => x >>> 0;
+/** bpf_sock_ops.args[0..3]: the given values as u32, missing ones 0. */
+const args4 = (a: number[]): SockOpsInvocation['args'] => [u32(a[0] ?? 0), u32(a[1] ?? 0), u32(a[2] ?? 0), u32(a[3] ?? 0)];
 
 /** Deterministic default ISNs (the kernel's come from secure_tcp_seq(): random-looking u32s).
  *  The peer's default, 0xffffffff, puts the first stream byte at seq 0, where every scenario
@@ -135,7 +137,7 @@ export class TcpModel {
     const short = this.abi.opName(op);
     const inv: SockOpsInvocation = {
       op,
-      args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)],
+      args: args4(args),
       skb,
       label: label ?? short,
       ...extra,
@@ -184,7 +186,7 @@ export class TcpModel {
   explicitOp(op: number, args: number[]): number | null {
     if (!this.hooks) return null;
     const short = this.abi.opName(op);
-    const inv: SockOpsInvocation = { op, args: [u32(args[0] ?? 0), u32(args[1] ?? 0), u32(args[2] ?? 0), u32(args[3] ?? 0)], skb: null, label: `${short} (explicit)` };
+    const inv: SockOpsInvocation = { op, args: args4(args), skb: null, label: `${short} (explicit)` };
     return this.runOp(inv, short);
   }
 
@@ -586,9 +588,7 @@ export class TcpModel {
     }
     if (s.state !== est) {
       // tcp_rcv_state_process(): in CLOSE_WAIT/CLOSING/LAST_ACK data beyond the FIN is ignored
-      const why = `socket in state ${this.stateName(s.state)}: the peer already sent FIN, data after it is ignored (tcp_rcv_state_process)`;
-      this.emit({ kind: 'drop', seq: this.r(skb.seq), endSeq: this.r(skb.endSeq), why });
-      return `dropped seq ${this.r(skb.seq)}..${this.r(skb.endSeq)}: ${why}`;
+      return this.drop(skb, `socket in state ${this.stateName(s.state)}: the peer already sent FIN, data after it is ignored (tcp_rcv_state_process)`);
     }
     s.segs_in++;
     if (payload.length > 0) s.data_segs_in++;
@@ -717,7 +717,7 @@ export class TcpModel {
       s.ofoQueue.shift();
       if (!after(skb.endSeq, s.rcv_nxt)) {
         s.sk_rmem_alloc -= skb.truesize;
-        this.emit({ kind: 'drop', seq: this.r(skb.seq), endSeq: this.r(skb.endSeq), why: 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)' });
+        this.drop(skb, 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)');
         continue;
       }
       const tail = s.receiveQueue[s.receiveQueue.length - 1];
