@@ -166,7 +166,7 @@ const ctxFields: CtxFieldInfo[] = [
   tcpField('srtt_us', 80, 'Smoothed RTT in usecs << 3'),
   tcpField('bpf_sock_ops_cb_flags', 84, 'The BPF_SOCK_OPS_*_CB_FLAG bits enabled on this socket'),
   f('state', 88, 4, '__u32', 'none', 'TCP state (BPF_TCP_*), skc_state; valid at every op.'),
-  f('rtt_min', 92, 4, '__u32', 'none', 'Minimum RTT seen (tcp_sock.rtt_min); loaded without any gate, so meaningless unless sk is a full TCP socket.'),
+  f('rtt_min', 92, 4, '__u32', 'none', 'Minimum RTT seen (tcp_sock.rtt_min); loaded without any gate, so on a request sock (is_fullsock 0: RWND_INIT, TIMEOUT_INIT, NEEDS_ECN, the SYN-ACK header-option ops) it reads whatever memory follows struct request_sock (seen to differ from run to run on a live 6.18 kernel).'),
   ...([
     ['snd_ssthresh', 'Slow start threshold'], ['rcv_nxt', 'Next sequence number expected'], ['snd_nxt', 'Next sequence number to send'],
     ['snd_una', 'First unacknowledged sequence number'], ['mss_cache', 'Cached effective MSS'], ['ecn_flags', 'ECN state bits'],
