@@ -75,14 +75,6 @@ export function licenseIsGplCompatible(license: string): boolean {
   return ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'].includes(license);
 }
 
-/** Helpers whose bpf_func_proto has gpl_only = true (kernel/trace/bpf_trace.c, kernel/bpf/helpers.c):
- *  a non-GPL program cannot call them. Only the ones reachable from sock_ops/cgroup sockopt. */
-export const GPL_ONLY_HELPERS = new Set([
-  'bpf_trace_printk', 'bpf_trace_vprintk', 'bpf_perf_event_output', 'bpf_snprintf',
-  'bpf_probe_read_kernel', 'bpf_probe_read_kernel_str', 'bpf_probe_read_user', 'bpf_probe_read_user_str',
-  'bpf_timer_init', 'bpf_timer_set_callback', 'bpf_timer_start', 'bpf_timer_cancel',
-  'bpf_get_current_task', 'bpf_get_current_task_btf', 'bpf_copy_from_user_task',
-]);
 
 /** Kernel names of errnos, for traces when the table does not know one. */
 export const ERRNO_NAMES: Record<number, string> = {

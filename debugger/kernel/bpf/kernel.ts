@@ -21,7 +21,7 @@ import type {
 } from '../types';
 import {
   BPF_EXIST, BPF_SK_STORAGE_GET_F_CREATE, E2BIG, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM,
-  ERRNO_NAMES, GPL_ONLY_HELPERS, INT_MAX, licenseIsGplCompatible, MapType, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_IP,
+  ERRNO_NAMES, INT_MAX, MapType, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_IP,
   TCP_BPF_SYN_MAC,
 } from './consts';
 import { LoadError } from './errors';
@@ -315,6 +315,7 @@ export class BpfKernel implements BpfHooks {
         this.checkRulesImplemented(prog, h);
         return null;
       },
+      helperGplOnly: (id) => t.helper(id)?.gplOnly === true,
       kfuncAllowed: (name) => {
         const k = t.kfunc(name);
         if (!k) {
@@ -327,16 +328,6 @@ export class BpfKernel implements BpfHooks {
         return null;
       },
     });
-    // non-GPL check for helpers the table marks gpl_only (the consts list covers older tables)
-    for (let pc = 0; pc < prog.insns.length; pc++) {
-      const insn = prog.insns[pc]!;
-      if (insn.code === 0x85 && insn.src === 0) {
-        const h = t.helper(insn.imm);
-        if (h?.gplOnly && !GPL_ONLY_HELPERS.has(h.name) && !licenseIsGplCompatible(this.obj.license)) {
-          fail(pc, `cannot call GPL-restricted function ${h.name}#${h.id} from non-GPL compatible program (license "${this.obj.license}").`);
-        }
-      }
-    }
     const setsockopt = progType === 'cgroup_setsockopt';
     const issues = scanProgram(prog.insns, {
       ctxAccessError: (off, size, write) =>

@@ -9,7 +9,7 @@ import type { BpfObject, BpfProgram } from '../../object/types';
 import type { Insn } from '../../vm/api';
 import type { ProgType } from '../../../sockops/types';
 import { LoadError } from './errors';
-import { GPL_ONLY_HELPERS, licenseIsGplCompatible } from './consts';
+import { licenseIsGplCompatible } from './consts';
 import { mapKind } from './maps';
 
 const UNKNOWN = -1;
@@ -241,6 +241,8 @@ export interface CallCheck {
   helperName(id: number): string | undefined;
   /** null if allowed at load, else the reason. */
   helperAvailable(id: number): string | null;
+  /** The helper's proto is gpl_only (the table's row): a non-GPL program cannot call it. */
+  helperGplOnly(id: number): boolean;
   kfuncAllowed(name: string): string | null;
 }
 
@@ -267,7 +269,7 @@ export function checkCalls(obj: BpfObject, prog: BpfProgram, cc: CallCheck): voi
       if (name === undefined) fail(pc, `invalid func unknown#${insn.imm}: no BPF helper has this id; check the helper declaration.`);
       const why = cc.helperAvailable(insn.imm);
       if (why) fail(pc, why);
-      if (!gpl && GPL_ONLY_HELPERS.has(name!)) {
+      if (!gpl && cc.helperGplOnly(insn.imm)) {
         fail(pc, `cannot call GPL-restricted function ${name}#${insn.imm} from non-GPL compatible program (license "${obj.license}"); declare a GPL-compatible license.`);
       }
     } else if (insn.src === 2) {
