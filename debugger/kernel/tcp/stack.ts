@@ -340,21 +340,10 @@ export class TcpModel {
     const s = this.sock;
     const kopts = synOptions(s.advmss, this.tsval(), peerTs, WSCALE);
     const seq = s.isn;
-    let bpfLen = 0;
-    let written: Uint8Array | undefined;
     if (s.testFlag('BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG')) {
-      const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
       const skb: Skb = { seq, endSeq: u32(seq + 1), tcpFlags: TCPHDR_SYN | TCPHDR_ACK, payload: new Uint8Array(0), id: this.nextSkbId++ };
-      const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, 'HDR_OPT_LEN_CB (SYN-ACK)', false, { remainingOptLen: remaining, synHeader });
-      if (TcpModel.progOk(r) && r!.remainingOptLen !== undefined && r!.remainingOptLen < remaining) bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;
-      if (bpfLen) {
-        const header = tcpHeader({ sport: s.local_port, dport: s.remote_port, seq, ack: s.peerIsn + 1, flags: TCPHDR_SYN | TCPHDR_ACK, window: 65535, options: concat(kopts, new Uint8Array(bpfLen)) });
-        const wskb: Skb = { ...skb, id: this.nextSkbId++, header, dataEnd: header.length - bpfLen };
-        const w = this.callOpFull('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], wskb, 'WRITE_HDR_OPT_CB (SYN-ACK)', false, { remainingOptLen: bpfLen, synHeader });
-        written = TcpModel.progOk(w) ? w!.written : undefined;
-      }
+      this.hdrOptHooks(skb, kopts, 'SYN-ACK', false, s.peerIsn + 1, 65535, synHeader);
     }
-    if (written?.length) s.log({ kind: 'note', text: `SYN-ACK carries the program's header options ${hex(written)}` });
     this.callOp('BPF_SOCK_OPS_NEEDS_ECN', [], null, 'NEEDS_ECN (request sock, SYN-ACK)', false);
   }
 
@@ -400,17 +389,27 @@ export class TcpModel {
     if (remaining > 0) {
       if (currentMss) this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [BPF_WRITE_HDR_TCP_CURRENT_MSS], null, 'HDR_OPT_LEN_CB (tcp_current_mss, no skb)', true, { remainingOptLen: remaining });
       const skb: Skb = { seq, endSeq: u32(seq + (flags & TCPHDR_FIN ? 1 : 0)), tcpFlags: flags, payload: new Uint8Array(0), id: this.nextSkbId++ };
-      const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, `HDR_OPT_LEN_CB (${what})`, true, { remainingOptLen: remaining });
-      let bpfLen = 0;
-      if (TcpModel.progOk(r) && r!.remainingOptLen !== undefined && r!.remainingOptLen < remaining) bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;
-      if (bpfLen) {
-        const header = tcpHeader({ sport: s.local_port, dport: s.remote_port, seq, ack: s.rcv_nxt, flags, window: Math.min(s.receiveWindow() >> WSCALE, 0xffff), options: concat(kopts, new Uint8Array(bpfLen)) });
-        const w = this.callOpFull('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], { ...skb, id: this.nextSkbId++, header, dataEnd: header.length - bpfLen }, `WRITE_HDR_OPT_CB (${what})`, true, { remainingOptLen: bpfLen });
-        const written = TcpModel.progOk(w) ? w!.written : undefined;
-        if (written?.length) s.log({ kind: 'note', text: `${what} carries the program's header options ${hex(written)}` });
-      }
+      this.hdrOptHooks(skb, kopts, what, true, s.rcv_nxt, Math.min(s.receiveWindow() >> WSCALE, 0xffff));
     }
     s.segs_out++; // after the header-option hooks, as __tcp_transmit_skb counts it
+  }
+
+  /** net/ipv4/tcp_output.c bpf_skops_hdr_opt_len() on `skb` with the option space the kernel's
+   *  own options `kopts` leave, then, if the program reserved some (rounded up to 4),
+   *  bpf_skops_write_hdr_opt() on the header built with that space. Shared by the SYN-ACK (request
+   *  sock, is_fullsock 0, the SYN's header for BPF_LOAD_HDR_OPT_TCP_SYN) and our other segments. */
+  private hdrOptHooks(skb: Skb, kopts: Uint8Array, what: string, fullsock: boolean, ack: number, window: number, synHeader?: Uint8Array): void {
+    const s = this.sock;
+    const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
+    const extra = synHeader ? { synHeader } : {};
+    const r = this.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, `HDR_OPT_LEN_CB (${what})`, fullsock, { remainingOptLen: remaining, ...extra });
+    if (!TcpModel.progOk(r) || r!.remainingOptLen === undefined || r!.remainingOptLen >= remaining) return;
+    const bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;
+    const header = tcpHeader({ sport: s.local_port, dport: s.remote_port, seq: skb.seq, ack, flags: skb.tcpFlags, window, options: concat(kopts, new Uint8Array(bpfLen)) });
+    const wskb: Skb = { ...skb, id: this.nextSkbId++, header, dataEnd: header.length - bpfLen };
+    const w = this.callOpFull('BPF_SOCK_OPS_WRITE_HDR_OPT_CB', [0], wskb, `WRITE_HDR_OPT_CB (${what})`, fullsock, { remainingOptLen: bpfLen, ...extra });
+    const written = TcpModel.progOk(w) ? w!.written : undefined;
+    if (written?.length) s.log({ kind: 'note', text: `${what} carries the program's header options ${hex(written)}` });
   }
 
   /** SACK blocks our ACKs carry: the out-of-order queue's ranges, at most 3 with timestamps
