@@ -47,7 +47,8 @@ const files = ['README.md', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js'
   ...wasm.map(([, to]) => to), ...fs.readdirSync(path.join(ROOT, 'syntaxes')).filter((f) => f.endsWith('.json')).map((f) => `syntaxes/${f}`),
   pkg.icon]; // README images stay out: vsce points README links at the repository
 // include/: the users' header, found by the compiler step from dist/ (debugger/scenario/compile.ts)
-for (const f of ['LICENSE', 'LICENSE.md', 'examples/autolowat', 'include']) if (fs.existsSync(path.join(ROOT, f))) files.push(f);
+// docs/abi.md and docs/design.md: hovers and table rows cite them ("docs/abi.md §4.6"), so they ship
+for (const f of ['LICENSE', 'LICENSE.md', 'examples/autolowat', 'include', 'docs/abi.md', 'docs/design.md']) if (fs.existsSync(path.join(ROOT, f))) files.push(f);
 files.forEach(ship);
 // The manifest as shipped: no scripts (vsce would run vscode:prepublish), no dev tooling.
 const shipped = { ...pkg };

@@ -1,5 +1,5 @@
 // Profile `autolowat-sockops-v3` (default): Linux 7.1.5 plus the AutoLOWAT SOCK_OPS series v3
-// (../../../shared/seed/autolowat-sockops-v3.txt) with the ABI choices of docs/design.md §4.
+// (../../../shared/seed/autolowat-sockops-v3.txt) with the ABI choices of docs/abi.md §4.
 // Everything this file adds or changes is marked addedByProfile and cites the seed or is `assumed`.
 import type { CbFlagInfo, HelperInfo, KfuncInfo, OpInfo, OpRule, Profile } from '../types';
 import { assumed, clone, seed } from './common';
@@ -30,7 +30,7 @@ const rcvqOp: OpInfo = {
   isLockedTcpSock: true,
   hasSkb: 'varies',
   addedByProfile: true,
-  source: seed(P_CALL, 'tcp_bpf_rcvlowat', 'value 21 is assumed (next free op, design §4.1); is_fullsock = is_locked_tcp_sock = 1 inferred from the selftest reading sk and bpf_sock_ops_cb_flags (design §4.2)'),
+  source: seed(P_CALL, 'tcp_bpf_rcvlowat', 'value 21 is assumed (next free op, docs/abi.md §4.1); is_fullsock = is_locked_tcp_sock = 1 inferred from the selftest reading sk and bpf_sock_ops_cb_flags (docs/abi.md §4.2)'),
 };
 
 const rcvqFlag: CbFlagInfo = {
@@ -39,7 +39,7 @@ const rcvqFlag: CbFlagInfo = {
   ops: [RCVQ_CB],
   doc: 'Run the program with RCVQ_CB when data is queued on the receive queue and after each recvmsg(). Enabling it fails with -EUCLEAN while the receive queue is not empty.',
   addedByProfile: true,
-  source: seed(P_HOOKS, 'BPF_SOCK_OPS_RCVQ_CB_FLAG', 'bit 7 (0x80) is assumed: the next free bit of the u8 tcp_sock.bpf_sock_ops_cb_flags (design §4.1)'),
+  source: seed(P_HOOKS, 'BPF_SOCK_OPS_RCVQ_CB_FLAG', 'bit 7 (0x80) is assumed: the next free bit of the u8 tcp_sock.bpf_sock_ops_cb_flags (docs/abi.md §4.1)'),
 };
 
 const ENABLE_ERRORS: { errno: number; when: string }[] = [
@@ -99,7 +99,7 @@ function patchHelpers(helpers: HelperInfo[]): HelperInfo[] {
   lb.sockOpsRules = [{
     ops: linux715.ops.map((o) => o.value), result: -95, zeroes: { arg: 2, lenArg: 3 },
     why: 'bpf_skb_load_bytes() from sock_ops only works at RCVQ_CB',
-    source: assumed('bpf_sock_ops_load_bytes', 'the series enables it for BPF_SOCK_OPS_RCVQ_CB; the result at other ops is our choice (design §4.3), and so is zeroing `to` there as its -EFAULT path does'),
+    source: assumed('bpf_sock_ops_load_bytes', 'the series enables it for BPF_SOCK_OPS_RCVQ_CB; the result at other ops is our choice (docs/abi.md §4.3), and so is zeroing `to` there as its -EFAULT path does'),
     addedByProfile: true,
   }];
   lb.errors = [
@@ -125,7 +125,7 @@ function patchKfuncs(kfuncs: KfuncInfo[]): KfuncInfo[] {
     sockOpsRules: [{
       ops: linux715.ops.map((o) => o.value), result: -95,
       why: 'bpf_sock_ops_tcp_set_rcvlowat() only works at RCVQ_CB',
-      source: assumed('bpf_sock_ops_tcp_set_rcvlowat', 'the series calls it from RCVQ_CB only; the result at other ops is our choice (design §4.4)'),
+      source: assumed('bpf_sock_ops_tcp_set_rcvlowat', 'the series calls it from RCVQ_CB only; the result at other ops is our choice (docs/abi.md §4.4)'),
       addedByProfile: true,
     }],
     errors: [],
@@ -147,7 +147,7 @@ function build(): Profile {
   const all = p.constants.find((c) => c.name === 'BPF_SOCK_OPS_ALL_CB_FLAGS')!;
   all.value = 0xff;
   all.addedByProfile = true;
-  all.source = assumed('BPF_SOCK_OPS_ALL_CB_FLAGS', 'mask of all cb flags including RCVQ_CB_FLAG 0x80 (design §4.1)');
+  all.source = assumed('BPF_SOCK_OPS_ALL_CB_FLAGS', 'mask of all cb flags including RCVQ_CB_FLAG 0x80 (docs/abi.md §4.1)');
   for (const name of ['skb_data', 'skb_data_end']) {
     const f = p.ctxFields.find((x) => x.name === name)!;
     (f.alsoZeroAt ??= []).push({

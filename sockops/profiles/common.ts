@@ -16,7 +16,7 @@ export function seed(subject: string, func: string, note?: string): Source {
   return src(`seed: ${subject}`, func, note, 'seed');
 }
 export function assumed(func: string, note: string): Source {
-  return src('docs/design.md §4', func, note, 'assumed');
+  return src('docs/abi.md §4', func, note, 'assumed');
 }
 
 const byName = new Map<string, readonly [number, string, string, string]>();

@@ -89,7 +89,7 @@ test('h2: enabled at PASSIVE_ESTABLISHED_CB with cb_flags_set; two frames in one
   const set = calls(est, 'bpf_sock_ops_cb_flags_set');
   assert.equal(set.length, 1);
   assert.equal(set[0]!.args[1], 0x80);
-  assert.equal(set[0]!.ret, 0, 'every requested bit is supported (design.md §4.7)');
+  assert.equal(set[0]!.ret, 0, 'every requested bit is supported (docs/abi.md §4.7)');
 
   // step 9: "send 40" = all of HEADERS and DATA's header: one RCVQ_CB run
   const s9 = step(j, 9);
