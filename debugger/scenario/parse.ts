@@ -45,7 +45,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   const root = located.value;
   if (!isObj(root)) err('', 'a scenario is a JSON object with "program", "stream" and "steps"');
   const r = root as Obj;
-  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'socket', 'stream', 'steps', 'profile', 'seed'];
+  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'socket', 'stream', 'steps', 'profile', 'seed', 'frames'];
   for (const k of Object.keys(r)) if (!known.includes(k)) err(k, `unknown property "${k}"; a scenario has ${known.filter((x) => x !== '$schema').join(', ')}`);
 
   const str = (path: string, v: unknown, what: string): string => {
@@ -212,7 +212,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     // "fin" is a step kind and also the flag of a send step: the send wins whatever the key order
     const kind = keys.find((k) => STEP_KINDS.includes(k) && k !== 'fin') ?? keys.find((k) => k === 'fin');
     if (!kind) err(path, keys.length ? `unknown step kind "${keys[0]}"; use one of ${STEP_KINDS.join(', ')}` : `empty step; use one of ${STEP_KINDS.join(', ')}`);
-    const extra = keys.filter((k) => k !== kind && !(kind === 'send' && k === 'fin') && !(kind === 'recv' && k === 'peek'));
+    const extra = keys.filter((k) => k !== kind && !(kind === 'send' && k === 'fin') && !(kind === 'recv' && k === 'peek') && !(kind === 'expect' && k === 'always'));
     if (extra.length) err(`${path}.${extra[0]}`, `a step has one kind; "${extra[0]}" does not belong with "${kind}" (split it into two steps)`);
     const v = o[kind!];
     const vp = `${path}.${kind}`;
@@ -320,7 +320,8 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
           }
         }
         step = { kind: 'expect', expect: ex };
-        label = 'expect ' + Object.entries(e).map(([k, x]) => `${k}=${JSON.stringify(x)}`).join(' ');
+        if (o.always !== undefined && bool(`${path}.always`, o.always, '"always" (check after every event while exploring)')) step.always = true;
+        label = 'expect ' + Object.entries(e).map(([k, x]) => `${k}=${JSON.stringify(x)}`).join(' ') + (step.always ? ' (always)' : '');
         break;
       }
       case 'op': {
@@ -370,7 +371,16 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     }
     steps.push({ step, index, path, line: pos.get(path)?.line, json: raw, label });
   });
+  // frames: the application message lengths (explore's oracle); they lie within the stream
+  let frames: number[] | undefined;
+  if (r.frames !== undefined) {
+    if (!Array.isArray(r.frames) || r.frames.length === 0) err('frames', '"frames" is a non-empty array of message lengths in bytes, e.g. [258, 258]');
+    let sum = 0;
+    frames = (r.frames as unknown[]).map((x, j) => { const n = int(`frames[${j}]`, x, 'a frame length', 1, MAX_STREAM); sum += n; return n; });
+    if (sum > stream.length) err('frames', `the frames add up to ${sum} bytes but the stream has only ${stream.length}; fix "frames" or "stream"`);
+  }
   const res: Scenario = { file, dir, program, socket, stream, steps };
+  if (frames !== undefined) res.frames = frames;
   if (description !== undefined) res.description = description;
   if (sockops !== undefined) res.sockops = sockops;
   if (setsockopt !== undefined) res.setsockopt = setsockopt;

@@ -54,7 +54,7 @@ export type Step =
   | { kind: 'fin'; offset: number }
   | { kind: 'recv'; len: number; peek: boolean }
   | { kind: 'setsockopt'; level: number; optname: number; optval: Uint8Array; display: string }
-  | { kind: 'expect'; expect: Expectation }
+  | { kind: 'expect'; expect: Expectation; always?: boolean }
   | { kind: 'op'; op: number | string; args: number[] }
   | { kind: 'advanceTime'; ns: bigint }
   | { kind: 'rcvbuf'; bytes: number }
@@ -85,6 +85,8 @@ export interface Scenario {
   setsockopt?: string;
   profile?: string;
   seed?: number;
+  /** Byte lengths of the application messages that make up the stream, in order (`explore`'s oracle). */
+  frames?: number[];
   socket: SocketSpec;
   stream: Uint8Array;
   steps: ScenarioStep[];
