@@ -4,13 +4,14 @@
 //
 // Step 0 is the passive open (the ops the kernel runs on that path); steps 1..N are the
 // scenario's `steps[0..N-1]`. No program runs before the first stepOnce().
-import { readFileSync } from 'node:fs';
+import { FileReadError, readFileBounded } from '../io/files';
+import { resolve } from 'node:path';
 import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
 import { BpfKernel, type BpfKernelOptions } from './kernel/bpf/index';
 import type { ProgramRunTrace } from './kernel/types';
 import { DEFAULT_PEER_ISN, TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
-import { compileBpf, readScenario, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
+import { compileBpf, parseScenario, readScenarioText, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
 import { table, type SockopsTable } from '../sockops/index';
 
 /** Sequence number of the first stream byte (rcv_nxt after the handshake): "seq", else
@@ -28,6 +29,8 @@ export interface SimOptions {
   compilerArgs?: string[];
   /** Overrides the scenario's kernel profile. */
   profile?: string;
+  /** The scenario's text when the caller already read it (read once: never read the file again). */
+  scenarioText?: string;
 }
 
 /** Everything a run needs that does not change between re-runs: parse and compile once. */
@@ -116,10 +119,12 @@ export class Simulation {
    *  ObjectError or Error with a message naming the file and what to do. */
   static prepare(path: string, opts: SimOptions = {}): PreparedScenario {
     let t = table(opts.profile);
-    let scenario = readScenario(path, { constant: (n) => t.constant(n) });
+    // read once (io/files: a regular file, bounded), parsed again only for another profile's names
+    const src = opts.scenarioText !== undefined ? { path: resolve(path), text: opts.scenarioText } : readScenarioText(path);
+    let scenario = parseScenario(src.text, src.path, { constant: (n) => t.constant(n) });
     if (scenario.profile && !opts.profile) {
       t = table(scenario.profile);
-      scenario = readScenario(path, { constant: (n) => t.constant(n) });
+      scenario = parseScenario(src.text, src.path, { constant: (n) => t.constant(n) });
     }
     const programFile = opts.program ?? scenario.program;
     let bytes: Uint8Array;
@@ -127,9 +132,11 @@ export class Simulation {
       bytes = compileBpf(programFile, { compiler: opts.compiler, args: opts.compilerArgs });
     } else {
       try {
-        bytes = new Uint8Array(readFileSync(programFile));
+        bytes = readFileBounded(programFile, 'object').bytes;
       } catch (e) {
-        throw new Error(`${scenario.file}: program: cannot read ${programFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check "program" (paths are relative to the scenario file)`);
+        if (!(e instanceof FileReadError)) throw e;
+        const why = e.problem === 'missing' ? `cannot read ${programFile} (${/\((E[A-Z]+)\)/.exec(e.detail)?.[1] ?? 'ENOENT'})` : `${programFile}: ${e.detail}`;
+        throw new Error(`${scenario.file}: program: ${why}; check "program" (paths are relative to the scenario file)`);
       }
     }
     const object = loadObject(bytes, programFile);
@@ -317,7 +324,8 @@ export class Simulation {
     return res;
   }
 
-  private checkExpect(e: Expectation): ExpectResult {
+  /** Checks `e` against the socket now (also `explore`, for expects marked "always"). */
+  checkExpect(e: Expectation): ExpectResult {
     const sk = this.model.sock;
     const f: string[] = [];
     const cmp = (name: string, actual: number | string | undefined, want: number | string | undefined) => {
