@@ -80,7 +80,7 @@ function tooLarge(file: string, kind: FileKind, size: number | null, limit: numb
 
 function openProblem(file: string, kind: FileKind, e: unknown): FileReadError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new FileReadError(file, 'missing', `no such ${KIND_TEXT[kind]} (${code}); check the path`);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new FileReadError(file, 'missing', `cannot read the ${KIND_TEXT[kind]} (${code}): no such file; check the path`);
   if (code === 'ELOOP') return new FileReadError(file, 'unreadable', 'too many levels of symbolic links (ELOOP)');
   if (code === 'EACCES' || code === 'EPERM') return new FileReadError(file, 'unreadable', `cannot read the ${KIND_TEXT[kind]}: permission denied (${code})`);
   if (code === 'EISDIR') return new FileReadError(file, 'not-regular', `is a directory, not a ${KIND_TEXT[kind]}; name a file`);

@@ -2,9 +2,10 @@
 // debugger do for a `.c` program: `clang -target bpf -O2 -g -I<repo>/include -c FILE -o OUT`.
 // The compiler is $BPF_SOCKOPS_CLANG, else clang-19, else clang, found on PATH.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { checkRegularFile, FileReadError, readFileBounded } from '../../io/files';
 
 export class CompileError extends Error {
   override name = 'CompileError';
@@ -56,6 +57,8 @@ export interface CompileOptions {
 export function compileBpf(file: string, opts: CompileOptions = {}): Uint8Array {
   const src = resolve(file);
   if (!existsSync(src)) throw new CompileError(src, 'no such file; check "program" in the scenario or the launch configuration');
+  // clang would block on a FIFO or read /dev/zero until it dies: only a regular file of bounded size
+  try { checkRegularFile(src, 'source'); } catch (e) { if (e instanceof FileReadError) throw new CompileError(src, e.detail); throw e; }
   const clang = findClang(opts.compiler);
   if (!clang) throw new CompileError(src, 'no C compiler found: install clang (clang-19) or set BPF_SOCKOPS_CLANG to its path, or point "program" at a prebuilt .o');
   const dir = mkdtempSync(join(tmpdir(), 'bpf-sockops-cc-'));
@@ -76,7 +79,7 @@ export function compileBpf(file: string, opts: CompileOptions = {}): Uint8Array 
       const msg = (r.stderr || r.stdout || '').trim();
       throw new CompileError(src, `${basename(clang)} failed (exit ${r.status ?? r.signal}):\n${msg}`);
     }
-    return new Uint8Array(readFileSync(out));
+    try { return new Uint8Array(readFileBounded(out, 'object').bytes); } catch (e) { if (e instanceof FileReadError) throw new CompileError(src, `the compiled object: ${e.detail}`); throw e; }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

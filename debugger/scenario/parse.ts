@@ -1,7 +1,7 @@
 // Scenario files (design.md §5) -> Scenario, with every mistake reported as a ScenarioError that
 // names the file, the JSON path (`steps[3].send`), its line, and what to do.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { FileReadError, readTextBounded } from '../../io/files';
 import { JsonSyntaxError, parseJsonLocated, type Pos } from './json';
 import { ScenarioError, type Expectation, type Scenario, type ScenarioStep, type SocketSpec, type Step } from './types';
 
@@ -19,14 +19,20 @@ const MAX_STREAM = 1 << 26;
 const STREAM_KINDS = ['u32le', 'u32be', 'u16le', 'u16be', 'u8', 'hex', 'text', 'zeros'];
 
 export function readScenario(file: string, opts: ParseOptions = {}): Scenario {
+  const { path, text } = readScenarioText(file);
+  return parseScenario(text, path, opts);
+}
+
+/** The scenario file's text, read once through io/files (a regular file of at most 16 MiB).
+ *  Throws ScenarioError naming the file. */
+export function readScenarioText(file: string): { path: string; text: string } {
   const abs = resolve(file);
-  let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    return { path: abs, text: readTextBounded(abs, 'scenario').text };
   } catch (e) {
-    throw new ScenarioError(abs, '', undefined, `cannot read the scenario file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+    if (e instanceof FileReadError) throw new ScenarioError(abs, '', undefined, e.detail);
+    throw e;
   }
-  return parseScenario(text, abs, opts);
 }
 
 export function parseScenario(text: string, file: string, opts: ParseOptions = {}): Scenario {
