@@ -1,12 +1,12 @@
 // Assembler for the bpf_conformance dialect (/work/shared/conformance/README.md), e.g.
 //   mov32 %r0, 0      ldxdw %r0, [%r1+2]      lddw %r1, 0x1122334455667788
-//   jne %r0, 15, fail   ja +2   call local func1   lock fetch add32 [%r10-8], %r1
+//   jne %r0, 15, fail   ja +2   call local func1   lock fetch add32 [%r10-8], %r1   may_goto done
 // Encodings come from the opcode table (./opcodes). An undefined label `exit` means the first
 // exit instruction (the upstream assembler's convention).
 import type { Insn } from './api';
 import { BPF_CLASS, BPF_X, OPS } from './opcodes';
 import { ALU_OPS } from './ops/alu';
-import { JMP_OPS } from './ops/jump';
+import { JMP_OPS, MAY_GOTO } from './ops/jump';
 import { ATOMIC_OPS, SIZES, MODE_MEM, MODE_MEMSX, MODE_ATOMIC, LDIMM64_FUNC } from './ops/loadstore';
 import { CALL_HELPER, CALL_LOCAL } from './ops/call';
 
@@ -213,6 +213,11 @@ function encodeLine(mnem: string, ops: string[], line: number, out: Pending[]): 
     const u = BigInt.asUintN(64, v);
     const p = push(ins(0x18, parseReg(ops[0], line), 0, 0, Number(BigInt.asIntN(32, u & 0xffffffffn))));
     (p as Pending & { hi: Insn }).hi = ins(0, 0, 0, 0, Number(BigInt.asIntN(32, u >> 32n)));
+    return;
+  }
+  if (mnem === 'may_goto') { // BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO (0): not in the upstream dialect, named as llvm-objdump names it
+    need(mnem, ops, 1, line);
+    target(ops[0], line, push(ins(MAY_GOTO)), 'off');
     return;
   }
   if (mnem === 'ja' || mnem === 'ja32') {

@@ -108,7 +108,7 @@ export function validate(insns: Insn[], opts: ValidateOptions = {}): ValidationE
       else if (second[t]) err(pc, `ld_imm64 of a function address (src=4) names the middle of the ld_imm64 at insn ${t - 1}`);
       continue;
     }
-    if (info.kind === 'ja' || info.kind === 'jcond') {
+    if (info.kind === 'ja' || info.kind === 'jcond' || info.kind === 'maygoto') {
       const t = pc + 1 + (info.kind === 'ja' && !info.is64 ? x.imm : x.off);
       if (t < 0 || t >= n) err(pc, `jump to insn ${t} is out of range (program has ${n} slots)`);
       else if (second[t]) err(pc, `jump into the middle of the ld_imm64 at insn ${t - 1}`);
@@ -189,6 +189,11 @@ function checkShape(x: Insn, info: OpInfo): string | null {
       if (info.srcReg && badReg(x.src)) return `Invalid register r${x.src} as src (registers are r0..r10)`;
       if (!info.srcReg && x.src !== 0) return field('src', x.src);
       if (info.srcReg && x.imm !== 0) return field('imm', x.imm);
+      return null;
+    case 'maygoto': // kernel/bpf/verifier.c check_jmp_op, case BPF_JCOND: "invalid may_goto imm %d"
+      if (x.dst !== 0) return field('dst', x.dst);
+      if (x.src !== 0) return `${describe(x, info)} with src=${x.src}: the only conditional pseudo jump is may_goto (src 0, BPF_MAY_GOTO)`;
+      if (x.imm !== 0) return `invalid may_goto imm ${x.imm} (imm must be 0)`;
       return null;
     case 'call':
       if (x.dst !== 0) return field('dst', x.dst);
@@ -275,7 +280,7 @@ function checkUninit(insns: Insn[], second: Uint8Array, funcs: number[], entryRe
         defs = x.imm === 0xf1 ? 1 : x.imm & 1 ? s : 0; break;
       case 'call': defs = 1; kills = ARGS; break;
       case 'exit': uses = 1; break;
-      case 'ja': break;
+      case 'ja': case 'maygoto': break;
     }
     const missing = uses & ~mask;
     if (missing && !reported.has(pc)) {
@@ -287,7 +292,7 @@ function checkUninit(insns: Insn[], second: Uint8Array, funcs: number[], entryRe
     const next = info.kind === 'lddw' ? pc + 2 : pc + 1;
     if (info.kind === 'exit') continue;
     if (info.kind === 'ja') { flow(pc + 1 + (info.is64 ? x.off : x.imm), out); continue; }
-    if (info.kind === 'jcond') flow(pc + 1 + x.off, out);
+    if (info.kind === 'jcond' || info.kind === 'maygoto') flow(pc + 1 + x.off, out);
     if (next < n && !second[next]) flow(next, out);
   }
 }

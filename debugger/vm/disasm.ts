@@ -48,6 +48,8 @@ export function formatInsn(insns: Insn[], pc: number, opts: FormatOptions = {}):
       const src = info.srcReg ? `${R}${x.src}` : hexs(x.imm);
       return `if ${R}${x.dst} ${info.sym} ${src} goto ${reloff(x.off)}${label(pc + 1 + x.off)}`;
     }
+    case 'maygoto':
+      return `may_goto ${reloff(x.off)}${label(pc + 1 + x.off)}`;
     case 'call':
       return x.src === CALL_LOCAL || x.src === 0 || x.src === 2 ? `call ${hexs(x.imm)}` : '<unknown>';
     case 'exit':

@@ -7,6 +7,7 @@ import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './me
 import { OPS } from './opcodes';
 import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
+import { BPF_MAX_LOOPS } from './ops/jump';
 
 export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF_COMPLEXITY_LIMIT_INSNS)
 export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
@@ -67,6 +68,15 @@ export class Vm implements VmApi {
    *  pc of that helper call. */
   private readonly cbIter: (HelperCoroutine | null)[] = new Array(MAX_FRAMES).fill(null);
   private readonly cbPc = new Int32Array(MAX_FRAMES);
+  /** may_goto budget left in frame k: the hidden stack slot the kernel adds to every subprogram
+   *  that uses may_goto, set to BPF_MAX_LOOPS in the subprogram's prologue (so at each entry of
+   *  the function, not at a jump back to its first insn) and shared by all may_goto of the frame
+   *  (kernel/bpf/fixups.c: the BPF_ST_MEM(BPF_DW, BPF_REG_FP, -stack_depth, BPF_MAX_LOOPS)
+   *  prologue and the ldx / jeq 0 / sub 1 / stx rewrite of each may_goto). Modelled: the count
+   *  form (the kernel interpreter, JITs without timed may_goto); assumed for x86-64, whose JIT
+   *  uses the timed form (BPF_MAX_TIMED_LOOPS per refill, 250 ms: kernel/bpf/core.c
+   *  bpf_check_timed_may_goto), which no deterministic model can follow. */
+  readonly mgLeft = new Int32Array(MAX_FRAMES);
   /** Function starts, for checking callback values. */
   private readonly funcSet: Set<number>;
   private readonly helperCtx: HelperContext & { pc: number };
@@ -89,7 +99,7 @@ export class Vm implements VmApi {
       this.code[pc] = x.code; this.rd[pc] = x.dst; this.rs[pc] = x.src; this.off[pc] = x.off; this.imm[pc] = x.imm;
       const info = OPS[x.code];
       if (!info) continue; // second slot of ld_imm64 (validated)
-      if (info.kind === 'jcond' || (info.kind === 'ja' && info.is64)) this.tgt[pc] = pc + 1 + x.off;
+      if (info.kind === 'jcond' || info.kind === 'maygoto' || (info.kind === 'ja' && info.is64)) this.tgt[pc] = pc + 1 + x.off;
       else if (info.kind === 'ja') this.tgt[pc] = pc + 1 + x.imm;
       else if (info.kind === 'call' && x.src === CALL_LOCAL) { this.tgt[pc] = pc + 1 + x.imm; starts.add(pc + 1 + x.imm); }
       else if (info.kind === 'lddw') {
@@ -159,7 +169,7 @@ export class Vm implements VmApi {
     this.setReg(1, r1);
     this.lo[10] = STACK_SIZE; this.hi[10] = this.stackHi[0];
     this.stackBytes[0].fill(0);
-    this._pc = 0; this.count = 0; this.depth = 0; this.fnStart[0] = 0;
+    this._pc = 0; this.count = 0; this.depth = 0; this.fnStart[0] = 0; this.mgLeft[0] = BPF_MAX_LOOPS;
     this.cbIter.fill(null);
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.hook = opts.hook;
@@ -320,6 +330,7 @@ export class Vm implements VmApi {
       for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
       this.retPc[k] = pc + 1;
       this.fnStart[k] = pc + 1 + imm;
+      this.mgLeft[k] = BPF_MAX_LOOPS;
       this.stackBytes[k].fill(0);
       L[10] = STACK_SIZE; H[10] = this.stackHi[k];
       return pc + 1 + imm;
@@ -400,6 +411,7 @@ export class Vm implements VmApi {
     this.fnStart[k] = target;
     this.cbIter[k] = it;
     this.cbPc[k] = pc;
+    this.mgLeft[k] = BPF_MAX_LOOPS;
     this.stackBytes[k].fill(0);
     for (let i = 0; i < 5; i++) {
       const a = i < args.length ? BigInt.asUintN(64, BigInt(args[i]!)) : 0n;

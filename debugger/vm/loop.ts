@@ -21,13 +21,16 @@ function buildInterpreter(): Loop {
       const pre = instantiate(t.pre, sub);
       body = t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
     } else if (info.kind === 'ja') body = 'pc = T[pc]; continue;';
+    // may_goto: falls through while the frame's budget lasts (taking one), jumps once it is 0;
+    // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
+    else if (info.kind === 'maygoto') body = 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
     else if (info.kind === 'lddw') body = 'L[D[pc]] = KL[pc]; H[D[pc]] = KH[pc]; pc += 2; continue;';
     else if (info.kind === 'call') body = `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
     else body = `if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } { const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }`;
     cases.push(`case ${code}: { ${body} }`);
   }
   const src = `return function interp(vm, pc, n, limit) {
-  const L = vm.lo, H = vm.hi, SL = vm.memory.slots, C = vm.code, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi;
+  const L = vm.lo, H = vm.hi, SL = vm.memory.slots, C = vm.code, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft;
   for (;;) {
     if (n >= limit) { vm._pc = pc; vm.count = n; return 0; }
     n++;

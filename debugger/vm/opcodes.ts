@@ -2,7 +2,7 @@
 // tables in ./ops. The validator, the interpreter, the disassembler and the assembler all read
 // this one table.
 import { ALU_OPS } from './ops/alu';
-import { JMP_OPS } from './ops/jump';
+import { JMP_OPS, MAY_GOTO } from './ops/jump';
 import { SIZES, MODE_MEM, MODE_MEMSX, MODE_ATOMIC } from './ops/loadstore';
 
 export const BPF_CLASS = { LD: 0, LDX: 1, ST: 2, STX: 3, ALU: 4, JMP: 5, JMP32: 6, ALU64: 7 } as const;
@@ -14,6 +14,7 @@ export type OpKind =
   | 'end' // le/be (ALU), bswap (ALU64)
   | 'ja' // JMP ja (off) and JMP32 ja = gotol (imm)
   | 'jcond'
+  | 'maygoto' // JMP | JCOND, src 0: may_goto (off is the target)
   | 'call'
   | 'exit'
   | 'lddw'
@@ -75,6 +76,7 @@ for (const cls of [BPF_CLASS.JMP, BPF_CLASS.JMP32]) {
     OPS[o.op | BPF_X | cls] = mk(o.op | BPF_X | cls, 'jcond', o.name, o.sym, is64, true);
   }
 }
+OPS[MAY_GOTO] = mk(MAY_GOTO, 'maygoto', 'may_goto', '', true, false);
 OPS[0x18] = mk(0x18, 'lddw', 'lddw', '', true, false, 8);
 for (const s of SIZES) {
   OPS[BPF_CLASS.LDX | MODE_MEM | s.size] = mk(BPF_CLASS.LDX | MODE_MEM | s.size, 'ldx', 'ldx', '', true, true, s.bytes);

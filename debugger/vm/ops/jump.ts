@@ -18,3 +18,13 @@ export const JMP_OPS = [
 ] as const;
 
 export type JmpName = (typeof JMP_OPS)[number]['name'];
+
+/** BPF_JCOND (JMP class only, 0xe5): conditional pseudo jumps (include/uapi/linux/bpf.h). The
+ *  only form is may_goto (src = BPF_MAY_GOTO = 0; dst and imm 0; kernel/bpf/verifier.c
+ *  check_jmp_op: "invalid may_goto imm %d"). */
+export const JCOND = 0xe0;
+export const MAY_GOTO = 0xe5; // BPF_JMP | BPF_JCOND
+/** The per-frame may_goto budget: BPF_MAX_LOOPS (include/linux/bpf.h), the value the subprogram
+ *  prologue stores into the hidden stack slot (kernel/bpf/fixups.c, the BPF_ST_MEM(..., BPF_MAX_LOOPS)
+ *  patch when the JIT has no timed may_goto). */
+export const BPF_MAX_LOOPS = 8 * 1024 * 1024;

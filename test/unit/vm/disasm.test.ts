@@ -41,7 +41,7 @@ function check(listing: string, alu32: boolean, where: string): number {
       const m = / <([^<>]+)>$/.exec(l.text);
       const x = slots[l.pc];
       const info = OPS[x.code];
-      if (m && info && (info.kind === 'ja' || info.kind === 'jcond')) {
+      if (m && info && (info.kind === 'ja' || info.kind === 'jcond' || info.kind === 'maygoto')) {
         labels.set(l.pc + 1 + (info.kind === 'ja' && !info.is64 ? x.imm : x.off), m[1]);
       }
     }
