@@ -12,7 +12,7 @@
 // ctx store changed it): the others leave every byte as it was.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
 import type { CallTable, HelperContext, HelperCoroutine, HelperFn, RunStatus, VmApi } from '../../vm/api';
-import { createVm, GuestFaultError, Memory } from '../../vm';
+import { createVm, GuestFaultError, Memory, ValidationError } from '../../vm';
 import type { HelperInfo, KfuncInfo, OpRule, ProgType } from '../../../sockops/types';
 import { table as sockopsTable, type CallResult, type SockopsTable } from '../../../sockops';
 import type {
@@ -358,7 +358,10 @@ export class BpfKernel implements BpfHooks {
       env.mapHandles.push(base);
       env.handleToMap.set(base, m.index);
     }
-    const vm = createVm(
+    const vm = ((...a: Parameters<typeof createVm>) => {
+      // the VM's structural check (insn N: Invalid register r14 as src) names the object and program
+      try { return createVm(...a); } catch (e) { if (e instanceof ValidationError) return fail(e.pc, e.detail); throw e; }
+    })(
       {
         insns: prog.insns,
         funcStarts: prog.funcs.map((f) => f.startPc),
