@@ -1,6 +1,6 @@
 // `bpf-sockops check FILE... [--format text|json]`: the language server's diagnostics without an
 // editor (design.md §5). Same engine as the server (server/analysis/). Exit 1 if any error.
-import { readFileSync } from 'node:fs';
+import { FileReadError, readTextBounded } from '../io/files';
 import { DocumentAnalyzer, positioned } from '../server/analysis/engine';
 
 export interface CheckDiagnostic {
@@ -52,9 +52,10 @@ export async function checkCommand(args: string[], io: { out: (s: string) => voi
     for (const file of files) {
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readTextBounded(file, 'source').text;
       } catch (e) {
-        io.err(`bpf-sockops check: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        if (!(e instanceof FileReadError)) throw e;
+        io.err(`bpf-sockops check: ${e.message}\n`);
         unreadable = true;
         continue;
       }

@@ -2,7 +2,7 @@
 // C source lines of the object's BTF line_info interleaved (like -S) and CO-RE relocations
 // annotated. Disassembles the object's code sections as they are in the file (no linking), so
 // addresses and labels match llvm-objdump's. Instruction text comes from the VM's formatInsn.
-import { readFile } from 'node:fs/promises';
+import { FileReadError, readFileBoundedAsync } from '../io/files';
 import { formatInsn } from '../debugger/vm';
 import {
   ByteView, CORE_KIND_OBJDUMP, CORE_KINDS, ObjectError, RELOC_NAMES, decodeSlots, parseBtf, parseBtfExt, parseElf,
@@ -38,9 +38,10 @@ export async function disasmCommand(args: string[], io: DisasmIo): Promise<numbe
   for (const file of files) {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
+      bytes = (await readFileBoundedAsync(file, 'object')).bytes;
     } catch (e) {
-      io.err(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      if (!(e instanceof FileReadError)) throw e;
+      io.err(`bpf-sockops disasm: ${e.message}\n`);
       status = 1;
       continue;
     }

@@ -47,7 +47,23 @@ declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 
 function stdio(): Io {
-  return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+  closedPipes();
+  return { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); } };
+}
+
+let pipesWatched = false;
+/** A reader that stops early (`bpf-sockops run ... | head -c 10`) closes the pipe: EPIPE ends the
+ *  command quietly with the status so far instead of an unhandled 'error' event. */
+function closedPipes(): void {
+  if (pipesWatched) return;
+  pipesWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      try { process.stderr.write(`bpf-sockops: cannot write the output: ${e.message}\n`); } catch { /* stderr gone too */ }
+      process.exit(74);
+    });
+  }
 }
 
 // Run when executed directly (`node dist/cli.js dap`, as the extension does); bin/bpf-sockops.js

@@ -52,20 +52,61 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`bpf-sockops run: ${describeError(e)}\n`);
     return 2;
   }
-  let results: StepResult[];
+  // Each step is printed as it ends (JSON too: one step at a time, never the whole trace in one
+  // string), so output and memory do not grow with what earlier steps printed.
+  const json = format === 'json' ? jsonWriter(sim, io.out) : null;
   try {
-    results = sim.runAll().results;
+    while (!sim.done) {
+      const r = sim.stepOnce();
+      if (json) json.step(r); else io.out(textLine(r) + '\n');
+    }
   } catch (e) {
+    if (json) json.abort();
     io.err(`bpf-sockops run: ${file}: the simulation stopped: ${describeError(e)}\n`);
     return 2;
   }
-  if (format === 'json') io.out(JSON.stringify(toJson(sim, results), null, 2) + '\n');
+  if (json) json.end();
   else {
-    for (const r of results) io.out(textLine(r) + '\n');
     if (sim.faulted) io.out('a program faulted (see above)\n');
     io.out(`${sim.passed} passed, ${sim.failed} failed\n`);
   }
   return sim.failed === 0 && !sim.faulted ? 0 : 1;
+}
+
+/** Longer hex than this is written in pieces (a 64 MiB MSG_PEEK read is 128 MiB of text). */
+const HEX_PIECE = 1 << 20;
+
+/** Writes what `JSON.stringify(toJson(sim, results), null, 2)` gives, a step at a time. */
+function jsonWriter(sim: Simulation, out: (s: string) => void) {
+  const head = toJson(sim, []);
+  let first = true;
+  const indent = (text: string) => text.replace(/\n/g, '\n    ');
+  // stands for a long "data" in the step's text until the hex is written there in pieces
+  const mark = `hex-of-recv-${process.pid}-${Date.now()}`;
+  out(`{\n  "scenario": ${JSON.stringify(head.scenario)},\n  "program": ${JSON.stringify(head.program)},\n  "profile": ${JSON.stringify(head.profile)},\n  "steps": [`);
+  return {
+    step(r: StepResult): void {
+      const data = r.data;
+      const big = data !== undefined && data.length * 2 > HEX_PIECE;
+      const obj = stepJson(r, !big);
+      if (big) obj.data = mark;
+      const text = indent(JSON.stringify(obj, null, 2));
+      out(`${first ? '\n' : ',\n'}    `);
+      first = false;
+      if (!big) { out(text); return; }
+      const at = text.indexOf(`"${mark}"`);
+      out(text.slice(0, at + 1));
+      for (let o = 0; o < data!.length; o += HEX_PIECE / 2) out(Buffer.from(data!.buffer, data!.byteOffset + o, Math.min(HEX_PIECE / 2, data!.length - o)).toString('hex'));
+      out(text.slice(at + 1 + mark.length));
+    },
+    end(): void {
+      out(`${first ? '' : '\n  '}],\n  "passed": ${sim.passed},\n  "failed": ${sim.failed},\n  "faulted": ${sim.faulted}\n}\n`);
+    },
+    /** Ends the document after a stop so what was printed stays valid JSON up to the error. */
+    abort(): void {
+      this.end();
+    },
+  };
 }
 
 function describeError(e: unknown): string {
@@ -102,7 +143,15 @@ export function toJson(sim: Simulation, results: StepResult[]) {
     scenario: sim.scenario.file,
     program: sim.prepared.programFile,
     profile: sim.prepared.table.profile.name,
-    steps: results.map((r) => ({
+    steps: results.map((r) => stepJson(r)),
+    passed: sim.passed,
+    failed: sim.failed,
+    faulted: sim.faulted,
+  };
+}
+
+function stepJson(r: StepResult, dataHex = true) {
+  return ({
       step: r.step.scenarioStep ? r.step.scenarioStep.index : null,
       path: r.step.path || null,
       line: r.step.line ?? null,
@@ -110,7 +159,7 @@ export function toJson(sim: Simulation, results: StepResult[]) {
       event: r.step.json,
       happened: r.text,
       ...(r.ret !== undefined ? { ret: r.ret } : {}),
-      ...(r.data !== undefined ? { data: Buffer.from(r.data).toString('hex') } : {}),
+      ...(r.data !== undefined ? { data: dataHex ? Buffer.from(r.data).toString('hex') : '' } : {}),
       runs: r.events.flatMap((e) => e.kind === 'prog' ? [runJson(e.trace, e.label, e.opName)] : e.kind === 'setsockopt-prog' && e.trace ? [{ ...runJson(e.trace, 'cgroup/setsockopt', undefined), action: e.action }] : []),
       wakeupsThisStep: r.events.filter((e) => e.kind === 'wakeup').map((e) => (e as { where: string }).where),
       drops: r.events.filter((e) => e.kind === 'drop').map((e) => (e as { why: string }).why),
@@ -122,9 +171,5 @@ export function toJson(sim: Simulation, results: StepResult[]) {
       wakeups: r.sock.wakeups,
       socket: { ...r.sock },
       timeNs: big(r.timeNs),
-    })),
-    passed: sim.passed,
-    failed: sim.failed,
-    faulted: sim.faulted,
-  };
+    });
 }

@@ -74,7 +74,7 @@ test('bad input: usage, unreadable file, truncated object', async () => {
   assert.equal((await run(['--bogus', 'x.o'])).code, 2);
   const missing = await run(['/nonexistent/hook.o']);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /\/nonexistent\/hook\.o: cannot read: ENOENT/);
+  assert.match(missing.err, /\/nonexistent\/hook\.o: cannot read the BPF object \(ENOENT\)/);
   const dir = mkdtempSync(join(tmpdir(), 'disasm-'));
   try {
     const bad = join(dir, 'cut.o');

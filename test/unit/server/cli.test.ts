@@ -60,5 +60,5 @@ test('bad arguments and unreadable files: a message naming the problem', async (
   assert.match(fmt.err, /--format must be text or json/);
   const missing = await run(['/nonexistent/x.bpf.c']);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /cannot read \/nonexistent\/x\.bpf\.c: ENOENT/);
+  assert.match(missing.err, /\/nonexistent\/x\.bpf\.c: cannot read the C source \(ENOENT\)/);
 });
