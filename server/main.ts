@@ -78,7 +78,7 @@ function validate(doc: TextDocument): Promise<unknown> {
     if (e.version === latest.version && e.analysis) return;
     let a: Analysis;
     try {
-      a = (await e.analyzer).update(latest.getText());
+      a = (await e.analyzer).update(latest.getText(), latest.uri);
     } catch (err) {
       connection.console.error(`bpf-sockops: ${(err as Error).message}`);
       return;

@@ -2,7 +2,7 @@
 // of the file, and the names the sock_ops table knows (ops, cb flags, SOL_*, TCP_BPF_*...).
 import type { Syn } from './parser';
 import { field } from './parser';
-import type { SockopsTable } from './table';
+import { foreignNames, type SockopsTable } from './table';
 
 export function parseIntLiteral(text: string): number | undefined {
   const t = text.replace(/[uUlL]+$/, '');
@@ -50,6 +50,13 @@ export class Constants {
 
   addDefine(name: string, value: string): void { this.defines.set(name, value.trim()); this.cacheDef.clear(); }
   addEnum(name: string, value: number): void { this.enums.set(name, value); }
+  /** Takes the #defines and enum constants of an included header (the file's own, added
+   *  later, win). */
+  absorb(o: Constants): void {
+    for (const [k, v] of o.defines) this.defines.set(k, v);
+    for (const [k, v] of o.enums) this.enums.set(k, v);
+    this.cacheDef.clear();
+  }
   hasDefine(name: string): boolean { return this.defines.has(name); }
   defineText(name: string): string | undefined { return this.defines.get(name); }
 
@@ -70,7 +77,11 @@ export class Constants {
     if (op) return op.value;
     const flag = this.table.cbFlag(id);
     if (flag) return flag.value;
-    return this.table.constant(id);
+    const c = this.table.constant(id);
+    if (c !== undefined) return c;
+    // An op or flag of another profile (BPF_SOCK_OPS_RCVQ_CB under linux-7.1.5): its value there,
+    // which no op of this profile has, so `case` and `==` on it admit no op.
+    return foreignNames(this.table).get(id)?.value;
   }
 
   /** Evaluates a syntax node; undefined when not a constant. */

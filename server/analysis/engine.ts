@@ -9,6 +9,8 @@ import { callbackHelper } from './callbacks';
 import { OpUniverse, OpState } from './opset';
 import { sockopsTable, type SockopsTable } from './table';
 import { checkRules, type Finding } from './rules';
+import { localIncludes, type IncludeInfo } from './includes';
+import { fileURLToPath } from 'node:url';
 
 export type { Finding } from './rules';
 
@@ -36,7 +38,22 @@ export interface FuncAnalysis {
   /** Set when some code reaching this function tests the op in a way the walk could not
    *  follow (FlowResult.unknownOp): its op sets may be too large, so no op rule is reported. */
   opUnsure?: Syn;
+  /** Why opUnsure is set: an op test through a pointer, or a syntax error (a missing brace
+   *  nests the next function in this one: its op sets are not those of the code as meant). */
+  unsureWhy?: 'pointer' | 'syntax';
 }
+
+/** The first node tree-sitter could not parse or had to complete inside `n`, if any. */
+export function firstSyntaxError(n: Syn): Syn | undefined {
+  const memo = errorMemo.get(n);
+  if (memo !== undefined) return memo ?? undefined;
+  let e: Syn | undefined = n.missing ? n : undefined;
+  for (const c of n.children) { if (e) break; e = firstSyntaxError(c); }
+  errorMemo.set(n, e ?? null);
+  return e;
+}
+/** Function trees are reused between edits while their text is unchanged: so is this answer. */
+const errorMemo = new WeakMap<Syn, Syn | null>();
 
 export interface Analysis {
   table: SockopsTable;
@@ -46,28 +63,37 @@ export interface Analysis {
   findings: Finding[];
   text: string;
   starts: number[];
+  /** The file analysed (absent for a text without a path) and its local headers. */
+  file?: string;
+  includes?: IncludeInfo[];
 }
 
 export interface EngineOptions {
   profile?: string;
   wasmDir?: string;
+  /** Folders searched for `#include "x.h"` after the including file's own folder. */
+  includePaths?: string[];
 }
 
 /** One open document: keeps the tree for incremental reparses. */
 export class DocumentAnalyzer {
   private last: Analysis | undefined;
-  private constructor(private doc: ParsedDocument, readonly table: SockopsTable) {}
+  private constructor(private doc: ParsedDocument, readonly table: SockopsTable, private includePaths: string[]) {}
 
   static async create(opts: EngineOptions = {}): Promise<DocumentAnalyzer> {
-    return new DocumentAnalyzer(await ParsedDocument.create(opts.wasmDir), sockopsTable(opts.profile));
+    return new DocumentAnalyzer(await ParsedDocument.create(opts.wasmDir), sockopsTable(opts.profile), opts.includePaths ?? []);
   }
 
-  /** Analyses `text` (reparsing incrementally from the previous text). Never throws on bad
-   *  input: an internal failure becomes a finding so the editor shows something. */
-  update(text: string): Analysis {
+  /** Analyses `text` (reparsing incrementally from the previous text). `file`: its path or
+   *  `file:` URI, to follow its local includes. Never throws on bad input: an internal failure
+   *  becomes a finding so the editor shows something. */
+  update(text: string, file?: string): Analysis {
     this.doc.update(text);
     try {
-      this.last = analyze(this.doc, this.table);
+      const path = file?.startsWith('file:') ? fileURLToPath(file) : file && !/^\w+:/.test(file) ? file : undefined;
+      const includes = path ? localIncludes(text, path, this.table, this.includePaths, analyze) : undefined;
+      this.last = analyze(this.doc, this.table, includes);
+      this.last.file = path;
     } catch (e) {
       this.last = {
         table: this.table, universe: new OpUniverse(this.table.firingOps()), consts: new Constants(this.table),
@@ -120,10 +146,11 @@ function collectEnums(n: Syn, consts: Constants): void {
   for (const c of n.children) collectEnums(c, consts);
 }
 
-export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
+export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: IncludeInfo[]): Analysis {
   const text = doc.masked;
   const universe = new OpUniverse(table.firingOps()); // ops that never fire (BPF_SOCK_OPS_VOID: OpInfo.neverFires) are in no op set
   const consts = new Constants(table);
+  for (const inc of includes ?? []) consts.absorb(inc.analysis.consts);
   const defs = new Map<string, FuncDef>();
   const programs: { def: FuncDef; prog: ProgType }[] = [];
   const structs = new Map<string, string[]>();
@@ -161,6 +188,8 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
     let f = funcs.get(def.name);
     if (!f) {
       f = { def, progs: new Set(), entry: universe.none, paramKinds: [], flow: emptyFlow(), indirect: [] };
+      const err = firstSyntaxError(def.syn);
+      if (err) { f.opUnsure = err; f.unsureWhy = 'syntax'; }
       funcs.set(def.name, f);
     }
     return f;
@@ -204,12 +233,12 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
           const merged = mergeArgKind(old, k);
           if (argKindKey(merged) !== argKindKey(old)) { g.paramKinds[i] = merged; changed = true; }
         });
-        if (unsure && !g.opUnsure) { g.opUnsure = unsure; changed = true; }
+        if (unsure && !g.opUnsure) { g.opUnsure = unsure; g.unsureWhy = f.unsureWhy ?? 'pointer'; changed = true; }
       }
       if (changed && !work.includes(g)) work.push(g);
     }
   }
-  for (const f of funcs.values()) if (!f.opUnsure && f.flow.unknownOp && f.progs.has('sock_ops')) f.opUnsure = f.flow.unknownOp;
+  for (const f of funcs.values()) if (!f.opUnsure && f.flow.unknownOp && f.progs.has('sock_ops')) { f.opUnsure = f.flow.unknownOp; f.unsureWhy = 'pointer'; }
   // Functions no program reaches: walked once (all ops, no op rules) so that hovers,
   // completion and the cb-flag search see them too.
   for (const def of defs.values()) {
@@ -219,7 +248,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable): Analysis {
     f.flow = new FlowWalker(env, def, universe.all, f.paramKinds).run();
   }
 
-  const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts };
+  const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts, includes };
   analysis.findings = checkRules(analysis);
   return analysis;
 }
@@ -269,10 +298,10 @@ export function positioned(a: Analysis): PositionedFinding[] {
 }
 
 /** One-shot analysis of a text (the CLI and tests). */
-export async function analyzeText(text: string, opts: EngineOptions = {}): Promise<Analysis> {
+export async function analyzeText(text: string, opts: EngineOptions & { file?: string } = {}): Promise<Analysis> {
   const d = await DocumentAnalyzer.create(opts);
   try {
-    return d.update(text);
+    return d.update(text, opts.file);
   } finally {
     d.dispose();
   }

@@ -124,7 +124,8 @@ function functionHover(a: Analysis, f: FuncAnalysis): string {
   }
   if (runs.length) md.push(...runs, '');
   md.push(`Ops reaching its entry: ${opList(t, f.entry.ops()) || 'none'}.`);
-  if (f.opUnsure) md.push('', `Some of them may never get here: an op test at line ${line(f.opUnsure.start)} goes through a pointer the analysis cannot follow, so no op rule is reported in this function.`);
+  if (f.opUnsure && f.unsureWhy === 'syntax') md.push('', `The code at line ${line(f.opUnsure.start)} does not parse (a missing brace or parenthesis?): no op rule is reported in this function until it does.`);
+  else if (f.opUnsure) md.push('', `Some of them may never get here: an op test at line ${line(f.opUnsure.start)} goes through a pointer the analysis cannot follow, so no op rule is reported in this function.`);
   return md.join('\n');
 }
 

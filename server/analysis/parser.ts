@@ -44,6 +44,8 @@ export function locateWasm(file: 'web-tree-sitter.wasm' | 'tree-sitter-c.wasm', 
 }
 
 let language: Promise<Language> | undefined;
+/** The C grammar once loadCLanguage() has finished (a second document parses synchronously). */
+let loaded: Language | undefined;
 
 /** Initialises web-tree-sitter once and loads the C grammar. */
 export function loadCLanguage(wasmDir?: string): Promise<Language> {
@@ -51,7 +53,8 @@ export function loadCLanguage(wasmDir?: string): Promise<Language> {
     language = (async () => {
       const runtime = locateWasm('web-tree-sitter.wasm', wasmDir);
       await Parser.init({ locateFile: () => runtime });
-      return Language.load(locateWasm('tree-sitter-c.wasm', wasmDir));
+      loaded = await Language.load(locateWasm('tree-sitter-c.wasm', wasmDir));
+      return loaded;
     })();
     language.catch(() => { language = undefined; });
   }
@@ -207,6 +210,10 @@ export interface Syn {
   children: Syn[];
   /** True for nodes tree-sitter had to invent or could not parse. */
   error?: boolean;
+  /** True where the braces do not balance: a token tree-sitter invented (a missing `}`) is a
+   *  child of this node, or it is an unparsed span holding a brace. GNU case ranges and other
+   *  unparsed spans the analysis handles are not marked. */
+  missing?: boolean;
 }
 
 const LEAF_TEXT = new Set([
@@ -223,6 +230,7 @@ class SynNode implements Syn {
   op?: string;
   text?: string;
   error?: boolean;
+  missing?: boolean;
   children: Syn[] = [];
   constructor(readonly type: string, private rs: number, private re: number, private base: Base) {}
   get start(): number { return this.rs + this.base.d; }
@@ -239,11 +247,14 @@ function convert(cursor: TreeCursor, text: string, base: Base, origin: number, d
   const node = new SynNode(cursor.nodeType, start - origin, end - origin, base);
   if (LEAF_TEXT.has(node.type)) node.text = text.slice(start, end);
   if (node.type === 'ERROR' || cursor.nodeIsMissing) node.error = true;
+  if (cursor.nodeIsMissing || (node.type === 'ERROR' && /[{}]/.test(text.slice(start, end)))) node.missing = true;
   if (depth >= MAX_DEPTH) return new SynNode('TOO_DEEP', start - origin, end - origin, base);
   if (cursor.gotoFirstChild()) {
     do {
       const field = cursor.currentFieldName;
       if (!cursor.nodeIsNamed) {
+        // A token tree-sitter had to invent (`}` of a missing brace): the node is not as written.
+        if (cursor.nodeIsMissing) node.missing = true;
         if (field === 'operator') node.op = cursor.nodeType;
         else if (node.type === 'case_statement' && cursor.nodeType === 'default') node.op = 'default';
         continue;
@@ -321,6 +332,14 @@ export class ParsedDocument {
     const lang = await loadCLanguage(wasmDir);
     const p = new Parser();
     p.setLanguage(lang);
+    return new ParsedDocument(p);
+  }
+
+  /** A document for a second text (a header), once the grammar is loaded; else undefined. */
+  static createSync(): ParsedDocument | undefined {
+    if (!loaded) return undefined;
+    const p = new Parser();
+    p.setLanguage(loaded);
     return new ParsedDocument(p);
   }
 

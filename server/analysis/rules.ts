@@ -7,7 +7,8 @@ import { field } from './parser';
 import type { CallEvent, CtxEvent, HandleEvent } from './flow';
 import { unparen } from './flow';
 import type { OpState, Admit } from './opset';
-import type { SockopsTable } from './table';
+import { foreignNames, type SockopsTable } from './table';
+import type { CbFlagInfo } from '../../sockops/types';
 import { CODES, type Code } from '../codes';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -89,6 +90,7 @@ export function checkRules(a: Analysis): Finding[] {
     if (sockops) for (const c of f.flow.ctx) checkCtx(a, f, c, mayFire, out);
     if (sockops) for (const h of f.flow.handles) checkHandle(a, f, h, enabled, out);
   }
+  checkForeign(a, out);
   out.sort((x, y) => x.start - y.start || x.code.localeCompare(y.code));
   return dedupe(out);
 }
@@ -113,11 +115,13 @@ function effective(state: OpState, mayFire: (op: number) => boolean): number[] {
 
 function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean, mayFire: (op: number) => boolean, out: Finding[]): void {
   const t = a.table;
-  if (c.state.empty) return;
   const start = c.nameNode.start;
   const end = c.nameNode.end;
   const fn = t.helper(c.name) ?? t.kfunc(c.name);
   if (!fn) return;
+  // The verifier checks every call of a loaded program, including code no op reaches at run
+  // time (it does not know the op): load-time availability ignores the op state.
+  const dead = c.state.empty;
   for (const p of f.progs) {
     const r = t.availableAtLoad(fn, p);
     if (!r.ok) {
@@ -125,7 +129,7 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
         message: `${c.name}() is not available to ${p} programs: ${r.why}. The verifier rejects the program at load time.` });
     }
   }
-  if (!sockops || (!f.progs.has('sock_ops'))) return;
+  if (dead || !sockops || (!f.progs.has('sock_ops'))) return;
   if (!t.availableAtLoad(fn, 'sock_ops').ok) return;
   if (f.opUnsure) return; // an op test the walk could not follow reaches here: no op verdict
   const ops = effective(c.state, mayFire);
@@ -152,6 +156,34 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
       message: `${c.name}() fails at ${opList(t, failOps)}${conditional ? ' (depending on its arguments)' : ''}: ${parts.join('; ')}.` +
         (okOps.length ? ` It works at ${opList(t, okOps)}.` : ''),
       fix: okOps.length ? { kind: 'guard', call: c.name, okOps, failOps, ctx } : undefined });
+  }
+}
+
+/** Names of another profile used in code (BPF_SOCK_OPS_RCVQ_CB, the AutoLOWAT kfunc under
+ *  linux-7.1.5): what the kernel of this profile does with them, as the emulator does. */
+function checkForeign(a: Analysis, out: Finding[]): void {
+  const t = a.table;
+  const foreign = foreignNames(t);
+  if (!foreign.size) return;
+  const re = new RegExp(`\\b(${[...foreign.keys()].join('|')})\\b`);
+  if (!re.test(a.text)) return;
+  const profile = t.profile.name;
+  for (const f of a.funcs.values()) {
+    const visit = (n: Syn, parent: Syn | undefined) => {
+      if (n.type === 'identifier' && n.text && foreign.has(n.text)) {
+        const x = foreign.get(n.text)!;
+        const called = parent?.type === 'call_expression' && field(parent, 'function') === n;
+        if ((x.kind === 'kfunc' || x.kind === 'helper') && called) {
+          out.push({ code: 'SOCKOPS001', severity: 'error', start: n.start, end: n.end, related: [],
+            message: `${x.name}() is not a kernel function of profile ${profile} (it comes with profile ${x.profile}): the kernel refuses to load the program. Check the name, or set bpfSockops.kernelProfile to ${x.profile} if your kernel has it.` });
+        } else if (x.kind === 'op' && (f.progs.has('sock_ops') || f.paramKinds.includes('ctx'))) {
+          out.push({ code: 'SOCKOPS006', severity: 'warning', start: n.start, end: n.end, related: [],
+            message: `Profile ${profile} has no ${x.name} (it comes with profile ${x.profile}): the kernel never runs the program with it, so this code never runs for it.` });
+        }
+      }
+      for (const c of n.children) visit(c, n);
+    };
+    visit(f.def.body, undefined);
   }
 }
 
@@ -199,13 +231,16 @@ function checkHandle(a: Analysis, f: FuncAnalysis, h: HandleEvent, enabled: Set<
   const t = a.table;
   const info = t.op(h.op);
   if (!info?.enabledBy || enabled.has(info.enabledBy)) return;
+  if (f.unsureWhy === 'syntax') return; // the case labels may not be where the user meant them
   const flag = t.cbFlag(info.enabledBy);
+  const others = flag ? enablers(t, flag).filter((g) => g !== flag).map((g) => g.name) : [];
   const how = flag
-    ? `set it with bpf_sock_ops_cb_flags_set() or bpf_setsockopt(SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS), e.g. at ACTIVE_ESTABLISHED_CB/PASSIVE_ESTABLISHED_CB`
+    ? `set it${others.length ? ` (or ${others.join(', ')})` : ''} with bpf_sock_ops_cb_flags_set() or bpf_setsockopt(SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS), e.g. at ACTIVE_ESTABLISHED_CB/PASSIVE_ESTABLISHED_CB`
     : `enable ${info.enabledBy} first`;
+  const where = a.includes?.length ? 'this file or the local headers it includes' : 'this file';
   const ctx = f.def.params.find((_, i) => f.paramKinds[i] === 'ctx')?.name ?? 'skops';
   out.push({ code: 'SOCKOPS006', severity: 'warning', start: h.admit.start, end: h.admit.end, related: [],
-    message: `This hook handles ${info.name} but nothing in this file enables ${info.enabledBy}: the kernel never runs the program with ${info.short}. To receive it, ${how}.`,
+    message: `This hook handles ${info.name} but nothing in ${where} enables ${info.enabledBy}: the kernel never runs the program with ${info.short}. To receive it, ${how}.`,
     fix: flag ? { kind: 'enable-flag', flag: flag.name, func: f.def.name, ctx } : undefined });
 }
 
@@ -218,6 +253,25 @@ export function enabledFlags(a: Analysis): Set<string> {
   const t = a.table;
   const names = new Set<string>();
   for (const op of a.universe.values) { const e = t.op(op)?.enabledBy; if (e) names.add(e); }
+  let bits = cbBits(a);
+  for (const inc of a.includes ?? []) bits |= inc.cbBits;
+  const result = new Set<string>();
+  for (const n of names) {
+    const flag = t.cbFlag(n);
+    // An op runs when any flag that lists it is on: PARSE_HDR_OPT_CB also runs with
+    // BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG alone (net/ipv4/tcp_input.c bpf_skops_parse_hdr).
+    if (flag) { if (enablers(t, flag).some((g) => (bits & g.value) !== 0)) result.add(n); continue; }
+    // Not a cb flag (e.g. SK_BPF_CB_TX_TIMESTAMPING, set through SK_BPF_CB_FLAGS): enabled if
+    // the file names it at all.
+    if (new RegExp(`\\b${n}\\b`).test(a.text) || (a.includes ?? []).some((i) => i.names.has(n))) result.add(n);
+  }
+  return result;
+}
+
+/** The cb-flag bits the functions of an analysed text may set (bpf_sock_ops_cb_flags_set,
+ *  bpf_setsockopt(TCP_BPF_SOCK_OPS_CB_FLAGS)); a value it cannot follow counts as every bit. */
+export function cbBits(a: Analysis): number {
+  const t = a.table;
   let bits = 0;
   const cbOptname = t.constant('TCP_BPF_SOCK_OPS_CB_FLAGS');
   for (const f of a.funcs.values()) {
@@ -231,15 +285,12 @@ export function enabledFlags(a: Analysis): Set<string> {
       }
     }
   }
-  const result = new Set<string>();
-  for (const n of names) {
-    const flag = t.cbFlag(n);
-    if (flag) { if ((bits & flag.value) !== 0) result.add(n); continue; }
-    // Not a cb flag (e.g. SK_BPF_CB_TX_TIMESTAMPING, set through SK_BPF_CB_FLAGS): enabled if
-    // the file names it at all.
-    if (new RegExp(`\\b${n}\\b`).test(a.text)) result.add(n);
-  }
-  return result;
+  return bits >>> 0;
+}
+
+/** The cb flags that turn on some op `flag` turns on (itself included). */
+export function enablers(t: SockopsTable, flag: CbFlagInfo): CbFlagInfo[] {
+  return t.profile.cbFlags.filter((g) => g === flag || g.ops.some((o) => flag.ops.includes(o)));
 }
 
 /** The bits an int expression may have set, following local variables of one function. */

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { analyzeText, positioned } from '../../../server/analysis/engine';
 import { CODES } from '../../../server/codes';
-import { fixtureFiles, correctHooks, expectations, read } from './helpers';
+import { fixtureFiles, correctHooks, expectations, read, profileOf } from './helpers';
 
 for (const file of fixtureFiles()) {
   test(`fixture ${path.basename(file)}: diagnostics match the expect marks`, async () => {
     const text = read(file);
-    const a = await analyzeText(text);
+    const a = await analyzeText(text, { file, profile: profileOf(text) });
     const got = positioned(a).map((f) => `${f.range.start.line + 1}:${f.code}:${f.severity}`).sort();
     assert.deepEqual(got, expectations(text));
     for (const f of a.findings) {
@@ -28,7 +28,8 @@ test('each rule family has a fixture that triggers it', async () => {
 
 for (const file of correctHooks()) {
   test(`no false alarms on ${path.relative(process.cwd(), file)}`, async () => {
-    const a = await analyzeText(read(file));
+    const text = read(file);
+    const a = await analyzeText(text, { file, profile: profileOf(text) });
     assert.deepEqual(a.findings.map((f) => `${f.code} ${f.message}`), []);
   });
 }

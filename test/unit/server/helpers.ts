@@ -40,3 +40,8 @@ export function expectations(text: string): string[] {
 export function read(f: string): string {
   return readFileSync(f, 'utf8');
 }
+
+/** The kernel profile a fixture asks for with a `// profile: NAME` line (else the default). */
+export function profileOf(text: string): string | undefined {
+  return /^\/\/ profile: (\S+)/m.exec(text)?.[1];
+}

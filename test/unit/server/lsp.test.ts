@@ -71,7 +71,7 @@ async function exercise(c: Client): Promise<void> {
     const text = read(file);
     c.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version: 1, text } });
     const got = await diagnosticsFor(c, uri, 1);
-    const want = positioned(await analyzeText(text));
+    const want = positioned(await analyzeText(text, { file }));
     assert.deepEqual(got.diagnostics.map((d) => [d.range.start, d.range.end, d.code, d.message]), want.map((f) => [f.range.start, f.range.end, f.code, f.message]), file);
     for (const d of got.diagnostics) assert.equal(d.source, 'bpf-sockops');
     c.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
