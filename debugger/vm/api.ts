@@ -124,6 +124,9 @@ export interface Frame {
   /** A callback frame: the pc of the helper call (bpf_loop...) that called it; returnPc is that
    *  pc + 1, where the caller resumes once the helper returns. Absent for other frames. */
   callbackOf?: number;
+  /** r6-r9 of the caller as saved at the call (restored at exit); absent for the entry frame.
+   *  The debugger reads a caller's callee-saved registers from here. */
+  callerRegs?: bigint[];
 }
 
 export interface RunOptions {

@@ -5,6 +5,7 @@ import type { CallTable, ExecutableSpec, Fault, FaultKind, Frame, GuestCall, Hel
 import { assertValid, ValidationError, type ValidateOptions } from './decode';
 import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './memory';
 import { OPS } from './opcodes';
+import { DM } from './semantics';
 import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
@@ -153,6 +154,7 @@ export class Vm implements VmApi {
       const stackBase = this.stackBase[k];
       const f: Frame = { funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp: stackBase + BigInt(STACK_SIZE), stackBase };
       if (k > 0 && this.cbIter[k] !== null) f.callbackOf = this.cbPc[k];
+      if (k > 0) f.callerRegs = [0, 1, 2, 3].map((i) => (BigInt(this.saved[k * 8 + i * 2 + 1]! >>> 0) << 32n) | BigInt(this.saved[k * 8 + i * 2]! >>> 0));
       out.push(f);
     }
     return out;
@@ -256,8 +258,8 @@ export class Vm implements VmApi {
     return r;
   }
 
-  /** @internal */
-  loadSlow(pc: number, ah: number, a: number, size: number, signExt: boolean, d: number): boolean {
+  /** @internal A load the fast path did not take: the value goes to DM (low, high word). */
+  loadSlow(pc: number, ah: number, a: number, size: number, signExt: boolean): boolean {
     const r = this.slotFor(pc, ah, a, size, false);
     if (!r) return false;
     const o = a >>> 0;
@@ -266,9 +268,9 @@ export class Vm implements VmApi {
       case 1: v = signExt ? r.dv.getInt8(o) : r.dv.getUint8(o); break;
       case 2: v = signExt ? r.dv.getInt16(o, true) : r.dv.getUint16(o, true); break;
       case 4: v = r.dv.getInt32(o, true); break;
-      default: this.lo[d] = r.dv.getInt32(o, true); this.hi[d] = r.dv.getInt32(o + 4, true); return true;
+      default: DM[0] = r.dv.getInt32(o, true); DM[1] = r.dv.getInt32(o + 4, true); return true;
     }
-    this.lo[d] = v; this.hi[d] = signExt ? v >> 31 : 0;
+    DM[0] = v; DM[1] = signExt ? v >> 31 : 0;
     return true;
   }
 
@@ -287,13 +289,14 @@ export class Vm implements VmApi {
     return true;
   }
 
-  /** @internal STX | ATOMIC (RFC 9669 §5.3). The 32-bit fetch forms zero-extend the old value. */
-  atomic(pc: number, ah: number, a: number, size: number, op: number, s: number): boolean {
+  /** @internal STX | ATOMIC (RFC 9669 §5.3): src value (vL, vH; vH 0 for 32 bits), r0 (for
+   *  cmpxchg). The old value goes to DM (the 32-bit fetch forms zero-extend it); the template
+   *  puts it into r0 (cmpxchg) or src (fetch forms). */
+  atomic(pc: number, ah: number, a: number, size: number, op: number, vL: number, vH: number, r0L: number, r0H: number): boolean {
     const r = this.slotFor(pc, ah, a, size, true);
     if (!r) return false;
-    const o = a >>> 0, dv = r.dv, L = this.lo, H = this.hi;
+    const o = a >>> 0, dv = r.dv;
     const oldL = dv.getInt32(o, true), oldH = size === 8 ? dv.getInt32(o + 4, true) : 0;
-    const vL = L[s], vH = size === 8 ? H[s] : 0;
     let nL: number, nH: number;
     switch (op & ~1) {
       case 0x00: { nL = (oldL + vL) | 0; nH = (oldH + vH + ((nL >>> 0) < (oldL >>> 0) ? 1 : 0)) | 0; break; }
@@ -302,18 +305,13 @@ export class Vm implements VmApi {
       case 0xa0: nL = oldL ^ vL; nH = oldH ^ vH; break;
       case 0xe0: nL = vL; nH = vH; break; // xchg
       default: { // cmpxchg: compare with r0, r0 = old
-        const eq = size === 8 ? L[0] === oldL && H[0] === oldH : L[0] === oldL;
+        const eq = size === 8 ? r0L === oldL && r0H === oldH : r0L === oldL;
         nL = eq ? vL : oldL; nH = eq ? vH : oldH;
-        L[0] = oldL; H[0] = oldH;
-        dv.setInt32(o, nL, true);
-        if (size === 8) dv.setInt32(o + 4, nH, true);
-        r.onWrite?.(o, size);
-        return true;
       }
     }
     dv.setInt32(o, nL, true);
     if (size === 8) dv.setInt32(o + 4, nH, true);
-    if (op & 1) { L[s] = oldL; H[s] = oldH; }
+    DM[0] = oldL; DM[1] = oldH;
     r.onWrite?.(o, size);
     return true;
   }

@@ -55,7 +55,8 @@ test('pause inside a callback, read its frames and registers, resume to the end'
   assert.equal(vm.reg(1), 1n, 'r1 = index of the second callback');
   const fr = vm.frames();
   assert.equal(fr.length, 2);
-  assert.deepEqual({ ...fr[1], fp: undefined, stackBase: undefined }, { funcStart: 7, returnPc: 6, callbackOf: 5, fp: undefined, stackBase: undefined });
+  assert.deepEqual({ ...fr[1], fp: undefined, stackBase: undefined, callerRegs: undefined }, { funcStart: 7, returnPc: 6, callbackOf: 5, fp: undefined, stackBase: undefined, callerRegs: undefined });
+  assert.equal(fr[1].callerRegs?.length, 4, "the caller's r6-r9, saved at the call");
   assert.equal(fr[0].callbackOf, undefined);
   assert.notEqual(fr[1].fp, fr[0].fp, 'the callback has its own frame');
   assert.equal(vm.reg(10), fr[1].fp);
