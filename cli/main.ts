@@ -5,6 +5,7 @@ import { checkCommand } from './check';
 import { runCommand } from './run';
 import { disasmCommand } from './disasm';
 import { dapCommand } from './dap';
+import { lspCommand } from './lsp';
 import { conformancePluginCommand } from './conformance';
 
 export interface Io {
@@ -19,6 +20,7 @@ commands:
   run SCENARIO.json [--format text|json]  run a scenario through the emulator (exit 0 iff all expects pass)
   disasm FILE.o                        disassemble a BPF object, C source lines interleaved
   dap                                  run the debug adapter on stdin/stdout
+  lsp                                  run the language server on stdin/stdout (any LSP editor)
   conformance-plugin MEMHEX            bpf_conformance plugin: program hex on stdin, r0 hex on stdout
   help | --help, version | --version
 `;
@@ -30,6 +32,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     case 'run': return runCommand(rest, io);
     case 'disasm': return disasmCommand(rest, io);
     case 'dap': return dapCommand(rest);
+    case 'lsp': return lspCommand(rest);
     case 'conformance-plugin': return conformancePluginCommand(rest, io);
     case 'version': case '--version': case '-V':
       io.out(`bpf-sockops ${VERSION}\n`);

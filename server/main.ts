@@ -10,12 +10,13 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalyzer, positioned, type Analysis } from './analysis/engine';
 import { complete, hover, quickFixes, signature, type ItemKind } from './analysis/features';
 import { SOURCE } from './codes';
+import { registerNavigation, NAV_CAPABILITIES, type NavSettings } from './navigation';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
-interface Settings { profile?: string; wasmDir?: string }
-let settings: Settings = {};
+interface Settings extends NavSettings { profile?: string; wasmDir?: string }
+let settings: Settings = process.env.BPF_SOCKOPS_PROFILE ? { profile: process.env.BPF_SOCKOPS_PROFILE } : {};
 const argWasm = process.argv.indexOf('--wasm-dir');
 if (argWasm > 0 && process.argv[argWasm + 1]) settings.wasmDir = process.argv[argWasm + 1];
 
@@ -31,6 +32,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       completionProvider: { triggerCharacters: ['>', '_'] },
       signatureHelpProvider: { triggerCharacters: ['(', ','] },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      ...NAV_CAPABILITIES,
     },
     serverInfo: { name: 'bpf-sockops', version: '0.1.0' },
   };
@@ -166,6 +168,8 @@ connection.onCodeAction(async (p): Promise<CodeAction[]> => {
     edit: { changes: { [doc.uri]: q.edits.map((e) => ({ range: { start: doc.positionAt(e.start), end: doc.positionAt(e.end) }, newText: e.newText })) } },
   }));
 });
+
+registerNavigation(connection, documents, current, () => settings);
 
 documents.listen(connection);
 connection.listen();

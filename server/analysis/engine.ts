@@ -2,7 +2,7 @@
 // (across calls into the file's functions) -> findings. Plain TypeScript: the language server,
 // the CLI and the tests all call this.
 import type { ProgType } from '../../sockops/types';
-import { ParsedDocument, field, positionAt, type Syn } from './parser';
+import { ParsedDocument, field, positionAt, type Syn, type TopLevel } from './parser';
 import { Constants } from './consts';
 import { FlowWalker, argKindKey, declName, mergeArgKind, type ArgKind, type CallSite, type FlowResult, type FuncDef } from './flow';
 import { callbackHelper } from './callbacks';
@@ -66,6 +66,8 @@ export interface Analysis {
   /** The file analysed (absent for a text without a path) and its local headers. */
   file?: string;
   includes?: IncludeInfo[];
+  /** The top-level items (valid until the document's next update). */
+  top?: TopLevel[];
 }
 
 export interface EngineOptions {
@@ -248,7 +250,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
     f.flow = new FlowWalker(env, def, universe.all, f.paramKinds).run();
   }
 
-  const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts, includes };
+  const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts, includes, top: doc.topLevel() };
   analysis.findings = checkRules(analysis);
   return analysis;
 }
