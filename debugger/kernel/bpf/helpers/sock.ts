@@ -1,0 +1,76 @@
+// Socket helpers: socket options (net/core/filter.c bpf_sock_ops_setsockopt & co, on ./sockopt.ts),
+// cb flags, socket views and casts, cookies.
+import { EINVAL, ENOENT, ENOSPC, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_IP, TCP_BPF_SYN_MAC } from '../consts';
+import type { SockObjects } from '../objects';
+import { i32, r64, type CallCtx, type Impl } from '../run';
+import { bpfGetsockopt, bpfSetsockopt } from '../sockopt';
+import { outBuf, readBytes } from './common';
+
+export const SOCK_HELPERS: Record<string, Impl> = {
+  bpf_get_socket_cookie: (c) => BigInt.asUintN(64, c.run.objs.sock.cookie),
+  bpf_get_netns_cookie: () => 1n, // init_net's cookie; its value is ours (assumed)
+  bpf_setsockopt(c, a) {
+    const o = sockoptSock(c, a[0]!);
+    if (!o) return r64(-EINVAL);
+    const optlen = i32(a[4]!);
+    if (optlen < 0) return r64(-EINVAL);
+    const val = readBytes(c, a[3]!, optlen);
+    const r = bpfSetsockopt(o.sock, c.run.fullsock, i32(a[1]!), i32(a[2]!), val, c.host.table.profile.allCbFlags);
+    return r64(r.ret);
+  },
+  bpf_getsockopt(c, a) {
+    const o = sockoptSock(c, a[0]!);
+    const optlen = i32(a[4]!);
+    if (optlen < 0) return r64(-EINVAL);
+    const out = new Uint8Array(outBuf(c, a[3]!, optlen));
+    const level = i32(a[1]!);
+    const optname = i32(a[2]!);
+    // bpf_sock_ops_getsockopt: the peer's SYN comes before _bpf_getsockopt and its fullsock check
+    const syn = c.env.progType === 'sock_ops' && level === SOL_TCP && optname >= TCP_BPF_SYN && optname <= TCP_BPF_SYN_MAC;
+    const ret = syn ? sockOpsGetSyn(c, optname, out)
+      : o ? bpfGetsockopt(o.sock, c.run.fullsock, level, optname, out).ret : -EINVAL;
+    c.hc.memory.writeBytes(a[3]!, out);
+    return r64(ret);
+  },
+  bpf_sock_ops_cb_flags_set(c, a) {
+    // net/core/filter.c bpf_sock_ops_cb_flags_set: keep argval & ALL_CB_FLAGS, return the rest.
+    const argval = i32(a[1]!);
+    const all = c.host.table.profile.allCbFlags;
+    if (!c.run.fullsock) return r64(-EINVAL);
+    const r = c.run.objs.sock.setCbFlags(argval & all);
+    if (r < 0) return r64(r);
+    return r64(argval & ~all);
+  },
+  bpf_tcp_sock(c, a) {
+    const o = c.host.sock(c, a[0]!);
+    if (!o || !c.run.fullsock) return 0n;
+    return c.host.bases(c, o).bpfTcpSock;
+  },
+  bpf_skc_to_tcp_sock(c, a) {
+    const o = c.host.sock(c, a[0]!);
+    if (!o || !c.run.fullsock) return 0n;
+    return c.host.bases(c, o).tcp;
+  },
+};
+
+/** net/core/filter.c bpf_sock_ops_getsockopt for TCP_BPF_SYN..TCP_BPF_SYN_MAC: the headers of
+ *  the peer's SYN from bpf_sock_ops_get_syn (syn_skb at the SYN-ACK header-option ops, else the
+ *  saved SYN, which the model never keeps: -ENOENT); -ENOSPC with the first optlen bytes when
+ *  they do not fit; the unused tail zeroed. Only the SYN's TCP header is modeled. */
+function sockOpsGetSyn(c: CallCtx, optname: number, out: Uint8Array): number {
+  const syn = c.run.synHeader;
+  if (!syn) return -ENOENT; // out is still all zeros
+  if (optname !== TCP_BPF_SYN) {
+    const name = optname === TCP_BPF_SYN_IP ? 'TCP_BPF_SYN_IP' : 'TCP_BPF_SYN_MAC';
+    return c.hc.fault(`${name} asks for the IP${optname === TCP_BPF_SYN_IP ? '' : ' and MAC'} headers of the peer's SYN (bpf_sock_ops_get_syn), which the simulation does not model (it keeps the SYN's TCP header only: use TCP_BPF_SYN)`);
+  }
+  const copy = Math.min(syn.length, out.length);
+  out.set(syn.subarray(0, copy));
+  return copy < syn.length ? -ENOSPC : syn.length;
+}
+
+export function sockoptSock(c: CallCtx, arg: bigint): SockObjects | null {
+  // sock_ops flavour: arg1 is the ctx; cgroup flavour: a socket pointer (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+  if (c.env.progType === 'sock_ops') return c.run.objs;
+  return c.host.sock(c, arg);
+}
