@@ -13,14 +13,29 @@ export class JsonSyntaxError extends Error {
 export interface Located {
   value: unknown;
   /** Start of each value by path: '' (root), 'steps', 'steps[3]', 'steps[3].send'. */
-  positions: Map<string, Pos>;
+  positions: { get(path: string): Pos | undefined };
+}
+
+/** Where values start, kept small: object members by path, array elements as one list of
+ *  offsets per array (a 16 MiB file of numbers is 8M elements: no path string or object each). */
+class Positions {
+  readonly members = new Map<string, number>();
+  readonly elements = new Map<string, number[]>();
+  constructor(private readonly posAt: (off: number) => Pos) {}
+  get(path: string): Pos | undefined {
+    const off = this.members.get(path);
+    if (off !== undefined) return this.posAt(off);
+    const m = /\[(\d+)\]$/.exec(path);
+    if (!m) return undefined;
+    const el = this.elements.get(path.slice(0, m.index))?.[Number(m[1])];
+    return el === undefined ? undefined : this.posAt(el);
+  }
 }
 
 /** Arrays and objects nest at most this deep (the reader recurses; a scenario needs about 5). */
 export const MAX_JSON_DEPTH = 512;
 
 export function parseJsonLocated(text: string): Located {
-  const positions = new Map<string, Pos>();
   let i = 0;
   let depth = 0;
   const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
@@ -35,6 +50,7 @@ export function parseJsonLocated(text: string): Located {
     }
     return { line: lo + 1, col: off - lineStarts[lo]! + 1 };
   };
+  const positions = new Positions(posAt);
   const fail = (msg: string, off = i): never => { throw new JsonSyntaxError(posAt(off), msg); };
   const ws = () => {
     while (i < text.length) {
@@ -43,34 +59,39 @@ export function parseJsonLocated(text: string): Located {
     }
   };
   const describe = (off: number) => off >= text.length ? 'end of file' : `'${text[off]}'`;
+  const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+  /** A string value: runs without escapes are sliced whole (a 16 MiB string is one slice, not a
+   *  chain of one-character concatenations). */
   const str = (): string => {
     const start = i;
     i++; // opening quote
-    let out = '';
+    const parts: string[] = [];
+    let from = i;
     for (;;) {
       if (i >= text.length) fail('unterminated string', start);
-      const c = text[i]!;
-      if (c === '"') { i++; return out; }
-      if (c === '\\') {
+      const c = text.charCodeAt(i);
+      if (c === 34) { parts.push(text.slice(from, i)); i++; return parts.length === 1 ? parts[0]! : parts.join(''); }
+      if (c === 92) {
+        parts.push(text.slice(from, i));
         const e = text[i + 1];
-        const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
         if (e === 'u') {
           const h = text.slice(i + 2, i + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('bad \\u escape in string');
-          out += String.fromCharCode(parseInt(h, 16));
+          parts.push(String.fromCharCode(parseInt(h, 16)));
           i += 6;
-        } else if (e !== undefined && map[e] !== undefined) { out += map[e]; i += 2; }
+        } else if (e !== undefined && ESCAPES[e] !== undefined) { parts.push(ESCAPES[e]!); i += 2; }
         else fail('bad escape in string');
+        from = i;
         continue;
       }
-      if (c.charCodeAt(0) < 0x20) fail('control character in string (write \\n, \\t...)');
-      out += c;
+      if (c < 0x20) fail('control character in string (write \\n, \\t...)');
       i++;
     }
   };
-  const value = (path: string): unknown => {
+  /** `at`: where the caller keeps this value's start (a member path, or an array's offsets). */
+  const value = (path: string, at?: number[]): unknown => {
     ws();
-    positions.set(path, posAt(i));
+    if (at) at.push(i); else positions.members.set(path, i);
     const c = text[i];
     if ((c === '{' || c === '[') && depth >= MAX_JSON_DEPTH) fail(`arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (c === '{') {
@@ -100,10 +121,12 @@ export function parseJsonLocated(text: string): Located {
       i++;
       depth++;
       const arr: unknown[] = [];
+      const offsets: number[] = [];
+      positions.elements.set(path, offsets);
       ws();
       if (text[i] === ']') { i++; depth--; return arr; }
       for (;;) {
-        arr.push(value(`${path}[${arr.length}]`));
+        arr.push(value(`${path}[${arr.length}]`, offsets));
         ws();
         if (text[i] === ',') { i++; continue; }
         if (text[i] === ']') { i++; depth--; return arr; }

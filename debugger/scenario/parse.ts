@@ -111,11 +111,9 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
       socket.synEcn = s.synEcn as 'none' | 'ecn' | 'ect';
     }
     if (s.peerOptions !== undefined) {
-      const h = str('socket.peerOptions', s.peerOptions, '"peerOptions" (hex bytes)').replace(/\s+/g, '');
-      if (!/^([0-9a-fA-F]{8}){0,2}$/.test(h)) err('socket.peerOptions', '"peerOptions" must be 0, 4 or 8 bytes of hex (TCP options the peer appends to each segment, e.g. "01010101" for 4 NOPs)');
-      const b = new Uint8Array(h.length / 2);
-      for (let j = 0; j < b.length; j++) b[j] = parseInt(h.slice(2 * j, 2 * j + 2), 16);
-      socket.peerOptions = b;
+      const b = hexBytes(str('socket.peerOptions', s.peerOptions, '"peerOptions" (hex bytes)'));
+      if (typeof b === 'string' || (b.length !== 0 && b.length !== 4 && b.length !== 8)) err('socket.peerOptions', '"peerOptions" must be 0, 4 or 8 bytes of hex (TCP options the peer appends to each segment, e.g. "01010101" for 4 NOPs)');
+      socket.peerOptions = b as Uint8Array;
     }
     if (s.mss !== undefined) socket.mss = int('socket.mss', s.mss, '"mss"', 88, 65535);
     if (s.rcvbuf !== undefined) socket.rcvbuf = int('socket.rcvbuf', s.rcvbuf, '"rcvbuf"', 2304, 0x7fffffff);
@@ -161,9 +159,9 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
       case 'u16be': b = nums(2, false); break;
       case 'u8': b = nums(1, true); break;
       case 'hex': {
-        const h = str(vp, v, '"hex"').replace(/\s+/g, '');
-        if (!/^([0-9a-fA-F]{2})*$/.test(h)) err(vp, '"hex" must hold pairs of hex digits, e.g. "0a0b0c"');
-        b = Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
+        const h = hexBytes(str(vp, v, '"hex"'));
+        if (typeof h === 'string') err(vp, `"hex" must hold pairs of hex digits, e.g. "0a0b0c" (${h})`);
+        b = h as Uint8Array;
         break;
       }
       case 'text': {
@@ -189,21 +187,39 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   // filled in later), the ranges sent beyond it, and the end of the furthest range.
   let inOrder = 0;
   let furthest = 0;
+  // ranges sent beyond inOrder, a min-heap on their start: 10,000 out-of-order segments cost
+  // n log n, not a rescan of all of them for each one filled in
   const ahead: [number, number][] = [];
+  const heapPush = (r: [number, number]) => {
+    let k = ahead.push(r) - 1;
+    while (k > 0) {
+      const up = (k - 1) >> 1;
+      if (ahead[up]![0] <= r[0]) break;
+      ahead[k] = ahead[up]!; k = up;
+    }
+    ahead[k] = r;
+  };
+  const heapPop = (): [number, number] => {
+    const top = ahead[0]!;
+    const last = ahead.pop()!;
+    if (ahead.length) {
+      let k = 0;
+      for (;;) {
+        let c = 2 * k + 1;
+        if (c >= ahead.length) break;
+        if (c + 1 < ahead.length && ahead[c + 1]![0] < ahead[c]![0]) c++;
+        if (ahead[c]![0] >= last[0]) break;
+        ahead[k] = ahead[c]!; k = c;
+      }
+      ahead[k] = last;
+    }
+    return top;
+  };
   const markSent = (a: number, b: number) => {
     furthest = Math.max(furthest, b);
-    if (a > inOrder) { ahead.push([a, b]); return; }
+    if (a > inOrder) { heapPush([a, b]); return; }
     inOrder = Math.max(inOrder, b);
-    for (let moved = true; moved;) {
-      moved = false;
-      for (let i = 0; i < ahead.length; i++) {
-        const [x, y] = ahead[i]!;
-        if (x > inOrder) continue;
-        inOrder = Math.max(inOrder, y);
-        ahead.splice(i--, 1);
-        moved = true;
-      }
-    }
+    while (ahead.length && ahead[0]![0] <= inOrder) inOrder = Math.max(inOrder, heapPop()[1]);
   };
   if (socket.fastopen) markSent(0, socket.fastopen);
   const firstUnsent = (): number => inOrder;
@@ -290,10 +306,10 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
         let shown: string;
         if (s.int !== undefined && s.hex !== undefined) err(`${vp}.hex`, 'give either "int" or "hex", not both');
         if (s.hex !== undefined) {
-          const h = str(`${vp}.hex`, s.hex, '"hex"').replace(/\s+/g, '');
-          if (!/^([0-9a-fA-F]{2})+$/.test(h)) err(`${vp}.hex`, '"hex" must hold pairs of hex digits');
-          optval = Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
-          shown = '0x' + h;
+          const h = hexBytes(str(`${vp}.hex`, s.hex, '"hex"'));
+          if (typeof h === 'string' || h.length === 0) err(`${vp}.hex`, `"hex" must hold pairs of hex digits${typeof h === 'string' ? ` (${h})` : ''}`);
+          optval = h as Uint8Array;
+          shown = '0x' + Buffer.from(optval).toString('hex');
         } else {
           if (s.int === undefined) err(vp, 'missing "int" (the int option value)');
           const n = int(`${vp}.int`, s.int, '"int"', -0x80000000, 0xffffffff) | 0;
@@ -397,9 +413,36 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
 
 /** A value as an error message shows it: short, and saying when a number overflowed. */
 function shown(v: unknown): string {
+  if (v === undefined) return 'nothing (the property is missing)';
   if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (the number is too large)`;
-  const j = JSON.stringify(v);
-  return j.length > 60 ? j.slice(0, 57) + '...' : j;
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return JSON.stringify(v) ?? String(v);
+}
+
+const HEX_DIGIT = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let k = 0; k < 16; k++) t['0123456789abcdef'.charCodeAt(k)] = k;
+  for (let k = 10; k < 16; k++) t['ABCDEF'.charCodeAt(k - 10)] = k;
+  return t;
+})();
+
+/** Hex digits in pairs, white space anywhere ignored -> bytes; or why not (a loop: no regular
+ *  expression, whose backtracking overflowed the stack on a 10 MB string). */
+export function hexBytes(h: string): Uint8Array | string {
+  const out = new Uint8Array(h.length >>> 1);
+  let n = 0;
+  let hi = -1;
+  for (let k = 0; k < h.length; k++) {
+    const c = h.charCodeAt(k);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    const d = c < 128 ? HEX_DIGIT[c]! : -1;
+    if (d < 0) return `character ${k + 1} is ${JSON.stringify(h[k])}`;
+    if (hi < 0) hi = d; else { out[n++] = (hi << 4) | d; hi = -1; }
+  }
+  if (hi >= 0) return 'an odd number of digits';
+  return out.subarray(0, n);
 }
 
 function isObj(v: unknown): v is Obj {
