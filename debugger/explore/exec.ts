@@ -1,0 +1,168 @@
+// Running one delivery: the scenario's setup steps, then the delivery's events as scenario steps
+// (segments, reads, the steps kept in between), the oracle after each, the trailing expects at
+// the end. The steps actually run are the counterexample when something fails: a Simulation
+// runs them, so `bpf-sockops run` of the written file replays the same thing.
+import { Simulation, type SimStep, type StepResult } from '../sim';
+import type { ScenarioStep, Step } from '../scenario/index';
+import { checkFrames, frameView, type Finding } from './oracle';
+import type { Target } from './target';
+
+/** One event of a delivery. Reads are "the rest of the next frame + delta" (mode 'frame'), the
+ *  same only when epoll reports the socket readable (mode 'epoll': what an event loop does), or a
+ *  byte count; they resolve at run time and never take more than the original read in all. */
+export type Ev =
+  | { k: 'seg'; off: number; len: number; fin: boolean }
+  | { k: 'recv'; mode: 'frame' | 'epoll' | 'bytes'; n: number };
+
+export interface Outcome {
+  finding: Finding | null;
+  /** The steps run after the setup (concrete: reads as byte counts), up to the failing one. */
+  steps: ScenarioStep[];
+  /** Events as run (concrete), for shrinking. */
+  concrete: Ev[];
+  /** RCVQ_CB program runs (the benchmark's unit) and all program runs. */
+  rcvqRuns: number;
+  runs: number;
+  /** Coverage features seen (hashed ints). */
+  features: number[];
+  /** Every event ran: the failure (if any) is in the catch-up read or the trailing expects. */
+  reachedEnd: boolean;
+}
+
+export interface ExecOptions {
+  /** Collect coverage features (program paths, rcvlowat - readable states). */
+  coverage?: boolean;
+}
+
+const STEP_PATH = 'steps[explore]';
+
+function mkStep(step: Step, json: unknown, label: string): ScenarioStep {
+  return { step, index: -1, path: STEP_PATH, json, label };
+}
+
+export function segStep(off: number, len: number, fin: boolean): ScenarioStep {
+  const json: Record<string, unknown> = { segment: fin ? { offset: off, len, fin: true } : { offset: off, len } };
+  return mkStep({ kind: 'segment', offset: off, len, fin }, json, `segment ${off}..${off + len}${fin ? ' + FIN' : ''}`);
+}
+
+export function recvStep(n: number): ScenarioStep {
+  return mkStep({ kind: 'recv', len: n, peek: false }, { recv: n }, `recv ${n}`);
+}
+
+export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {}): Outcome {
+  const sim = new Simulation({ ...t.prepared, scenario: { ...t.prepared.scenario, steps: t.setup } });
+  const rcvqFlag = sim.model.sock.rcvqFlag();
+  const rcvqOp = t.prepared.table.op('RCVQ_CB')?.value ?? -1;
+  const out: Outcome = { finding: null, steps: [], concrete: [], rcvqRuns: 0, runs: 0, features: [], reachedEnd: false };
+  const feats = opts.coverage ? new Set<number>() : null;
+  while (!sim.done) {
+    const r = sim.stepOnce();
+    count(r);
+    if (r.fault) return out; // the setup itself faults: `run` shows it; nothing to explore
+  }
+  let mid = 0;
+  let read = 0;
+  const sock = sim.model.sock;
+
+  function count(r: StepResult): void {
+    for (const tr of r.runs) {
+      out.runs++;
+      if (tr.op === rcvqOp) out.rcvqRuns++;
+      if (feats) {
+        let h = (tr.insns * 31 + (tr.op ?? 99)) | 0;
+        for (const c of tr.helpers) h = (Math.imul(h, 33) + c.pc * 7 + Number(c.ret & 0xffn)) | 0;
+        feats.add(h);
+      }
+    }
+  }
+
+  /** Runs one step and the oracle; returns false when something failed (out.finding set). */
+  function run(s: ScenarioStep): boolean {
+    sim.steps.push({ index: sim.steps.length, scenarioStep: s, label: s.label, path: s.path, json: s.json } as SimStep);
+    const r = sim.stepOnce();
+    out.steps.push(s);
+    count(r);
+    if (r.expect && !r.expect.ok) {
+      out.finding = { kind: 'expect', message: `expect failed: ${r.expect.failures.join('; ')}`, expect: (s.step as Extract<Step, { kind: 'expect' }>).expect };
+      return false;
+    }
+    for (const tr of r.runs) {
+      if (tr.fault) {
+        out.finding = { kind: 'fault', message: `${tr.program} faulted: ${tr.fault.message}${tr.fault.line ? ' at ' + tr.fault.line : ''} (pc ${tr.fault.pc})` };
+        return false;
+      }
+      const dead = t.ignoredRet.get(tr.program);
+      for (const c of tr.helpers) {
+        if (c.ret < 0n || c.ret >= 0x8000000000000000n) {
+          if (dead?.has(c.pc)) {
+            const ret = BigInt.asIntN(64, c.ret);
+            out.finding = { kind: 'helper-error', message: `${tr.program} ignores the error of ${c.name} (pc ${c.pc}): it returned ${ret}${c.errno ? ' (' + c.errno + ')' : ''}` };
+            return false;
+          }
+        }
+      }
+    }
+    const f = checkFrames(sock, t.seq0, t.frameEnds, rcvqFlag);
+    if (f) { out.finding = f; return false; }
+    for (const a of t.always) {
+      const e = sim.checkExpect(a.expect);
+      if (!e.ok) {
+        out.finding = { kind: 'expect', message: `the "always" expect at ${a.step.path}${a.step.line ? ' (line ' + a.step.line + ')' : ''} failed: ${e.failures.join('; ')}`, expect: a.expect };
+        return false;
+      }
+    }
+    if (feats) feats.add(0x40000000 ^ ((sock.sk_rcvlowat - sock.readable()) * 4 + (sock.epollIn() ? 1 : 0) + ((sock.bpf_sock_ops_cb_flags & rcvqFlag) ? 2 : 0)));
+    return true;
+  }
+
+  /** The steps kept from the original whose anchor the in-order bytes reached. */
+  function middle(all: boolean): boolean {
+    while (mid < t.middle.length) {
+      const m = t.middle[mid]!;
+      if (!all && ((sock.rcv_nxt - t.seq0) >>> 0) < m.anchor) break;
+      mid++;
+      if (!run(m.step)) return false;
+    }
+    return true;
+  }
+
+  function recv(want: number): boolean {
+    const v = frameView(sock, t.seq0, t.frameEnds);
+    const n = Math.min(want, t.readTotal - read);
+    if (n <= 0 || (v.received - v.copied <= 0 && !sock.rcvShutdown)) return true;
+    out.concrete.push({ k: 'recv', mode: 'bytes', n });
+    const ok = run(recvStep(n));
+    read = Math.min(t.readTotal, (Math.min((sock.copied_seq - t.seq0) >>> 0, t.total)));
+    return ok;
+  }
+
+  const finish = (): Outcome => {
+    if (feats) out.features = [...feats];
+    return out;
+  };
+  if (!middle(false)) return finish();
+  for (const e of evs) {
+    if (e.k === 'seg') {
+      out.concrete.push(e);
+      if (!run(segStep(e.off, e.len, e.fin))) return finish();
+    } else {
+      let want = e.n;
+      if (e.mode === 'epoll' && !sock.epollIn()) continue;
+      if (e.mode !== 'bytes') {
+        const v = frameView(sock, t.seq0, t.frameEnds);
+        want = (v.need || 1 + (v.received - v.copied)) + e.n;
+      }
+      if (want >= 1 && !recv(want)) return finish();
+    }
+    if (!middle(false)) return finish();
+  }
+  if (!middle(true)) return finish();
+  out.reachedEnd = true;
+  if (read < t.readTotal && !recv(t.readTotal - read)) return finish();
+  if (t.readFin && sock.rcvShutdown && sock.copied_seq !== sock.rcv_nxt) {
+    out.concrete.push({ k: 'recv', mode: 'bytes', n: 1 });
+    if (!run(recvStep(1))) return finish(); // the original read the FIN (end of stream) too
+  }
+  for (const f of t.final) if (!run(f)) return finish();
+  return finish();
+}

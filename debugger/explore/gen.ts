@@ -1,0 +1,183 @@
+// Deliveries of a target's bytes: systematic (every set of cuts among the candidate points,
+// in order) where the space is small, random otherwise, and mutations of deliveries that found
+// new coverage. Every delivery carries every byte of [0, total) at least once; cuts fall
+// byte by byte near frame starts (descriptors live there) and anywhere else at random.
+import type { Ev } from './exec';
+import type { Rng } from './rng';
+import type { Target } from './target';
+
+/** Out-of-order reach: a segment may arrive up to this many places early or late. */
+export const REORDER_WINDOW = 4;
+/** Cuts within this many bytes before / after a frame start are "near" it. */
+const NEAR_BEFORE = 2;
+const NEAR_AFTER = 12;
+/** Recv sizes tried besides "the rest of the frame": oversize reads ask for this much. */
+const OVERSIZE_READ = 65536;
+
+/** Cut points near frame starts (and the original's segment ends), sorted, in (0, total). */
+export function nearCuts(t: Target): number[] {
+  const s = new Set<number>(t.sendCuts);
+  for (const f of t.frameStarts) for (let d = -NEAR_BEFORE; d <= NEAR_AFTER; d++) s.add(f + d);
+  return [...s].filter((c) => c > 0 && c < t.total).sort((a, b) => a - b);
+}
+
+/** Candidate cuts the systematic phase enumerates every subset of: every byte of a short
+ *  stream, else the near cuts. */
+export function systematicCuts(t: Target): number[] {
+  if (t.total <= 16) return Array.from({ length: t.total - 1 }, (_, i) => i + 1);
+  return nearCuts(t);
+}
+
+/** How many systematic deliveries there are (0 when the space is too large for `budget`:
+ *  the search then goes random at once). Each cut set runs twice: without reads and with a
+ *  reader that reads the next frame whenever epoll says so. */
+export function systematicCount(t: Target, budget: number): number {
+  const m = systematicCuts(t).length;
+  if (m > 24) return 0;
+  const n = 2 ** m * (t.readTotal > 0 ? 2 : 1);
+  return n <= budget / 2 ? n : 0;
+}
+
+function segmentsFromCuts(t: Target, cuts: number[]): Ev[] {
+  const evs: Ev[] = [];
+  let at = 0;
+  for (const c of [...cuts, t.total]) {
+    if (c <= at) continue;
+    evs.push({ k: 'seg', off: at, len: c - at, fin: false });
+    at = c;
+  }
+  return evs;
+}
+
+function withFinOnLast(t: Target, evs: Ev[]): Ev[] {
+  if (!t.fin) return evs;
+  const last = evs.findIndex((e) => e.k === 'seg' && e.off + e.len === t.total);
+  if (last >= 0) evs[last] = { ...(evs[last] as Extract<Ev, { k: 'seg' }>), fin: true };
+  else evs.push({ k: 'seg', off: t.total, len: 0, fin: true });
+  return evs;
+}
+
+export function systematicDelivery(t: Target, index: number): Ev[] {
+  const cand = systematicCuts(t);
+  const reads = t.readTotal > 0 ? index & 1 : 0;
+  const mask = t.readTotal > 0 ? Math.floor(index / 2) : index;
+  const cuts = cand.filter((_, i) => Math.floor(mask / 2 ** i) % 2 === 1);
+  const segs = withFinOnLast(t, segmentsFromCuts(t, cuts));
+  if (!reads) return segs;
+  const out: Ev[] = [];
+  for (const s of segs) { out.push(s, { k: 'recv', mode: 'epoll', n: 0 }); }
+  return out;
+}
+
+function randomRead(rng: Rng): Ev {
+  if (rng.chance(0.3)) return { k: 'recv', mode: 'epoll', n: 0 };
+  if (rng.chance(0.6)) return { k: 'recv', mode: 'frame', n: rng.pick([0, 0, 0, -1, 1, -rng.range(1, 8), rng.range(1, 8)]) };
+  return { k: 'recv', mode: 'bytes', n: rng.pick([1, 8, rng.range(1, 600), OVERSIZE_READ]) };
+}
+
+function randomCut(t: Target, rng: Rng, near: number[]): number {
+  const r = rng.next() % 100;
+  if (r < 60 && near.length) return rng.pick(near);
+  if (r < 70 && t.sendCuts.length) return rng.pick(t.sendCuts);
+  return rng.range(1, t.total - 1);
+}
+
+/** A retransmit: a later copy of bytes that already arrived or will (overlapping a segment,
+ *  or spanning the boundary between two). */
+function retransmit(t: Target, rng: Rng, of: Extract<Ev, { k: 'seg' }>): Ev {
+  if (rng.chance(0.4) || t.total < 2) return { ...of, fin: false };
+  const a = rng.range(of.off, Math.max(of.off, of.off + of.len - 1));
+  const b = Math.min(t.total, a + rng.range(1, Math.max(1, 2 * of.len)));
+  return { k: 'seg', off: a, len: Math.max(1, b - a), fin: false };
+}
+
+export function randomDelivery(t: Target, rng: Rng, near = nearCuts(t)): Ev[] {
+  const maxCuts = Math.min(t.total - 1, 2 * Math.max(1, t.frameEnds.length) + 4);
+  const nCuts = rng.chance(0.2) ? rng.int(2) : rng.range(0, maxCuts);
+  const cuts = new Set<number>();
+  for (let i = 0; i < nCuts; i++) cuts.add(randomCut(t, rng, near));
+  let evs: Ev[] = segmentsFromCuts(t, [...cuts].sort((a, b) => a - b));
+  if (rng.chance(0.5)) {
+    for (let i = 0; i < evs.length; i++) {
+      if (!rng.chance(0.3)) continue;
+      const j = Math.min(evs.length - 1, i + rng.range(1, REORDER_WINDOW));
+      [evs[i], evs[j]] = [evs[j]!, evs[i]!];
+    }
+  }
+  if (rng.chance(0.35)) {
+    for (let n = rng.range(1, 2); n > 0; n--) {
+      const p = rng.int(evs.length);
+      const q = rng.range(p + 1, Math.min(evs.length, p + 1 + REORDER_WINDOW));
+      evs.splice(q, 0, retransmit(t, rng, evs[p] as Extract<Ev, { k: 'seg' }>));
+    }
+  }
+  if (t.fin) {
+    const r = rng.int(100);
+    if (r < 60) evs = withFinOnLast(t, evs);
+    else if (r < 85) evs.push({ k: 'seg', off: t.total, len: 0, fin: true });
+    else evs.splice(rng.int(evs.length + 1), 0, { k: 'seg', off: t.total, len: 0, fin: true });
+  }
+  if (t.readTotal > 0) {
+    const n = rng.range(0, 3 + t.frameEnds.length);
+    for (let i = 0; i < n; i++) evs.splice(rng.range(1, evs.length), 0, randomRead(rng));
+  }
+  return evs;
+}
+
+/** A small change to a delivery that keeps every byte delivered. */
+export function mutate(t: Target, src: readonly Ev[], rng: Rng, near: number[]): Ev[] {
+  const evs = src.slice();
+  const segIdx = () => { const s: number[] = []; evs.forEach((e, i) => { if (e.k === 'seg' && e.len > 1) s.push(i); }); return s; };
+  for (let n = rng.range(1, 3); n > 0; n--) {
+    switch (rng.int(7)) {
+      case 0: { // split a segment, near a frame start when one is inside
+        const s = segIdx();
+        if (!s.length) break;
+        const i = rng.pick(s);
+        const e = evs[i] as Extract<Ev, { k: 'seg' }>;
+        const inside = near.filter((c) => c > e.off && c < e.off + e.len);
+        const c = inside.length && rng.chance(0.7) ? rng.pick(inside) : rng.range(e.off + 1, e.off + e.len - 1);
+        evs.splice(i, 1, { k: 'seg', off: e.off, len: c - e.off, fin: false }, { k: 'seg', off: c, len: e.off + e.len - c, fin: e.fin });
+        break;
+      }
+      case 1: { // coalesce two arrivals that are contiguous in sequence
+        for (let i = 0; i + 1 < evs.length; i++) {
+          const a = evs[i]!, b = evs[i + 1]!;
+          if (a.k === 'seg' && b.k === 'seg' && !a.fin && a.off + a.len === b.off && rng.chance(0.5)) {
+            evs.splice(i, 2, { k: 'seg', off: a.off, len: a.len + b.len, fin: b.fin });
+            break;
+          }
+        }
+        break;
+      }
+      case 2: { // swap neighbours
+        if (evs.length < 2) break;
+        const i = rng.int(evs.length - 1);
+        [evs[i], evs[i + 1]] = [evs[i + 1]!, evs[i]!];
+        break;
+      }
+      case 3: { // retransmit
+        const s = evs.filter((e) => e.k === 'seg' && e.len > 0) as Extract<Ev, { k: 'seg' }>[];
+        if (!s.length) break;
+        evs.splice(rng.range(0, evs.length), 0, retransmit(t, rng, rng.pick(s)));
+        break;
+      }
+      case 4: // a read more
+        if (t.readTotal > 0) evs.splice(rng.range(0, evs.length), 0, randomRead(rng));
+        break;
+      case 5: { // a read less
+        const r: number[] = [];
+        evs.forEach((e, i) => { if (e.k === 'recv') r.push(i); });
+        if (r.length) evs.splice(rng.pick(r), 1);
+        break;
+      }
+      case 6: { // another size for a read
+        const r: number[] = [];
+        evs.forEach((e, i) => { if (e.k === 'recv') r.push(i); });
+        if (r.length) evs[rng.pick(r)] = randomRead(rng);
+        break;
+      }
+    }
+  }
+  return evs;
+}
