@@ -1,0 +1,185 @@
+// The verifier's per-path state, as struct bpf_verifier_state / bpf_func_state / bpf_reg_state of
+// kernel/bpf/verifier.c: registers with their type, fixed offset, scalar bounds (for pointers: the
+// variable part of the offset), NULL-ness and ids; stack slots byte by byte (STACK_INVALID,
+// STACK_MISC, STACK_ZERO, spilled registers); acquired references. Type names are the pointer
+// kinds of ./types.ts (the static kinds pass), extended here with bounds.
+import type { RegType } from './types';
+import { type Scalar, constScalar, scalarCovers, scalarEquals, scalarStr, unknownScalar, isConst } from './scalar';
+
+export interface Reg {
+  type: RegType;
+  /** reg->off: fixed offset of a pointer. */
+  off: number;
+  /** SCALAR_VALUE: the value's bounds; pointers: the variable offset (const 0 when none). */
+  s: Scalar;
+  maybeNull: boolean;
+  /** reg->id: shared by copies (NULL checks, packet ranges, linked scalars). */
+  id: number;
+  /** reg->ref_obj_id: the reference this pointer holds (0: none). */
+  refObjId: number;
+  /** PTR_TO_PACKET: bytes proven readable from the packet start + off (reg->range). */
+  range: number;
+  mapIndex?: number;
+  memSize?: number;
+  frameNo?: number;
+  funcPc?: number;
+  btfId?: number;
+  /** PTR_TO_BTF_ID: PTR_TRUSTED vs PTR_UNTRUSTED. */
+  trusted?: boolean;
+  /** MEM_RINGBUF / MEM_RDONLY flags. */
+  ringbuf?: boolean;
+  rdonly?: boolean;
+  /** Name of the struct behind PTR_TO_BTF_ID, for messages. */
+  btfName?: string;
+}
+
+const ZERO = constScalar(0n);
+
+export const notInit = (): Reg => ({ type: 'NOT_INIT', off: 0, s: unknownScalar(), maybeNull: false, id: 0, refObjId: 0, range: 0 });
+export const scalarReg = (s: Scalar): Reg => ({ type: 'SCALAR_VALUE', off: 0, s, maybeNull: false, id: 0, refObjId: 0, range: 0 });
+export const ptrReg = (type: RegType, extra: Partial<Reg> = {}): Reg => ({ type, off: 0, s: ZERO, maybeNull: false, id: 0, refObjId: 0, range: 0, ...extra });
+export const cloneReg = (r: Reg): Reg => ({ ...r });
+export const isPtr = (r: Reg): boolean => r.type !== 'SCALAR_VALUE' && r.type !== 'NOT_INIT';
+
+/** Byte states of a stack slot (STACK_INVALID / STACK_MISC / STACK_ZERO / STACK_SPILL). */
+export type ByteKind = 'invalid' | 'misc' | 'zero' | 'spill';
+export interface Slot {
+  bytes: ByteKind[]; // 8, byte i = offset slotBase + i (slotBase is -8*(index+1))
+  spill?: Reg; // the register when all 8 bytes are 'spill' (or a narrower scalar spill)
+}
+export const STACK_SIZE = 512; // MAX_BPF_STACK
+
+export interface Frame {
+  regs: Reg[]; // r0..r10
+  /** slot index (0: fp-8..fp-1, 1: fp-16..fp-9, ...) -> state; absent: all invalid. */
+  stack: Map<number, Slot>;
+  /** Entry pc of this function (for the return-value and liveness rules). */
+  funcStart: number;
+  /** pc of the call insn in the caller (-1 for the entry frame). */
+  callsite: number;
+  /** Callback frames (bpf_loop & co): return range to enforce, and the helper's name. */
+  callback?: { helper: string };
+  /** Deepest stack byte this function touched (for the combined stack size). */
+  depth: number;
+}
+
+export interface RefState { id: number; insn: number }
+
+export interface VState {
+  frames: Frame[];
+  refs: RefState[];
+}
+
+export function cloneFrame(f: Frame): Frame {
+  const stack = new Map<number, Slot>();
+  for (const [k, v] of f.stack) stack.set(k, { bytes: [...v.bytes], ...(v.spill ? { spill: cloneReg(v.spill) } : {}) });
+  return { regs: f.regs.map(cloneReg), stack, funcStart: f.funcStart, callsite: f.callsite, ...(f.callback ? { callback: f.callback } : {}), depth: f.depth };
+}
+export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })) });
+
+// ---- pruning (states_equal / regsafe / stacksafe, simplified: no precision marks) ----
+
+/** old is at least as general as cur: everything safe from old is safe from cur. */
+export function regSafe(old: Reg, cur: Reg): boolean {
+  if (old.type === 'NOT_INIT') return true;
+  if (old.type === 'SCALAR_VALUE') return cur.type === 'SCALAR_VALUE' && scalarCovers(old.s, cur.s);
+  if (cur.type !== old.type || old.off !== cur.off || old.maybeNull !== cur.maybeNull) return false;
+  if ((old.refObjId === 0) !== (cur.refObjId === 0)) return false;
+  if (old.mapIndex !== cur.mapIndex || old.frameNo !== cur.frameNo || old.funcPc !== cur.funcPc || old.btfId !== cur.btfId || old.trusted !== cur.trusted || old.memSize !== cur.memSize) return false;
+  if (old.type === 'PTR_TO_PACKET' && old.range > cur.range) return false;
+  return scalarCovers(old.s, cur.s);
+}
+
+function byteSafe(o: ByteKind, c: ByteKind): boolean {
+  if (o === 'invalid') return true;
+  if (o === 'misc') return c === 'misc' || c === 'zero';
+  return o === c;
+}
+
+export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean) | null): boolean {
+  for (let r = 0; r < 11; r++) {
+    if (live && !live(r)) continue;
+    if (!regSafe(old.regs[r]!, cur.regs[r]!)) return false;
+  }
+  for (const [k, os] of old.stack) {
+    const cs = cur.stack.get(k);
+    if (os.spill && os.bytes.every((b) => b === 'spill')) {
+      if (!cs?.spill || !cs.bytes.every((b) => b === 'spill') || !regSafe(os.spill, cs.spill)) {
+        // a spilled unknown scalar is as general as misc bytes
+        if (os.spill.type === 'SCALAR_VALUE' && scalarCovers(os.spill.s, unknownScalar()) && cs && cs.bytes.every((b) => b !== 'invalid')) continue;
+        return false;
+      }
+      continue;
+    }
+    for (let i = 0; i < 8; i++) {
+      const ob = os.bytes[i]!;
+      if (ob === 'invalid') continue;
+      const cb = cs ? cs.bytes[i]! : 'invalid';
+      if (ob === 'misc' && cb === 'spill' && cs?.spill?.type === 'SCALAR_VALUE') continue;
+      if (!byteSafe(ob, cb)) return false;
+    }
+  }
+  return true;
+}
+
+export function statesSafe(old: VState, cur: VState, live: (r: number) => boolean): boolean {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  for (let i = 0; i < old.frames.length; i++) {
+    const o = old.frames[i]!, c = cur.frames[i]!;
+    if (o.callsite !== c.callsite) return false;
+    if (!frameSafe(o, c, i === old.frames.length - 1 ? live : null)) return false;
+  }
+  return true;
+}
+
+/** Exactly the same state (the infinite-loop test). */
+export function statesEqual(a: VState, b: VState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) {
+    const x = a.frames[i]!, y = b.frames[i]!;
+    for (let r = 0; r < 11; r++) {
+      const p = x.regs[r]!, q = y.regs[r]!;
+      if (p.type !== q.type) return false;
+      if (p.type === 'NOT_INIT') continue;
+      if (p.off !== q.off || p.maybeNull !== q.maybeNull || p.range !== q.range || !scalarEquals(p.s, q.s)) return false;
+    }
+    if (x.stack.size !== y.stack.size) return false;
+    for (const [k, s] of x.stack) {
+      const t = y.stack.get(k);
+      if (!t || s.bytes.join() !== t.bytes.join()) return false;
+      if (s.spill && (!t.spill || s.spill.type !== t.spill.type || !scalarEquals(s.spill.s, t.spill.s) || s.spill.off !== t.spill.off)) return false;
+    }
+  }
+  return true;
+}
+
+// ---- names, as reg_type_str() prints them ----
+const BASE_NAMES: Record<RegType, string> = {
+  NOT_INIT: '?', SCALAR_VALUE: 'scalar', PTR_TO_CTX: 'ctx', CONST_PTR_TO_MAP: 'map_ptr', PTR_TO_MAP_VALUE: 'map_value',
+  PTR_TO_MAP_KEY: 'map_key', PTR_TO_STACK: 'fp', PTR_TO_PACKET: 'pkt', PTR_TO_PACKET_END: 'pkt_end', PTR_TO_SOCKET: 'sock',
+  PTR_TO_SOCK_COMMON: 'sock_common', PTR_TO_TCP_SOCK: 'tcp_sock', PTR_TO_BTF_ID: 'ptr_', PTR_TO_MEM: 'mem', PTR_TO_FUNC: 'func',
+  CONFLICT: '?',
+};
+
+/** reg_type_str: 'map_value_or_null', 'untrusted_ptr_', 'ringbuf_mem_or_null', 'sock'. */
+export function regTypeStr(r: Pick<Reg, 'type' | 'maybeNull' | 'trusted' | 'ringbuf' | 'rdonly'>): string {
+  let prefix = '';
+  if (r.type === 'PTR_TO_BTF_ID') prefix = r.trusted ? 'trusted_' : r.trusted === false ? 'untrusted_' : '';
+  if (r.type === 'PTR_TO_MEM') prefix = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_' : '');
+  return prefix + BASE_NAMES[r.type] + (r.maybeNull ? '_or_null' : '');
+}
+
+/** The log's spelling of a register ("ctx()", "fp-8", "map_value_or_null(id=1,map=st,ks=4,vs=16)", "scalar(...)"). */
+export function regStr(r: Reg, mapName?: (i: number) => string): string {
+  if (r.type === 'SCALAR_VALUE') return scalarStr(r.s);
+  if (r.type === 'PTR_TO_STACK' && isConst(r.s)) return `fp${r.off + Number(BigInt.asIntN(64, r.s.varOff.value))}`;
+  const parts: string[] = [];
+  if (r.id) parts.push(`id=${r.id}`);
+  if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
+  if (r.off) parts.push(`off=${r.off}`);
+  if (r.type === 'PTR_TO_PACKET') parts.push(`r=${r.range}`);
+  if (r.mapIndex !== undefined && mapName) parts.push(`map=${mapName(r.mapIndex)}`);
+  if (r.memSize !== undefined) parts.push(`sz=${r.memSize}`);
+  if (!isConst(r.s)) parts.push(scalarStr(r.s).replace(/^scalar\(|\)$/g, ''));
+  return `${regTypeStr(r)}${r.btfName && r.type === 'PTR_TO_BTF_ID' ? r.btfName : ''}(${parts.join(',')})`;
+}
