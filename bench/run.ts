@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const suites: { name: string; file: string; fn: string; what: string }[] = [
-  { name: 'vm', file: 'vm.ts', fn: 'benchVm', what: 'interpreter instructions per second (issue 2)' },
+  { name: 'vm', file: 'vm.ts', fn: 'benchVm', what: 'instructions per second: interpreter, fast tier, uBPF (issues 2, 14)' },
   { name: 'kernel', file: 'kernel.ts', fn: 'benchKernel', what: 'simulated RCVQ_CB events per second (issue 3)' },
   { name: 'server', file: 'server.ts', fn: 'benchServer', what: 'diagnostics latency (issue 4)' },
   { name: 'dap', file: 'dap.ts', fn: 'benchDap', what: 'launch-to-first-stop and step times (issue 5)' },

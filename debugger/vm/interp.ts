@@ -14,13 +14,17 @@ export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF
 export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
 export const MAX_FRAMES = 8; // MAX_CALL_FRAMES (include/linux/bpf_verifier.h)
 
-/** Execution tier. Only the interpreter exists: it runs clang-built loops at 100-170 M insn/s
- *  here (bench/vm.ts), above the 70 M/s target, so no block-compiling tier was built. */
-export type Tier = 'interp';
+/** Execution tier. 'interp': the interpreter (./loop). 'fast': the program compiled to
+ *  JavaScript (./fast), used for runs without a hook from their start; hooks, step() and
+ *  resuming after a pause use the interpreter, and a run the fast tier cannot finish within the
+ *  budget continues in the interpreter from the exact instruction. Same results, faults and
+ *  counts (bench/vm.ts measures both). */
+export type Tier = 'interp' | 'fast';
 export interface VmOptions {
   /** Share a memory (regions already mapped); default a fresh one. */
   memory?: Memory;
-  /** Execution tier (only 'interp' exists). */
+  /** Execution tier (default 'interp'). 'fast' needs the uninitialized-register check of the
+   *  validator (not turned off in `validate`); without it the Vm interprets. */
   tier?: Tier;
   /** Options for validation (entry registers, function starts). */
   validate?: ValidateOptions;
@@ -29,7 +33,8 @@ export interface VmOptions {
 /** Raised inside helpers via HelperContext.fault(). */
 class HelperFault extends Error {}
 
-import { R_LIMIT, R_FAULT, interpreterLoop } from './loop';
+import { R_LIMIT, R_FAULT, R_EXIT, interpreterLoop } from './loop';
+import { compileFast, F_EXIT, F_FAULT, type FastProgram } from './fast';
 export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
 
 export class Vm implements VmApi {
@@ -57,18 +62,18 @@ export class Vm implements VmApi {
   private final: RunStatus | null = null;
   private fault: Fault | null = null;
   private skipHookAt = -1;
-  private readonly retPc = new Int32Array(MAX_FRAMES);
-  private readonly fnStart = new Int32Array(MAX_FRAMES);
-  private readonly saved = new Int32Array(MAX_FRAMES * 8);
+  /** @internal */ readonly retPc = new Int32Array(MAX_FRAMES);
+  /** @internal */ readonly fnStart = new Int32Array(MAX_FRAMES);
+  /** @internal */ readonly saved = new Int32Array(MAX_FRAMES * 8);
   /** One 512-byte region per frame depth ("stack frame k"), so an access past a frame's
    *  bounds faults instead of landing in a neighbour frame. */
-  private readonly stackBytes: Uint8Array[] = [];
+  /** @internal */ readonly stackBytes: Uint8Array[] = [];
   private readonly stackBase: bigint[] = [];
-  private readonly stackHi = new Int32Array(MAX_FRAMES);
+  /** @internal */ readonly stackHi = new Int32Array(MAX_FRAMES);
   /** Callback frames: the helper coroutine that called frame k (null for other frames) and the
    *  pc of that helper call. */
-  private readonly cbIter: (HelperCoroutine | null)[] = new Array(MAX_FRAMES).fill(null);
-  private readonly cbPc = new Int32Array(MAX_FRAMES);
+  /** @internal */ readonly cbIter: (HelperCoroutine | null)[] = new Array(MAX_FRAMES).fill(null);
+  /** @internal */ readonly cbPc = new Int32Array(MAX_FRAMES);
   /** may_goto budget left in frame k: the hidden stack slot the kernel adds to every subprogram
    *  that uses may_goto, set to BPF_MAX_LOOPS in the subprogram's prologue (so at each entry of
    *  the function, not at a jump back to its first insn) and shared by all may_goto of the frame
@@ -81,6 +86,9 @@ export class Vm implements VmApi {
   /** Function starts, for checking callback values. */
   private readonly funcSet: Set<number>;
   private readonly helperCtx: HelperContext & { pc: number };
+  private readonly tier: Tier;
+  /** The compiled program (fast tier): undefined until first needed, null if it cannot be built. */
+  private fast: FastProgram | null | undefined;
 
   constructor(readonly spec: ExecutableSpec, readonly calls: CallTable, opts: VmOptions = {}) {
     const insns = spec.insns;
@@ -115,6 +123,7 @@ export class Vm implements VmApi {
       }
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
+    this.tier = opts.tier === 'fast' && opts.validate?.checkUninit !== false ? 'fast' : 'interp';
     this.funcSet = starts;
     this.memory = opts.memory ?? new Memory();
     for (let k = 0; k < MAX_FRAMES; k++) {
@@ -188,7 +197,7 @@ export class Vm implements VmApi {
     if (this.state === 'done') return this.final!;
     if (opts.budget !== undefined) this.budget = opts.budget;
     const hook = opts.hook ?? this.hook;
-    if (!hook) return this.exec(this.budget);
+    if (!hook) return this.exec(this.budget, true);
     // with a hook: call it before each instruction, then execute exactly that instruction
     for (;;) {
       if (this.count >= this.budget) return this.exec(this.budget);
@@ -210,11 +219,26 @@ export class Vm implements VmApi {
     return this.exec(Math.min(this.count + 1, this.budget));
   }
 
-  /** Run until `limit` instructions have executed in total (or exit/fault). */
-  private exec(limit: number): RunStatus {
-    let rc: number;
+  /** The fast tier's program, compiled on first use (null: it could not be). */
+  fastProgram(): FastProgram | null {
+    if (this.fast === undefined) this.fast = compileFast(this);
+    return this.fast;
+  }
+
+  /** Run until `limit` instructions have executed in total (or exit/fault). `mayFast`: a run
+   *  without a hook, which the fast tier may take when it is at its start. */
+  private exec(limit: number, mayFast = false): RunStatus {
+    let rc = -1;
     if (this.count >= this.budget) rc = R_LIMIT;
-    else rc = interpreterLoop()(this, this._pc, this.count, limit);
+    else if (mayFast && this.tier === 'fast' && this._pc === 0 && this.depth === 0 && this.fastEntryState()) {
+      const p = this.fastProgram();
+      if (p) {
+        const f = p.run(limit);
+        if (f === F_EXIT) rc = R_EXIT;
+        else if (f === F_FAULT) rc = R_FAULT;
+      }
+    }
+    if (rc === -1) rc = interpreterLoop()(this, this._pc, this.count, limit);
     if (rc === R_LIMIT) {
       if (this.count >= this.budget) {
         let inCb = -1;
@@ -229,6 +253,13 @@ export class Vm implements VmApi {
     if (rc === R_FAULT) this.final = { status: 'fault', fault: this.fault!, insns: this.count };
     else this.final = { status: 'exit', r0: this.reg(0), insns: this.count };
     return this.final;
+  }
+
+  /** The fast tier's functions start with r0 and r6-r9 zero (start() leaves them so; a host
+   *  may have set them with setReg, then the interpreter runs). */
+  private fastEntryState(): boolean {
+    const L = this.lo, H = this.hi;
+    return (L[0] | H[0] | L[6] | H[6] | L[7] | H[7] | L[8] | H[8] | L[9] | H[9]) === 0;
   }
 
   // ---- called from the generated loops ----
@@ -316,14 +347,16 @@ export class Vm implements VmApi {
     return true;
   }
 
+  /** @internal The stack-overflow fault of a bpf-to-bpf call at `pc` (one text for both tiers). */
+  callOverflow(pc: number): void {
+    this.setFault('stack-overflow', pc, `call to the function at insn ${pc + 1 + this.imm[pc]} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES)`);
+  }
+
   /** @internal CALL: returns the next pc, or -1 after recording a fault. */
   call(pc: number): number {
     const src = this.rs[pc], imm = this.imm[pc];
     if (src === CALL_LOCAL) {
-      if (this.depth + 1 >= MAX_FRAMES) {
-        this.setFault('stack-overflow', pc, `call to the function at insn ${pc + 1 + imm} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES)`);
-        return -1;
-      }
+      if (this.depth + 1 >= MAX_FRAMES) { this.callOverflow(pc); return -1; }
       const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
       for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
       this.retPc[k] = pc + 1;
@@ -333,16 +366,18 @@ export class Vm implements VmApi {
       L[10] = STACK_SIZE; H[10] = this.stackHi[k];
       return pc + 1 + imm;
     }
+    const h = this.helperStart(pc);
+    return h < 0 ? -1 : h === 0 ? pc + 1 : this.pushCallbackFrame(pc);
+  }
+
+  /** @internal Call the helper or kfunc at `pc` with r1-r5: -1 after a fault; 0 when it
+   *  returned (r0 set); 1 when it is a coroutine that asks for a callback (see helperStep). */
+  helperStart(pc: number): number {
+    const src = this.rs[pc], imm = this.imm[pc];
     let fn: HelperFn | undefined;
-    let what: string;
-    if (src === CALL_HELPER) {
-      fn = this.calls.helper(imm);
-      what = `helper #${imm}${this.calls.helperName ? ` (${this.calls.helperName(imm)})` : ''}`;
-    } else {
-      fn = this.calls.kfunc(imm);
-      what = `kfunc #${imm}${this.calls.kfuncName ? ` (${this.calls.kfuncName(imm)})` : ''}`;
-    }
-    if (!fn) { this.setFault('helper', pc, `unknown ${what}: no implementation`); return -1; }
+    if (src === CALL_HELPER) fn = this.calls.helper(imm);
+    else fn = this.calls.kfunc(imm);
+    if (!fn) { this.setFault('helper', pc, `unknown ${this.callName(pc)}: no implementation`); return -1; }
     const ctx = this.helperCtx;
     ctx.pc = pc;
     this._pc = pc;
@@ -350,15 +385,15 @@ export class Vm implements VmApi {
     try {
       r0 = fn(ctx, this.reg(1), this.reg(2), this.reg(3), this.reg(4), this.reg(5));
     } catch (e) {
-      return this.helperThrew(e, pc, what);
+      return this.helperThrew(e, pc, this.callName(pc));
     }
     if (typeof r0 !== 'bigint') {
-      if (r0 !== null && typeof r0 === 'object' && typeof (r0 as HelperCoroutine).next === 'function') return this.resumeHelper(pc, r0, undefined);
-      this.setFault('helper', pc, `${what} returned ${typeof r0}, not a bigint`);
+      if (r0 !== null && typeof r0 === 'object' && typeof (r0 as HelperCoroutine).next === 'function') return this.helperStep(pc, r0, undefined);
+      this.setFault('helper', pc, `${this.callName(pc)} returned ${typeof r0}, not a bigint`);
       return -1;
     }
     this.setReg(0, r0);
-    return pc + 1;
+    return 0;
   }
 
   private callName(pc: number): string {
@@ -373,9 +408,15 @@ export class Vm implements VmApi {
     throw e;
   }
 
-  /** Run a helper coroutine (the helper call at `pc`) up to its next guest call, which gets a
-   *  new frame (returns its start pc), or to its end (r0 set, returns pc + 1); -1 after a fault. */
-  private resumeHelper(pc: number, it: HelperCoroutine, r0: bigint | undefined): number {
+  /** The coroutine and callback start pc of the guest call a helper asked for (helperStep 1). */
+  pendIt: HelperCoroutine | null = null;
+  pendTarget = 0;
+
+  /** @internal Run a helper coroutine (the helper call at `pc`) up to its next guest call or
+   *  its end: -1 after a fault; 0 at its end (r0 set); 1 when it asks for a callback: pendIt
+   *  and pendTarget are set, r1-r5 hold the arguments, the frame depth is checked but no frame
+   *  is pushed (the caller's tier does that). */
+  helperStep(pc: number, it: HelperCoroutine, r0: bigint | undefined): number {
     const ctx = this.helperCtx;
     ctx.pc = pc;
     this._pc = pc;
@@ -388,7 +429,7 @@ export class Vm implements VmApi {
     if (y.done) {
       if (typeof y.value !== 'bigint') { this.setFault('helper', pc, `${this.callName(pc)} returned ${typeof y.value}, not a bigint`); return -1; }
       this.setReg(0, y.value);
-      return pc + 1;
+      return 0;
     }
     const call = y.value;
     const target = call && typeof call.fn === 'bigint' ? this.callbackTarget(call.fn) : null;
@@ -403,6 +444,20 @@ export class Vm implements VmApi {
       this.setFault('stack-overflow', pc, `${this.callName(pc)}: its callback at insn ${target} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES; callbacks count, kernel/bpf/verifier.c push_callback_call)`);
       return -1;
     }
+    const L = this.lo, H = this.hi;
+    for (let i = 0; i < 5; i++) {
+      const a = i < args.length ? BigInt.asUintN(64, BigInt(args[i]!)) : 0n;
+      L[1 + i] = Number(a & 0xffffffffn); H[1 + i] = Number(a >> 32n);
+    }
+    this.pendIt = it;
+    this.pendTarget = target;
+    return 1;
+  }
+
+  /** The interpreter's frame for the callback helperStep asked for; returns its start pc. */
+  private pushCallbackFrame(pc: number): number {
+    const it = this.pendIt!, target = this.pendTarget;
+    this.pendIt = null;
     const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
     for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
     this.retPc[k] = pc + 1;
@@ -411,10 +466,6 @@ export class Vm implements VmApi {
     this.cbPc[k] = pc;
     this.mgLeft[k] = BPF_MAX_LOOPS;
     this.stackBytes[k].fill(0);
-    for (let i = 0; i < 5; i++) {
-      const a = i < args.length ? BigInt.asUintN(64, BigInt(args[i]!)) : 0n;
-      L[1 + i] = Number(a & 0xffffffffn); H[1 + i] = Number(a >> 32n);
-    }
     L[10] = STACK_SIZE; H[10] = this.stackHi[k];
     return target;
   }
@@ -428,7 +479,9 @@ export class Vm implements VmApi {
     const it = this.cbIter[k];
     if (it === null) return this.retPc[k];
     this.cbIter[k] = null;
-    return this.resumeHelper(this.cbPc[k], it, this.reg(0));
+    const pc = this.cbPc[k];
+    const h = this.helperStep(pc, it, this.reg(0));
+    return h < 0 ? -1 : h === 0 ? pc + 1 : this.pushCallbackFrame(pc);
   }
 }
 

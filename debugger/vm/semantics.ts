@@ -5,8 +5,12 @@
 // Placeholders: $d $s (register numbers), $imm (signed 32-bit), $ih (imm >> 31, the high word
 // of imm sign-extended), $off (signed 16-bit), $pc. A template for a memory access writes
 // $FAULT where the tier must leave after a fault (the slow path has already recorded it).
+// Templates name registers only as L[...] / H[...] with a register number (never pass the
+// arrays on), and slow paths return values through the scratch pair DM, so a tier may keep
+// registers elsewhere (the fast tier: JavaScript locals).
 // Semantics: RFC 9669 and the kernel interpreter (kernel/bpf/core.c ___bpf_prog_run).
 import { OPS, type OpInfo } from './opcodes';
+import { ATOMIC_CMPXCHG } from './ops/loadstore';
 
 export interface Template {
   /** Statements to run (for jcond: declarations before the condition). */
@@ -19,8 +23,8 @@ const ALU64: Record<string, string> = {
   add: 'const r=(a+b)|0; H[$d]=(ah+bh+((r>>>0)<(a>>>0)?1:0))|0; L[$d]=r;',
   sub: 'const r=(a-b)|0; H[$d]=(ah-bh-((a>>>0)<(b>>>0)?1:0))|0; L[$d]=r;',
   mul: 'H[$d]=(mulhi(a,b)+Math.imul(a,bh)+Math.imul(ah,b))|0; L[$d]=Math.imul(a,b);',
-  div: 'divmod64(L,H,$d,b,bh,$off===1?2:0);',
-  mod: 'divmod64(L,H,$d,b,bh,$off===1?3:1);',
+  div: 'divmod64(a,ah,b,bh,$off===1?2:0); L[$d]=DM[0]; H[$d]=DM[1];',
+  mod: 'divmod64(a,ah,b,bh,$off===1?3:1); L[$d]=DM[0]; H[$d]=DM[1];',
   or: 'L[$d]=a|b; H[$d]=ah|bh;',
   and: 'L[$d]=a&b; H[$d]=ah&bh;',
   xor: 'L[$d]=a^b; H[$d]=ah^bh;',
@@ -65,12 +69,12 @@ const COND32: Record<string, string> = {
 const addr = (base: string) =>
   `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0, r=SL[ah-${0xff00}];`;
 
-function loadValue(size: number, signExt: boolean): string {
+export function loadValue(size: number, signExt: boolean): string {
   if (size === 8) return 'L[$d]=r.dv.getInt32(o,true); H[$d]=r.dv.getInt32(o+4,true);';
   const get = { 1: signExt ? 'getInt8(o)' : 'getUint8(o)', 2: signExt ? 'getInt16(o,true)' : 'getUint16(o,true)', 4: 'getInt32(o,true)' }[size as 1 | 2 | 4];
   return signExt ? `const v=r.dv.${get}; L[$d]=v; H[$d]=v>>31;` : `L[$d]=r.dv.${get}; H[$d]=0;`;
 }
-function storeValue(size: number, lo: string, hi: string): string {
+export function storeValue(size: number, lo: string, hi: string): string {
   if (size === 8) return `r.dv.setInt32(o,${lo},true); r.dv.setInt32(o+4,${hi},true);`;
   const set = { 1: `setInt8(o,${lo})`, 2: `setInt16(o,${lo},true)`, 4: `setInt32(o,${lo},true)` }[size as 1 | 2 | 4];
   return `r.dv.${set};`;
@@ -99,13 +103,13 @@ export function template(info: OpInfo): Template | null {
       if (is64) return { pre: `const a=L[$d], ah=H[$d], b=${bl}, bh=${bh};`, cond: COND64[info.name] };
       return { pre: `const a=L[$d], b=${bl};`, cond: COND32[info.name] };
     case 'ldx':
-      return { pre: `${addr('$s')} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(!vm.loadSlow($pc,ah,a,${info.size},${info.signExt},$d)) $FAULT` };
+      return { pre: `${addr('$s')} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(vm.loadSlow($pc,ah,a,${info.size},${info.signExt})){ L[$d]=DM[0]; H[$d]=DM[1]; } else $FAULT` };
     case 'st':
       return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT` };
     case 'stx':
       return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT` };
-    case 'atomic':
-      return { pre: `${addr('$d')} if(!vm.atomic($pc,ah,a,${info.size},$imm,$s)) $FAULT` };
+    case 'atomic': // the old value comes back in DM: into r0 for cmpxchg, into src for the fetch forms
+      return { pre: `${addr('$d')} if(!vm.atomic($pc,ah,a,${info.size},$imm,L[$s],${info.size === 8 ? 'H[$s]' : '0'},L[0],H[0])) $FAULT if($imm===${ATOMIC_CMPXCHG}){ L[0]=DM[0]; H[0]=DM[1]; } else if(($imm&1)!==0){ L[$s]=DM[0]; H[$s]=DM[1]; }` };
     default:
       return null; // ja, call, exit, lddw: control flow, done by each tier
   }
@@ -120,15 +124,17 @@ export function mulhi(a: number, b: number): number {
   return (a1 * b1 + Math.floor(mid / 65536)) | 0;
 }
 
+/** Scratch pair (low, high word) through which helpers and slow paths return a 64-bit value. */
+export const DM = new Int32Array(2);
+
 const U64 = (h: number, l: number) => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
 /** kind 0 udiv, 1 umod, 2 sdiv, 3 smod. x/0 = 0, x%0 = x, LLONG_MIN s/ -1 = LLONG_MIN, x s% -1 = 0:
  *  RFC 9669 §4.1 and the rewrites of kernel/bpf/fixups.c bpf_do_misc_fixups(). */
-export function divmod64(L: Int32Array, H: Int32Array, d: number, bl: number, bh: number, kind: number): void {
-  const al = L[d], ah = H[d];
-  if (bl === 0 && bh === 0) { if (kind === 0 || kind === 2) { L[d] = 0; H[d] = 0; } return; }
+export function divmod64(al: number, ah: number, bl: number, bh: number, kind: number): void {
+  if (bl === 0 && bh === 0) { if (kind === 0 || kind === 2) { DM[0] = 0; DM[1] = 0; } else { DM[0] = al; DM[1] = ah; } return; }
   if (kind < 2 && ah === 0 && bh === 0) {
     const x = al >>> 0, y = bl >>> 0;
-    L[d] = kind === 0 ? Math.floor(x / y) : x % y; H[d] = 0; return;
+    DM[0] = kind === 0 ? Math.floor(x / y) : x % y; DM[1] = 0; return;
   }
   let r: bigint;
   if (kind < 2) {
@@ -139,7 +145,7 @@ export function divmod64(L: Int32Array, H: Int32Array, d: number, bl: number, bh
     r = kind === 2 ? x / y : x % y;
   }
   r = BigInt.asUintN(64, r);
-  L[d] = Number(r & 0xffffffffn); H[d] = Number(r >> 32n);
+  DM[0] = Number(r & 0xffffffffn); DM[1] = Number(r >> 32n);
 }
 /** 32-bit forms; the result is zero-extended by the caller (fixups.c: "[R,W]x mod 0 -> [R,W]x",
  *  then a 32-bit mov that clears the upper half). */
@@ -157,8 +163,8 @@ export function bswap32(x: number): number {
   return ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) | 0;
 }
 
-export const HELPER_NAMES = ['mulhi', 'divmod64', 'divmod32', 'bswap16', 'bswap32'] as const;
-export const HELPER_FNS = [mulhi, divmod64, divmod32, bswap16, bswap32];
+export const HELPER_NAMES = ['mulhi', 'divmod64', 'divmod32', 'bswap16', 'bswap32', 'DM'] as const;
+export const HELPER_FNS = [mulhi, divmod64, divmod32, bswap16, bswap32, DM];
 
 /** Substitute placeholders with JS expressions. */
 export function instantiate(code: string, sub: { d: string; s: string; imm: string; ih: string; off: string; pc: string; fault: string }): string {

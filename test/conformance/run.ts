@@ -1,4 +1,4 @@
-// npm run conformance: every bpf_conformance .data file through the interpreter (the only tier).
+// npm run conformance: every bpf_conformance .data file through both tiers (interpreter, fast).
 // Positive tests must give the expected r0; negative tests (negative/*.data) must be rejected
 // (by the data parser, the assembler or the validator, with the expected message substring when
 // one is given) or, when they are well-formed programs, must not produce the stated result.
@@ -12,7 +12,7 @@ import { conformanceDir, CONFORMANCE_HINT } from './dir';
 const SKIP: Record<string, string> = {
   'callx.data': 'callx (call by register) is not part of the kernel ISA for BPF programs; the validator rejects opcode 0x8d',
 };
-const TIERS: Tier[] = ['interp'];
+const TIERS: Tier[] = ['interp', 'fast'];
 
 function main(): number {
   const DIR = conformanceDir();
