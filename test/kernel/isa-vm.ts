@@ -1,6 +1,6 @@
 // Our side of the ISA differential: run a generated program (test/kernel/isa-gen.ts) in the VM
 // with the packet as a region, the way BPF_PROG_TEST_RUN runs it for XDP in the kernel.
-import { Memory, createVm, type CallTable, type Insn } from '../../debugger/vm';
+import { Memory, createVm, type CallTable, type Insn, type Tier } from '../../debugger/vm';
 import { PKT_LEN, emit, type Block, type GenProgram } from './isa-gen';
 
 const NO_CALLS: CallTable = { helper: () => undefined, kfunc: () => undefined };
@@ -9,14 +9,14 @@ export type VmResult =
   | { ok: true; retval: number; r0: bigint; out: Uint8Array; insns: number }
   | { ok: false; message: string };
 
-export function runInVm(p: GenProgram): VmResult {
+export function runInVm(p: GenProgram, tier: Tier = 'interp'): VmResult {
   const memory = new Memory();
   const pkt = new Uint8Array(p.pkt);
   const data = memory.map({ name: 'packet', kind: 'packet', bytes: pkt, writable: true });
   const e = emit(p, { kind: 'vm', data, dataEnd: data + BigInt(PKT_LEN) });
   let vm;
   try {
-    vm = createVm({ insns: e.insns, funcStarts: e.funcStarts }, NO_CALLS, { memory });
+    vm = createVm({ insns: e.insns, funcStarts: e.funcStarts }, NO_CALLS, { memory, tier });
   } catch (err) {
     return { ok: false, message: `VM refused the program: ${(err as Error).message}` };
   }
