@@ -13,6 +13,7 @@ import {
   parseElf, R_BPF_64_32, R_BPF_64_64, R_BPF_NONE, RELOC_NAMES, SHF_EXECINSTR, SHN_UNDEF, SHT_PROGBITS,
   STT_FUNC, STT_SECTION, type ElfFile, type ElfRel, type ElfSection, type ElfSymbol,
 } from './elf';
+import { BTF_MAX_SIZE, kernelStructProblem } from './limits';
 import { collectMaps, type MapSlot } from './maps';
 import {
   ObjectError, type BpfObject, type BpfProgram, type CoreRelo, type FuncInfo, type LineInfo, type ResolvedReloc,
@@ -95,7 +96,10 @@ function load(bytes: Uint8Array, file: string): BpfObject {
   let btf: ParsedBtf | null = null;
   let ext: BtfExt | null = null;
   const btfSec = secByName.get('.BTF');
+  if (btfSec && btfSec.data.length > BTF_MAX_SIZE) throw new ObjectError(file, 'section .BTF', `${btfSec.data.length} bytes, over BTF_MAX_SIZE (16 MiB): the kernel refuses it with -E2BIG (kernel/bpf/btf.c)`);
   if (btfSec) btf = parseBtf(btfSec.data, file);
+  const kstruct = btf && kernelStructProblem(btf);
+  if (kstruct) throw new ObjectError(file, `section .BTF, ${kstruct.name}`, kstruct.detail);
   else warnings.push('no .BTF section: no map types, CO-RE or source lines (compile with -g)');
   const extSec = secByName.get('.BTF.ext');
   if (extSec && btf) ext = parseBtfExt(extSec.data, btf, file);

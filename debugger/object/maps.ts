@@ -4,6 +4,7 @@
 import { hex } from './bytes';
 import type { ParsedBtf } from './btf';
 import { type ElfFile, type ElfSection, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_SECTION } from './elf';
+import { globalDataProblem, mapSizeProblem } from './limits';
 import { ObjectError, type MapDef } from './types';
 
 // enum bpf_map_type (include/uapi/linux/bpf.h, kernel 7.1.5), index = value.
@@ -50,7 +51,8 @@ export function collectMaps(elf: ElfFile, btf: ParsedBtf | null, file: string, w
   for (const sec of elf.sections) {
     if (!isGlobalDataSection(sec)) continue;
     if (sec.size === 0) continue;
-    if (sec.size > 1 << 30) fail(`section ${sec.name}`, `global data of ${sec.size} bytes is too large`);
+    const big = globalDataProblem(sec.size);
+    if (big) fail(`section ${sec.name}`, big);
     const readonly = sec.name.startsWith('.rodata');
     const ds = btf?.find(sec.name, 'datasec');
     out.push({
@@ -72,6 +74,11 @@ export function collectMaps(elf: ElfFile, btf: ParsedBtf | null, file: string, w
       size: sec.size,
       global: true,
     });
+  }
+  for (const m of out) {
+    if (m.global) continue;
+    const why = mapSizeProblem(m.def);
+    if (why) fail(`map ${m.def.name} (${m.def.typeName})`, `the kernel refuses this map: ${why}`);
   }
   if (out.length === 0 && elf.sections.some((s) => s.name === '.maps')) warnings.push('section .maps defines no maps');
   return out;
