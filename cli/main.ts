@@ -7,7 +7,9 @@ import { disasmCommand } from './disasm';
 import { dapCommand } from './dap';
 import { lspCommand } from './lsp';
 import { conformancePluginCommand } from './conformance';
+import { verifyCommand } from './verify';
 import { exploreCommand } from './explore';
+import { scenarioCommand } from './scenario';
 export { exploreWorkerMain } from './explore';
 
 export interface Io {
@@ -21,9 +23,12 @@ commands:
   check FILE... [--format text|json]   op-aware checks of sock_ops hooks (exit 1 on any error)
   run SCENARIO.json [--format text|json]  run a scenario through the emulator (exit 0 iff all expects pass)
   disasm FILE.o                        disassemble a BPF object, C source lines interleaved
+  verify FILE.o|FILE.c [--format text|json] [--profile P] [-v]  the kernel verifier's predicted verdict (exit 1 if any rejected)
   explore SCENARIO.json [--seed N] [--budget N] [--out FILE] [--format text|json] [--jobs N] [--shard K/N]
                                        search deliveries of the scenario's bytes for a failing one (exit 1, written to --out)
   explore merge REPORT.json...         combine the JSON reports of explore shards
+  scenario from-pcap FILE.pcap|.pcapng [--flow PEER:PORT-US:PORT|N] [--out FILE]
+                                       one TCP connection of a capture (peer to us) as a scenario
   dap                                  run the debug adapter on stdin/stdout
   lsp                                  run the language server on stdin/stdout (any LSP editor)
   conformance-plugin MEMHEX            bpf_conformance plugin: program hex on stdin, r0 hex on stdout
@@ -36,7 +41,9 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     case 'check': return checkCommand(rest, io);
     case 'run': return runCommand(rest, io);
     case 'disasm': return disasmCommand(rest, io);
+    case 'verify': return verifyCommand(rest, io);
     case 'explore': return exploreCommand(rest, io);
+    case 'scenario': return scenarioCommand(rest, io);
     case 'dap': return dapCommand(rest);
     case 'lsp': return lspCommand(rest);
     case 'conformance-plugin': return conformancePluginCommand(rest, io);
