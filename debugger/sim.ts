@@ -10,7 +10,10 @@ import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
 import { BpfKernel, type BpfKernelOptions } from './kernel/bpf/index';
 import type { ProgramRunTrace } from './kernel/types';
-import { DEFAULT_PEER_ISN, TcpModel, abiFromTable, type ModelEvent, type SockSnapshot, type TcpAbi, type TcpSock } from './kernel/tcp/index';
+import {
+  DEFAULT_PEER_ISN, TcpModel, abiFromTable, fmtOpt, type CloseOutcome, type DropReason, type ModelEvent, type SegmentOutcome,
+  type SetsockoptOutcome, type SockSnapshot, type TcpAbi, type TcpSock,
+} from './kernel/tcp/index';
 import { compileBpf, parseScenario, readScenarioText, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
 import { table, type SockopsTable } from '../sockops/index';
 
@@ -74,8 +77,8 @@ export interface StepResult {
   step: SimStep;
   /** What happened, one line (without the socket figures). */
   text: string;
-  /** Model events in order (program runs, wakeups, drops, notes). */
-  events: ModelEvent[];
+  /** Model events in order (program runs, wakeups, drops with the sentence saying why). */
+  events: StepEvent[];
   /** Every program run of this step, in order. */
   runs: ProgramRunTrace[];
   /** Return value of a recv/setsockopt/op step. */
@@ -90,6 +93,9 @@ export interface StepResult {
   /** Virtual time after the step. */
   timeNs: bigint;
 }
+
+/** A model event as a step reports it: drops carry the sentence saying why. */
+export type StepEvent = Exclude<ModelEvent, { kind: 'drop' }> | (Extract<ModelEvent, { kind: 'drop' }> & { why: string });
 
 export interface RunSummary {
   results: StepResult[];
@@ -220,13 +226,11 @@ export class Simulation {
       // Payloads are views of the stream: the model never writes into one (coalescing copies).
       switch (s.kind) {
         case 'send':
-          text = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
-          break;
         case 'segment':
-          text = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
+          text = segmentText(m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin }));
           break;
         case 'fin':
-          text = m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true });
+          text = segmentText(m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true }));
           break;
         case 'recv': {
           const r = m.recvmsg(s.len, { peek: s.peek });
@@ -239,7 +243,7 @@ export class Simulation {
         case 'setsockopt': {
           const r = m.setsockopt(s.level, s.optname, s.optval);
           ret = r.ret;
-          text = `returned ${r.ret}${r.ret < 0 ? ' (' + this.prepared.abi.errnoName(r.ret) + ')' : ''}: ${r.note}`;
+          text = `returned ${r.ret}${r.ret < 0 ? ' (' + this.prepared.abi.errnoName(r.ret) + ')' : ''}: ${setsockoptText(r, m.sock, this.prepared.abi)}`;
           break;
         }
         case 'rcvbuf': {
@@ -247,7 +251,7 @@ export class Simulation {
           new DataView(v.buffer).setInt32(0, s.bytes, true);
           const r = m.setsockopt(this.prepared.abi.constant('SOL_SOCKET'), this.prepared.abi.constant('SO_RCVBUF'), v);
           ret = r.ret;
-          text = `setsockopt(SOL_SOCKET, SO_RCVBUF, ${s.bytes}) returned ${r.ret}: ${r.note}`;
+          text = `setsockopt(SOL_SOCKET, SO_RCVBUF, ${s.bytes}) returned ${r.ret}: ${setsockoptText(r, m.sock, this.prepared.abi)}`;
           break;
         }
         case 'op': {
@@ -283,7 +287,7 @@ export class Simulation {
           break;
         }
         case 'close':
-          text = m.close();
+          text = closeText(m.close());
           break;
         case 'expect':
           expect = this.checkExpect(s.expect);
@@ -293,7 +297,7 @@ export class Simulation {
       }
     }
     if (ret !== undefined) this.lastRet = ret;
-    const events = m.takeEvents();
+    const events: StepEvent[] = m.takeEvents().map((e) => (e.kind === 'drop' ? { ...e, why: dropWhy(e) } : e));
     const runs: ProgramRunTrace[] = [];
     let fault = false;
     const parts: string[] = [];
@@ -313,7 +317,8 @@ export class Simulation {
         }
       } else if (e.kind === 'wakeup') parts.push(`wakeup (${e.where})`);
       else if (e.kind === 'drop' && s && s.kind !== 'send' && s.kind !== 'segment' && s.kind !== 'fin') parts.push(`dropped: ${e.why}`);
-      else if (e.kind === 'note') parts.push(e.text);
+      else if (e.kind === 'fastopen-no-wakeup') parts.push('fastopen data queued before accept(): no tcp_data_ready() (tcp_fastopen_add_skb)');
+      else if (e.kind === 'hdr-opts-written') parts.push(`${e.segment} carries the program's header options ${hex(e.bytes)}`);
     }
     if (fault) this.faulted = true;
     if (parts.length) text += '; ' + parts.join('; ');
@@ -350,4 +355,80 @@ export class Simulation {
     }
     return { ok: f.length === 0, failures: f };
   }
+}
+
+// ---- the sentences: the TCP model returns facts, these say them ----
+
+const nBytes = (n: number) => `${n} byte${n === 1 ? '' : 's'}`;
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Why the kernel dropped a segment, in words (with the kernel's SKB_DROP_REASON where it has one). */
+export function dropWhy(d: DropReason): string {
+  switch (d.reason) {
+    case 'TCP_ZEROWINDOW': return 'zero receive window (SKB_DROP_REASON_TCP_ZEROWINDOW)';
+    case 'TCP_OLD_DATA': return `old data, all below rcv_nxt ${d.rcvNxt} (retransmit, D-SACK)`;
+    case 'TCP_OVERWINDOW': return `beyond the receive window (rcv_nxt ${d.rcvNxt} + window ${d.window})`;
+    case 'PROTO_MEM': return `receive buffer full: sk_rmem_alloc ${d.rmemAlloc} > sk_rcvbuf ${d.rcvbuf} (SKB_DROP_REASON_PROTO_MEM)`;
+    case 'TCP_OFO_DUP': return `already in the out-of-order queue (skb#${d.coveredBy} covers it)`;
+    case 'TCP_OFO_DROP': return 'out-of-order skb already below rcv_nxt (SKB_DROP_REASON_TCP_OFO_DROP)';
+    case 'AFTER_FIN': return `socket in state ${d.state}: the peer already sent FIN, data after it is ignored (tcp_rcv_state_process)`;
+  }
+}
+
+/** What happened to a segment, one clause. */
+export function segmentText(o: SegmentOutcome): string {
+  if (o.kind === 'pure-ack') return 'empty segment (pure ACK): nothing queued';
+  if (o.kind === 'fin-wait2-fin') return `FIN seq ${o.seq} in FIN_WAIT2: ACKed, TIME_WAIT (the socket is CLOSE)`;
+  if (o.kind === 'dropped') return `dropped seq ${o.seq}..${o.endSeq}: ${dropWhy(o)}`;
+  const desc = `seq ${o.seq}..${o.endSeq} (${nBytes(o.len)}${o.fin ? ' + FIN' : ''})`;
+  if (o.kind === 'queued') {
+    const how = o.overlap !== undefined ? `overlapping rcv_nxt ${o.overlap}` : 'in order';
+    return `${desc} queued ${how}${o.moved ? `; ${o.moved} skb(s) moved from the out-of-order queue` : ''}`;
+  }
+  const where = o.placed === 'coalesced' ? `coalesced into skb#${o.skb}` : o.placed === 'inserted' ? 'inserted' : `${o.placed} skb#${o.skb}`;
+  return `${desc} out of order (rcv_nxt ${o.rcvNxt}): ${where} in the out-of-order queue`;
+}
+
+/** What close() did. */
+export function closeText(o: CloseOutcome): string {
+  switch (o.kind) {
+    case 'already-closed': return 'already closed';
+    case 'closed': return 'closed';
+    case 'reset': return `${o.unread} unread bytes: the connection is reset (tcp_send_active_reset), state CLOSE`;
+    case 'closed-from': return `closed from state ${o.state}`;
+    case 'fin': return `FIN sent (state ${o.state}); the peer ACKed it: ${o.acked === 'CLOSE' ? 'CLOSE (tcp_done)' : 'FIN_WAIT2'}`;
+  }
+}
+
+/** What setsockopt(2) did, after "returned N: ". */
+export function setsockoptText(r: SetsockoptOutcome, sock: TcpSock, abi: TcpAbi): string {
+  const C = (n: string) => abi.constant(n);
+  switch (r.by) {
+    case 'cgroup-refused':
+      return r.cgroupErrno === 'eperm' ? 'the cgroup/setsockopt program returned 0: -EPERM'
+        : r.cgroupErrno === 'efault' ? 'the cgroup/setsockopt program set optlen out of bounds: -EFAULT'
+        : `the cgroup/setsockopt program refused it with the errno it set (bpf_set_retval): ${abi.errnoName(r.ret)}`;
+    case 'cgroup-consumed': return 'consumed by the cgroup/setsockopt program (optlen = -1)';
+    case 'no-level': return `level ${fmtOpt(r.level)} is unknown to TCP (ip_setsockopt/ipv6_setsockopt: -ENOPROTOOPT)`;
+    case 'not-modelled': return `level ${fmtOpt(r.level)} option ${fmtOpt(r.optname)} is not modelled by the simulator (ignored)`;
+    case 'kernel': {
+      const name = optionName(abi, r.level, r.optname);
+      if (r.ret < 0) return `${name} refused by the kernel`;
+      if (r.level === C('SOL_SOCKET') && r.optname === C('SO_RCVLOWAT')) return `SO_RCVLOWAT -> tcp_set_rcvlowat: sk_rcvlowat ${sock.sk_rcvlowat}`;
+      if (r.level === C('SOL_SOCKET') && r.optname === C('SO_RCVBUF')) return `SO_RCVBUF: sk_rcvbuf ${sock.sk_rcvbuf} (doubled, locked), window_clamp ${sock.window_clamp}`;
+      if (r.level === C('SOL_TCP') && r.optname === C('TCP_NODELAY')) return `TCP_NODELAY ${sock.tcp_nodelay ? 1 : 0}`;
+      return `${name} set`;
+    }
+  }
+}
+
+/** 'SO_RCVBUF' for (SOL_SOCKET, 8): the table's name of an option at its level, else the numbers. */
+function optionName(abi: TcpAbi, level: number, optname: number): string {
+  const prefix = level === abi.constant('SOL_SOCKET') ? /^SO_/ : level === abi.constant('SOL_TCP') ? /^TCP_/ : level === abi.constant('SOL_IP') ? /^IP_/ : /^IPV6_/;
+  for (const n of ['SO_REUSEADDR', 'SO_SNDBUF', 'SO_RCVBUF', 'SO_KEEPALIVE', 'SO_PRIORITY', 'SO_REUSEPORT', 'SO_RCVLOWAT', 'SO_BINDTODEVICE', 'SO_MARK',
+    'SO_MAX_PACING_RATE', 'SO_BINDTOIFINDEX', 'SO_TXREHASH', 'TCP_NODELAY', 'TCP_MAXSEG', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_SYNCNT',
+    'TCP_WINDOW_CLAMP', 'TCP_CONGESTION', 'TCP_USER_TIMEOUT', 'TCP_NOTSENT_LOWAT', 'TCP_SAVE_SYN', 'TCP_SAVED_SYN', 'IP_TOS', 'IPV6_TCLASS']) {
+    if (prefix.test(n) && abi.constant(n) === optname) return n;
+  }
+  return `level ${fmtOpt(level)} option ${fmtOpt(optname)}`;
 }

@@ -2,6 +2,7 @@
 // (./bpf/): the TCP model decides *when* a program runs and with which socket/skb; the BPF side
 // builds the context, runs the VM and implements helpers/kfuncs by calling back into the socket.
 // Sequence numbers are u32 (mod 2^32), as in the kernel.
+import type { SockoptFields, SynHeaders } from './tcp/sockopt';
 
 /** One sk_buff on a queue: payload only (the TCP header is already pulled, as in tcp_queue_rcv). */
 export interface Skb {
@@ -59,6 +60,11 @@ export interface SockModel {
   local_ip6: Uint8Array; remote_ip6: Uint8Array; // 16 bytes each, network order
   local_port: number; remote_port: number; // host order
   tcp_nodelay: boolean;
+  /** tp->window_clamp and tp->scaling_ratio (tcp_win_from_space). */
+  window_clamp: number;
+  scaling_ratio: number;
+  /** The fields only socket options touch (./tcp/sockopt.ts, shared by setsockopt(2) and bpf_setsockopt). */
+  readonly sockopt: SockoptFields;
   in_sockmap: boolean; // socket is in a SOCKMAP/SOCKHASH
   is_mptcp_subflow: boolean;
   readonly receiveQueue: Skb[];
@@ -113,6 +119,8 @@ export interface SockOpsInvocation {
   /** bpf_sock_ops_kern.syn_skb's TCP header (the peer's SYN) at the SYN-ACK header-option ops:
    *  what bpf_load_hdr_opt(..., BPF_LOAD_HDR_OPT_TCP_SYN) searches (bpf_sock_ops_get_syn). */
   synHeader?: Uint8Array;
+  /** The same SYN with its IP and MAC headers (TCP_BPF_SYN_IP / TCP_BPF_SYN_MAC). */
+  syn?: SynHeaders;
 }
 
 export interface SetsockoptInvocation {

@@ -6,6 +6,6 @@ export {
 } from './kernel';
 export { LoadError } from './errors';
 export { formatPrintk, type PrintkResult, type PrintkMemory } from './printk';
-export { bpfSetsockopt, bpfGetsockopt, soRcvlowat, soRcvbuf } from './sockopt';
+export { bpfSetsockopt, bpfGetsockopt } from './sockopt';
 export { scanProgram, sockoptAccessError } from './prepare';
 export { Prng, VirtualClock } from './prng';

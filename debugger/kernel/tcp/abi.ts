@@ -2,7 +2,6 @@
 // errnos), read from the sock_ops table (sockops/) so that the model and the language server
 // agree. Nothing here is hard-coded: a profile that lacks a name is a load-time error.
 import type { SockopsTable } from '../../../sockops/index';
-import { GENERIC_ERRNOS } from './constants';
 
 export interface TcpAbi {
   /** Profile name, for messages. */
@@ -44,15 +43,9 @@ export function abiFromTable(t: SockopsTable): TcpAbi {
     constant: (name) => get('constant', name, () => t.constant(name)),
     errno: (name) => get('errno', name, () => {
       const e = t.profile.errnos.find((x) => x.name === name);
-      const v = e?.value ?? GENERIC_ERRNOS[name];
-      return v === undefined ? undefined : -Math.abs(v);
+      return e === undefined ? undefined : -Math.abs(e.value);
     }),
-    errnoName: (errno) => {
-      const n = t.errnoName(errno);
-      if (n && !/^E?\d+$|^-?\d+$/.test(n) && !n.startsWith('errno')) return n;
-      const g = Object.entries(GENERIC_ERRNOS).find(([, v]) => v === Math.abs(errno));
-      return g ? g[0] : n;
-    },
+    errnoName: (errno) => t.errnoName(errno),
     hasOp: (name) => t.op(name) !== undefined,
   };
 }

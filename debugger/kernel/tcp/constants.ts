@@ -17,8 +17,18 @@ export const INT_MAX = 0x7fffffff;
 export const TCP_RMEM_DEFAULT = 131072;
 export const TCP_RMEM_MAX_DEFAULT = 6 * 1024 * 1024;
 
-/** net/core/sock.c: sysctl_rmem_max default (SK_RMEM_MAX = 212992 on 64-bit, assumed build). */
-export const SYSCTL_RMEM_MAX = 212992;
+/** net/core/sock.c: `__u32 sysctl_rmem_max __read_mostly = 4 << 20;` (7.1.5 line 286; older
+ *  kernels had SK_RMEM_MAX, 212992). SO_RCVBUF is clamped to it before doubling. */
+export const SYSCTL_RMEM_MAX = 4 << 20;
+/** net/core/sock.c: sysctl_wmem_max = SK_WMEM_DEFAULT = _SK_MEM_OVERHEAD * _SK_MEM_PACKETS
+ *  (include/net/sock.h) = SKB_TRUESIZE(256) * 256 = (256 + 576) * 256 = 212992 (sizes assumed,
+ *  SKB_TRUESIZE_OVERHEAD below). SO_SNDBUF is clamped to it before doubling. */
+export const SYSCTL_WMEM_MAX = 212992;
+/** net/ipv4/tcp.c tcp_init(): sysctl_tcp_wmem[1] = 16384, the initial sk_sndbuf (tcp_init_sock).
+ *  tcp_sndbuf_expand() at the end of the handshake is not modelled (assumed). */
+export const TCP_WMEM_DEFAULT = 16384;
+/** include/net/sock.h SOCK_MIN_SNDBUF = TCP_SKB_MIN_TRUESIZE * 2. */
+export const SOCK_MIN_SNDBUF = 2 * (2048 + 256);
 
 /** include/net/sock.h: SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff));
  *  sizeof(struct sk_buff) = 232 on x86-64, aligned to 256 (assumed build). */
@@ -46,9 +56,36 @@ export const MAX_SKB_FRAGS = 17;
  *  window at 65535); assumed as the starting rcv_wnd. */
 export const INITIAL_RCV_WND = 65535;
 
-/** Generic errnos (include/uapi/asm-generic/errno-base.h, errno.h), used when the profile's
- *  errno list lacks one. Positive values. */
-export const GENERIC_ERRNOS: Record<string, number> = {
-  EPERM: 1, ENOENT: 2, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EINVAL: 22,
-  ENOPROTOOPT: 92, EOPNOTSUPP: 95, ENOTCONN: 107, EUCLEAN: 117,
-};
+/** CONFIG_HZ (assumed 1000, x86_64 defconfig; the timers below are in jiffies). */
+export const HZ = 1000;
+/** include/net/tcp.h: TCP_RTO_MIN = TCP_DELACK_MAX = HZ/5, TCP_TIMEOUT_MIN = 2 jiffies,
+ *  TCP_RTO_MAX = TCP_RTO_MAX_SEC (120) * HZ. */
+export const TCP_RTO_MIN = HZ / 5;
+export const TCP_DELACK_MAX = HZ / 5;
+export const TCP_TIMEOUT_MIN = 2;
+export const TCP_RTO_MAX_SEC = 120;
+export const TCP_RTO_MAX = TCP_RTO_MAX_SEC * HZ;
+/** include/net/tcp.h: keepalive defaults (sysctl_tcp_keepalive_time/intvl/probes) and limits. */
+export const TCP_KEEPALIVE_TIME = 120 * 60 * HZ;
+export const TCP_KEEPALIVE_INTVL = 75 * HZ;
+export const TCP_KEEPALIVE_PROBES = 9;
+export const MAX_TCP_KEEPIDLE = 32767;
+export const MAX_TCP_KEEPINTVL = 32767;
+export const MAX_TCP_KEEPCNT = 127;
+/** include/net/tcp.h: TCP_SYN_RETRIES (sysctl_tcp_syn_retries default), MAX_TCP_SYNCNT. */
+export const TCP_SYN_RETRIES = 6;
+export const MAX_TCP_SYNCNT = 127;
+/** include/net/tcp.h: TCP_MIN_MSS, MAX_TCP_WINDOW (TCP_MAXSEG bounds). */
+export const TCP_MIN_MSS = 88;
+export const MAX_TCP_WINDOW = 32767;
+/** include/net/tcp.h TCP_CA_NAME_MAX. */
+export const TCP_CA_NAME_MAX = 16;
+/** Congestion controls the simulated kernel has registered (tcp_ca_find): cubic is the default
+ *  (CONFIG_DEFAULT_TCP_CONG), reno is always built in; no modules are loaded (assumed config). */
+export const TCP_CONGESTION_CONTROLS = ['cubic', 'reno'];
+/** net/core/net_namespace.c: sysctl_txrehash = SOCK_TXREHASH_ENABLED (1); include/uapi/linux/socket.h
+ *  SOCK_TXREHASH_DEFAULT = 255. */
+export const SOCK_TXREHASH_ENABLED = 1;
+export const SOCK_TXREHASH_DEFAULT = 255;
+/** The simulated network namespace's devices: loopback only, ifindex 1 (assumed). */
+export const NET_DEVICES: Record<string, number> = { lo: 1 };

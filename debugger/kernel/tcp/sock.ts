@@ -8,6 +8,7 @@ import {
   INITIAL_RCV_WND, INT_MAX, SKB_TRUESIZE_OVERHEAD, TCP_DEFAULT_SCALING_RATIO, TCP_MSS_DEFAULT,
   TCP_RMEM_DEFAULT, TCP_RMEM_MAX_DEFAULT, TCP_RMEM_TO_WIN_SCALE,
 } from './constants';
+import { sockoptDefaults, type SockoptFields } from './sockopt';
 
 /** A queued skb: the contract's Skb plus the memory accounting the model keeps. */
 export interface QueuedSkb extends Skb {
@@ -37,9 +38,11 @@ export function appendPayload(skb: QueuedSkb, more: Uint8Array): void {
 
 /** What the model records as it goes; the simulation turns these into the per-step trace. */
 export type TcpLogEntry =
-  | { kind: 'wakeup'; where: string } // sk->sk_data_ready() called
-  | { kind: 'drop'; seq: number; endSeq: number; why: string }
-  | { kind: 'note'; text: string };
+  | { kind: 'wakeup'; where: string } // sk->sk_data_ready() called, by the kernel function named
+  /** tcp_fastopen_add_skb() queued the SYN's data before accept(): no tcp_data_ready(). */
+  | { kind: 'fastopen-no-wakeup' }
+  /** A segment we sent carries header options the sock_ops program wrote (WRITE_HDR_OPT_CB). */
+  | { kind: 'hdr-opts-written'; segment: string; bytes: Uint8Array };
 
 export interface TcpSockOptions {
   family: 'inet' | 'inet6';
@@ -59,6 +62,8 @@ export interface TcpSockOptions {
 }
 
 const u32 = (x: number) => x >>> 0;
+/** How many skbs of each queue a snapshot lists (a bound, so a step's result is O(1)). */
+export const SNAPSHOT_SKBS = 8;
 /** before(seq1, seq2) of include/net/tcp.h: (s32)(seq1 - seq2) < 0. */
 export const before = (a: number, b: number) => ((a - b) | 0) < 0;
 export const after = (a: number, b: number) => before(b, a);
@@ -117,6 +122,8 @@ export class TcpSock implements SockModel {
   local_port: number;
   remote_port: number;
   tcp_nodelay = false;
+  /** The fields only socket options touch (sockopt.ts). */
+  readonly sockopt: SockoptFields = sockoptDefaults();
   in_sockmap = false;
   is_mptcp_subflow: boolean;
   readonly receiveQueue: QueuedSkb[] = [];
@@ -286,8 +293,30 @@ export class TcpSock implements SockModel {
     return (this.bpf_sock_ops_cb_flags & this.abi.flag(name)) !== 0;
   }
 
-  /** A snapshot for traces and the debugger. */
+  /** The socket's own fields for TcpModel.checkpoint(): values copied, the queues left to the
+   *  caller, sockopt copied one level (its SYN headers are never written: shared). */
+  fields(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'receiveQueue' || k === 'ofoQueue' || k === 'abi' || k === 'log') continue;
+      out[k] = k === 'sockopt' ? { ...(v as SockoptFields) } : v;
+    }
+    return out;
+  }
+
+  /** Put back what fields() returned. */
+  setFields(f: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(f)) {
+      if (k === 'sockopt') Object.assign(this.sockopt, v as SockoptFields);
+      else (this as unknown as Record<string, unknown>)[k] = v;
+    }
+  }
+
+  /** A snapshot for traces and the debugger: O(1) in the queue lengths — counts and bytes of
+   *  both queues, and the first SNAPSHOT_SKBS skbs of each (the debugger's socket view reads the
+   *  live queues). */
   snapshot(): SockSnapshot {
+    const summary = (s: QueuedSkb): SkbSummary => ({ id: s.id, seq: u32(s.seq - this.seqDisplayBase), endSeq: u32(s.endSeq - this.seqDisplayBase), len: s.payload.length, flags: s.tcpFlags });
     return {
       state: this.state,
       rcv_nxt: u32(this.rcv_nxt - this.seqDisplayBase),
@@ -300,8 +329,10 @@ export class TcpSock implements SockModel {
       epoll: this.epollIn() ? 1 : 0,
       wakeups: this.wakeups,
       cb_flags: this.bpf_sock_ops_cb_flags,
-      receiveQueue: this.receiveQueue.map((s) => ({ id: s.id, seq: u32(s.seq - this.seqDisplayBase), endSeq: u32(s.endSeq - this.seqDisplayBase), len: s.payload.length, flags: s.tcpFlags })),
-      ofoQueue: this.ofoQueue.map((s) => ({ id: s.id, seq: u32(s.seq - this.seqDisplayBase), endSeq: u32(s.endSeq - this.seqDisplayBase), len: s.payload.length, flags: s.tcpFlags })),
+      receiveQueueLen: this.receiveQueue.length,
+      ofoQueueLen: this.ofoQueue.length,
+      receiveQueue: this.receiveQueue.slice(0, SNAPSHOT_SKBS).map(summary),
+      ofoQueue: this.ofoQueue.slice(0, SNAPSHOT_SKBS).map(summary),
       done: this.done,
     };
   }
@@ -320,6 +351,10 @@ export interface SockSnapshot {
   epoll: 0 | 1;
   wakeups: number;
   cb_flags: number;
+  /** skbs on each queue. */
+  receiveQueueLen: number;
+  ofoQueueLen: number;
+  /** The first SNAPSHOT_SKBS skbs of each queue. */
   receiveQueue: SkbSummary[];
   ofoQueue: SkbSummary[];
   done: boolean;

@@ -2,6 +2,7 @@
 // It keeps the rules the helpers rely on: tcp_set_rcvlowat() (cap, 0 -> 1, rcvbuf growth) and
 // the RCVQ_CB flag rules of design.md §4.6.
 import type { Skb, SockModel } from '../../../debugger/kernel/types';
+import { sockoptDefaults } from '../../../debugger/kernel/tcp/sockopt';
 
 const RCVQ_FLAG = 0x80;
 
@@ -38,6 +39,9 @@ export class TestSock implements SockModel {
   local_port = 8080;
   remote_port = 0x1234;
   tcp_nodelay = false;
+  window_clamp = 65535;
+  scaling_ratio = 128;
+  readonly sockopt = sockoptDefaults();
   in_sockmap = false;
   is_mptcp_subflow = false;
   readonly receiveQueue: Skb[] = [];
