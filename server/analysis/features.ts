@@ -3,8 +3,7 @@
 import type { CtxFieldInfo, HelperInfo, KfuncInfo, OpInfo, ProgType, Source } from '../../sockops/types';
 import type { Analysis, FuncAnalysis } from './engine';
 import type { OpState } from './opset';
-import type { Syn } from './parser';
-import { errnoText, opList, type Finding } from './rules';
+import { errnoText, opList } from './rules';
 import type { SockopsTable } from './table';
 
 export interface HoverResult { markdown: string; start: number; end: number }
@@ -19,8 +18,6 @@ export interface SignatureResult {
   activeParameter: number;
 }
 
-export interface TextEdit { start: number; end: number; newText: string }
-export interface QuickFix { title: string; code: string; finding: Finding; edits: TextEdit[] }
 
 // ---------------------------------------------------------------------------------------------
 // Where the cursor is
@@ -314,66 +311,6 @@ export function signature(a: Analysis, offset: number): SignatureResult | undefi
 }
 
 // ---------------------------------------------------------------------------------------------
-// Quick fixes
+// Quick fixes: ./actions.ts
 
-function innermostStmt(a: Analysis, node: { start: number; end: number }, types: string[]): { start: number; end: number; type: string } | undefined {
-  let best: { start: number; end: number; type: string } | undefined;
-  for (const f of a.funcs.values()) {
-    for (const s of f.flow.stmts) {
-      if (!types.includes(s.type) || s.start > node.start || s.end < node.end) continue;
-      if (!best || s.end - s.start < best.end - best.start) best = s;
-    }
-  }
-  return best;
-}
-
-function indentOf(text: string, offset: number): string {
-  const ls = text.lastIndexOf('\n', offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(ls))![0];
-}
-
-export function quickFixes(a: Analysis, start: number, end: number): QuickFix[] {
-  const t = a.table;
-  const out: QuickFix[] = [];
-  for (const f of a.findings) {
-    if (!f.fix || f.end < start || f.start > end) continue;
-    const fix = f.fix;
-    if (fix.kind === 'guard') {
-      const stmt = innermostStmt(a, f, ['expression_statement']);
-      if (!stmt) continue;
-      const name = (o: number) => t.op(o)?.name ?? String(o);
-      const cond = fix.okOps.length <= fix.failOps.length
-        ? fix.okOps.map((o) => `${fix.ctx}->op == ${name(o)}`).join(' || ')
-        : fix.failOps.map((o) => `${fix.ctx}->op != ${name(o)}`).join(' && ');
-      const ind = indentOf(a.text, stmt.start);
-      const body = a.text.slice(stmt.start, stmt.end);
-      out.push({ title: `Guard ${fix.call}() with the ops where it works (${opList(t, fix.okOps)})`, code: f.code, finding: f,
-        edits: [{ start: stmt.start, end: stmt.end, newText: `if (${cond})\n${ind}\t${body}` }] });
-    } else if (fix.kind === 'enable-flag') {
-      const func = [...a.funcs.values()].find((x) => x.def.name === fix.func);
-      const target = func && func.def.section === 'sockops' ? func : [...a.funcs.values()].find((x) => x.def.section === 'sockops');
-      if (!target) continue;
-      const ctx = target.def.params[0]?.name ?? fix.ctx;
-      const open = target.def.body.start + 1;
-      const firstStmt = target.def.body.children[0] as Syn | undefined;
-      const ind = firstStmt ? indentOf(a.text, firstStmt.start) : '\t';
-      const act = t.op('BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB')?.name ?? 'BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB';
-      const pas = t.op('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB')?.name ?? 'BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB';
-      const text = `\n${ind}/* Enable ${fix.flag} once the connection is established (the receive queue is still empty). */\n` +
-        `${ind}if (${ctx}->op == ${act} || ${ctx}->op == ${pas})\n` +
-        `${ind}\tbpf_sock_ops_cb_flags_set(${ctx}, ${ctx}->bpf_sock_ops_cb_flags | ${fix.flag});`;
-      out.push({ title: `Enable ${fix.flag} at ACTIVE/PASSIVE_ESTABLISHED_CB`, code: f.code, finding: f, edits: [{ start: open, end: open, newText: text }] });
-    } else if (fix.kind === 'load-bytes') {
-      const stmt = innermostStmt(a, f, ['declaration', 'expression_statement']);
-      if (!stmt) continue;
-      const ind = indentOf(a.text, stmt.start);
-      const was = a.text.slice(stmt.start, stmt.end).replace(/\*\//g, '* /').replace(/\s*\n\s*/g, ' ');
-      const text = `__u8 buf[8]; /* the payload bytes to read */\n` +
-        `${ind}/* was: ${was} */\n` +
-        `${ind}if (bpf_skb_load_bytes(${fix.ctx}, 0 /* offset from the skb's first payload byte */, buf, sizeof(buf)) < 0)\n` +
-        `${ind}\treturn 1; /* no skb (recvmsg path) or fewer bytes than asked */`;
-      out.push({ title: `Read the payload with bpf_skb_load_bytes() instead of ${fix.field}`, code: f.code, finding: f, edits: [{ start: stmt.start, end: stmt.end, newText: text }] });
-    }
-  }
-  return out;
-}
+export { quickFixes, type QuickFix, type TextEdit } from './actions';

@@ -19,7 +19,9 @@ export interface Related { start: number; end: number; message: string }
 export type FixData =
   | { kind: 'guard'; call: string; okOps: number[]; failOps: number[]; ctx: string }
   | { kind: 'enable-flag'; flag: string; func: string; ctx: string }
-  | { kind: 'load-bytes'; ctx: string; field: string };
+  | { kind: 'load-bytes'; ctx: string; field: string }
+  /** bpf_setsockopt(SO_RCVLOWAT) where the AutoLOWAT kfunc works: call the kfunc instead. */
+  | { kind: 'rcvlowat-kfunc'; ctx: string; value: string; kfunc: string; everywhere: boolean };
 
 export interface Finding {
   code: Code | 'SOCKOPS000';
@@ -148,15 +150,49 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
   });
   const related = [...admitsFor(t, c.state, failOps, 'reach this call'), ...callbackSites(a, f, failOps)];
   const ctx = c.args[0] ? a.text.slice(c.args[0].start, c.args[0].end) : 'skops';
+  const lowat = rcvlowatInstead(a, c, failOps, ops, ctx);
+  const instead = lowat ? ` To set sk_rcvlowat at ${opList(t, failOps)}, call ${lowat.kfunc}(bpf_cast_to_kern_ctx(${ctx}), ${lowat.value}).` : '';
   if (!okOps.length && !conditional) {
     out.push({ code: 'SOCKOPS002', severity: 'error', start, end, related,
-      message: `${c.name}() fails at every op reaching this call (${opList(t, ops)}): ${parts.join('; ')}.` });
+      message: `${c.name}() fails at every op reaching this call (${opList(t, ops)}): ${parts.join('; ')}.${instead}`, fix: lowat?.everywhere ? lowat : undefined });
   } else {
     out.push({ code: 'SOCKOPS003', severity: 'warning', start, end, related,
       message: `${c.name}() fails at ${opList(t, failOps)}${conditional ? ' (depending on its arguments)' : ''}: ${parts.join('; ')}.` +
-        (okOps.length ? ` It works at ${opList(t, okOps)}.` : ''),
-      fix: okOps.length ? { kind: 'guard', call: c.name, okOps, failOps, ctx } : undefined });
+        (okOps.length ? ` It works at ${opList(t, okOps)}.` : '') + instead,
+      fix: okOps.length ? { kind: 'guard', call: c.name, okOps, failOps, ctx } : lowat?.everywhere ? lowat : undefined });
   }
+}
+
+/** A setsockopt-style attempt to move sk_rcvlowat (`bpf_setsockopt(ctx, SOL_SOCKET, SO_RCVLOWAT,
+ *  &val, sizeof(val))`) at ops where the AutoLOWAT kfunc works: what to call instead. Only when
+ *  the kfunc works at every failing op and the value can be named. */
+function rcvlowatInstead(a: Analysis, c: CallEvent, failOps: number[], ops: number[], ctx: string): Extract<FixData, { kind: 'rcvlowat-kfunc' }> | undefined {
+  const t = a.table;
+  if (c.name !== 'bpf_setsockopt' || c.args.length < 4) return undefined;
+  const so = t.constant('SO_RCVLOWAT');
+  if (so === undefined || a.consts.eval(c.args[2]) !== so) return undefined;
+  const kfunc = t.kfunc('bpf_sock_ops_tcp_set_rcvlowat');
+  if (!kfunc || !failOps.length || failOps.some((op) => t.callAt(kfunc, op).result !== 'ok')) return undefined;
+  const value = pointeeText(a, c.args[3]!);
+  // Where the setsockopt works already (other ops), replacing the call would break it: the fix
+  // is offered only when the kfunc works at every op reaching the call.
+  return value ? { kind: 'rcvlowat-kfunc', ctx, value, kfunc: kfunc.name, everywhere: ops.every((op) => t.callAt(kfunc, op).result === 'ok') } : undefined;
+}
+
+/** C text of the int an optval argument points to: `&x` -> `x`, `&(int){N}` -> `N`, else
+ *  `*(int *)(p)`. */
+function pointeeText(a: Analysis, n: Syn): string | undefined {
+  const u = unparen(n);
+  if (u.type === 'pointer_expression' && u.op === '&') {
+    const x = unparen(field(u, 'argument') ?? u);
+    if (x.type === 'identifier') return x.text;
+    if (x.type === 'compound_literal_expression') {
+      const first = field(x, 'value')?.children[0];
+      return first ? a.text.slice(first.start, first.end) : undefined;
+    }
+    return a.text.slice(x.start, x.end);
+  }
+  return `*(int *)(${a.text.slice(n.start, n.end)})`;
 }
 
 /** Names of another profile used in code (BPF_SOCK_OPS_RCVQ_CB, the AutoLOWAT kfunc under

@@ -113,17 +113,18 @@ test('quick fix: wrap the call in an op guard', async () => {
   assert.deepEqual(after.findings.filter((f) => f.code.startsWith('SOCKOPS00') && f.code !== 'SOCKOPS005').map((f) => f.code), []);
 });
 
-test('quick fix: enable the flag at ACTIVE/PASSIVE_ESTABLISHED_CB', async () => {
+test('quick fix: enable the flag in the switch\'s PASSIVE_ESTABLISHED_CB case', async () => {
   const text = HOOK.replace('bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RCVQ_CB_FLAG);', 'one = 2;');
-  const { before, after, fixed } = await fixAndRecheck(text, 'SOCKOPS006', /^Enable BPF_SOCK_OPS_RCVQ_CB_FLAG/);
+  const { before, after, fixed } = await fixAndRecheck(text, 'SOCKOPS006', /^Enable BPF_SOCK_OPS_RCVQ_CB_FLAG in case PASSIVE_ESTABLISHED_CB/);
   assert.ok(before.findings.some((f) => f.code === 'SOCKOPS006'));
-  assert.match(fixed, /skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB \|\| skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB/);
+  assert.match(fixed, /case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:\n\t\tbpf_sock_ops_cb_flags_set\(skops, skops->bpf_sock_ops_cb_flags \| BPF_SOCK_OPS_RCVQ_CB_FLAG\);\n\t\tone = 2;/);
   assert.equal(after.findings.filter((f) => f.code === 'SOCKOPS006').length, 0);
 });
 
 test('quick fix: replace a skb_data read at RCVQ_CB with a bpf_skb_load_bytes skeleton', async () => {
   const { after, fixed } = await fixAndRecheck(HOOK, 'SOCKOPS005', /bpf_skb_load_bytes/);
-  assert.match(fixed, /bpf_skb_load_bytes\(skops, 0 \/\* offset from the skb's first payload byte \*\/, buf, sizeof\(buf\)\)/);
+  assert.match(fixed, /if \(bpf_skb_load_bytes\(skops, off, buf, sizeof\(buf\)\) < 0\)\n\t\t\treturn 1;[^\n]*\n\t\tvoid \*data = \(void \*\)buf;/);
+  assert.match(fixed, /int one = 1;\n\t__u8 buf\[8\];/);
   assert.equal(after.findings.filter((f) => f.code === 'SOCKOPS005').length, 0);
   assert.equal(after.findings.filter((f) => /bpf_skb_load_bytes/.test(f.message)).length, 0, 'the helper works at RCVQ_CB');
 });
