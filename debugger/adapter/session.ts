@@ -404,7 +404,7 @@ export class BpfSockopsSession extends DebugSession {
     if (!at) { this.fail(response, 1012, 'not stopped: there are no frames'); return; }
     const stale = this.staleFrame(rt, at, args.frameId);
     if (stale) { this.fail(response, 1013, stale); return; }
-    const list = scopes(rt, at, (fn) => rt.addEdit(fn));
+    const list = scopes(rt, at, (fn) => rt.addEdit(fn), args.frameId - this.stops * FRAME_STRIDE - 1);
     response.body = {
       scopes: list.map((s) => {
         const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes, path: [s.name] }), !!s.expensive) as DebugProtocol.Scope;
@@ -483,9 +483,11 @@ export class BpfSockopsSession extends DebugSession {
     const stale = args.frameId !== undefined ? this.staleFrame(rt, rt.paused, args.frameId) : null;
     if (stale) { this.fail(response, 1013, stale, args.context === 'repl'); return; }
     try {
-      const v = rt.evaluate(args.expression);
-      const u = BigInt.asUintN(64, v);
-      response.body = { result: v < 0n || v > 9n ? `${v} (0x${u.toString(16)})` : `${v}`, variablesReference: 0 };
+      const frame = args.frameId !== undefined ? args.frameId - this.stops * FRAME_STRIDE - 1 : 0;
+      const n = rt.evaluateNode(args.expression, frame);
+      response.body = { result: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: ['(evaluate)', args.expression] }) : 0 };
+      if (n.type) response.body.type = n.type;
+      if (n.memoryReference) response.body.memoryReference = n.memoryReference;
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, 1008, (e as Error).message, args.context === 'repl');

@@ -208,6 +208,11 @@ export function evaluate(src: string, env: ExprEnv): bigint {
 
 /** Logpoint message: text with {expr} parts evaluated ("rcvlowat={sk_rcvlowat}"). '{{' and '}}' are literal braces. */
 export function interpolate(template: string, env: ExprEnv): string {
+  return interpolateWith(template, (inner) => String(evaluate(inner, env)));
+}
+
+/** The same with each {expr} shown by `show` (C values as the Variables view shows them). */
+export function interpolateWith(template: string, show: (expr: string) => string): string {
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const c = template[i]!;
@@ -218,7 +223,7 @@ export function interpolate(template: string, env: ExprEnv): string {
     if (close < 0) throw new ExprError(i, "unclosed '{'", template);
     const inner = template.slice(i + 1, close);
     try {
-      out += String(evaluate(inner, env));
+      out += show(inner);
     } catch (err) {
       out += `<${err instanceof Error ? err.message : String(err)}>`;
     }

@@ -2,7 +2,9 @@
 // Context, Socket, Registers, Stack and Maps, each node possibly settable (through a replayed
 // edit) and possibly watchable (a data breakpoint).
 import type { Skb, SockModel } from '../kernel/types';
-import type { Region } from '../vm/api';
+import type { Frame, Region } from '../vm/api';
+import { frameRegs } from './locals';
+import { type FrameView, globalsOf, regionsView, valueNode, type ViewCtx } from './cview';
 import type { DataWatch, DebugRuntime, Paused } from './runtime';
 import { hex, readRegions, regionOf } from './runtime';
 import { decodeBtf, rawNode } from './btfvalue';
@@ -66,6 +68,8 @@ export interface FrameDesc {
   synthetic: boolean;
   /** A C function inlined into the BPF function of the frame below it. */
   inlined?: boolean;
+  /** Index of its BPF frame in the stop's frames (0: the entry function). */
+  bpf?: number;
 }
 
 export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
@@ -88,19 +92,19 @@ export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
         for (let j = ch.chain.length - 1; j >= 1; j--) {
           const cf = src.funcs[ch.chain[j]!]!;
           const line = j === ch.chain.length - 1 ? li?.line : ch.lines[j] || src.callLine(cf.id, ch.chain[j + 1]!);
-          out.push({ name: `${cf.name} (inlined)`, file: cf.file, line, col: j === ch.chain.length - 1 ? li?.col || undefined : undefined, program: prog.name, pc, synthetic: false, inlined: true });
+          out.push({ name: `${cf.name} (inlined)`, file: cf.file, line, col: j === ch.chain.length - 1 ? li?.col || undefined : undefined, program: prog.name, pc, synthetic: false, inlined: true, bpf: i });
         }
         const base = ch.chain[0]!;
         const line = ch.lines[0] || (base >= 0 ? src.callLine(base, ch.chain[1]!) : undefined);
-        out.push({ name: f?.name ?? prog.name, file: base >= 0 ? src.funcs[base]!.file : li?.file, line, program: prog.name, pc, synthetic: false });
+        out.push({ name: f?.name ?? prog.name, file: base >= 0 ? src.funcs[base]!.file : li?.file, line, program: prog.name, pc, synthetic: false, bpf: i });
         continue;
       }
       if (!inl.line[pc] && ch?.lines[0]) {
         // code of no source line (DWARF line 0: shared by several statements): the function's last line run
-        out.push({ name: f?.name ?? prog.name, file: li?.file, line: ch.lines[0], program: prog.name, pc, synthetic: false });
+        out.push({ name: f?.name ?? prog.name, file: li?.file, line: ch.lines[0], program: prog.name, pc, synthetic: false, bpf: i });
         continue;
       }
-      out.push({ name: f?.name ?? prog.name, file: li?.file, line: li?.line, col: li?.col || undefined, program: prog.name, pc, synthetic: false });
+      out.push({ name: f?.name ?? prog.name, file: li?.file, line: li?.line, col: li?.col || undefined, program: prog.name, pc, synthetic: false, bpf: i });
     }
     out.push({ name: at.run.label || `${prog.section} run`, synthetic: true });
   } else if (at.kind === 'boundary') {
@@ -111,8 +115,36 @@ export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
   return out;
 }
 
-export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): Scope[] {
+/** The C frame, registers and memory of frame `index` of the stack view (null: no DWARF or a synthetic frame). */
+export function frameViewAt(rt: DebugRuntime, at: Paused, index: number, live?: { regs: (i: number) => bigint; frames: Frame[]; regions: () => Region[]; read: (a: bigint, n: number) => Uint8Array }): FrameView | null {
+  const info = rt.debugInfo();
+  if (!info || at.kind !== 'insn' || !at.run) return null;
+  const d = frames(rt, at)[index];
+  if (!d || d.bpf === undefined || d.pc === undefined) return null;
+  const prog = at.run.program;
+  const fr = live?.frames ?? at.frames;
+  const regs = frameRegs(fr, d.bpf, live?.regs ?? ((i) => at.regs[i] ?? 0n));
+  const cfs = info.cframes(prog, d.pc);
+  const want = d.name.replace(/ \(inlined\)$/, '');
+  let cframe = cfs[0] ?? null;
+  if (d.inlined) for (let k = cfs.length - 1; k >= 1; k--) if (cfs[k]!.name === want) { cframe = cfs[k]!; break; }
+  const regions = live?.regions ?? (() => at.regions);
+  const rv = regionsView(regions, live?.read ?? ((a, n) => readRegions(at.regions, a, n)));
+  return { info, prog, pc: d.pc, regs, cframe, globals: globalsOf(regions, () => at.sim.maps()), mem: rv.mem };
+}
+
+/** The Locals scope of a frame: its parameters and variables in scope at the pc, from DWARF. */
+function localNodes(rt: DebugRuntime, at: Paused, index: number, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
+  const f = frameViewAt(rt, at, index);
+  if (!f?.cframe) return [{ name: '(locals)', value: rt.debugInfoError() ?? 'no DWARF scope covers this instruction' }];
+  const rv = regionsView(() => at.regions, (a, n) => readRegions(at.regions, a, n));
+  const cx: ViewCtx = { ...rv, liveRegs: f.regs.live, edit: (fn) => edit((vm) => fn(vm)) };
+  return f.info.visible(f.cframe).map((v) => valueNode(v.name, f.info.locate(v, f.prog, f.pc, f.regs, f.mem, f.globals), cx, v.name));
+}
+
+export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void, frameIndex = 0): Scope[] {
   const list: Scope[] = [];
+  if (at.kind === 'insn' && at.run) list.push({ name: 'Locals', presentationHint: 'locals', nodes: () => localNodes(rt, at, frameIndex, edit) });
   list.push({ name: 'Event', nodes: () => eventNodes(rt, at) });
   if (at.kind === 'insn' && at.run) {
     list.push({ name: 'Context', presentationHint: 'arguments', nodes: () => contextNodes(rt, at, edit) });
@@ -120,7 +152,7 @@ export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<Debug
   list.push({ name: 'Socket', nodes: () => socketNodes(rt, at, edit) });
   if (at.kind === 'insn') {
     list.push({ name: 'Registers', presentationHint: 'registers', nodes: () => registerNodes(at, edit) });
-    list.push({ name: 'Stack', presentationHint: 'locals', nodes: () => stackNodes(at, edit) });
+    list.push({ name: 'Stack', nodes: () => stackNodes(at, edit) });
   }
   list.push({ name: 'Maps', nodes: () => mapNodes(rt, at) });
   return list;

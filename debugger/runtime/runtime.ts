@@ -13,7 +13,13 @@ import type { ProgramRunTrace, SockModel } from '../kernel/types';
 import type { Profile } from '../../sockops/types';
 import type { DebugSim, InsnInfo, SimFactory } from './port';
 import { fileMatch, funcAt, lineAt, lineTable } from './lines';
-import { evaluate, type ExprEnv, ExprError, interpolate } from '../expr/index';
+import { type ExprEnv, ExprError, interpolateWith } from '../expr/index';
+import { evaluateC, evaluateCInt, parseC } from '../expr/c';
+import { BUILTIN_TYPES, stripType } from '../expr/ctypes';
+import { tryReadDwarf } from '../object/dwarf/index';
+import { DebugInfo, frameRegs } from './locals';
+import { cEnv, formatValue, regionsView, valueNode, globalsOf, type ViewCtx } from './cview';
+import { frameViewAt, type VarNode } from './inspect';
 import { makeEnv } from './env';
 import { lineZero } from './dwarfline';
 import { type InlineFrame, InlineTracker, type ProgInline, progInline, SourceFuncs, sourceReader } from './inline';
@@ -239,6 +245,23 @@ export class DebugRuntime extends EventEmitter {
 
   get sourceFuncs(): SourceFuncs | null { return this.sources; }
 
+  private dbg: DebugInfo | null | undefined;
+  private dbgError: string | null = null;
+  /** The object's DWARF (locals, C types), read once; null without -g (debugInfoError says why). */
+  debugInfo(): DebugInfo | null {
+    if (this.dbg === undefined) {
+      this.dbg = null;
+      const bytes = this.factory.objectBytes;
+      const d = bytes ? tryReadDwarf(bytes, this.object.file) : { error: `${this.object.file}: the object's bytes are not available` };
+      if ('error' in d) {
+        this.dbgError = `no C variables: ${d.error}`;
+        this.out(`bpf-sockops: ${this.dbgError}\n`, 'console');
+      } else this.dbg = new DebugInfo(d, this.object);
+    }
+    return this.dbg;
+  }
+  debugInfoError(): string | null { return this.dbgError; }
+
   /** The inline chains of the BPF frames at a stop (outermost first), replayed from the history of its run. */
   inlineAt(at: Paused): InlineFrame[] {
     if (at.kind !== 'insn' || !at.run) return [];
@@ -302,7 +325,7 @@ export class DebugRuntime extends EventEmitter {
 
   private checkCondition(cond?: string): string | undefined {
     if (!cond) return undefined;
-    try { evaluate(cond, { lookup: () => 0n }); } catch (e) { if (e instanceof ExprError && !/unknown name/.test(e.message)) return `condition: ${e.message}`; }
+    try { parseC(cond, (n) => n in BUILTIN_TYPES || !!this.debugInfo()?.typeByName(n)); } catch (e) { if (e instanceof ExprError) return `condition: ${e.message}`; }
     return undefined;
   }
   private checkHit(h?: string): string | undefined {
@@ -542,7 +565,27 @@ export class DebugRuntime extends EventEmitter {
 
   // ---------------------------------------------------------------- stop conditions
 
-  private envAt(c: Cursor, sim: DebugSim | null): ExprEnv {
+  /** The C expression environment at a cursor of a replay (conditions, logpoints): the live VM's innermost C frame. */
+  private envAt(c: Cursor, sim: DebugSim | null) {
+    const vm = c.info?.vm;
+    const legacy = this.legacyEnvAt(c, sim);
+    const info = this.debugInfo();
+    if (!vm || !c.run) return cEnv(null, legacy, null, { read: () => { throw new Error('no program is running here'); } });
+    const fr = vm.frames();
+    const regs = frameRegs(fr, fr.length - 1, (i) => vm.reg(i));
+    const mem = { read: (a: bigint, n: number) => vm.memory.readBytes(a, n) };
+    const cfs = info ? info.cframes(c.run.program, c.pc) : [];
+    const view = info ? { info, prog: c.run.program, pc: c.pc, regs, cframe: cfs[cfs.length - 1] ?? null, globals: globalsOf(() => vm.memory.regions(), () => sim?.maps() ?? []), mem } : null;
+    return cEnv(view, legacy, regs, mem);
+  }
+
+  private liveView(c: Cursor): ViewCtx | null {
+    const vm = c.info?.vm;
+    if (!vm) return null;
+    return { ...regionsView(() => vm.memory.regions(), (a, n) => vm.memory.readBytes(a, n)), liveRegs: false };
+  }
+
+  private legacyEnvAt(c: Cursor, sim: DebugSim | null): ExprEnv {
     const vm = c.info?.vm;
     return makeEnv({
       profile: this.profile,
@@ -587,7 +630,9 @@ export class DebugRuntime extends EventEmitter {
           if (bp.logMessage) {
             if (c.pos > this.maxLogPos) {
               this.maxLogPos = c.pos;
-              this.out(`${interpolate(bp.logMessage, this.envAt(c, sim))}\n`, 'console');
+              const env = this.envAt(c, sim);
+              const cx = this.liveView(c);
+              this.out(`${interpolateWith(bp.logMessage, (e) => (cx ? formatValue(evaluateC(e, env), cx) : String(evaluateCInt(e, env))))}\n`, 'console');
             }
             continue;
           }
@@ -608,14 +653,23 @@ export class DebugRuntime extends EventEmitter {
     };
   }
 
+  /** Conditions whose failure was reported (each is reported once per session). */
+  private condFailed = new Set<string>();
   private condTrue(cond: string, c: Cursor, sim: DebugSim | null): boolean {
     try {
-      return evaluate(cond, this.envAt(c, sim)) !== 0n;
+      return evaluateCInt(cond, this.envAt(c, sim)) !== 0n;
     } catch (e) {
-      // a broken condition stops (as other debuggers do) and says why, once per position
-      if (c.pos > this.maxLogPos) { this.maxLogPos = c.pos; this.out(`condition '${cond}': ${(e as Error).message}\n`, 'stderr'); }
-      return true;
+      // a condition that cannot be evaluated does not stop: it says why, once
+      const msg = `condition '${cond}' cannot be evaluated at ${this.placeOf(c)}: ${(e as Error).message}; the breakpoint does not stop there`;
+      if (!this.condFailed.has(cond)) { this.condFailed.add(cond); this.out(`${msg}\n`, 'stderr'); }
+      return false;
     }
+  }
+
+  private placeOf(c: Cursor): string {
+    if (!c.run) return `the boundary before step ${c.step}`;
+    const li = this.lineTableOf(c.run.program)[c.pc];
+    return li ? `line ${li}` : `${c.run.program.name} pc ${c.pc}`;
   }
 
   /** After a helper/kfunc call: r0 as a negative errno, described. */
@@ -841,14 +895,36 @@ export class DebugRuntime extends EventEmitter {
     }
   }
 
-  /** Evaluate an expression at the stop. */
-  evaluate(expr: string): bigint {
+  /** Evaluate an expression at the stop to an integer (setVariable values), in frame `frame` of the stack view. */
+  evaluate(expr: string, frame = 0): bigint {
     const at = this.paused;
     if (!at) throw new Error('not paused');
-    return evaluate(expr, this.pausedEnv(at));
+    return evaluateCInt(expr, this.pausedEnv(at, frame));
   }
 
-  pausedEnv(at: Paused): ExprEnv {
+  /** Evaluate a C expression at the stop as the Variables view shows a value (expandable). */
+  evaluateNode(expr: string, frame = 0): VarNode {
+    const at = this.paused;
+    if (!at) throw new Error('not paused');
+    const v = evaluateC(expr, this.pausedEnv(at, frame));
+    const cx: ViewCtx = { ...regionsView(() => at.regions, (a, n) => readRegions(at.regions, a, n)), liveRegs: false };
+    const node = valueNode(expr, v, cx, expr);
+    // an integer result also in hex, as the console always showed it
+    const s = stripType(v.type);
+    if (s.kind === 'base' && !s.bool && !s.char && /^-?\d+$/.test(node.value) && (node.value.startsWith('-') || BigInt(node.value) > 9n)) {
+      node.value = `${node.value} (0x${BigInt.asUintN(64, BigInt(node.value)).toString(16)})`;
+    }
+    return node;
+  }
+
+  pausedEnv(at: Paused, frame = 0) {
+    const legacy = this.legacyPausedEnv(at);
+    const f = frameViewAt(this, at, frame);
+    const regs = f?.regs ?? (at.kind === 'insn' && at.frames.length ? frameRegs(at.frames, at.frames.length - 1, (i) => at.regs[i] ?? 0n) : null);
+    return cEnv(f, legacy, regs, { read: (a, n) => readRegions(at.regions, a, n) });
+  }
+
+  private legacyPausedEnv(at: Paused): ExprEnv {
     return makeEnv({
       profile: this.profile,
       paramName: this.paramName,
