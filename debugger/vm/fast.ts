@@ -36,8 +36,13 @@ const ARGS_FROM_VM = REGS.slice(1, 6).map((i) => `LO[${i}],HI[${i}]`).join(',');
 const WRITE_REGS = REGS.map((i) => `LO[${i}]=l${i}; HI[${i}]=h${i};`).join(' ');
 const saveCallee = (k: string) => [6, 7, 8, 9].map((r, i) => `SAVED[${k}*8+${i * 2}]=l${r}; SAVED[${k}*8+${i * 2 + 1}]=h${r};`).join(' ');
 
-/** Registers of the templates (L[n], H[n] with a literal n) become locals. */
-const localize = (code: string) => code.replace(/\bL\[(\d+)\]/g, 'l$1').replace(/\bH\[(\d+)\]/g, 'h$1');
+/** Registers of the templates (L[n], H[n] with a literal n) become locals. The interpreter's
+ *  Int32Array register file wraps every stored value to int32 (a >>> result, a divmod32
+ *  quotient above 2^31); the locals get the same `|0` at every assignment. Template
+ *  statements hold no ';' inside an expression, so an assignment ends at the next ';'. */
+const localize = (code: string) => code
+  .replace(/\b([LH])\[(\d+)\]=(?!=)([^;]*);/g, (_m, a: string, n: string, e: string) => `${a.toLowerCase()}${n}=(${e})|0;`)
+  .replace(/\bL\[(\d+)\]/g, 'l$1').replace(/\bH\[(\d+)\]/g, 'h$1');
 
 function compileFunction(vm: Vm, start: number, end: number, funcSet: Set<number>): string {
   const code = vm.code;

@@ -1,10 +1,10 @@
 // ISA cases as data files (test/fixtures/vm/isa/*.data, format in its README.md): faults,
-// budget, frames, validation rejections; each file is one test.
+// budget, frames, validation rejections; each file is one test per VM tier.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemble, decodeBytes, validate, Vm, type Insn, type CallTable } from '../../../debugger/vm/index';
+import { assemble, decodeBytes, validate, Vm, type Insn, type CallTable, type Tier } from '../../../debugger/vm/index';
 import { bpfLoopHelper } from '../../../debugger/kernel/bpf/callbacks';
 
 const DIR = join(import.meta.dirname, '../../fixtures/vm/isa');
@@ -37,8 +37,8 @@ function parse(text: string): Case {
   return c;
 }
 
-for (const f of readdirSync(DIR).filter((x) => x.endsWith('.data')).sort()) {
-  test(`isa fixture ${f}`, () => {
+for (const f of readdirSync(DIR).filter((x) => x.endsWith('.data')).sort()) for (const tier of ['interp', 'fast'] as Tier[]) {
+  test(`isa fixture ${f} [${tier}]`, () => {
     const c = parse(readFileSync(join(DIR, f), 'utf8'));
     const opt = (name: string) => c.options.find((o) => o.startsWith(name + ' '))?.slice(name.length + 1);
     const funcStarts = (opt('funcs') ?? '').split(/\s+/).filter(Boolean).map(Number);
@@ -55,11 +55,12 @@ for (const f of readdirSync(DIR).filter((x) => x.endsWith('.data')).sort()) {
     if (c.reject) {
       assert.ok(errs.length > 0, `${f}: expected rejection '${c.reject}', but the program validated`);
       assert.ok(errs.some((e) => e.message.includes(c.reject!)), `${f}: no error mentions '${c.reject}': ${errs.map((e) => e.message).join('; ')}`);
-      assert.throws(() => new Vm({ insns, funcStarts }, calls, { validate: vopts }), /insn \d+:/);
+      assert.throws(() => new Vm({ insns, funcStarts }, calls, { validate: vopts, tier }), /insn \d+:/);
       return;
     }
     assert.deepEqual(errs.map((e) => e.message), [], `${f}: validation`);
-    const vm = new Vm({ insns, funcStarts }, calls, { validate: vopts });
+    const vm = new Vm({ insns, funcStarts }, calls, { validate: vopts, tier });
+    if (tier === 'fast') assert.ok(vm.fastProgram(), `${f}: the fast tier compiles it`);
     const mem = Uint8Array.from(c.mem.split(/\s+/).filter(Boolean).map((h) => parseInt(h, 16)));
     const r1 = mem.length ? vm.memory.map({ name: 'mem', kind: 'other', bytes: mem, writable: !c.options.includes('mem readonly') }) : 0n;
     const budget = opt('budget') ? Number(opt('budget')) : undefined;
