@@ -96,6 +96,7 @@ export class TcpModel {
     this.rcvqOp = abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? abi.op('BPF_SOCK_OPS_RCVQ_CB') : -1;
     this.rcvqShort = this.rcvqOp >= 0 ? abi.opName(this.rcvqOp) : '';
     this.established = abi.constant('BPF_TCP_ESTABLISHED');
+    this.states.set('ESTABLISHED', this.established);
   }
 
   // ---- the calls a scenario makes (each in the file of its kernel code) ----
@@ -162,8 +163,11 @@ export class TcpModel {
 
   /** @internal BPF_TCP_<name>. */
   st(name: string): number {
-    return name === 'ESTABLISHED' ? this.established : this.abi.constant('BPF_TCP_' + name);
+    let v = this.states.get(name);
+    if (v === undefined) this.states.set(name, (v = this.abi.constant('BPF_TCP_' + name)));
+    return v;
   }
+  private readonly states = new Map<string, number>();
 
   /** include/net/tcp.h tcp_set_state() with the STATE_CB hook (net/ipv4/tcp.c tcp_set_state:
    *  BPF_SOCK_OPS_STATE_CB with args old, new when STATE_CB_FLAG is set). */

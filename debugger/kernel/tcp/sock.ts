@@ -290,8 +290,11 @@ export class TcpSock implements SockModel {
   }
 
   testFlag(name: string): boolean {
-    return (this.bpf_sock_ops_cb_flags & this.abi.flag(name)) !== 0;
+    let bit = this.flagBits.get(name);
+    if (bit === undefined) this.flagBits.set(name, (bit = this.abi.flag(name)));
+    return (this.bpf_sock_ops_cb_flags & bit) !== 0;
   }
+  private readonly flagBits = new Map<string, number>();
 
   /** The socket's own fields for TcpModel.checkpoint(): values copied, the queues left to the
    *  caller, sockopt copied one level (its SYN headers are never written: shared). */
