@@ -51,15 +51,20 @@ test('random programs of the kernel oracle: both tiers give the same result, out
   assert.ok(calls > 20, `only ${calls} programs with calls`);
 });
 
-test('kernel regression fixtures: the fast tier gives the kernel\'s answer', () => {
-  const dir = join(import.meta.dirname, '../../fixtures/kernel-regressions');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  assert.ok(files.length > 0);
-  for (const f of files) {
-    const fx = JSON.parse(readFileSync(join(dir, f), 'utf8')) as RegressionFixture;
-    const d = diff({ retval: fx.kernel.retval, out: fromHex(fx.kernel.outHex) }, runInVm(fixtureProgram(fx), 'fast'));
-    assert.equal(d, null, `${f}: ${d}`);
+test('kernel regression fixtures and the fast tier\'s own (test/fixtures/vm/fast-regressions): both tiers give the kernel\'s answer', () => {
+  let n = 0;
+  for (const sub of ['kernel-regressions', 'vm/fast-regressions']) {
+    const dir = join(import.meta.dirname, '../../fixtures', sub);
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+      const fx = JSON.parse(readFileSync(join(dir, f), 'utf8')) as RegressionFixture;
+      for (const tier of TIERS) {
+        const d = diff({ retval: fx.kernel.retval, out: fromHex(fx.kernel.outHex) }, runInVm(fixtureProgram(fx), tier));
+        assert.equal(d, null, `${sub}/${f} [${tier}]: ${d}`);
+      }
+      n++;
+    }
   }
+  assert.ok(n >= 12, `only ${n} fixtures`);
 });
 
 test('every budget: the fast tier stops where the interpreter does (hand-over inside callees)', () => {
