@@ -49,6 +49,10 @@ export function joinReg(a: RegState, b: RegState): RegState {
   if (sameReg(a, b)) return a;
   if (a.type === 'NOT_INIT') return b.type === 'NOT_INIT' ? a : b.type === 'SCALAR_VALUE' ? scalar() : conflict();
   if (b.type === 'NOT_INIT') return a.type === 'SCALAR_VALUE' ? scalar() : conflict();
+  // a pointer on one path, NULL (the scalar 0 a NULL test leaves) on the other: the pointer or
+  // NULL, as the kernel's per-path states would see it after a later test against 0
+  if (isNullScalar(a) && isPtr(b)) return b.maybeNull ? b : { ...b, maybeNull: true };
+  if (isNullScalar(b) && isPtr(a)) return a.maybeNull ? a : { ...a, maybeNull: true };
   if (a.type !== b.type) return conflict();
   if (a.type === 'SCALAR_VALUE') return scalar(a.value === b.value ? a.value : undefined);
   if (a.type === 'CONFLICT') return a;
@@ -64,6 +68,7 @@ export function joinReg(a: RegState, b: RegState): RegState {
 }
 const conflict = (): RegState => ({ type: 'CONFLICT', off: 0, varOff: false, maybeNull: false, id: 0 });
 
+const isNullScalar = (r: RegState) => r.type === 'SCALAR_VALUE' && r.value === 0n;
 const isPtr = (r: RegState) => r.type !== 'SCALAR_VALUE' && r.type !== 'NOT_INIT' && r.type !== 'CONFLICT';
 
 // ---- frames and states ----
@@ -357,6 +362,8 @@ export function analyzeKinds(prog: BpfProgram, progType: ProgType, obj: BpfObjec
         push(ctx, pc + 1 + (op.is64 ? insn.off : insn.imm), s);
         break;
       case 'jcond': {
+        // is_branch_taken: a known outcome follows one side only (the other path is dead)
+        const known = branchTaken(op.name, op.is64, R[insn.dst]!, op.srcReg ? R[insn.src]! : scalar(BigInt(insn.imm)));
         const taken = cloneState(s);
         const fall = s;
         // mark_ptr_or_null_regs: 64-bit jeq/jne against 0 of a _or_null pointer
@@ -370,8 +377,8 @@ export function analyzeKinds(prog: BpfProgram, progType: ProgType, obj: BpfObjec
             markNull(liveSide, d, insn.dst, false);
           }
         }
-        push(ctx, pc + 1, fall);
-        push(ctx, pc + 1 + insn.off, taken);
+        if (known !== true) push(ctx, pc + 1, fall);
+        if (known !== false) push(ctx, pc + 1 + insn.off, taken);
         break;
       }
       case 'call': {
@@ -468,6 +475,36 @@ function callbackArgs(name: string, R: RegState[]): { fnReg: number; args: RegSt
     return { fnReg: 2, args: [R[1]!, ptr('PTR_TO_MAP_KEY', { mapIndex: m }), ptr('PTR_TO_MAP_VALUE', { mapIndex: m }), R[3]!] };
   }
   return null;
+}
+
+/** The outcome of a conditional jump when the kinds decide it (kernel/bpf/verifier.c
+ *  is_branch_taken): two known scalars, or a non-NULL pointer against 0; else undefined. */
+function branchTaken(name: string, is64: boolean, a: RegState, b: RegState): boolean | undefined {
+  if (isPtr(a) && !a.maybeNull && b.type === 'SCALAR_VALUE' && b.value === 0n && is64) {
+    if (name === 'jeq') return false;
+    if (name === 'jne') return true;
+    return undefined;
+  }
+  if (a.type !== 'SCALAR_VALUE' || b.type !== 'SCALAR_VALUE' || a.value === undefined || b.value === undefined) return undefined;
+  const bits = is64 ? 64 : 32;
+  const x = BigInt.asUintN(bits, a.value);
+  const y = BigInt.asUintN(bits, b.value);
+  const sx = BigInt.asIntN(bits, a.value);
+  const sy = BigInt.asIntN(bits, b.value);
+  switch (name) {
+    case 'jeq': return x === y;
+    case 'jne': return x !== y;
+    case 'jgt': return x > y;
+    case 'jge': return x >= y;
+    case 'jlt': return x < y;
+    case 'jle': return x <= y;
+    case 'jsgt': return sx > sy;
+    case 'jsge': return sx >= sy;
+    case 'jslt': return sx < sy;
+    case 'jsle': return sx <= sy;
+    case 'jset': return (x & y) !== 0n;
+    default: return undefined;
+  }
 }
 
 /** NULL test outcome for every copy of `d` (same id), or just register `reg` without an id. */

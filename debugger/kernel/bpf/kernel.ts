@@ -27,8 +27,10 @@ import { Prng, VirtualClock } from './prng';
 import { bpfLoopInlinedCalls } from './callbacks';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
 import { CallDispatch } from './dispatch';
+import { convertSockAccesses } from './convert';
+import { analyzeKinds } from '../../verifier/kinds';
 import { ARG_CHECKS, HELPERS, KFUNCS } from './helpers';
-import { KernelObjects, type SockBases, type SockObjects } from './objects';
+import { KernelObjects, type SockObjects } from './objects';
 import {
   PAGE_SIZE, ProgEnv, type ActiveRun, type CallCtx, type InsnHook, type KernelHost, type MapView, type Mapped,
   type PrintkLine, type RunInfo, type SetsockoptOutcome, type SockOpsFrame, type SockoptFrame,
@@ -178,6 +180,15 @@ export class BpfKernel implements BpfHooks {
       fail(first.pc, `${first.message}${more}. Fix the access in the C source; the kernel refuses to load this program.`);
     }
 
+    // Accesses through the UAPI socket views, converted as the verifier does (./convert.ts).
+    const kinds = analyzeKinds(prog, progType, this.obj, { profile: t.profile.name });
+    env.kinds = kinds;
+    const conv = convertSockAccesses(prog, kinds, this.objects.uapi);
+    if (conv.issues.length) {
+      const first = conv.issues[0]!;
+      fail(first.pc, `${first.message}. Fix the access in the C source; the kernel refuses to load this program.`);
+    }
+
     // The VM, its map handles and global data regions.
     const calls: CallTable = {
       helper: (id) => this.dispatch.helperFn(env, id),
@@ -195,7 +206,7 @@ export class BpfKernel implements BpfHooks {
     }
     const vm = createVm(
       {
-        insns: prog.insns,
+        insns: conv.insns,
         funcStarts: prog.funcs.map((f) => f.startPc),
         resolveLdImm64: (pc, src, imm, nextImm) => {
           if (src === 1) return env.mapHandles[imm] ?? fail(pc, `map #${imm} does not exist`);
@@ -253,8 +264,8 @@ export class BpfKernel implements BpfHooks {
     return this.objects.sockObjects(sock);
   }
 
-  private sockBases(env: ProgEnv, o: SockObjects): SockBases {
-    return this.objects.sockBases(env, o);
+  private sockBase(env: ProgEnv, o: SockObjects): bigint {
+    return this.objects.sockBase(env, o);
   }
 
   private refresh(run: ActiveRun, full: boolean): void {
@@ -390,7 +401,7 @@ export class BpfKernel implements BpfHooks {
       run.dataEnd = skb.dataEnd ?? 0;
       run.skbBase = frame.skbBase;
       frame.skbBuf.fill(0);
-      this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBases(env, objs).tcp }, frame.sdv);
+      this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBase(env, objs) }, frame.sdv);
     }
     run.info = {
       kind: 'sockops', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, kernCtxBase: frame.kernBase, label: inv.label, op: inv.op,
@@ -429,8 +440,7 @@ export class BpfKernel implements BpfHooks {
       env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, dv, kern: null, kdv: null, skbBase: 0n,
       packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, synHeader: null, written: 0, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
     };
-    const bases = this.sockBases(env, objs);
-    dv.setBigUint64(0, bases.bpfSock, true);
+    dv.setBigUint64(0, this.sockBase(env, objs), true); // bpf_sockopt.sk: the struct sock * (cg_sockopt_convert_ctx_access)
     dv.setBigUint64(8, optvalBase, true);
     dv.setBigUint64(16, optvalBase + BigInt(maxOptlen), true);
     dv.setInt32(24, inv.level, true);
@@ -570,7 +580,7 @@ export class BpfKernel implements BpfHooks {
         c.env.staleValues.push(v);
       },
       sock: (c, addr) => k.objects.sockFromPtr(c.env, addr),
-      bases: (c, o) => k.objects.sockBases(c.env, o),
+      sockAddr: (c, o) => k.objects.sockBase(c.env, o),
       keyPtr(c, depth, key) {
         const id = `${depth}:${key.length}`;
         let m = c.env.keyRegions.get(id);

@@ -1,39 +1,53 @@
-// Kernel objects of the sockets: one object per socket whichever pointer names it, laid out by
-// the program's BTF (./layout.ts), mapped into each program's memory, and refreshed from the TCP
-// model's SockModel before a run and after the helpers that can change it; and the writer of the
-// struct bpf_sock_ops fields that read them (sock_ops_convert_ctx_access).
+// Kernel objects of the sockets: one object per socket at one address whichever pointer names it
+// (ctx->sk, bpf_tcp_sock(), bpf_sk_fullsock(), bpf_skc_to_tcp_sock(), bpf_cast_to_kern_ctx(ctx)->sk,
+// the sk_storage owner), laid out by the program's BTF (./layout.ts), mapped into each program's
+// memory, and refreshed from the TCP model's SockModel before a run and after the helpers that can
+// change it; and the writer of the struct bpf_sock_ops fields that read them
+// (sock_ops_convert_ctx_access).
+//
+// Loads through the UAPI views (struct bpf_sock, struct bpf_tcp_sock) are converted at load time
+// (./convert.ts), as the verifier's bpf_sock_convert_ctx_access / bpf_tcp_sock_convert_ctx_access
+// rewrite them into loads of kernel fields: the converted value of every UAPI field is kept in the
+// object's tail, past sizeof(struct tcp_sock), and each such load is pointed there.
 import type { SockopsTable } from '../../../sockops';
 import type { SockModel } from '../types';
 import { compileWriter, putValue, writeStatement, type FieldKind, type KernCtxLayout, type SockLayout } from './layout';
 import type { ActiveRun, ProgEnv } from './run';
 import { familyNumber } from './sockopt';
 
-/** Per-socket kernel objects: one object per socket whichever pointer names it. */
+/** A socket's kernel object: one region, one address. */
 export interface SockObjects {
   sock: SockModel;
+  /** The whole region: struct tcp_sock, then the converted UAPI fields. */
+  bytes: Uint8Array;
   tcp: Uint8Array; // struct tcp_sock (with sock, inet_connection_sock... at their BTF offsets)
-  bpfSock: Uint8Array; // struct bpf_sock (UAPI view, 80 bytes)
-  bpfTcpSock: Uint8Array; // struct bpf_tcp_sock (UAPI view, 112 bytes)
+  bpfSock: Uint8Array; // converted struct bpf_sock fields (80 bytes, at UapiOffsets.sock)
+  bpfTcpSock: Uint8Array; // converted struct bpf_tcp_sock fields (112 bytes, at UapiOffsets.tcpSock)
   tcpDv: DataView;
   bpfSockDv: DataView;
   bpfTcpSockDv: DataView;
 }
 
-export interface SockBases { tcp: bigint; bpfSock: bigint; bpfTcpSock: bigint }
+/** Where the converted UAPI fields sit in a socket's object. */
+export interface UapiOffsets { sock: number; tcpSock: number; end: number }
 
 /** Writes the bpf_sock_ops fields from offset 20 (compileCtxWriter). */
-type CtxWriter = (dv: DataView, buf: Uint8Array, s: SockModel, run: ActiveRun, bases: SockBases, open: number) => void;
+type CtxWriter = (dv: DataView, buf: Uint8Array, s: SockModel, run: ActiveRun, sk: bigint, open: number) => void;
 
-const BPF_SOCK_SIZE = 80;
-const BPF_TCP_SOCK_SIZE = 112;
+export const BPF_SOCK_SIZE = 80; // sizeof(struct bpf_sock)
+export const BPF_TCP_SOCK_SIZE = 112; // sizeof(struct bpf_tcp_sock)
 
 /** The sockets' objects of one BpfKernel. */
 export class KernelObjects {
   private readonly socks = new Map<number, SockObjects>();
   private readonly ctxWriter: { all: CtxWriter; dynamic: CtxWriter };
 
+  readonly uapi: UapiOffsets;
+
   constructor(table: SockopsTable, private readonly sockLayout: SockLayout, private readonly kernLayout: KernCtxLayout) {
     this.ctxWriter = compileCtxWriter(table);
+    const s = (sockLayout.size + 7) & ~7;
+    this.uapi = { sock: s, tcpSock: s + BPF_SOCK_SIZE, end: s + BPF_SOCK_SIZE + BPF_TCP_SOCK_SIZE };
   }
 
   get(id: number): SockObjects | undefined {
@@ -43,12 +57,16 @@ export class KernelObjects {
   sockObjects(sock: SockModel): SockObjects {
     let o = this.socks.get(sock.id);
     if (!o) {
-      const tcp = new Uint8Array(this.sockLayout.size);
-      const bpfSock = new Uint8Array(BPF_SOCK_SIZE);
-      const bpfTcpSock = new Uint8Array(BPF_TCP_SOCK_SIZE);
+      const u = this.uapi;
+      const bytes = new Uint8Array(u.end);
+      const tcp = bytes.subarray(0, this.sockLayout.size);
+      const bpfSock = bytes.subarray(u.sock, u.tcpSock);
+      const bpfTcpSock = bytes.subarray(u.tcpSock, u.end);
       o = {
-        sock, tcp, bpfSock, bpfTcpSock,
-        tcpDv: new DataView(tcp.buffer), bpfSockDv: new DataView(bpfSock.buffer), bpfTcpSockDv: new DataView(bpfTcpSock.buffer),
+        sock, bytes, tcp, bpfSock, bpfTcpSock,
+        tcpDv: new DataView(bytes.buffer, 0, tcp.length),
+        bpfSockDv: new DataView(bytes.buffer, u.sock, BPF_SOCK_SIZE),
+        bpfTcpSockDv: new DataView(bytes.buffer, u.tcpSock, BPF_TCP_SOCK_SIZE),
       };
       this.socks.set(sock.id, o);
     }
@@ -56,25 +74,19 @@ export class KernelObjects {
     return o;
   }
 
-  sockBases(env: ProgEnv, o: SockObjects): SockBases {
+  /** The socket's address in `env`'s memory (mapped on first use). */
+  sockBase(env: ProgEnv, o: SockObjects): bigint {
     let b = env.sockBases.get(o.sock.id);
-    if (!b) {
-      const mem = env.vm.memory;
+    if (b === undefined) {
       const id = o.sock.id;
-      b = {
-        tcp: mem.map({ name: `sock#${id} struct tcp_sock`, kind: 'kernel', bytes: o.tcp, writable: false }),
-        bpfSock: mem.map({ name: `sock#${id} struct bpf_sock`, kind: 'kernel', bytes: o.bpfSock, writable: false }),
-        bpfTcpSock: mem.map({ name: `sock#${id} struct bpf_tcp_sock`, kind: 'kernel', bytes: o.bpfTcpSock, writable: false }),
-      };
+      b = env.vm.memory.map({ name: `sock#${id} struct tcp_sock`, kind: 'kernel', bytes: o.bytes, writable: false });
       env.sockBases.set(id, b);
-      env.baseToSock.set(b.tcp, id);
-      env.baseToSock.set(b.bpfSock, id);
-      env.baseToSock.set(b.bpfTcpSock, id);
+      env.baseToSock.set(b, id);
     }
     return b;
   }
 
-  /** The socket a guest pointer names (tcp_sock, sock, bpf_sock, bpf_tcp_sock), or null. */
+  /** The socket a guest pointer into its object names, or null. */
   sockFromPtr(env: ProgEnv, addr: bigint): SockObjects | null {
     if (addr === 0n) return null;
     const hit = env.vm.memory.find(addr, 1);
@@ -99,14 +111,14 @@ export class KernelObjects {
     }
     fillBpfTcpSock(o.bpfTcpSockDv, s);
     if (run.op < 0) return;
-    const bases = this.sockBases(run.env, o);
+    const sk = this.sockBase(run.env, o);
     const open = 1 | (run.locked ? 2 : 0) | (run.fullsock ? 4 : 0) | (run.skb !== null ? 8 : 0);
-    (full ? this.ctxWriter.all : this.ctxWriter.dynamic)(run.dv, run.ctx, s, run, bases, open);
+    (full ? this.ctxWriter.all : this.ctxWriter.dynamic)(run.dv, run.ctx, s, run, sk, open);
     if (!run.kern) return;
     if (full) {
       // bpf_sock_ops_kern as the kernel fills it before the run (args shared with the UAPI ctx)
       this.kernLayout.fill(run.kern, {
-        sk: bases.tcp,
+        sk,
         args: run.ctx.subarray(4, 20),
         skb: run.skb ? run.skbBase : 0n,
         skbDataEnd: run.skb ? run.packetBase + BigInt(run.dataEnd) : 0n,
@@ -148,7 +160,7 @@ function compileCtxWriter(t: SockopsTable): { all: CtxWriter; dynamic: CtxWriter
       case 'remote_port': expr = '((((s.remote_port & 0xff) << 24) | (((s.remote_port >>> 8) & 0xff) << 16)) >>> 0)'; break;
       case 'local_port': expr = 's.local_port'; break;
       case 'is_fullsock': expr = '(run.fullsock ? 1 : 0)'; break;
-      case 'sk': expr = 'bases.bpfSock'; kind = 'big'; break;
+      case 'sk': expr = 'sk'; kind = 'big'; break; // the struct sock * itself (SOCK_OPS_GET_SK)
       case 'skb_data': expr = 'run.packetBase'; kind = 'big'; break;
       // skb->data + end_offset (bpf_skops_init_skb): 0 at RCVQ_CB (seed) and HDR_OPT_LEN_CB, the
       // TCP header length at PASSIVE_ESTABLISHED_CB/PARSE_HDR_OPT_CB, the start of the BPF option
@@ -177,8 +189,8 @@ function compileCtxWriter(t: SockopsTable): { all: CtxWriter; dynamic: CtxWriter
     all.push(stmt);
     if (!fixed) dynamic.push(stmt);
   }
-  const params = ['s', 'run', 'bases', 'open'];
-  return { all: compileWriter<[SockModel, ActiveRun, SockBases, number]>(params, all), dynamic: compileWriter<[SockModel, ActiveRun, SockBases, number]>(params, dynamic) };
+  const params = ['s', 'run', 'sk', 'open'];
+  return { all: compileWriter<[SockModel, ActiveRun, bigint, number]>(params, all), dynamic: compileWriter<[SockModel, ActiveRun, bigint, number]>(params, dynamic) };
 }
 
 // ---- struct bpf_sock / struct bpf_tcp_sock (UAPI views; bpf_sock_convert_ctx_access, bpf_tcp_sock_convert_ctx_access) ----

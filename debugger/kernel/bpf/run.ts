@@ -7,8 +7,9 @@ import type { HelperContext, HelperCoroutine, HelperFn, Memory, VmApi } from '..
 import type { HelperInfo, KfuncInfo, ProgType } from '../../../sockops/types';
 import type { CallResult, SockopsTable } from '../../../sockops';
 import type { ProgramRunTrace, SetsockoptResult, Skb, SockModel } from '../types';
+import type { KindsResult } from '../../verifier/types';
 import type { BpfMap } from './maps';
-import type { SockBases, SockObjects } from './objects';
+import type { SockObjects } from './objects';
 
 /** What the debugger sees of the run in progress. */
 export interface RunInfo {
@@ -94,7 +95,8 @@ export class ProgEnv {
   readonly mapHandles: bigint[] = [];
   readonly handleToMap = new Map<bigint, number>();
   readonly valueBases = new Map<Uint8Array, bigint>();
-  readonly sockBases = new Map<number, SockBases>();
+  /** Each socket's object address in this program's memory, by socket id. */
+  readonly sockBases = new Map<number, bigint>();
   readonly baseToSock = new Map<bigint, number>();
   /** Values of deleted map entries still mapped: unmapped when the run ends. */
   readonly staleValues: Uint8Array[] = [];
@@ -113,6 +115,8 @@ export class ProgEnv {
   forEachDepth = 0;
   /** pcs of the bpf_loop calls the verifier would inline (callbacks.ts bpfLoopInlinedCalls). */
   loopInlined: Set<number> = new Set();
+  /** The pointer kinds of the program's registers and accesses (../../verifier/kinds.ts). */
+  kinds!: KindsResult;
   vm!: VmApi;
   memory!: Memory;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
@@ -162,8 +166,8 @@ export interface KernelHost {
   forget(c: CallCtx, v: Uint8Array): void;
   /** The socket a guest pointer names (any view of it), or null. */
   sock(c: CallCtx, addr: bigint): SockObjects | null;
-  /** The guest addresses of a socket's objects in this program's memory. */
-  bases(c: CallCtx, o: SockObjects): SockBases;
+  /** The address of a socket's kernel object (struct sock / tcp_sock: one address). */
+  sockAddr(c: CallCtx, o: SockObjects): bigint;
   /** A read-only copy of a key (bpf_for_each_map_elem), one region per depth and size. */
   keyPtr(c: CallCtx, depth: number, key: Uint8Array): bigint;
   printk(c: CallCtx, text: string): void;

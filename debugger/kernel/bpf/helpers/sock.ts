@@ -44,12 +44,12 @@ export const SOCK_HELPERS: Record<string, Impl> = {
   bpf_tcp_sock(c, a) {
     const o = c.host.sock(c, a[0]!);
     if (!o || !c.run.fullsock) return 0n;
-    return c.host.bases(c, o).bpfTcpSock;
+    return c.host.sockAddr(c, o); // the socket's own address (net/core/filter.c bpf_tcp_sock)
   },
   bpf_skc_to_tcp_sock(c, a) {
     const o = c.host.sock(c, a[0]!);
     if (!o || !c.run.fullsock) return 0n;
-    return c.host.bases(c, o).tcp;
+    return c.host.sockAddr(c, o);
   },
 };
 
