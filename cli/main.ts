@@ -10,7 +10,6 @@ import { conformancePluginCommand } from './conformance';
 import { verifyCommand } from './verify';
 import { exploreCommand } from './explore';
 import { scenarioCommand } from './scenario';
-import { scenarioCommand } from './scenario';
 export { exploreWorkerMain } from './explore';
 
 export interface Io {
@@ -30,8 +29,6 @@ commands:
   explore merge REPORT.json...         combine the JSON reports of explore shards
   scenario from-pcap FILE.pcap|.pcapng [--flow PEER:PORT-US:PORT|N] [--out FILE]
                                        one TCP connection of a capture (peer to us) as a scenario
-  scenario from-pcap FILE.pcap|.pcapng [--flow PEER:PORT-US:PORT|N] [--out FILE]
-                                       one TCP connection of a capture (peer to us) as a scenario
   dap                                  run the debug adapter on stdin/stdout
   lsp                                  run the language server on stdin/stdout (any LSP editor)
   conformance-plugin MEMHEX            bpf_conformance plugin: program hex on stdin, r0 hex on stdout
@@ -46,7 +43,6 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
     case 'disasm': return disasmCommand(rest, io);
     case 'verify': return verifyCommand(rest, io);
     case 'explore': return exploreCommand(rest, io);
-    case 'scenario': return scenarioCommand(rest, io);
     case 'scenario': return scenarioCommand(rest, io);
     case 'dap': return dapCommand(rest);
     case 'lsp': return lspCommand(rest);
