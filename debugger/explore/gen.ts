@@ -28,14 +28,41 @@ export function systematicCuts(t: Target): number[] {
   return nearCuts(t);
 }
 
-/** How many systematic deliveries there are (0 when the space is too large for `budget`:
- *  the search then goes random at once). Each cut set runs twice: without reads and with a
- *  reader that reads the next frame whenever epoll says so. */
+/** The systematic space: every subset of the candidate cuts when there are few, else every
+ *  split with at most 2 (or 1) of them; each cut set runs twice when the original reads:
+ *  without reads and with a reader that reads the next frame whenever epoll says so. */
+interface Space { cuts: number[]; maxCuts: number; sets: number; count: number }
+
+function space(t: Target, budget: number): Space {
+  const cuts = systematicCuts(t);
+  const m = cuts.length;
+  const reads = t.readTotal > 0 ? 2 : 1;
+  const fits = (sets: number) => sets * reads <= budget / 2;
+  if (m <= 24 && fits(2 ** m)) return { cuts, maxCuts: m, sets: 2 ** m, count: 2 ** m * reads };
+  const two = 1 + m + (m * (m - 1)) / 2;
+  if (fits(two)) return { cuts, maxCuts: 2, sets: two, count: two * reads };
+  if (fits(1 + m)) return { cuts, maxCuts: 1, sets: 1 + m, count: (1 + m) * reads };
+  return { cuts, maxCuts: 0, sets: 0, count: 0 };
+}
+
+/** How many systematic deliveries there are (0 when even single cuts do not fit the budget). */
 export function systematicCount(t: Target, budget: number): number {
-  const m = systematicCuts(t).length;
-  if (m > 24) return 0;
-  const n = 2 ** m * (t.readTotal > 0 ? 2 : 1);
-  return n <= budget / 2 ? n : 0;
+  return space(t, budget).count;
+}
+
+/** The cut set number k of a space: a bit mask, or (at most 2 cuts) 0 = none, then singles, then pairs. */
+function cutSet(sp: Space, k: number): number[] {
+  const c = sp.cuts;
+  if (sp.maxCuts === c.length) return c.filter((_, i) => Math.floor(k / 2 ** i) % 2 === 1);
+  if (k === 0) return [];
+  if (k <= c.length) return [c[k - 1]!];
+  let r = k - 1 - c.length;
+  for (let i = 0; i < c.length; i++) {
+    const row = c.length - 1 - i;
+    if (r < row) return [c[i]!, c[i + 1 + r]!];
+    r -= row;
+  }
+  return [];
 }
 
 function segmentsFromCuts(t: Target, cuts: number[]): Ev[] {
@@ -57,15 +84,14 @@ function withFinOnLast(t: Target, evs: Ev[]): Ev[] {
   return evs;
 }
 
-export function systematicDelivery(t: Target, index: number): Ev[] {
-  const cand = systematicCuts(t);
-  const reads = t.readTotal > 0 ? index & 1 : 0;
-  const mask = t.readTotal > 0 ? Math.floor(index / 2) : index;
-  const cuts = cand.filter((_, i) => Math.floor(mask / 2 ** i) % 2 === 1);
-  const segs = withFinOnLast(t, segmentsFromCuts(t, cuts));
+export function systematicDelivery(t: Target, index: number, budget: number): Ev[] {
+  const sp = space(t, budget);
+  const reads = t.readTotal > 0 ? index % 2 : 0;
+  const k = t.readTotal > 0 ? Math.floor(index / 2) : index;
+  const segs = withFinOnLast(t, segmentsFromCuts(t, cutSet(sp, k)));
   if (!reads) return segs;
   const out: Ev[] = [];
-  for (const s of segs) { out.push(s, { k: 'recv', mode: 'epoll', n: 0 }); }
+  for (const s of segs) out.push(s, { k: 'recv', mode: 'epoll', n: 0 });
   return out;
 }
 

@@ -48,7 +48,7 @@ export function searchPart(t: Target, p: PartSpec, stop: () => boolean = () => f
     if ((i & 15) === 0 && stop()) break;
     const g = p.part + i * p.stride;
     let evs: Ev[];
-    if (g < S) { evs = systematicDelivery(t, g); res.systematic++; }
+    if (g < S) { evs = systematicDelivery(t, g, p.budget); res.systematic++; }
     else if (corpus.length && local.chance(0.5)) { evs = mutate(t, local.pick(corpus), local, near); res.mutated++; }
     else { evs = randomDelivery(t, new Rng(mix(p.seed, g)), near); res.random++; }
     const o = runDelivery(t, evs, { coverage: true });

@@ -78,7 +78,7 @@ export function scenarioFromCapture(bytes: Uint8Array, file: string, opts: FromP
   const frames = readCapture(bytes, file);
   const { segments, skipped } = decodeTcp(frames);
   const conns = connections(segments).filter((c) => c.segments.some((s) => s.payload.length > 0 || s.flags & TCP_FIN));
-  const listing = () => conns.map((c, i) => `  ${i + 1}: --flow ${flowText(c)}  (${c.dataBytes} bytes in ${c.segments.length} segments)`).join('\n');
+  const listing = () => conns.map((c, i) => `  ${i + 1}: --flow ${flowText(c)}  (${c.dataBytes} payload bytes in ${c.segments.length} segments)`).join('\n');
   if (conns.length === 0) throw new CaptureError(`${file}: no TCP connection carries data in ${frames.length} frames${skipped.size ? ` (skipped: ${[...skipped].map(([w, n]) => `${n} ${w}`).join(', ')})` : ''}`);
   let conn: Connection;
   if (opts.flow !== undefined) {

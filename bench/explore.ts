@@ -1,0 +1,65 @@
+// RCVQ_CB events per second where `bpf-sockops explore` spends them (issue 14). Prints figures;
+// asserts nothing. Two layers, the same example hook (examples/autolowat/autolowat.bpf.o):
+//   - kernel: TcpModel + BpfKernel driven directly, one 258-byte frame per segment, a read every
+//     8 segments, events dropped as they come (the floor of any search's per-event cost);
+//   - explore: searchPart() over test/unit/explore/fixtures/example-frames.scenario.json: whole
+//     deliveries (a fresh simulated kernel each, the setup steps, the oracle after every event,
+//     coverage), i.e. what `bpf-sockops explore` does per delivery.
+// Targets (issue 14): >= 1,000,000 events/s in the kernel layer, >= 500,000/s in explore.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Simulation } from '../debugger/sim';
+import { loadObject } from '../debugger/object/index';
+import { BpfKernel } from '../debugger/kernel/bpf/index';
+import { TcpModel, abiFromTable } from '../debugger/kernel/tcp/index';
+import { table } from '../sockops/index';
+import { makeTarget } from '../debugger/explore/target';
+import { searchPart } from '../debugger/explore/search';
+
+const OBJ = resolve(__dirname, '../examples/autolowat/autolowat.bpf.o');
+const SCENARIO = resolve(__dirname, '../test/unit/explore/fixtures/example-frames.scenario.json');
+const FRAME = 258;
+
+function kernelLayer(obj: ReturnType<typeof loadObject>, segments: number): { events: number; ms: number } {
+  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1 });
+  const model = new TcpModel(abiFromTable(table()), { family: 'inet6' }, kernel);
+  model.passiveOpen({ seq: 0 });
+  model.setsockopt(0xdeadbeef, 0x8badf00d, Uint8Array.of(1, 0, 0, 0));
+  model.takeEvents();
+  const stream = new Uint8Array((segments + 1) * FRAME);
+  const dv = new DataView(stream.buffer);
+  for (let i = 0; i <= segments; i++) { dv.setUint32(i * FRAME, 100, true); dv.setUint32(i * FRAME + 4, 150, true); }
+  let events = 0;
+  const t0 = performance.now();
+  for (let i = 0, off = 0; i < segments; i++, off += FRAME) {
+    model.segment(off, stream.subarray(off, off + FRAME));
+    if (i % 8 === 7) model.recvmsg(8 * FRAME);
+    for (const e of model.takeEvents()) if (e.kind === 'prog' && e.opName === 'RCVQ_CB') events++;
+  }
+  return { events, ms: performance.now() - t0 };
+}
+
+function line(layer: string, events: number, ms: number, target: number, extra = ''): void {
+  const rate = events / (ms / 1000);
+  console.log(`${layer.padEnd(8)} ${String(Math.round(rate)).padStart(9)} RCVQ_CB events/s  ${(ms * 1000 / events).toFixed(2).padStart(7)} us/event  (target ${target.toLocaleString('en-US')}/s: ${(rate / target).toFixed(2)}x)${extra}`);
+}
+
+export async function benchExplore(): Promise<void> {
+  const obj = loadObject(new Uint8Array(readFileSync(OBJ)), OBJ);
+  kernelLayer(obj, 5000);
+  let best = { events: 0, ms: Infinity };
+  for (let i = 0; i < 3; i++) { const r = kernelLayer(obj, 40_000); if (r.ms / r.events < best.ms / (best.events || 1)) best = r; }
+  line('kernel', best.events, best.ms, 1_000_000, ` (${best.events} events, best of 3)`);
+
+  const t = makeTarget(Simulation.prepare(SCENARIO));
+  searchPart(t, { seed: 1, budget: 100, part: 0, stride: 1, count: 50 });
+  const r = searchPart(t, { seed: 2, budget: 400, part: 0, stride: 1, count: 400 });
+  const t0 = performance.now();
+  let loads = 0;
+  for (; loads < 100; loads++) new Simulation(t.prepared);
+  const loadMs = (performance.now() - t0) / loads;
+  line('explore', r.rcvqRuns, r.ms, 500_000,
+    ` (${r.deliveries} deliveries, ${r.events} events, ${(r.rcvqRuns / r.deliveries).toFixed(1)} RCVQ_CB runs and ${(r.ms / r.deliveries).toFixed(2)} ms per delivery, of which ${loadMs.toFixed(2)} ms loading a fresh simulated kernel)`);
+}
+
+if (require.main === module) benchExplore().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -1,0 +1,149 @@
+// bpf-sockops explore (issue 14): on a hook with a planted boundary bug it finds a delivery that
+// breaks the frames oracle and writes a minimized scenario that `run` fails; on the example hook
+// it finds none within the default budget; shards are disjoint and deterministic; reports merge;
+// helper results the program never reads are found by the r0 liveness pass.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Simulation } from '../../../debugger/sim';
+import { DEFAULT_BUDGET, explore, mergeReports, type ExploreReport } from '../../../debugger/explore/index';
+import { makeTarget } from '../../../debugger/explore/target';
+import { searchPart } from '../../../debugger/explore/search';
+import { runDelivery } from '../../../debugger/explore/exec';
+import { deadR0AfterCalls } from '../../../debugger/explore/liveness';
+import { assemble } from '../../../debugger/vm/index';
+import { exploreCommand } from '../../../cli/explore';
+
+const root = join(__dirname, '..', '..', '..');
+const PLANTED = join(root, 'examples/autolowat/planted-boundary.scenario.json');
+const CORRECT = join(__dirname, 'fixtures/example-frames.scenario.json');
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => { out.push(s); }, err: (s: string) => { err.push(s); } }, out, err };
+}
+
+test('planted boundary bug: a counterexample, shrunk, that `run` fails with the failing expect last', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'explore-'));
+  try {
+    const out = join(dir, 'cx.scenario.json');
+    // the scenario as written passes: the bug needs a descriptor split across segments
+    assert.equal(Simulation.fromFile(PLANTED).runAll().failed, 0);
+    const c = capture();
+    assert.equal(await exploreCommand([PLANTED, '--out', out, '--seed', '1'], c.io), 1);
+    assert.match(c.out.join(''), /counterexample \((early-wakeup|stall)\)/);
+    const sc = JSON.parse(readFileSync(out, 'utf8')) as { program: string; steps: Record<string, unknown>[]; frames: number[] };
+    assert.deepEqual(sc.frames, [258, 258, 38]);
+    const last = sc.steps[sc.steps.length - 1]!;
+    assert.ok('expect' in last, 'ends with the expect that fails');
+    const sends = sc.steps.filter((s) => 'send' in s || 'segment' in s);
+    assert.ok(sends.length >= 2 && sends.length <= 4, `shrunk to a few segments (${sends.length})`);
+    // some segment cuts a descriptor: it ends inside the first 8 bytes of a frame
+    const starts = [0, 258, 516];
+    let at = 0;
+    const cutsDescriptor = sends.some((s) => {
+      const len = typeof s.send === 'number' ? s.send : (s.segment as { len: number }).len;
+      const off = typeof s.send === 'number' ? at : (s.segment as { offset: number }).offset;
+      at = Math.max(at, off + len);
+      return starts.some((f) => off + len > f && off + len < f + 8);
+    });
+    assert.ok(cutsDescriptor, JSON.stringify(sends));
+    // the written file is an ordinary scenario: run fails on its last expect
+    const r = Simulation.fromFile(out).runAll();
+    assert.equal(r.failed, 1);
+    assert.equal(r.results[r.results.length - 1]!.expect?.ok, false);
+    const rc = capture();
+    const { runCommand } = await import('../../../cli/run');
+    assert.equal(await runCommand([out], rc.io), 1);
+    assert.match(rc.out.join(''), /1 failed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the example hook: no counterexample within the default budget', async () => {
+  const r = await explore(CORRECT, { out: join(tmpdir(), 'never-written.scenario.json') });
+  assert.equal(r.counterexample, null);
+  assert.equal(r.explored.deliveries, DEFAULT_BUDGET);
+  assert.ok(r.explored.systematic > 0 && r.explored.random > 0 && r.explored.mutated > 0, JSON.stringify(r.explored));
+  assert.ok(r.explored.rcvqRuns > r.explored.deliveries, 'the hook ran');
+  const c = capture();
+  assert.equal(await exploreCommand([CORRECT, '--budget', '50'], c.io), 0);
+  assert.match(c.out.join(''), /explored 50 deliveries .*no counterexample within the budget/s);
+});
+
+test('shards: disjoint deterministic parts; merge adds them up', async () => {
+  const t = makeTarget(Simulation.prepare(CORRECT));
+  const a = searchPart(t, { seed: 7, budget: 40, part: 0, stride: 2, count: 20 });
+  const again = searchPart(t, { seed: 7, budget: 40, part: 0, stride: 2, count: 20 });
+  assert.deepEqual({ ...a, ms: 0 }, { ...again, ms: 0 }, 'same seed and part: same search');
+  const r1 = await explore(CORRECT, { seed: 3, budget: 30, shard: { k: 1, n: 2 } });
+  const r2 = await explore(CORRECT, { seed: 3, budget: 30, shard: { k: 2, n: 2 } });
+  const m = mergeReports([{ file: 'a.json', report: r1 }, { file: 'b.json', report: r2 }]);
+  assert.equal(m.explored.deliveries, 60);
+  assert.deepEqual(m.shards, [{ k: 1, n: 2 }, { k: 2, n: 2 }]);
+  assert.throws(() => mergeReports([{ file: 'a.json', report: r1 }, { file: 'a2.json', report: r1 }]), /shard 1\/2 is already in the merge/);
+  assert.throws(() => mergeReports([{ file: 'x.json', report: { hello: 1 } }]), /x\.json: not a bpf-sockops explore JSON report/);
+  const other: ExploreReport = { ...r2, seed: 4 };
+  assert.throws(() => mergeReports([{ file: 'a.json', report: r1 }, { file: 'c.json', report: other }]), /c\.json: a report of .* \(seed 4/);
+});
+
+test('--jobs 2: worker threads share the budget and stop at a counterexample', async () => {
+  const r = await explore(CORRECT, { seed: 5, budget: 24, jobs: 2 });
+  assert.equal(r.explored.deliveries, 24);
+  assert.equal(r.counterexample, null);
+});
+
+test('bad input exits 2 with the reason', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'explore-bad-'));
+  try {
+    const noSend = join(dir, 'nosend.scenario.json');
+    writeFileSync(noSend, JSON.stringify({ program: join(root, 'examples/autolowat/autolowat.bpf.o'), stream: [{ zeros: 8 }], steps: [{ expect: { epoll: 0 } }] }));
+    const c = capture();
+    assert.equal(await exploreCommand([noSend], c.io), 2);
+    assert.match(c.err.join(''), /nosend\.scenario\.json: the scenario sends nothing/);
+    const d = capture();
+    assert.equal(await exploreCommand([CORRECT, '--shard', '3/2'], d.io), 2);
+    assert.match(d.err.join(''), /--shard takes K\/N/);
+    const e = capture();
+    assert.equal(await exploreCommand([join(dir, 'missing.json')], e.io), 2);
+    assert.match(e.err.join(''), /missing\.json/);
+    const badFrames = join(dir, 'frames.scenario.json');
+    writeFileSync(badFrames, JSON.stringify({ program: join(root, 'examples/autolowat/autolowat.bpf.o'), stream: [{ zeros: 8 }], frames: [4, 5], steps: [{ send: 8 }] }));
+    const f = capture();
+    assert.equal(await exploreCommand([badFrames], f.io), 2);
+    assert.match(f.err.join(''), /frames add up to 9 bytes but the stream has only 8/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('oracle: a stall and an early wakeup are findings; the original delivery of the planted hook is clean', () => {
+  const t = makeTarget(Simulation.prepare(PLANTED));
+  // whole frames in order: clean
+  const ok = runDelivery(t, [{ k: 'seg', off: 0, len: 258, fin: false }, { k: 'seg', off: 258, len: 258, fin: false }, { k: 'seg', off: 516, len: 38, fin: true }]);
+  assert.equal(ok.finding, null);
+  assert.equal(ok.reachedEnd, true);
+  // the descriptor cut 4 + 4: header 150, payload 0 (the second half overwrote the first): the
+  // hook wants 158 bytes and epoll reports a 258-byte frame as readable at 158
+  const cut = runDelivery(t, [{ k: 'seg', off: 0, len: 4, fin: false }, { k: 'seg', off: 4, len: 154, fin: false }]);
+  assert.equal(cut.finding?.kind, 'early-wakeup', cut.finding?.message);
+  assert.match(cut.finding!.message, /158 of the 258 bytes/);
+});
+
+test('liveness: calls whose r0 is never read', () => {
+  const insns = assemble(`
+    call 1
+    mov %r6, %r0
+    call 2
+    call 3
+    jeq %r0, 0, out
+    mov %r0, 1
+out:
+    exit`);
+  const dead = deadR0AfterCalls(insns);
+  assert.deepEqual([...dead].sort(), [2]); // call 2's r0 is overwritten by call 3
+});
