@@ -13,3 +13,10 @@ export const CODES = {
 } as const;
 
 export type Code = keyof typeof CODES;
+
+/** Codes of the scenario-file checks (`*.scenario.json` in the editor). */
+export const SCENARIO_CODES = {
+  SCENARIO001: 'the scenario file is refused as `bpf-sockops run` would refuse it (JSON, values, steps against the stream)',
+  SCENARIO002: 'the program file is missing or cannot be loaded (a missing .o next to its .c is a warning)',
+  SCENARIO003: 'a program the scenario names is not in the object or the C file, or is in the wrong SEC()',
+} as const;

@@ -11,6 +11,7 @@ import { DocumentAnalyzer, positioned, type Analysis } from './analysis/engine';
 import { complete, hover, quickFixes, signature, type ItemKind } from './analysis/features';
 import { SOURCE } from './codes';
 import { registerNavigation, NAV_CAPABILITIES, type NavSettings } from './navigation';
+import { registerScenarioChecks, isScenarioDocument } from './scenarios';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -73,6 +74,7 @@ const severity: Record<string, DiagnosticSeverity> = {
 };
 
 function validate(doc: TextDocument): Promise<unknown> {
+  if (isScenarioDocument(doc.uri)) return Promise.resolve(); // ./scenarios.ts checks those
   const e = entry(doc.uri);
   e.chain = e.chain.then(async () => {
     const latest = documents.get(doc.uri);
@@ -170,6 +172,7 @@ connection.onCodeAction(async (p): Promise<CodeAction[]> => {
 });
 
 registerNavigation(connection, documents, current, () => settings);
+registerScenarioChecks(connection, documents, () => settings.profile);
 
 documents.listen(connection);
 connection.listen();
