@@ -50,7 +50,7 @@ export function formatValue(v: CValue, cx: ViewCtx, depth = 0): string {
         if (n === 0n) return 'NULL';
         const w = cx.where(n);
         const to = stripType(t.to);
-        if (to.kind === 'base' && to.char && w) {
+        if (to.kind === 'base' && to.char && /^(signed )?char$/.test(to.name) && w) {
           const s = cString(cx.mem, n, 64);
           if (s !== null) return `${hexOf(n)} ${JSON.stringify(s)}`;
         }
