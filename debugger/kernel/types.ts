@@ -116,10 +116,9 @@ export interface SockOpsInvocation {
   /** bpf_sock_ops_kern.remaining_opt_len at HDR_OPT_LEN_CB / WRITE_HDR_OPT_CB (default 40 at
    *  HDR_OPT_LEN_CB, 0 elsewhere); what is left after the run comes back in the result. */
   remainingOptLen?: number;
-  /** bpf_sock_ops_kern.syn_skb's TCP header (the peer's SYN) at the SYN-ACK header-option ops:
-   *  what bpf_load_hdr_opt(..., BPF_LOAD_HDR_OPT_TCP_SYN) searches (bpf_sock_ops_get_syn). */
-  synHeader?: Uint8Array;
-  /** The same SYN with its IP and MAC headers (TCP_BPF_SYN_IP / TCP_BPF_SYN_MAC). */
+  /** bpf_sock_ops_kern.syn_skb (the peer's SYN: MAC, IP and TCP headers) at the SYN-ACK
+   *  header-option ops: what bpf_getsockopt(TCP_BPF_SYN*) and bpf_load_hdr_opt(...,
+   *  BPF_LOAD_HDR_OPT_TCP_SYN) read (bpf_sock_ops_get_syn); elsewhere they read the saved SYN. */
   syn?: SynHeaders;
 }
 

@@ -378,7 +378,7 @@ export class BpfKernel implements BpfHooks {
     kern.fill(0);
     const run: ActiveRun = {
       env, objs, op: inv.op, fullsock, locked, skb, ctx, dv, kern, kdv: frame.kdv, skbBase: 0n, packetBase: 0n,
-      pkt: null, skbLen: 0, dataEnd: 0, synHeader: inv.synHeader ?? null, written: 0,
+      pkt: null, skbLen: 0, dataEnd: 0, syn: inv.syn ?? null, written: 0,
       remainingOptLen: inv.remainingOptLen ?? (inv.op === this.hdrOptLenOp ? 40 : 0), retval: 0, dirty: false, frame,
       info: undefined as unknown as RunInfo,
     };
@@ -438,7 +438,7 @@ export class BpfKernel implements BpfHooks {
     ctx.fill(0);
     const run: ActiveRun = {
       env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, dv, kern: null, kdv: null, skbBase: 0n,
-      packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, synHeader: null, written: 0, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
+      packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, syn: null, written: 0, remainingOptLen: 0, retval: 0, dirty: false, frame, info: undefined as unknown as RunInfo,
     };
     dv.setBigUint64(0, this.sockBase(env, objs), true); // bpf_sockopt.sk: the struct sock * (cg_sockopt_convert_ctx_access)
     dv.setBigUint64(8, optvalBase, true);

@@ -2,6 +2,7 @@
 // program (its VM, map handles, regions), one ActiveRun per program run, the run frames (regions
 // mapped once per program and refilled), and KernelHost: the one interface through which helper
 // and kfunc implementations (./helpers/, ./kfuncs.ts) reach the kernel.
+import type { SynHeaders } from '../tcp/sockopt';
 import type { BpfProgram, MapDef } from '../../object/types';
 import type { HelperContext, HelperCoroutine, HelperFn, Memory, VmApi } from '../../vm';
 import type { HelperInfo, KfuncInfo, ProgType } from '../../../sockops/types';
@@ -142,8 +143,8 @@ export interface ActiveRun {
   skbLen: number;
   /** skb_data_end - skb->data (bpf_skops_init_skb end_offset; store_hdr_opt moves it). */
   dataEnd: number;
-  /** The peer's SYN header at the SYN-ACK header-option ops (bpf_sock_ops_kern.syn_skb). */
-  synHeader: Uint8Array | null;
+  /** bpf_sock_ops_kern.syn_skb: the peer's SYN at the SYN-ACK header-option ops, else null. */
+  syn: SynHeaders | null;
   /** Bytes bpf_store_hdr_opt() wrote in this run. */
   written: number;
   remainingOptLen: number;

@@ -40,7 +40,7 @@ export function transmit(m: TcpModel, flags: number, what: string, currentMss = 
 export function hdrOptHooks(m: TcpModel, skb: Skb, kopts: Uint8Array, what: string, fullsock: boolean, ack: number, window: number, syn?: SynHeaders): void {
   const s = m.sock;
   const remaining = MAX_TCP_OPTION_SPACE - kopts.length;
-  const extra = syn ? { synHeader: syn.tcp, syn } : {};
+  const extra = syn ? { syn } : {};
   const r = m.callOpFull('BPF_SOCK_OPS_HDR_OPT_LEN_CB', [0], skb, `HDR_OPT_LEN_CB (${what})`, fullsock, { remainingOptLen: remaining, ...extra });
   if (!progOk(r) || r!.remainingOptLen === undefined || r!.remainingOptLen >= remaining) return;
   const bpfLen = (remaining - r!.remainingOptLen + 3) & ~3;

@@ -75,7 +75,7 @@ function runOps(calls: Call[], op: number, opts: { maps?: MapDef[]; synHeader?: 
   const sock = new TestSock();
   const out = k.sockOps(sock, {
     op, args: [0, 0, 0, 0], skb: opts.skb ? makeSkb(1, new Uint8Array(8)) : null, label: `op ${op}`,
-    ...(opts.synHeader ? { synHeader: opts.synHeader } : {}), ...(opts.fullsock !== undefined ? { fullsock: opts.fullsock } : {}),
+    ...(opts.synHeader ? { syn: { mac: new Uint8Array(14), network: new Uint8Array(20).fill(0x45), tcp: opts.synHeader } } : {}), ...(opts.fullsock !== undefined ? { fullsock: opts.fullsock } : {}),
   })!;
   return { k, sock, trace: out.trace, r: rets(k, calls.length) };
 }
@@ -104,9 +104,10 @@ test('bpf_getsockopt(SOL_TCP, TCP_BPF_SYN) at the SYN-ACK ops reads syn_skb befo
   // no syn_skb and no saved SYN: -ENOENT, the buffer zeroed
   const none = runOps([get(8)], 15, { fullsock: false, skb: true });
   assert.deepEqual(none.r, [E.ENOENT]);
-  // the IP and MAC headers of the SYN are not modeled: a fault that says so, not a wrong errno
+  // TCP_BPF_SYN_IP: the IP header, then the TCP header (skb_network_header_len + tcp_hdrlen)
   const ip = runOps([{ fn: 'bpf_getsockopt', args: ['ctx', SOL_TCP, TCP_BPF_SYN_IP, { bss: 0 }, 64n] }], 15, { synHeader: syn, fullsock: false, skb: true });
-  assert.match(ip.trace.fault?.message ?? '', /bpf_getsockopt\b.*: TCP_BPF_SYN_IP asks for the IP headers.*does not model/);
+  assert.deepEqual(ip.r, [20 + syn.length]);
+  assert.deepEqual([...bss(ip.k).subarray(20, 20 + syn.length)], [...syn]);
 });
 
 test('bpf_getsockopt(TCP_BPF_SYN) from cgroup/setsockopt goes through __bpf_getsockopt: -EINVAL (bpf_sol_tcp_getsockopt)', () => {

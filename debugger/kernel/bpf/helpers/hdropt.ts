@@ -1,6 +1,7 @@
 // Packet and TCP header option helpers of sock_ops (net/core/filter.c bpf_sock_ops_load_hdr_opt,
 // bpf_sock_ops_store_hdr_opt, bpf_sock_ops_reserve_hdr_opt, sk_skb/sock_ops bpf_skb_load_bytes).
-import { EEXIST, EFAULT, EINVAL, ENOENT, ENOMSG, ENOSPC, EPERM, INT_MAX } from '../consts';
+import { EEXIST, EFAULT, EINVAL, ENOMSG, ENOSPC, EPERM, INT_MAX, TCP_BPF_SYN } from '../consts';
+import { sockOpsGetSyn } from '../sockopt';
 import { r64, u32, type CallCtx, type Impl } from '../run';
 import { readBytes, zeroFill } from './common';
 
@@ -22,7 +23,7 @@ export const HDROPT_HELPERS: Record<string, Impl> = {
   bpf_load_hdr_opt(c, a) {
     // net/core/filter.c bpf_sock_ops_load_hdr_opt: argument checks, then the peer's SYN
     // (BPF_LOAD_HDR_OPT_TCP_SYN: bpf_sock_ops_get_syn: syn_skb at the SYN-ACK ops, else the
-    // saved SYN, which the model never keeps: -ENOENT) or the current skb's options from
+    // saved SYN of TCP_SAVE_SYN, else -ENOENT) or the current skb's options from
     // skb->data + sizeof(struct tcphdr) to skb_data_end; bpf_search_tcp_opt; the option copied,
     // -ENOSPC when it is longer than the buffer (the first len bytes copied). The -EPERM for
     // HDR_OPT_LEN_CB or no skb is the table's rule, applied after loadHdrOptArgs.
@@ -33,8 +34,8 @@ export const HDROPT_HELPERS: Record<string, Impl> = {
     const magic = search[0] === 254 || search[0] === 253 ? search.subarray(2, search[1]!) : null;
     let opts: Uint8Array;
     if (a[3]! & 1n) {
-      const syn = c.run.synHeader;
-      if (!syn) return r64(-ENOENT);
+      const syn = sockOpsGetSyn(c.run.objs.sock, c.run.syn, TCP_BPF_SYN);
+      if (typeof syn === 'number') return r64(syn);
       opts = syn.subarray(20);
     } else {
       const pkt = c.run.pkt;

@@ -1,9 +1,9 @@
 // Socket helpers: socket options (net/core/filter.c bpf_sock_ops_setsockopt & co, on ./sockopt.ts),
 // cb flags, socket views and casts, cookies.
-import { EINVAL, ENOENT, ENOSPC, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_IP, TCP_BPF_SYN_MAC } from '../consts';
+import { EINVAL, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_MAC } from '../consts';
 import type { SockObjects } from '../objects';
 import { i32, r64, type CallCtx, type Impl } from '../run';
-import { bpfGetsockopt, bpfSetsockopt } from '../sockopt';
+import { bpfGetsockopt, bpfSetsockopt, sockOpsGetsockoptSyn } from '../sockopt';
 import { outBuf, readBytes } from './common';
 
 export const SOCK_HELPERS: Record<string, Impl> = {
@@ -53,20 +53,10 @@ export const SOCK_HELPERS: Record<string, Impl> = {
   },
 };
 
-/** net/core/filter.c bpf_sock_ops_getsockopt for TCP_BPF_SYN..TCP_BPF_SYN_MAC: the headers of
- *  the peer's SYN from bpf_sock_ops_get_syn (syn_skb at the SYN-ACK header-option ops, else the
- *  saved SYN, which the model never keeps: -ENOENT); -ENOSPC with the first optlen bytes when
- *  they do not fit; the unused tail zeroed. Only the SYN's TCP header is modeled. */
+/** net/core/filter.c bpf_sock_ops_getsockopt for TCP_BPF_SYN..TCP_BPF_SYN_MAC (../sockopt.ts):
+ *  syn_skb at the SYN-ACK header-option ops, else the saved SYN (TCP_SAVE_SYN). */
 function sockOpsGetSyn(c: CallCtx, optname: number, out: Uint8Array): number {
-  const syn = c.run.synHeader;
-  if (!syn) return -ENOENT; // out is still all zeros
-  if (optname !== TCP_BPF_SYN) {
-    const name = optname === TCP_BPF_SYN_IP ? 'TCP_BPF_SYN_IP' : 'TCP_BPF_SYN_MAC';
-    return c.hc.fault(`${name} asks for the IP${optname === TCP_BPF_SYN_IP ? '' : ' and MAC'} headers of the peer's SYN (bpf_sock_ops_get_syn), which the simulation does not model (it keeps the SYN's TCP header only: use TCP_BPF_SYN)`);
-  }
-  const copy = Math.min(syn.length, out.length);
-  out.set(syn.subarray(0, copy));
-  return copy < syn.length ? -ENOSPC : syn.length;
+  return sockOpsGetsockoptSyn(c.run.objs.sock, c.run.syn, optname, out);
 }
 
 export function sockoptSock(c: CallCtx, arg: bigint): SockObjects | null {
