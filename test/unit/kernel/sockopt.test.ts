@@ -315,3 +315,47 @@ test('the IPv4 header of the saved SYN: total length, DF, TTL 64, TCP, the peer 
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   assert.equal(sum, 0xffff, 'the one\'s complement sum over the header is all ones');
 });
+
+// ---- a compiled hook through the whole path (table rules, helper dispatch, the TCP model) ----
+
+test('compiled hook: TCP_SAVE_SYN + SO_KEEPALIVE at TCP_LISTEN_CB, read back at PASSIVE_ESTABLISHED_CB (saved SYN, TCP_BPF_SYN, SYN_IP -ENOSPC, the SYN\'s MSS by bpf_load_hdr_opt, TCP_CONGESTION)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadObject } = await import('../../../debugger/object');
+  const { BpfKernel } = await import('../../../debugger/kernel/bpf');
+  const obj = loadObject(new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/sockopt_syn.bpf.o'))), 'sockopt_syn.bpf.o');
+  for (const family of ['inet', 'inet6'] as const) {
+    const k = BpfKernel.load(obj, { sockops: 'sockopt_syn', profile: 'linux-7.1.5' });
+    const m = new TcpModel(abi, { family }, k);
+    m.passiveOpen({ seq: 1000 });
+    const faults = m.takeEvents().flatMap((e) => (e.kind === 'prog' && e.trace.fault ? [e.trace.fault.message] : []));
+    assert.deepEqual(faults, []);
+    const global = (name: string) => k.maps().find((x) => x.def.name === '.bss')!.entries()[0]!.value.subarray(...bssRange(name));
+    const res = global('res');
+    const r = (i: number) => Number(new DataView(res.buffer, res.byteOffset).getBigInt64(8 * i, true));
+    const ipLen = family === 'inet' ? 20 : 40;
+    assert.equal(r(11), 1, 'PASSIVE_ESTABLISHED_CB ran');
+    assert.deepEqual([r(0), r(1), r(2), r(3)], [0, 0, 0, 1], 'set at the listener, read back on the child');
+    assert.equal(r(4), 0, 'TCP_SAVED_SYN: 0 and the headers');
+    const saved = global('saved').subarray(0, ipLen + 40);
+    assert.deepEqual([...saved], [...savedBytes(m)]);
+    assert.equal(r(5), 40, 'TCP_BPF_SYN: tcp_hdrlen of the saved SYN');
+    assert.equal(r(6), E('ENOSPC'), 'TCP_BPF_SYN_IP into 40 bytes');
+    assert.deepEqual([...global('synip')], [...saved.subarray(0, 40)]);
+    assert.deepEqual([r(7), r(8)], [4, 1448], 'bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN) finds the SYN\'s MSS in the saved SYN');
+    assert.equal(r(9), 0);
+    assert.equal(new TextDecoder().decode(global('cc')).replace(/\0+$/, ''), 'cubic');
+    assert.equal(r(10), E('ENOENT'));
+  }
+});
+
+function savedBytes(m: TcpModel): Uint8Array {
+  const s = m.sock.sockopt.saved_syn!;
+  return Uint8Array.from([...s.mac, ...s.network, ...s.tcp]);
+}
+
+/** [start, end) of the fixture's globals in .bss (llvm-objdump -t sockopt_syn.bpf.o). */
+function bssRange(name: string): [number, number] {
+  const layout: Record<string, [number, number]> = { res: [0, 128], saved: [128, 208], synip: [208, 248], cc: [248, 264] };
+  return layout[name]!;
+}
