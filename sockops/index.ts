@@ -259,7 +259,7 @@ export class SockopsTable {
    *  every ctx load and store. */
   ctxAccessError(offset: number, size: number, write: boolean): string | null {
     if (Number.isInteger(offset) && offset >= 0 && offset < this.profile.ctxSize && size >= 1 && size <= 8) {
-      const key = ((offset << 4) | (size << 1) | (write ? 1 : 0));
+      const key = ((offset << 5) | (size << 1) | (write ? 1 : 0)); // size 8 << 1 needs bits 1-4
       const hit = this.accessMemo.get(key);
       if (hit !== undefined) return hit;
       const msg = this.ctxAccessCheck(offset, size, write);
