@@ -35,6 +35,14 @@ export function mapKind(def: MapDef): MapKind {
   }
 }
 
+/** BpfMap.checkpoint(): per container, the value objects with a copy of their bytes. */
+export interface MapCheckpoint {
+  slots: [number, Uint8Array, Uint8Array][];
+  table: [string, MapEntry, Uint8Array][];
+  storage: [number, Uint8Array, Uint8Array][];
+  perf: number;
+}
+
 export class BpfMap {
   readonly kind: MapKind;
   /** array/global: index -> value (created on first touch; global: the section bytes). */
@@ -176,6 +184,29 @@ export class BpfMap {
     const v = new Uint8Array(4);
     new DataView(v.buffer).setUint32(0, sockId, true);
     this.table.set(hex(key), { key: key.slice(), value: v });
+  }
+
+  /** The contents between steps, for the debugger's checkpoints: the value objects are kept (a
+   *  value keeps its guest address across restores) with a copy of their bytes. */
+  checkpoint(): MapCheckpoint {
+    const copy = <K>(m: Map<K, Uint8Array>) => [...m].map(([k, v]): [K, Uint8Array, Uint8Array] => [k, v, v.slice()]);
+    return {
+      slots: copy(this.slots),
+      table: [...this.table].map(([k, e]): [string, MapEntry, Uint8Array] => [k, e, e.value.slice()]),
+      storage: copy(this.storage),
+      perf: this.perfOutput.length,
+    };
+  }
+
+  /** Put the contents back to `cp` (taken from this map); the checkpoint stays valid. */
+  restore(cp: MapCheckpoint): void {
+    this.slots.clear();
+    for (const [k, v, b] of cp.slots) { v.set(b); this.slots.set(k, v); }
+    this.table.clear();
+    for (const [k, e, b] of cp.table) { e.value.set(b); this.table.set(k, e); }
+    this.storage.clear();
+    for (const [k, v, b] of cp.storage) { v.set(b); this.storage.set(k, v); }
+    this.perfOutput.length = Math.min(this.perfOutput.length, cp.perf);
   }
 
   /** Decoded entries for the debugger: arrays list every index up to 1024 (zeros where untouched),

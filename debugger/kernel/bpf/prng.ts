@@ -17,6 +17,9 @@ export class Prng {
     this.s0 = next();
     this.s1 = next();
   }
+  /** The generator's state (the debugger's checkpoints) and putting it back. */
+  get state(): [bigint, bigint] { return [this.s0, this.s1]; }
+  set state(s: [bigint, bigint]) { [this.s0, this.s1] = s; }
   nextU32(): number {
     let a = this.s0;
     const b = this.s1;
