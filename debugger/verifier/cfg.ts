@@ -42,6 +42,26 @@ export function cfgCheck(insns: Insn[], prog: BpfProgram): void {
     const t = pc + 1 + (i.code === 0x06 ? i.imm : i.off);
     if (t < 0 || t >= n) throw new VerifierReject(pc, `jump out of range from insn ${pc} to ${t}`, 'jump-range');
   }
+  // kernel/bpf/cfg.c bpf_check_cfg: every insn is reached from the entry (following jumps, calls
+  // into subprograms and callback addresses); none jumps into the middle of an ld_imm64
+  const seen = new Uint8Array(n);
+  const work = [0];
+  seen[0] = 1;
+  while (work.length) {
+    const pc = work.pop()!;
+    const i = insns[pc]!;
+    const next = [...successors(insns, pc)];
+    if (isJmp(i) && (i.code & 0xf0) === 0x80 && i.src === 1) next.push(pc + 1 + i.imm);
+    if (i.code === 0x18 && i.src === 4) next.push(pc + 1 + i.imm);
+    for (const t of next) if (t >= 0 && t < n && !seen[t]) { seen[t] = 1; work.push(t); }
+  }
+  for (let pc = 0; pc < n; pc++) {
+    if (!seen[pc]) throw new VerifierReject(pc, `unreachable insn ${pc}`, 'unreachable');
+    if (insns[pc]!.code === 0x18) {
+      if (seen[pc + 1]) throw new VerifierReject(pc, `jump into the middle of ldimm64 insn ${pc}`, 'jump-range');
+      pc++;
+    }
+  }
   // the last insn of each function must be an exit or an unconditional jump
   const ends = prog.funcs.map((f) => f.endPc - 1);
   for (const e of ends.length ? ends : [n - 1]) {

@@ -61,6 +61,8 @@ const ALU_OPS: Record<number, AluOp | 'end'> = { 0x00: 'add', 0x10: 'sub', 0x20:
 const JMP_OPS: Record<number, CondOp> = { 0x10: 'jeq', 0x20: 'jgt', 0x30: 'jge', 0x40: 'jset', 0x50: 'jne', 0x60: 'jsgt', 0x70: 'jsge', 0xa0: 'jlt', 0xb0: 'jle', 0xc0: 'jslt', 0xd0: 'jsle' };
 const OP_SYM: Record<string, string> = { add: '+=', sub: '-=', mul: '*=', div: '/=', or: '|=', and: '&=', lsh: '<<=', rsh: '>>=', neg: 'neg', mod: '%=', xor: '^=', mov: '=', arsh: 's>>=', end: 'end', sdiv: 's/=', smod: 's%=' };
 
+type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
+interface GlobalFunc { name: string; idx: number; args: GlobalArg[]; voidRet: boolean }
 interface Snap { state: VState; parent: Snap | null; branches: number; pc: number }
 interface Path { state: VState; pc: number; last: Snap | null }
 
@@ -87,6 +89,10 @@ class Checker {
   private stackDepth = 0;
   private readonly limit: number;
   private readonly gpl: boolean;
+  private globals: Map<number, GlobalFunc> | undefined;
+  private readonly globalsCalled = new Set<number>();
+  /** Set while walking a global function on its own. */
+  private subprog: GlobalFunc | undefined;
 
   constructor(private readonly obj: BpfObject, private readonly prog: BpfProgram, private readonly progType: ProgType, opts: CheckOptions) {
     this.insns = prog.insns;
@@ -126,7 +132,12 @@ class Checker {
 
   // ---- exploration ----
   private walk(): void {
-    let path: Path | undefined = { state: this.initialState(), pc: 0, last: null };
+    this.walkFrom(this.initialState(), 0);
+    this.walkGlobals();
+  }
+
+  private walkFrom(state: VState, pc: number): void {
+    let path: Path | undefined = { state, pc, last: null };
     while (path) {
       const end = this.runPath(path);
       if (end) this.endPath(path);
@@ -357,11 +368,25 @@ class Checker {
       r.s = aluScalar(op, ptr.s, off.s, true);
       if (r.type === 'PTR_TO_PACKET') { r.id = this.nextId++; r.range = 0; }
     }
+    if (!this.perfmon) this.sanitizeBounds(r, d, pc); // sanitize_check_bounds (no bypass_spec_v1)
     if (ptr.type === 'PTR_TO_STACK' || ptr.type === 'PTR_TO_MAP_VALUE' || ptr.type === 'PTR_TO_CTX') {
       // sanity: keep offsets in 32-bit range as the kernel does (check_reg_sane_offset_ptr)
       if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new VerifierReject(pc, `value ${r.off} makes ${tname} pointer be out of bounds`, 'ptr-arith');
     }
     return r;
+  }
+
+  /** Without CAP_PERFMON, pointer arithmetic must stay inside the object (Spectre v1 masking). */
+  private sanitizeBounds(r: Reg, d: number, pc: number): void {
+    if (r.type === 'PTR_TO_STACK') {
+      if (!isConst(r.s)) throw new VerifierReject(pc, `R${d} variable stack access prohibited for !root, var_off=(0x${r.s.varOff.value.toString(16)}; 0x${r.s.varOff.mask.toString(16)}) off=${r.off}`, 'ptr-arith', { reg: d });
+      const off = r.off + Number(BigInt.asIntN(64, constValue(r.s)));
+      if (off >= 0 || off < -STACK_SIZE) throw new VerifierReject(pc, `R${d} stack pointer arithmetic goes out of range, prohibited for !root; off=${off}`, 'ptr-arith', { reg: d });
+    } else if (r.type === 'PTR_TO_MAP_VALUE') {
+      const vs = this.obj.maps[r.mapIndex ?? -1]?.valueSize ?? 0;
+      const lo = r.off + Number(BigInt.asIntN(64, r.s.smin)), hi = r.off + Number(r.s.umax > BigInt(BPF_MAX_VAR_OFF) ? BigInt(BPF_MAX_VAR_OFF) : r.s.umax);
+      if (r.s.smin < 0n && !isConst(r.s) || lo < 0 || hi + 1 > vs) throw new VerifierReject(pc, `R${d} pointer arithmetic of map value goes out of range, prohibited for !root`, 'map-bounds', { reg: d, limit: vs, map: this.obj.maps[r.mapIndex ?? -1]?.name });
+    }
   }
 
   // ---- memory ----
@@ -559,7 +584,7 @@ class Checker {
     if (!isConst(base.s)) return this.varStackAccess(frame, base, regno, off, size, t, pc);
     const o = off + Number(BigInt.asIntN(64, constValue(base.s)));
     if (o < -STACK_SIZE || o + size > 0 || o >= 0) throw new VerifierReject(pc, `invalid ${t === 'write' ? 'write to' : 'read from'} stack R${regno} off=${o} size=${size}`.replace(/^invalid (write to|read from) stack R\d+ off=/, `invalid stack off=`).replace(/ size=/, ' size='), 'stack-bounds', { reg: regno, off: o, size });
-    if (o % size !== 0) throw new VerifierReject(pc, `misaligned stack access off ${base.off === o - off ? '' : ''}(0x0; 0x0)+${base.off}+${off - base.off} size ${size}`, 'stack-misaligned', { reg: regno, off: o, size });
+    if (o % size !== 0) throw new VerifierReject(pc, `misaligned stack access off ${base.off}+${off - base.off} size ${size}`, 'stack-misaligned', { reg: regno, off: o, size });
     this.stackDepth = Math.max(this.stackDepth, -o);
     frame.depth = Math.max(frame.depth, -o);
     if (t === 'write') { this.stackWrite(frame, o, size, value!, pc); return scalarReg(unknownScalar()); }
@@ -596,9 +621,7 @@ class Checker {
         return;
       }
     }
-    if (isPtr(value)) {
-      if (!this.perfmon) throw new VerifierReject(pc, 'invalid size of register spill', 'stack-fill');
-    }
+    if (isPtr(value)) throw new VerifierReject(pc, 'invalid size of register spill', 'stack-fill'); // check_stack_write_fixed_off
     // a narrower write: the spill (if any) is broken into misc bytes
     if (slot.spill) {
       const wasScalar = slot.spill.type === 'SCALAR_VALUE';
@@ -737,9 +760,19 @@ class Checker {
 
   private call(p: Path, f: Frame, insn: Insn, pc: number): number | 'exit' {
     if (insn.src === 1) {
+      const target = pc + 1 + insn.imm;
+      const g = this.globalFunc(target);
+      if (g) {
+        // a global function is verified on its own; the call only checks the arguments against
+        // its BTF prototype (btf_check_func_arg_match) and returns an unknown scalar
+        this.checkGlobalArgs(p, f, g, pc);
+        this.clobber(f);
+        f.regs[0] = scalarReg(unknownScalar());
+        this.globalsCalled.add(target);
+        return pc + 1;
+      }
       // bpf-to-bpf call: a new frame with r1-r5 passed, as the kernel does for static functions
       if (p.state.frames.length >= MAX_CALL_FRAMES) throw new VerifierReject(pc, `the call stack of ${p.state.frames.length + 1} frames is too deep !`, 'call-depth');
-      const target = pc + 1 + insn.imm;
       const regs: Reg[] = [];
       for (let i = 0; i < 11; i++) regs.push(i >= 1 && i <= 5 ? cloneReg(f.regs[i]!) : notInit());
       regs[10] = ptrReg('PTR_TO_STACK', { frameNo: p.state.frames.length });
@@ -748,6 +781,71 @@ class Checker {
     }
     if (insn.src === 2) return this.kfuncCall(p, f, insn, pc);
     return this.helperCall(p, f, insn, pc);
+  }
+
+  /** BTF_FUNC_GLOBAL functions by start pc: their params (kind per arg) and subprog number. */
+  private globalFunc(start: number): GlobalFunc | undefined {
+    if (this.globals === undefined) {
+      this.globals = new Map();
+      const btf = this.obj.btf;
+      const funcs = [...this.prog.funcs].sort((a, b) => a.startPc - b.startPc);
+      funcs.forEach((fn, idx) => {
+        if (idx === 0 || !btf || !fn.btfTypeId) return;
+        const ft = btf.types[fn.btfTypeId];
+        if (!ft || ft.kind !== 'func' || ft.linkage !== 1) return;
+        const proto = btf.types[ft.type ?? 0];
+        const args: GlobalArg[] = (proto?.params ?? []).map((prm) => {
+          const t = btf.resolve(prm.type);
+          if (t.kind !== 'ptr') return { kind: 'scalar' };
+          const target = btf.resolve(t.type ?? 0);
+          if (/^(bpf_sock_ops|bpf_sockopt|__sk_buff)$/.test(target.name)) return { kind: 'ctx' };
+          let size = 0;
+          try { size = btf.sizeof(target.id); } catch { size = 0; }
+          return { kind: 'mem', size };
+        });
+        const ret = btf.resolve(proto?.type ?? 0);
+        this.globals!.set(fn.startPc, { name: fn.name, idx, args, voidRet: !proto?.type || ret.kind === 'void' });
+      });
+    }
+    return this.globals.get(start);
+  }
+
+  private checkGlobalArgs(p: Path, f: Frame, g: GlobalFunc, pc: number): void {
+    const fail = (why: string) => new VerifierReject(pc, `${why}\nCaller passes invalid args into func#${g.idx} ('${g.name}')`, 'helper-arg', { name: g.name, helper: g.name });
+    g.args.forEach((a, i) => {
+      const regno = i + 1;
+      const reg = f.regs[regno]!;
+      if (a.kind === 'scalar') { if (reg.type !== 'SCALAR_VALUE') throw fail(`R${regno} is not a scalar`); return; }
+      if (a.kind === 'ctx') {
+        if (reg.type !== 'PTR_TO_CTX') throw fail(`arg#${i} expects pointer to ctx`);
+        if (reg.off !== 0) throw fail(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+        return;
+      }
+      const mem = ['PTR_TO_STACK', 'PTR_TO_PACKET', 'PTR_TO_MAP_VALUE', 'PTR_TO_MEM', 'PTR_TO_MAP_KEY'];
+      if (!mem.includes(reg.type)) throw fail(`R${regno} type=${regTypeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem`);
+      if (reg.maybeNull) throw fail(`arg#${i} is expected to be non-NULL`);
+      try { if (a.size > 0) this.helperMem(p, reg, regno, a.size, a.size, false, pc, g.name); } catch (e) { if (e instanceof VerifierReject) throw fail(e.kernelMessage); throw e; }
+    });
+  }
+
+  /** Walk each global function called from the program on its own (do_check_subprogs). */
+  private walkGlobals(): void {
+    const done = new Set<number>();
+    for (;;) {
+      const next = [...this.globalsCalled].find((s) => !done.has(s));
+      if (next === undefined) return;
+      done.add(next);
+      const g = this.globalFunc(next)!;
+      const regs: Reg[] = [];
+      for (let i = 0; i < 11; i++) regs.push(notInit());
+      g.args.forEach((a, i) => {
+        regs[i + 1] = a.kind === 'scalar' ? scalarReg(unknownScalar()) : a.kind === 'ctx' ? ptrReg('PTR_TO_CTX') : ptrReg('PTR_TO_MEM', { maybeNull: true, memSize: a.size, id: this.nextId++ });
+      });
+      regs[10] = ptrReg('PTR_TO_STACK', { frameNo: 0 });
+      this.subprog = g;
+      this.explored.clear();
+      this.walkFrom({ frames: [{ regs, stack: new Map(), funcStart: next, callsite: -1, depth: 0 }], refs: [] }, next);
+    }
   }
 
   private clobber(f: Frame): void {
@@ -910,7 +1008,8 @@ class Checker {
           if (s.smin < 0n) throw new VerifierReject(pc, `R${regno + 1} min value is negative, either use unsigned or 'var &= const'`, 'helper-size', { reg: regno + 1, helper });
           if (s.umin === 0n && nextArg === 'CONST_SIZE' ) throw new VerifierReject(pc, `R${regno + 1} invalid zero-sized read: u64=[${s.umin},${s.umax}]`, 'helper-size', { reg: regno + 1, helper });
           if (s.umax >= BigInt(BPF_MAX_VAR_SIZ)) throw new VerifierReject(pc, `R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`, 'helper-size', { reg: regno + 1, helper });
-          if (s.umax > 0n) this.helperMem(p, reg, regno, Number(s.umin), Number(s.umax), at === 'PTR_TO_UNINIT_MEM', pc, helper);
+          // a variable size turns raw (write-only) mode off: the buffer must be initialised (check_mem_size_reg)
+          if (s.umax > 0n) this.helperMem(p, reg, regno, Number(s.umin), Number(s.umax), at === 'PTR_TO_UNINIT_MEM' && isConst(s), pc, helper);
         }
         return;
       }
@@ -959,9 +1058,16 @@ class Checker {
       }
       return f.callsite + 1;
     }
+    if (this.subprog) {
+      // check_global_subprog_return_code
+      if (this.subprog.voidRet) return 'exit';
+      const r0 = this.readReg(f, 0, pc);
+      if (isPtr(r0)) throw new VerifierReject(pc, `At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`, 'ret-ptr', { type: regTypeStr(r0) });
+      return 'exit';
+    }
     if (st.refs.length) {
       const r = st.refs[0]!;
-      throw new VerifierReject(pc, `Unreleased reference id=${r.id} alloc_insn=${r.insn}`, 'unreleased-ref', { id: r.id, allocInsn: r.insn });
+      throw new VerifierReject(pc, `Unreleased reference id=${r.id} alloc_insn=${r.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, 'unreleased-ref', { id: r.id, allocInsn: r.insn });
     }
     const r0 = f.regs[0]!;
     if (r0.type === 'NOT_INIT') throw new VerifierReject(pc, 'R0 !read_ok', 'uninit-reg', { reg: 0, atExit: 1 });

@@ -159,7 +159,7 @@ function kfuncRet(name: string, s: FrameState, b: BtfIndex, progType: ProgType):
     const t = id !== undefined && b.btf ? b.btf.types[Number(id)] : undefined;
     const st = t ? b.btf!.resolve(t.id) : undefined;
     if (st && (st.kind === 'struct' || st.kind === 'union')) return ptr('PTR_TO_BTF_ID', { trusted: false, btfId: st.id });
-    return ptr('PTR_TO_MEM', {});
+    return ptr('PTR_TO_MEM', { trusted: false });
   }
   return scalar();
 }

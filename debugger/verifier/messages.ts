@@ -60,6 +60,7 @@ export function explain(e: VerifierReject, w: Where): string {
       return `the verifier would have to follow more than 1,000,000 instructions: a loop has no bound it can prove (use a constant bound, bpf_loop() or can_loop), or too many branches multiply paths.`;
     case 'infinite-loop':
       return `this loop${at(w)} can run forever with the same state: make it advance a counter the condition tests.`;
+    case 'unreachable': return `no path reaches this instruction${at(w)}: the kernel refuses dead code that clang left (often after an infinite loop or a call that never returns); remove it.`;
     case 'jump-range': return `a jump leaves the program${at(w)}: the object is malformed (rebuild it).`;
     case 'ptr-arith':
       return `this arithmetic on a pointer${at(w)} is not allowed: only add/subtract bounded scalars to pointers to memory (stack, map value, packet), never to ctx->sk, map pointers or packet end.`;
