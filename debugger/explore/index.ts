@@ -1,12 +1,13 @@
 // `bpf-sockops explore`: search the ways a scenario's bytes can arrive and be read for one that
 // breaks the hook (issue 14). The API the CLI and the extension call: explore() runs a campaign
-// (or one shard of it) and returns a report; mergeReports() combines shards' reports.
+// (or one shard of it) and returns a report whose counterexample.out is the scenario to open;
+// mergeReports() combines shards' reports. Plain TypeScript: no vscode, no process exit.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Simulation, type SimOptions } from '../sim';
 import { runDelivery } from './exec';
 import type { FindingKind } from './oracle';
-import { searchPart, type PartResult, type PartSpec } from './search';
+import { searchPartAsync, type PartResult, type PartSpec } from './search';
 import { shrink } from './shrink';
 import { makeTarget, type Target } from './target';
 import { runParts } from './workers';
@@ -28,6 +29,8 @@ export interface ExploreOptions extends SimOptions {
   /** Where to write the minimized counterexample (default: beside the scenario,
    *  NAME.counterexample.scenario.json). */
   out?: string;
+  /** Stops the search early (the report counts what was explored); the extension's Cancel. */
+  signal?: AbortSignal;
 }
 
 export interface Counterexample {
@@ -59,6 +62,8 @@ export interface ExploreReport {
     features: number[]; corpus: number[];
   };
   ms: number;
+  /** The search was cancelled (ExploreOptions.signal) before the budget was used up. */
+  cancelled?: boolean;
   counterexample: Counterexample | null;
   /** The scenario as written fails `run` already. */
   originalFails: boolean;
@@ -87,7 +92,8 @@ export async function explore(file: string, opts: ExploreOptions = {}): Promise<
     const count = Math.floor(budget / jobs) + (j < budget % jobs ? 1 : 0);
     if (count > 0) parts.push({ seed, budget, part: (shard.k - 1) * jobs + j, stride: shard.n * jobs, count });
   }
-  const results = await runParts(file, sim, parts, (p, stop) => searchPart(t, p, stop));
+  const signal = opts.signal;
+  const results = await runParts(file, sim, parts, (p, stop) => searchPartAsync(t, p, () => stop() || signal?.aborted === true), signal);
   const report: ExploreReport = {
     tool: 'bpf-sockops explore',
     scenario: prepared.scenario.file,
@@ -98,6 +104,7 @@ export async function explore(file: string, opts: ExploreOptions = {}): Promise<
     originalFails: t.originalFailed > 0,
   };
   const failing = results.map((r) => r.failing).filter((f) => f !== undefined).sort((a, b) => a!.iteration - b!.iteration)[0];
+  if (signal?.aborted) report.cancelled = true;
   if (failing) report.counterexample = minimize(t, failing, opts.out ?? defaultOut(file), seed, shard.k, sim);
   report.ms = Math.round(performance.now() - t0);
   return report;

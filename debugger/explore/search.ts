@@ -36,36 +36,74 @@ export interface PartResult {
   failing?: { kind: FindingKind; message: string; iteration: number; evs: Ev[] };
 }
 
-export function searchPart(t: Target, p: PartSpec, stop: () => boolean = () => false): PartResult {
-  const t0 = performance.now();
-  const S = systematicCount(t, p.budget);
-  const near = nearCuts(t);
-  const res: PartResult = { deliveries: 0, systematic: 0, random: 0, mutated: 0, events: 0, rcvqRuns: 0, runs: 0, features: 0, corpus: 0, systematicSpace: S, ms: 0 };
-  const seen = new Set<number>();
-  const corpus: Ev[][] = [];
-  const local = new Rng(mix(p.seed, 0x51ed + p.part));
-  for (let i = 0; i < p.count; i++) {
-    if ((i & 15) === 0 && stop()) break;
-    const g = p.part + i * p.stride;
+/** The search of one part, one delivery per step() (so a caller can yield between steps). */
+export class PartSearch {
+  private readonly t0 = performance.now();
+  private readonly S: number;
+  private readonly near: number[];
+  private readonly res: PartResult;
+  private readonly seen = new Set<number>();
+  private readonly corpus: Ev[][] = [];
+  private readonly local: Rng;
+  private i = 0;
+  private over = false;
+
+  constructor(private readonly t: Target, private readonly p: PartSpec) {
+    this.S = systematicCount(t, p.budget);
+    this.near = nearCuts(t);
+    this.res = { deliveries: 0, systematic: 0, random: 0, mutated: 0, events: 0, rcvqRuns: 0, runs: 0, features: 0, corpus: 0, systematicSpace: this.S, ms: 0 };
+    this.local = new Rng(mix(p.seed, 0x51ed + p.part));
+  }
+
+  /** Runs the next delivery; false when the part is done (count reached or a finding). */
+  step(): boolean {
+    if (this.over || this.i >= this.p.count) { this.over = true; return false; }
+    const { t, p, res, local } = this;
+    const g = p.part + this.i * p.stride;
+    this.i++;
     let evs: Ev[];
-    if (g < S) { evs = systematicDelivery(t, g, p.budget); res.systematic++; }
-    else if (corpus.length && local.chance(0.5)) { evs = mutate(t, local.pick(corpus), local, near); res.mutated++; }
-    else { evs = randomDelivery(t, new Rng(mix(p.seed, g)), near); res.random++; }
+    if (g < this.S) { evs = systematicDelivery(t, g, p.budget); res.systematic++; }
+    else if (this.corpus.length && local.chance(0.5)) { evs = mutate(t, local.pick(this.corpus), local, this.near); res.mutated++; }
+    else { evs = randomDelivery(t, new Rng(mix(p.seed, g)), this.near); res.random++; }
     const o = runDelivery(t, evs, { coverage: true });
     res.deliveries++;
     res.events += o.steps.length;
     res.rcvqRuns += o.rcvqRuns;
     res.runs += o.runs;
     let fresh = false;
-    for (const f of o.features) if (!seen.has(f)) { seen.add(f); fresh = true; }
-    if (fresh && g >= S) corpus.push(evs);
+    for (const f of o.features) if (!this.seen.has(f)) { this.seen.add(f); fresh = true; }
+    if (fresh && g >= this.S) this.corpus.push(evs);
     if (o.finding) {
       res.failing = { kind: o.finding.kind, message: o.finding.message, iteration: g, evs: o.concrete };
-      break;
+      this.over = true;
+      return false;
+    }
+    return true;
+  }
+
+  result(): PartResult {
+    this.res.features = this.seen.size;
+    this.res.corpus = this.corpus.length;
+    this.res.ms = performance.now() - this.t0;
+    return this.res;
+  }
+}
+
+export function searchPart(t: Target, p: PartSpec, stop: () => boolean = () => false): PartResult {
+  const s = new PartSearch(t, p);
+  for (let i = 0; s.step(); i++) if ((i & 15) === 15 && stop()) break;
+  return s.result();
+}
+
+/** The same, yielding to the event loop every few deliveries (the extension host stays responsive
+ *  and an AbortSignal can fire). */
+export async function searchPartAsync(t: Target, p: PartSpec, stop: () => boolean = () => false): Promise<PartResult> {
+  const s = new PartSearch(t, p);
+  for (let i = 0; s.step(); i++) {
+    if ((i & 7) === 7) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (stop()) break;
     }
   }
-  res.features = seen.size;
-  res.corpus = corpus.length;
-  res.ms = performance.now() - t0;
-  return res;
+  return s.result();
 }

@@ -47,19 +47,20 @@ export function exploreWorkerMain(): void {
 
 /** Runs the parts, in worker threads when there is more than one and workers can start;
  *  else one after the other here. */
-export async function runParts(file: string, sim: SimOptions, parts: PartSpec[], inThread: (p: PartSpec, stop: () => boolean) => PartResult): Promise<PartResult[]> {
+export async function runParts(file: string, sim: SimOptions, parts: PartSpec[], inThread: (p: PartSpec, stop: () => boolean) => Promise<PartResult>, signal?: AbortSignal): Promise<PartResult[]> {
   const boot = parts.length > 1 ? workerBootstrap() : null;
   if (!boot) {
     const out: PartResult[] = [];
     let found = false;
     for (const p of parts) {
-      const r = inThread(p, () => found);
+      const r = await inThread(p, () => found);
       if (r.failing) found = true;
       out.push(r);
     }
     return out;
   }
   const stop = new SharedArrayBuffer(4);
+  signal?.addEventListener('abort', () => Atomics.store(new Int32Array(stop), 0, 1), { once: true });
   return Promise.all(parts.map((part) => new Promise<PartResult>((resolve, reject) => {
     const w = new Worker(boot, { eval: true, workerData: { file, sim, part, stop } satisfies WorkerInput });
     let done = false;

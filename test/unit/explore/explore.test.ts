@@ -147,3 +147,12 @@ out:
   const dead = deadR0AfterCalls(insns);
   assert.deepEqual([...dead].sort(), [2]); // call 2's r0 is overwritten by call 3
 });
+
+test('an AbortSignal stops the search; the report says how much was explored', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const r = await explore(CORRECT, { budget: 500, signal: ac.signal });
+  assert.equal(r.cancelled, true);
+  assert.equal(r.explored.deliveries, 8, 'checked every 8 deliveries');
+  assert.equal(r.counterexample, null);
+});
