@@ -44,7 +44,42 @@ const localize = (code: string) => code
   .replace(/\b([LH])\[(\d+)\]=(?!=)([^;]*);/g, (_m, a: string, n: string, e: string) => `${a.toLowerCase()}${n}=(${e})|0;`)
   .replace(/\bL\[(\d+)\]/g, 'l$1').replace(/\bH\[(\d+)\]/g, 'h$1');
 
-function compileFunction(vm: Vm, start: number, end: number, funcSet: Set<number>): string {
+/** Where a function's fresh frame must be zeroed from: the interpreter zeroes all 512 bytes at
+ *  every call; a function that never lets r10 out of itself (no r10 operand but as the base of
+ *  a load or store) can only see the bytes its r10-relative accesses name, so zeroing from its
+ *  lowest in-frame offset up is the same for the program (a host looking at the stack region
+ *  after a run may see older bytes below that). 0: the whole frame; STACK_SIZE: nothing. */
+function frameFootprint(vm: Vm, start: number, end: number): number {
+  let lo = STACK_SIZE;
+  for (let pc = start; pc < end; pc++) {
+    const info = OPS[vm.code[pc]];
+    if (!info) continue;
+    if (info.kind === 'lddw') { pc++; continue; }
+    const d = vm.rd[pc], s = vm.rs[pc], off = vm.off[pc];
+    const base = info.kind === 'ldx' ? s : info.kind === 'st' || info.kind === 'stx' || info.kind === 'atomic' ? d : -1;
+    const value = info.kind === 'stx' || info.kind === 'atomic' || (info.kind === 'alu' && info.srcReg) ? s : -1;
+    if (value === 10) return 0; // r10 copied, stored or computed with: the frame escapes
+    if (base === 10) {
+      const o = STACK_SIZE + off;
+      if (o >= 0 && o + info.size <= STACK_SIZE) lo = Math.min(lo, o & ~3);
+    }
+  }
+  return lo;
+}
+
+/** Zero the callee's frame (depth k+1) as far as it can see it (frameFootprint). */
+function zeroFrame(target: number, fill: Map<number, number>): string {
+  const from = fill.get(target)!;
+  if (from >= STACK_SIZE) return '';
+  if (STACK_SIZE - from <= 64) {
+    let z = 'const Z=STKDV[k+1];';
+    for (let o = from; o < STACK_SIZE; o += 4) z += ` Z.setInt32(${o},0);`;
+    return `{ ${z} }`;
+  }
+  return `STK[k+1].fill(0${from ? `, ${from}` : ''});`;
+}
+
+function compileFunction(vm: Vm, start: number, end: number, fill: Map<number, number>): string {
   const code = vm.code;
   // basic blocks: leaders are the start, jump targets and the instruction after a block end
   const leader = new Set<number>([start]);
@@ -59,7 +94,7 @@ function compileFunction(vm: Vm, start: number, end: number, funcSet: Set<number
   const blockOf = new Map<number, number>(starts.map((p, i) => [p, i]));
   const out: string[] = [];
   out.push(`function F${start}(${ARGS}) {`);
-  out.push(`  let l0=0,h0=0,l6=0,h6=0,l7=0,h7=0,l8=0,h8=0,l9=0,h9=0, mg=${BPF_MAX_LOOPS}, n=N, blk=0, epc=0, ecnt=0, prop=0;`);
+  out.push(`  let l0=0,h0=0,l6=0,h6=0,l7=0,h7=0,l8=0,h8=0,l9=0,h9=0, mg=${BPF_MAX_LOOPS}, _n=N, blk=0, epc=0, ecnt=0, prop=0;`);
   out.push(`  const k=vm.depth, l10=${STACK_SIZE}, h10=STKHI[k], SDV=STKDV[k], lim=LIMIT;`);
   out.push('  run: for(;;) { switch(blk) {');
   for (let b = 0; b < starts.length; b++) {
@@ -68,8 +103,8 @@ function compileFunction(vm: Vm, start: number, end: number, funcSet: Set<number
     for (let pc = b0; pc < b1; pc = next(pc)) pcs.push(pc);
     const len = pcs.length;
     out.push(`  case ${b}: {`);
-    out.push(`    if (n+${len}>lim) { ST=${F_BAIL}; epc=${b0}; ecnt=n; break run; } n+=${len};`);
-    pcs.forEach((pc, j) => out.push('    ' + compileInsn(vm, pc, j, len, blockOf, funcSet)));
+    out.push(`    if (_n+${len}>lim) { ST=${F_BAIL}; epc=${b0}; ecnt=_n; break run; } _n+=${len};`);
+    pcs.forEach((pc, j) => out.push('    ' + compileInsn(vm, pc, j, len, blockOf, fill)));
     out.push('  }');
   }
   out.push('  } }');
@@ -81,28 +116,28 @@ function compileFunction(vm: Vm, start: number, end: number, funcSet: Set<number
   return out.join('\n');
 }
 
-function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<number, number>, funcSet: Set<number>): string {
+function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<number, number>, fill: Map<number, number>): string {
   const info = OPS[vm.code[pc]]!;
   const d = vm.rd[pc], s = vm.rs[pc], off = vm.off[pc], imm = vm.imm[pc];
-  const fault = `{ ST=${F_FAULT}; epc=${pc}; ecnt=n-${len - j - 1}; break run; }`;
+  const fault = `{ ST=${F_FAULT}; epc=${pc}; ecnt=_n-${len - j - 1}; break run; }`;
   const go = (t: number) => `blk=${blockOf.get(t)!}; continue;`;
   switch (info.kind) {
     case 'ja': return go(vm.tgt[pc]);
     case 'maygoto': return off === 0 ? '/* may_goto +0: removed at load */' : `if (mg===0) { ${go(vm.tgt[pc])} } mg--;`;
     case 'lddw': return `l${d}=${vm.klo[pc]}; h${d}=${vm.khi[pc]};`;
-    case 'exit': return `N=n; if (k===0) { ${WRITE_REGS} vm._pc=${pc}; } RH=h0; return l0;`;
+    case 'exit': return `N=_n; if (k===0) { ${WRITE_REGS} vm._pc=${pc}; } RH=h0; return l0;`;
     case 'call': {
       if (s === CALL_LOCAL) {
         const t = vm.tgt[pc];
-        return `if (k+1>=${MAX_FRAMES}) { vm.callOverflow(${pc}); ${fault} } vm.depth=k+1; STK[k+1].fill(0); N=n; `
-          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; prop=1; break run; } vm.depth=k; n=N; l0=r; h0=RH; }`;
+        return `if (k+1>=${MAX_FRAMES}) { vm.callOverflow(${pc}); ${fault} } vm.depth=k+1; ${zeroFrame(t, fill)} N=_n; `
+          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; prop=1; break run; } vm.depth=k; _n=N; l0=r; h0=RH; }`;
       }
       // helper or kfunc: the Vm calls it with r1-r5 from its register file; callbacks run here
-      return `${WRITE_REGS} N=n; { let hs=vm.helperStart(${pc}); `
-        + 'while (hs===1) { const it=vm.pendIt, f=FN[vm.pendTarget]; vm.pendIt=null; vm.depth=k+1; STK[k+1].fill(0); '
+      return `${WRITE_REGS} N=_n; { let hs=vm.helperStart(${pc}); `
+        + 'while (hs===1) { const it=vm.pendIt, t=vm.pendTarget, f=FN[t]; vm.pendIt=null; vm.depth=k+1; STK[k+1].fill(0, FILL[t]); '
         + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
         + `vm.depth=k; LO[0]=r; HI[0]=RH; hs=vm.helperStep(${pc}, it, vm.reg(0)); } `
-        + `if (hs<0) { ST=${F_FAULT}; epc=${pc}; ecnt=N; l0=LO[0]; h0=HI[0]; break run; } l0=LO[0]; h0=HI[0]; n=N; }`;
+        + `if (hs<0) { ST=${F_FAULT}; epc=${pc}; ecnt=N; l0=LO[0]; h0=HI[0]; break run; } l0=LO[0]; h0=HI[0]; _n=N; }`;
     }
     default: break;
   }
@@ -125,16 +160,17 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
 /** Compile the Vm's program; null when it cannot be (the Vm then keeps interpreting). */
 export function compileFast(vm: Vm): FastProgram | null {
   const starts = vm.funcStarts;
-  const funcSet = new Set(starts);
+  const endOf = (i: number) => (i + 1 < starts.length ? starts[i + 1] : vm.n);
+  const fill = new Map<number, number>(starts.map((st, i) => [st, frameFootprint(vm, st, endOf(i))]));
   const parts: string[] = [];
-  for (let i = 0; i < starts.length; i++) parts.push(compileFunction(vm, starts[i], i + 1 < starts.length ? starts[i + 1] : vm.n, funcSet));
+  for (let i = 0; i < starts.length; i++) parts.push(compileFunction(vm, starts[i], endOf(i), fill));
   const source = `
 const LO=vm.lo, HI=vm.hi, SL=vm.memory.slots, STK=vm.stackBytes, STKHI=vm.stackHi, SAVED=vm.saved, RETPC=vm.retPc,
   FNS=vm.fnStart, MGL=vm.mgLeft, CBIT=vm.cbIter, CBPC=vm.cbPc;
 const STKDV=STK.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
 let N=0, LIMIT=0, ST=0, RH=0;
 ${parts.join('\n')}
-const FN=[]; ${starts.map((p) => `FN[${p}]=F${p};`).join(' ')}
+const FN=[], FILL=[]; ${starts.map((p) => `FN[${p}]=F${p}; FILL[${p}]=${fill.get(p)};`).join(' ')}
 return function run(limit) {
   N=vm.count; LIMIT=limit; ST=0;
   F0(${ARGS_FROM_VM});

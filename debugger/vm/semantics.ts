@@ -121,7 +121,7 @@ export function template(info: OpInfo): Template | null {
 export function mulhi(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
   const p00 = a0 * b0, mid = a0 * b1 + a1 * b0 + (p00 >>> 16);
-  return (a1 * b1 + Math.floor(mid / 65536)) | 0;
+  return (a1 * b1 + ((mid / 65536) | 0)) | 0; // mid < 2^34: the quotient fits, and truncates as floor
 }
 
 /** Scratch pair (low, high word) through which helpers and slow paths return a 64-bit value. */
