@@ -11,19 +11,18 @@ export const TCPHDR_ACK = 0x10;
 /** include/linux/limits (INT_MAX): SO_RCVLOWAT and the kfunc map negative values to it. */
 export const INT_MAX = 0x7fffffff;
 
-/** net/ipv4/tcp.c tcp_init(): sysctl_tcp_rmem = {4096, 131072, max(131072, mem-based)}.
- *  rmem[2] depends on the machine's memory; 6 MiB is what a machine with >= 4 GiB gets
- *  (assumed; override with scenario socket.tcpRmemMax). */
+/** net/ipv4/tcp.c tcp_init(): sysctl_tcp_rmem = {4096, 131072, max(131072, max_rshare)} with
+ *  max_rshare = min(32 MiB, free buffer pages / 128): 32 MiB on a machine with >= 4 GiB
+ *  (assumed; override with scenario socket.tcpRmemMax). The 6 MiB of older kernels is gone. */
 export const TCP_RMEM_DEFAULT = 131072;
-export const TCP_RMEM_MAX_DEFAULT = 6 * 1024 * 1024;
+export const TCP_RMEM_MAX_DEFAULT = 32 * 1024 * 1024;
 
 /** net/core/sock.c: `__u32 sysctl_rmem_max __read_mostly = 4 << 20;` (7.1.5 line 286; older
  *  kernels had SK_RMEM_MAX, 212992). SO_RCVBUF is clamped to it before doubling. */
 export const SYSCTL_RMEM_MAX = 4 << 20;
-/** net/core/sock.c: sysctl_wmem_max = SK_WMEM_DEFAULT = _SK_MEM_OVERHEAD * _SK_MEM_PACKETS
- *  (include/net/sock.h) = SKB_TRUESIZE(256) * 256 = (256 + 576) * 256 = 212992 (sizes assumed,
- *  SKB_TRUESIZE_OVERHEAD below). SO_SNDBUF is clamped to it before doubling. */
-export const SYSCTL_WMEM_MAX = 212992;
+/** net/core/sock.c: `__u32 sysctl_wmem_max __read_mostly = 4 << 20;` (7.1.5 line 284).
+ *  SO_SNDBUF is clamped to it before doubling. */
+export const SYSCTL_WMEM_MAX = 4 << 20;
 /** net/ipv4/tcp.c tcp_init(): sysctl_tcp_wmem[1] = 16384, the initial sk_sndbuf (tcp_init_sock).
  *  tcp_sndbuf_expand() at the end of the handshake is not modelled (assumed). */
 export const TCP_WMEM_DEFAULT = 16384;

@@ -47,7 +47,7 @@ export type TcpLogEntry =
 export interface TcpSockOptions {
   family: 'inet' | 'inet6';
   id?: number;
-  /** sysctl_tcp_rmem[2] (default 6 MiB, assumed). */
+  /** sysctl_tcp_rmem[2] (default 32 MiB, assumed: constants.ts). */
   tcpRmemMax?: number;
   /** Initial sk_rcvbuf (sysctl_tcp_rmem[1], 131072). */
   rcvbuf?: number;

@@ -297,7 +297,7 @@ test('setsockopt: the cgroup program consumes, fails with EPERM, or passes SO_RC
   assert.equal(m.sock.sk_rcvlowat, 40);
   assert.equal(m.sock.wakeups, w + 1); // tcp_set_rcvlowat's tcp_data_ready
   m.setsockopt(OP('SOL_SOCKET'), OP('SO_RCVLOWAT'), int(-5));
-  assert.equal(m.sock.sk_rcvlowat, (6 * 1024 * 1024) >> 1); // INT_MAX capped at tcp_rmem[2]/2
+  assert.equal(m.sock.sk_rcvlowat, (32 * 1024 * 1024) >> 1); // INT_MAX capped at tcp_rmem[2]/2
   h.onSockopt = null;
   assert.equal(m.setsockopt(0xdeadbeef, 0x8badf00d, int(1)).ret, err('ENOPROTOOPT'));
 });
