@@ -8,6 +8,11 @@ import type { Ctx } from './ctx';
 import { looksLikeBpfSource } from './bpfSource';
 
 const isC = (d: vscode.TextDocument) => d.languageId === 'c' && (d.uri.scheme === 'file' || d.uri.scheme === 'untitled');
+/** Scenario files go to the server too (their checks: server/scenarios.ts). */
+const isScenarioDoc = (d: { uri: vscode.Uri }) => d.uri.scheme === 'file' && d.uri.path.endsWith('.scenario.json');
+/** The scheme of the read-only headers generated from the table (server/navigation.ts). */
+export const TABLE_SCHEME = 'bpf-sockops-table';
+export const CLANGD_ID = 'llvm-vs-code-extensions.vscode-clangd';
 export const isBpfDocument = (d: vscode.TextDocument) => isC(d) && looksLikeBpfSource(d.fileName, d.getText());
 
 /** Starts the server now if a BPF C file is open, else as soon as one is opened or typed into. */
@@ -46,15 +51,18 @@ async function doStart(ctx: Ctx): Promise<void> {
   };
   const synced = new Set<string>();
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ language: 'c', scheme: 'file' }, { language: 'c', scheme: 'untitled' }],
+    documentSelector: [{ language: 'c', scheme: 'file' }, { language: 'c', scheme: 'untitled' }, { scheme: 'file', pattern: '**/*.scenario.json' }],
     diagnosticCollectionName: 'bpf-sockops',
     outputChannel: ctx.output,
     initializationOptions: initOptions(ctx),
-    synchronize: { configurationSection: 'bpfSockops' },
+    synchronize: { configurationSection: 'bpfSockops', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{o,c,h}') },
     middleware: bpfOnly(synced, () => client, lc.DidOpenTextDocumentNotification.type),
   };
   const client = new lc.LanguageClient('bpfSockops', 'BPF sock_ops language server', serverOptions, clientOptions);
   ctx.client = client;
+  ctx.push(vscode.workspace.registerTextDocumentContentProvider(TABLE_SCHEME, {
+    provideTextDocumentContent: async (uri) => (await client.sendRequest<string | null>('bpfSockops/tableDocument', { uri: uri.toString() })) ?? `/* ${uri.path}: not in the sock_ops table of this profile */\n`,
+  }));
   ctx.push({ dispose: () => { void client.stop(); } });
   try {
     await client.start();
@@ -75,7 +83,10 @@ export async function restartClient(ctx: Ctx): Promise<void> {
 
 function initOptions(ctx: Ctx) {
   // `profile` and `wasmDir` are what server/main.ts reads; the rest is for its future use.
-  return { profile: ctx.config.kernelProfile, wasmDir: ctx.asset('dist'), includePaths: ctx.config.includePaths, trusted: ctx.config.trusted };
+  // tableDocuments: we show `bpf-sockops-table:` documents; clangd: it serves the file's own symbols
+  // and C hovers, so the server leaves those to it (no duplicates).
+  return { profile: ctx.config.kernelProfile, wasmDir: ctx.asset('dist'), includePaths: ctx.config.includePaths, trusted: ctx.config.trusted,
+    tableDocuments: true, clangd: !!vscode.extensions.getExtension(CLANGD_ID) };
 }
 
 const traceOf = (t: string) => (t === 'verbose' ? 2 : t === 'messages' ? 1 : 0);
@@ -89,9 +100,10 @@ function bpfOnly(synced: Set<string>, client: () => LanguageClient, didOpen: typ
   const key = (d: vscode.TextDocument) => d.uri.toString();
   const known = (d: vscode.TextDocument) => synced.has(key(d));
   return {
-    didOpen: async (d, next) => { if (!looksLikeBpfSource(d.fileName, d.getText())) return; synced.add(key(d)); return next(d); },
+    didOpen: async (d, next) => { if (!isScenarioDoc(d) && !looksLikeBpfSource(d.fileName, d.getText())) return; synced.add(key(d)); return next(d); },
     didChange: async (e, next) => {
       if (known(e.document)) return next(e);
+      if (isScenarioDoc(e.document)) return;
       if (!looksLikeBpfSource(e.document.fileName, e.document.getText())) return;
       synced.add(key(e.document));
       const c = client();
@@ -104,5 +116,8 @@ function bpfOnly(synced: Set<string>, client: () => LanguageClient, didOpen: typ
     provideCompletionItem: (d, p, c, t, next) => (known(d) ? next(d, p, c, t) : undefined),
     provideSignatureHelp: (d, p, c, t, next) => (known(d) ? next(d, p, c, t) : undefined),
     provideCodeActions: (d, r, c, t, next) => (known(d) ? next(d, r, c, t) : undefined),
+    provideDocumentSymbols: (d, t, next) => (known(d) ? next(d, t) : undefined),
+    provideDefinition: (d, p, t, next) => (known(d) ? next(d, p, t) : undefined),
+    provideReferences: (d, p, o, t, next) => (known(d) ? next(d, p, o, t) : undefined),
   };
 }

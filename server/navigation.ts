@@ -14,6 +14,7 @@ import type { Analysis } from './analysis/engine';
 import { lineStarts, positionAt } from './analysis/parser';
 import { definitionAt, documentSymbols, occurrences, referencesAt, type Place, type Sym, type SymKind } from './analysis/symbols';
 import { tableDoc } from './analysis/tabledoc';
+import { setClangdBeside } from './analysis/features';
 import { sockopsTable } from './analysis/table';
 
 export const TABLE_SCHEME = 'bpf-sockops-table';
@@ -146,6 +147,7 @@ function tableLocation(a: Analysis, name: string, s: NavSettings): Location | un
 
 export function registerNavigation(connection: Connection, documents: TextDocuments<TextDocument>,
   current: (uri: string) => Promise<Analysis | undefined>, settings: () => NavSettings): void {
+  setClangdBeside(() => !!settings().clangd);
   connection.onDocumentSymbol(async (p) => {
     if (settings().clangd) return null;
     const a = await current(p.textDocument.uri);

@@ -149,10 +149,14 @@ function opRange(t: SockopsTable, ops: number[]): string {
   return ops.map((o) => `${o} ${t.op(o)?.short ?? ''}`.trim()).join(', ');
 }
 
+/** Set by the server: clangd runs beside us and shows C prototypes, so our hovers do not. */
+let clangdBeside: () => boolean = () => false;
+export function setClangdBeside(get: () => boolean): void { clangdBeside = get; }
+
 function helperHover(t: SockopsTable, fn: HelperInfo | KfuncInfo, state: OpState | undefined, func: FuncAnalysis | undefined): string {
   const isHelper = 'id' in fn;
   const md: string[] = [];
-  md.push('```c', prototype(fn), '```');
+  if (!clangdBeside()) md.push('```c', prototype(fn), '```');
   md.push(`${isHelper ? `helper #${(fn as HelperInfo).id}` : 'kfunc'}${fn.addedByProfile ? ` — added by profile ${t.profile.name}` : ''}`, '');
   md.push(fn.doc, '');
   const progs = func ? [...func.progs] : [];

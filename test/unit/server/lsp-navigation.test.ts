@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DocumentSymbolRequest, DefinitionRequest, ReferencesRequest, type DocumentSymbol, type Location,
+  DocumentSymbolRequest, DefinitionRequest, ReferencesRequest, HoverRequest, type DocumentSymbol, type Location, type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { FIXTURES, ROOT, read } from './helpers';
 import { startLsp, stopLsp, openDoc, positionOf, type Client } from './lspclient';
@@ -132,6 +132,11 @@ test('with clangd beside it, the file\'s own symbols are left to clangd; table n
     assert.equal(await d.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: positionOf(text, 'return disable(', 8) }), null);
     const k = (await d.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: positionOf(text, 'bpf_sock_ops_tcp_set_rcvlowat(kern, st->rpc_desc_seq', 3) })) as Location;
     assert.equal(k.uri, 'bpf-sockops-table:/autolowat-sockops-v3/bpf_sock_ops_tcp_set_rcvlowat.h');
+    // Hovers keep the per-op facts but leave the C prototype to clangd.
+    const h = await d.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: positionOf(text, 'bpf_sk_storage_get(&rpc_map', 3) });
+    const md = (h!.contents as MarkupContent).value;
+    assert.doesNotMatch(md, /```c/);
+    assert.match(md, /Per op \(sock_ops\)/);
     const body = await d.conn.sendRequest('bpfSockops/tableDocument', { uri: k.uri }) as string;
     assert.equal(body.split('\n')[k.range.start.line]!.slice(k.range.start.character, k.range.end.character), 'bpf_sock_ops_tcp_set_rcvlowat');
   } finally { await stopLsp(d); }
