@@ -8,7 +8,8 @@ import { FileReadError, readFileBounded } from '../io/files';
 import { resolve } from 'node:path';
 import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
-import { BpfKernel, type BpfKernelOptions } from './kernel/bpf/index';
+import { BpfKernel, type BpfKernelOptions, type KernelCheckpoint } from './kernel/bpf/index';
+import type { TcpCheckpoint } from './kernel/tcp/index';
 import type { ProgramRunTrace } from './kernel/types';
 import {
   DEFAULT_PEER_ISN, TcpModel, abiFromTable, fmtOpt, type CloseOutcome, type DropReason, type ModelEvent, type SegmentOutcome,
@@ -97,6 +98,21 @@ export interface StepResult {
 /** A model event as a step reports it: drops carry the sentence saying why. */
 export type StepEvent = Exclude<ModelEvent, { kind: 'drop' }> | (Extract<ModelEvent, { kind: 'drop' }> & { why: string });
 
+/** Simulation.checkpoint(). */
+export interface SimCheckpoint {
+  model: TcpCheckpoint;
+  kernel: KernelCheckpoint;
+  clock: bigint;
+  nextStep: number;
+  passed: number;
+  failed: number;
+  faulted: boolean;
+  lastRet: number | undefined;
+  lastData: Uint8Array | undefined;
+  trace: number;
+  printk: number;
+}
+
 export interface RunSummary {
   results: StepResult[];
   passed: number;
@@ -118,6 +134,8 @@ export class Simulation {
   passed = 0;
   failed = 0;
   faulted = false;
+  /** False: stepOnce() results are not kept in `trace` (long runs stream them: O(1) memory). */
+  keepTrace = true;
   private lastRet: number | undefined;
   private lastData: Uint8Array | undefined;
 
@@ -188,6 +206,32 @@ export class Simulation {
     return this.model.sock;
   }
 
+  /** The whole simulation between steps (the debugger's time travel): the TCP model, the BPF
+   *  side, the clock and the counters. Logs are kept by length: restore() goes back, not ahead. */
+  checkpoint(): SimCheckpoint {
+    return {
+      model: this.model.checkpoint(), kernel: this.kernel.checkpoint(), clock: this.clock.ns,
+      nextStep: this.nextStep, passed: this.passed, failed: this.failed, faulted: this.faulted,
+      lastRet: this.lastRet, lastData: this.lastData, trace: this.trace.length, printk: this.printkLog.length,
+    };
+  }
+
+  /** Put the simulation back to `cp` (taken from this simulation, not ahead of where it is). */
+  restore(cp: SimCheckpoint): void {
+    if (this.printkLog.length < cp.printk || this.trace.length < Math.min(cp.trace, this.keepTrace ? cp.trace : 0)) throw new Error('Simulation.restore(): the checkpoint is ahead of this simulation');
+    this.kernel.restore(cp.kernel);
+    this.model.restore(cp.model);
+    this.clock.ns = cp.clock;
+    this.nextStep = cp.nextStep;
+    this.passed = cp.passed;
+    this.failed = cp.failed;
+    this.faulted = cp.faulted;
+    this.lastRet = cp.lastRet;
+    this.lastData = cp.lastData;
+    this.trace.length = Math.min(this.trace.length, cp.trace);
+    this.printkLog.length = cp.printk;
+  }
+
   /** Run the next step. Exceptions thrown by an instruction hook propagate unchanged. */
   stepOnce(): StepResult {
     if (this.done) throw new Error('the scenario has no more steps');
@@ -195,7 +239,7 @@ export class Simulation {
     this.nextStep++;
     if (step.index > 0) this.clock.advance(1000n);
     const res = this.runStep(step);
-    this.trace.push(res);
+    if (this.keepTrace) this.trace.push(res);
     return res;
   }
 

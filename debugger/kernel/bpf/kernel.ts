@@ -22,7 +22,7 @@ import type {
 import { EFAULT, EPERM } from './consts';
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout } from './layout';
-import { BpfMap } from './maps';
+import { BpfMap, type MapCheckpoint } from './maps';
 import { Prng, VirtualClock } from './prng';
 import { bpfLoopInlinedCalls } from './callbacks';
 import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
@@ -37,6 +37,9 @@ import {
 } from './run';
 
 export type { RunInfo, InsnHook, SetsockoptOutcome, MapView, PrintkLine } from './run';
+
+/** BpfKernel.checkpoint(). */
+export interface KernelCheckpoint { maps: MapCheckpoint[]; printk: number; rng: [bigint, bigint] }
 export { IMPLEMENTED_HELPERS, IMPLEMENTED_KFUNCS } from './helpers';
 
 export interface BpfKernelOptions {
@@ -555,6 +558,21 @@ export class BpfKernel implements BpfHooks {
       if (v) out.push({ def: m.def, value: v });
     }
     return out;
+  }
+
+  /** The BPF side between steps, for the debugger's checkpoints: map contents, the printk log's
+   *  length, the PRNG. Regions and programs are fixed at load and need nothing. */
+  checkpoint(): KernelCheckpoint {
+    if (this.active) throw new Error('BpfKernel.checkpoint() between program runs only');
+    return { maps: this.bpfMaps.map((m) => m.checkpoint()), printk: this.printkLog.length, rng: this.rng.state };
+  }
+
+  /** Put the BPF side back to `cp` (taken from this kernel, no further back in its log than now). */
+  restore(cp: KernelCheckpoint): void {
+    if (this.printkLog.length < cp.printk) throw new Error('BpfKernel.restore(): the checkpoint is ahead of this kernel');
+    this.bpfMaps.forEach((m, i) => m.restore(cp.maps[i]!));
+    this.printkLog.length = cp.printk;
+    this.rng.state = cp.rng;
   }
 
   /** Every bpf_trace_printk/vprintk line so far, in order. */
