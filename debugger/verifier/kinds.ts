@@ -223,7 +223,20 @@ export function memberAt(btf: Btf, id: number, off: number, size: number): numbe
 
 // ---- the pass ----
 
+/** Results per program object: a loaded program never changes, and `bpf-sockops explore` loads
+ *  the same object into a fresh simulated kernel for every delivery (the pass costs ~10 ms). */
+const memo = new WeakMap<BpfProgram, { obj: BpfObject; byKey: Map<string, KindsResult> }>();
+
 export function analyzeKinds(prog: BpfProgram, progType: ProgType, obj: BpfObject, opts: KindsOptions = {}): KindsResult {
+  const key = `${progType}|${opts.profile ?? ''}`;
+  let m = memo.get(prog);
+  if (m?.obj !== obj) memo.set(prog, (m = { obj, byKey: new Map() }));
+  let r = m.byKey.get(key);
+  if (!r) m.byKey.set(key, (r = analyzeKindsOnce(prog, progType, obj, opts)));
+  return r;
+}
+
+function analyzeKindsOnce(prog: BpfProgram, progType: ProgType, obj: BpfObject, opts: KindsOptions): KindsResult {
   const insns = prog.insns;
   const n = insns.length;
   const btf = new BtfIndex(obj.btf);
