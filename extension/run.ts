@@ -40,6 +40,9 @@ export interface RunOptions {
   /** Why there is no compiler (shown if the program is a .c). */
   noCompilerReason?: string;
   kernelProfile?: string;
+  /** Restricted Mode: the workspace folders; the scenario and its .o are read only from inside
+   *  them (after following symlinks). */
+  restrictTo?: string[];
 }
 
 export type ScenarioBackend = (scenarioFile: string, opts: RunOptions) => Promise<ScenarioRun>;

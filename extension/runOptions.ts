@@ -1,4 +1,5 @@
 // Run options from the settings, with workspace trust applied (no compiler when untrusted).
+import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import type { RunOptions } from './run';
 
@@ -8,5 +9,11 @@ export function runOptions(ctx: Ctx, program?: string): RunOptions {
   const opts: RunOptions = { kernelProfile: ctx.config.kernelProfile };
   if (program) opts.program = program;
   if (cc.path) opts.compiler = { path: cc.path, args: cc.args }; else opts.noCompilerReason = cc.reason;
+  if (!ctx.config.trusted) opts.restrictTo = workspaceRoots();
   return opts;
+}
+
+/** The workspace folders on disk (Restricted Mode reads nothing outside them unless the user opens it). */
+export function workspaceRoots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }

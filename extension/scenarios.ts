@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { outlineScenario, type ScenarioOutline } from './scenarioDoc';
 import { resolveProgram, scenarioTargetsHook } from './scenarioMatch';
+import { readTextBoundedAsync } from '../io/files';
+import { workspaceRoots } from './runOptions';
 
 export const SCENARIO_GLOB = '**/*.scenario.json';
 export const isScenarioUri = (u: vscode.Uri) => u.path.endsWith('.scenario.json');
@@ -14,10 +16,15 @@ export interface ScenarioFile {
   program?: string;
 }
 
-/** Reads a scenario, preferring the editor's unsaved text. */
+/** Reads a scenario, preferring the editor's unsaved text. A file on disk is read through
+ *  io/files (a regular file of at most 16 MiB); in Restricted Mode only from inside the workspace
+ *  after following symlinks (the Testing view lists scenarios nobody opened). */
 export async function readScenario(uri: vscode.Uri): Promise<ScenarioFile> {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  let text: string;
+  if (open) text = open.getText();
+  else if (uri.scheme === 'file') text = (await readTextBoundedAsync(uri.fsPath, 'scenario', vscode.workspace.isTrusted ? {} : { within: workspaceRoots() })).text;
+  else text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
   const outline = outlineScenario(text);
   const file: ScenarioFile = { uri, outline };
   if (outline.program) file.program = resolveProgram(uri.fsPath, outline.program.value);

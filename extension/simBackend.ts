@@ -2,7 +2,7 @@
 // per-step results into ./run's model. Refuses a .c program when no compiler is allowed
 // (Restricted Mode) before the simulation could look for one on its own.
 import * as path from 'node:path';
-import * as fs from 'node:fs';
+import { FileReadError, checkRegularFile, readTextBounded } from '../io/files';
 import type { Simulation, StepResult } from '../debugger/sim';
 import { outlineScenario } from './scenarioDoc';
 import { resolveProgram } from './scenarioMatch';
@@ -60,22 +60,41 @@ export function outcomeOf(r: StepResult, opName: (op: number) => string = (op) =
 /** One scenario run in this thread. Exported from the bundle for the worker of ./runWorker. */
 export async function runScenarioDirect(scenarioFile: string, opts: RunOptions): Promise<ScenarioRun> {
   const run: ScenarioRun = { scenario: scenarioFile, steps: [], passed: 0, failed: 0 };
+  // The scenario is read once, here (a regular file, bounded; in Restricted Mode only from inside
+  // the workspace), and its text handed to the simulation: no second read a rewrite could change.
+  let scenarioText: string;
+  const within = opts.restrictTo ? { within: opts.restrictTo } : {};
+  try {
+    scenarioText = readTextBounded(scenarioFile, 'scenario', within).text;
+  } catch (e) {
+    run.error = { message: e instanceof FileReadError ? e.message : String(e) };
+    return run;
+  }
   let program = opts.program;
   if (!program) {
-    const text = fs.readFileSync(scenarioFile, 'utf8');
-    const p = outlineScenario(text).program?.value;
+    const p = outlineScenario(scenarioText).program?.value;
     if (p) program = resolveProgram(scenarioFile, p);
   }
   if (program && /\.c$/i.test(program) && !opts.compiler) {
     run.error = { message: `${path.basename(program)} is C source and ${opts.noCompilerReason ?? 'no compiler is allowed'}` };
     return run;
   }
+  if (program && opts.restrictTo) {
+    // Restricted Mode: the .o a scenario names is read only from inside the workspace, by its real path
+    try {
+      program = checkRegularFile(program, 'object', within);
+    } catch (e) {
+      run.error = { message: e instanceof FileReadError ? `${path.basename(scenarioFile)}: program: ${e.message}` : String(e) };
+      return run;
+    }
+  }
   let sim: Simulation;
   try {
     // Loaded on first use: the emulator and the ABI tables would add ~10 ms to activation.
     const { Simulation } = await import('../debugger/sim');
     sim = Simulation.fromFile(scenarioFile, {
-      ...(opts.program ? { program: opts.program } : {}),
+      scenarioText,
+      ...(opts.program || (program && opts.restrictTo) ? { program } : {}),
       ...(opts.compiler ? { compiler: opts.compiler.path, compilerArgs: opts.compiler.args } : {}),
       ...(opts.kernelProfile ? { profile: opts.kernelProfile } : {}),
     });

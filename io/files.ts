@@ -92,10 +92,14 @@ function checkStat(file: string, kind: FileKind, st: Stats, limit: number): void
   if (st.size > limit) throw tooLarge(file, kind, st.size, limit);
 }
 
+function realRoot(root: string): string {
+  try { return realpathSync(root); } catch { return resolve(root); }
+}
+
 function checkWithin(file: string, real: string, within: readonly string[] | undefined): void {
   if (!within) return;
   const inside = within.some((root) => {
-    const r = relative(root, real);
+    const r = relative(realRoot(root), real);
     return r === '' || (!r.startsWith('..') && !isAbsolute(r));
   });
   if (!inside) throw new FileReadError(file, 'outside', `resolves to ${real}, outside the workspace; it is not read here (a file outside the workspace is read only when you open or choose it)`);
