@@ -7,6 +7,7 @@ import { registerCodeLens } from './codelens';
 import { registerCommands } from './commands';
 import { registerTesting } from './testing';
 import { registerSimBackend } from './simBackend';
+import { registerStarting } from './starting';
 
 export { runScenarioDirect } from './simBackend'; // the scenario worker's entry (./runWorker)
 
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext) {
   registerDebugger(ctx);
   registerCodeLens(ctx);
   registerTesting(ctx);
+  registerStarting(ctx);
   startClientWhenNeeded(ctx);
   const c = ctx;
   ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => { if (c.client) void restartClient(c); }));

@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import { parseScenario, ScenarioError, parseJsonLocated } from '../../debugger/scenario/index';
 import { loadObject } from '../../debugger/object/load';
 import { sockopsTable } from './table';
+import { cPrograms, type ProgramInfo } from './cprograms';
+
+export { cPrograms, type ProgramInfo };
 
 export interface ScenarioFinding {
   code: 'SCENARIO001' | 'SCENARIO002' | 'SCENARIO003';
@@ -16,7 +19,6 @@ export interface ScenarioFinding {
   line: number; character: number; endLine: number; endCharacter: number;
 }
 
-export interface ProgramInfo { name: string; section: string }
 
 /** Where the named programs are looked up: the text of a C file (open in the editor or on disk). */
 export interface ScenarioCheckHost {
@@ -29,19 +31,6 @@ const ROLES = [
   { key: 'setsockopt', section: 'cgroup/setsockopt' },
   { key: 'getsockopt', section: 'cgroup/getsockopt' },
 ] as const;
-
-/** SEC("...") functions of a C text: `SEC("x") <type> name(`. */
-export function cPrograms(text: string): ProgramInfo[] {
-  const out: ProgramInfo[] = [];
-  const noComments = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, '');
-  const re = /\bSEC\(\s*"([^"\n]*)"\s*\)\s*([A-Za-z_][\w\s*]*?)\b([A-Za-z_]\w*)\s*\(/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(noComments))) {
-    if (m[1] === '.maps' || m[1] === 'license') continue;
-    out.push({ section: m[1]!, name: m[3]! });
-  }
-  return out;
-}
 
 const objectCache = new Map<string, { key: string; programs: ProgramInfo[] | string }>();
 
