@@ -3,7 +3,7 @@
 // fails (none for a fault: `run` reports the fault itself). `bpf-sockops run`, the Testing view
 // and the debugger open it directly.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Outcome } from './exec';
 import type { Target } from './target';
 
@@ -21,8 +21,9 @@ export function counterexampleJson(t: Target, o: Outcome, outFile: string, info:
   const f = o.finding!;
   let prog = relative(dirname(outFile), t.prepared.programFile);
   if (isAbsolute(prog) || prog === '') prog = t.prepared.programFile;
+  const schema = typeof orig.$schema === 'string' && !/^[a-z]+:/i.test(orig.$schema) ? relative(dirname(outFile), resolve(sc.dir, orig.$schema)) : orig.$schema;
   const res: Record<string, unknown> = {
-    $schema: orig.$schema,
+    $schema: schema,
     description: `bpf-sockops explore counterexample for ${relative(dirname(outFile), sc.file) || sc.file} (seed ${info.seed}, delivery ${info.iteration}, shrunk): ${f.message}`,
     program: prog,
   };
