@@ -9,6 +9,7 @@ const suites: { name: string; file: string; fn: string; what: string }[] = [
   { name: 'server', file: 'server.ts', fn: 'benchServer', what: 'diagnostics latency (issue 4)' },
   { name: 'dap', file: 'dap.ts', fn: 'benchDap', what: 'launch-to-first-stop and step times (issue 5)' },
   { name: 'fuzz', file: 'fuzz.ts', fn: 'benchFuzz', what: 'random programs per second (issue 7)' },
+  { name: 'explore', file: 'explore.ts', fn: 'benchExplore', what: 'RCVQ_CB events per second in the kernel layer and in explore (issue 14)' },
   { name: 'tcp', file: 'tcp.ts', fn: 'benchTcp', what: 'TCP model volume: out-of-order segments, checkpoints (issue 16)' },
 ];
 
