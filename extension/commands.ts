@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Ctx } from './ctx';
-import { findScenarios, isScenarioUri, pickScenario, scenariosForHook } from './scenarios';
+import { explainNoScenario, findScenarios, isScenarioUri, pickScenario, scenariosForHook } from './scenarios';
 import { configForScenario } from './debug';
 import { TimelinePanel } from './timeline/panel';
 import { formatRun, runScenario } from './run';
@@ -17,7 +17,7 @@ async function scenarioFor(arg: unknown, func?: string): Promise<{ scenario: vsc
   if (uri && isScenarioUri(uri)) return { scenario: uri };
   if (uri && /\.(c|o)$/i.test(uri.fsPath)) {
     const pick = await pickScenario(await scenariosForHook(uri.fsPath, func), `Scenario for ${path.basename(uri.fsPath)}${func ? ` (${func})` : ''}`);
-    if (!pick) { void vscode.window.showWarningMessage(`No *.scenario.json in the workspace names ${path.basename(uri.fsPath)} (or its .o) as its "program".`); return undefined; }
+    if (!pick) { void explainNoScenario(uri.fsPath, func); return undefined; }
     return { scenario: pick.uri, hook: uri.fsPath };
   }
   const pick = await pickScenario(await findScenarios(), 'Scenario');

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from './ctx';
 import { findBpfPrograms, isSockOpsSection } from './bpfSource';
-import { findScenarios, isScenarioUri, pickScenario, readScenario, scenariosForHook } from './scenarios';
+import { explainNoScenario, findScenarios, isScenarioUri, pickScenario, readScenario, scenariosForHook } from './scenarios';
 import { launchConfigFor, type LaunchConfig } from './scenarioMatch';
 
 export const DEBUG_TYPE = 'bpf-sockops';
@@ -61,7 +61,7 @@ export async function configFromEditor(): Promise<LaunchConfig | undefined> {
   }
   const pick = await pickScenario(await scenariosForHook(hook.file, hook.func), `Scenario for ${path.basename(hook.file)}`);
   if (!pick) {
-    void vscode.window.showWarningMessage(`No *.scenario.json in the workspace runs ${path.basename(hook.file)} (its "program" must name this file or its .o).`);
+    void explainNoScenario(hook.file, hook.func);
     return undefined;
   }
   return configForScenario(pick.uri, hook.file);
@@ -91,8 +91,14 @@ class ConfigProvider implements vscode.DebugConfigurationProvider {
       return undefined;
     }
     if (!fs.existsSync(config.scenario)) {
-      void vscode.window.showErrorMessage(`Scenario file not found: ${config.scenario}`);
-      return undefined;
+      // `${fileBasenameNoExtension}.scenario.json` of x.bpf.c is x.bpf.scenario.json: try x.scenario.json.
+      const plain = config.scenario.replace(/\.bpf\.scenario\.json$/, '.scenario.json');
+      if (plain !== config.scenario && fs.existsSync(plain)) config.scenario = plain;
+      else {
+        const a = await vscode.window.showErrorMessage(`Scenario file not found: ${config.scenario} (the launch configuration's "scenario").`, ...(/\.c$/i.test(String(config.program)) ? ['New Scenario for This Hook'] : []));
+        if (a) await vscode.commands.executeCommand('bpfSockops.newScenario', vscode.Uri.file(String(config.program)));
+        return undefined;
+      }
     }
     if (/\.c$/i.test(config.program)) {
       const cc = this.ctx.config.compiler(this.ctx.config.trusted ? config.compiler : undefined);

@@ -39,3 +39,20 @@ export function launchConfigFor(scenarioFile: string, program: string, stopOnEnt
     program, scenario: scenarioFile, stopOnEntry,
   };
 }
+
+/** Why no scenario runs a hook's function, in words, and the scenario to open to fix it (one
+ *  that runs the file but names another "sockops"). `scenarios`: every scenario of the workspace. */
+export function noScenarioReason(hookFile: string, func: string | undefined, scenarios: { file: string; program?: string; sockops?: string }[]): { message: string; open?: string } {
+  const base = path.basename(hookFile);
+  const forFile = scenarios.filter((s) => scenarioTargetsHook(s.file, s.program, hookFile));
+  if (!forFile.length) {
+    return { message: `No *.scenario.json in the workspace runs ${base}: a scenario's "program" must name ${base} or its .o (relative to the scenario file).` };
+  }
+  const other = forFile.filter((s) => s.sockops && func && s.sockops !== func);
+  const names = [...new Set(other.map((s) => `"${s.sockops}"`))].join(', ');
+  const which = other.map((s) => path.basename(s.file)).join(', ');
+  return {
+    message: `${which} run${other.length === 1 ? 's' : ''} ${base} but name${other.length === 1 ? 's' : ''} "sockops": ${names}; ${base}'s SEC("sockops") function is ${func}. Fix the name in the scenario (the editor marks it).`,
+    open: other[0]?.file,
+  };
+}

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { outlineScenario, type ScenarioOutline } from './scenarioDoc';
-import { resolveProgram, scenarioTargetsHook } from './scenarioMatch';
+import { noScenarioReason, resolveProgram, scenarioTargetsHook } from './scenarioMatch';
 import { readTextBoundedAsync } from '../io/files';
 import { workspaceRoots } from './runOptions';
 
@@ -69,4 +69,14 @@ export async function revealStep(uri: vscode.Uri, index: number): Promise<void> 
     editor.selection = new vscode.Selection(range.end, range.start); // cursor at the step's first line
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
+}
+
+/** No scenario runs this hook (function): says why, with buttons that fix it. */
+export async function explainNoScenario(hookFile: string, func: string | undefined): Promise<void> {
+  const all = await findScenarios();
+  const why = noScenarioReason(hookFile, func, all.map((s) => ({ file: s.uri.fsPath, program: s.outline.program?.value, sockops: s.outline.sockops })));
+  const acts = [...(why.open ? ['Open Scenario'] : []), 'New Scenario for This Hook'];
+  const a = await vscode.window.showWarningMessage(why.message, ...acts);
+  if (a === 'Open Scenario' && why.open) await vscode.window.showTextDocument(vscode.Uri.file(why.open));
+  if (a === 'New Scenario for This Hook') await vscode.commands.executeCommand('bpfSockops.newScenario', vscode.Uri.file(hookFile));
 }

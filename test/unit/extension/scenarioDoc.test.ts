@@ -61,3 +61,13 @@ test('launch configuration follows the debug adapter contract', () => {
   assert.equal(c.stopOnEntry, false);
   assert.match(c.name, /autolowat\.bpf\.c.*case1\.scenario\.json/);
 });
+
+test('F5 without a scenario: the reason names what is wrong (no scenario for the file, or a wrong "sockops")', async () => {
+  const { noScenarioReason } = await import('../../../extension/scenarioMatch');
+  const none = noScenarioReason('/w/lp16.bpf.c', 'lp16', [{ file: '/w/other.scenario.json', program: 'other.bpf.o' }]);
+  assert.match(none.message, /No \*\.scenario\.json in the workspace runs lp16\.bpf\.c/);
+  assert.equal(none.open, undefined);
+  const wrong = noScenarioReason('/w/lp16.bpf.c', 'lp16', [{ file: '/w/lp16.scenario.json', program: 'lp16.bpf.o', sockops: 'tcp_lp16' }]);
+  assert.equal(wrong.message, 'lp16.scenario.json runs lp16.bpf.c but names "sockops": "tcp_lp16"; lp16.bpf.c\'s SEC("sockops") function is lp16. Fix the name in the scenario (the editor marks it).');
+  assert.equal(wrong.open, '/w/lp16.scenario.json');
+});
