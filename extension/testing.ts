@@ -9,13 +9,18 @@ import { runScenario, formatRun, type ScenarioRun } from './run';
 import { runOptions } from './runOptions';
 import { configForScenario } from './debug';
 
+const stem = (p: string) => path.resolve(p).replace(/\.(c|o)$/i, '');
+
 export function registerTesting(ctx: Ctx): vscode.TestController {
   const ctrl = vscode.tests.createTestController('bpfSockops', 'BPF sock_ops scenarios');
   ctx.push(ctrl);
 
+  /** Scenario item id -> absolute path of its program (to find the results a hook's save outdates). */
+  const programs = new Map<string, string | undefined>();
   const upsert = async (uri: vscode.Uri) => {
     let s: ScenarioFile;
     try { s = await readScenario(uri); } catch { ctrl.items.delete(uri.toString()); return; }
+    programs.set(uri.toString(), s.program);
     let file = ctrl.items.get(uri.toString());
     if (!file) {
       file = ctrl.createTestItem(uri.toString(), path.basename(uri.fsPath), uri);
@@ -41,6 +46,22 @@ export function registerTesting(ctx: Ctx): vscode.TestController {
   };
   ctrl.refreshHandler = async () => { ctrl.items.replace([]); for (const uri of await vscode.workspace.findFiles(SCENARIO_GLOB, '**/node_modules/**', 500)) await upsert(uri); };
   ctx.push(vscode.workspace.onDidChangeTextDocument((e) => { if (isScenarioUri(e.document.uri) && ctrl.items.get(e.document.uri.toString())) void upsert(e.document.uri); }));
+
+  // Results go stale: saving a scenario, its hook (.c, .o) or a header, or changing a setting marks
+  // the results they came from outdated (the editor stops showing old failures as current).
+  const outdate = (uri: vscode.Uri) => {
+    const stale: vscode.TestItem[] = [];
+    const header = /\.h$/i.test(uri.fsPath);
+    ctrl.items.forEach((it) => {
+      const prog = programs.get(it.id);
+      if (it.id === uri.toString() || header || (prog && (path.resolve(prog) === path.resolve(uri.fsPath) || stem(prog) === stem(uri.fsPath)))) stale.push(it);
+    });
+    for (const it of stale) ctrl.invalidateTestResults(it);
+  };
+  ctx.push(vscode.workspace.onDidSaveTextDocument((d) => outdate(d.uri)));
+  const objects = vscode.workspace.createFileSystemWatcher('**/*.o');
+  ctx.push(objects, objects.onDidChange(outdate), objects.onDidCreate(outdate));
+  ctx.push(vscode.workspace.onDidChangeConfiguration((e) => { if (ctx.config.affects(e)) ctrl.invalidateTestResults(); }));
 
   /** The file items a request covers (a step item stands for its file: a scenario runs as a whole). */
   const filesOf = (req: vscode.TestRunRequest) => {
