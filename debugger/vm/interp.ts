@@ -33,7 +33,7 @@ export interface VmOptions {
 /** Raised inside helpers via HelperContext.fault(). */
 class HelperFault extends Error {}
 
-import { R_LIMIT, R_FAULT, R_EXIT, interpreterLoop } from './loop';
+import { R_LIMIT, R_FAULT, R_EXIT, LEADER, interpret } from './loop';
 import { compileFast, F_EXIT, F_FAULT, type FastProgram } from './fast';
 export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
 
@@ -50,6 +50,12 @@ export class Vm implements VmApi {
   readonly klo: Int32Array;
   readonly khi: Int32Array;
   readonly funcStarts: number[];
+  /** Dispatch code per slot: the opcode, + LEADER at the first instruction of a basic block. */
+  readonly disp: Uint16Array;
+  /** At a block's first instruction: the instructions in the block (ld_imm64 counts one). */
+  readonly blen: Int32Array;
+  /** Per instruction: how many instructions of its block follow it. */
+  readonly brem: Int32Array;
   // machine state
   readonly lo = new Int32Array(11);
   readonly hi = new Int32Array(11);
@@ -123,6 +129,30 @@ export class Vm implements VmApi {
       }
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
+    // basic blocks for the interpreter's per-block counting (./loop)
+    this.disp = new Uint16Array(n);
+    this.blen = new Int32Array(n);
+    this.brem = new Int32Array(n);
+    const leader = new Uint8Array(n + 1);
+    for (const f of starts) if (f >= 0 && f < n) leader[f] = 1;
+    for (let pc = 0; pc < n; pc++) {
+      const info = OPS[this.code[pc]];
+      if (!info) continue;
+      const k = info.kind, next = pc + (k === 'lddw' ? 2 : 1);
+      if (k === 'ja' || k === 'jcond' || k === 'maygoto') leader[this.tgt[pc]] = 1;
+      if (k === 'ja' || k === 'jcond' || k === 'maygoto' || k === 'call' || k === 'exit') leader[next] = 1;
+    }
+    for (let pc = 0, start = 0; pc < n; pc++) {
+      if (!OPS[this.code[pc]]) continue; // second slot of ld_imm64
+      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0);
+      if (leader[pc]) start = pc;
+      this.blen[start]++;
+    }
+    for (let pc = n - 1, after = 0; pc >= 0; pc--) {
+      if (!OPS[this.code[pc]]) continue;
+      this.brem[pc] = after;
+      after = leader[pc] ? 0 : after + 1;
+    }
     this.tier = opts.tier === 'fast' && opts.validate?.checkUninit !== false ? 'fast' : 'interp';
     this.funcSet = starts;
     this.memory = opts.memory ?? new Memory();
@@ -238,7 +268,7 @@ export class Vm implements VmApi {
         else if (f === F_FAULT) rc = R_FAULT;
       }
     }
-    if (rc === -1) rc = interpreterLoop()(this, this._pc, this.count, limit);
+    if (rc === -1) rc = interpret(this, limit, !mayFast);
     if (rc === R_LIMIT) {
       if (this.count >= this.budget) {
         let inCb = -1;
@@ -292,7 +322,15 @@ export class Vm implements VmApi {
   /** @internal A load the fast path did not take: the value goes to DM (low, high word). */
   loadSlow(pc: number, ah: number, a: number, size: number, signExt: boolean): boolean {
     const r = this.slotFor(pc, ah, a, size, false);
-    if (!r) return false;
+    if (!r) {
+      // BPF_PROBE_MEM: a failed probe read gives 0 (ExecutableSpec.probeLoads)
+      if (this.fault?.kind !== 'bad-access' || !this.spec.probeLoads?.has(pc)) return false;
+      const addr = this.fault.addr ?? 0n;
+      this.fault = null;
+      DM[0] = 0; DM[1] = 0;
+      this.spec.onProbeFault?.(pc, addr, size);
+      return true;
+    }
     const o = a >>> 0;
     let v: number;
     switch (size) {

@@ -1,52 +1,106 @@
-// The generated interpreter loop (one switch over the opcode byte, cases from ./semantics).
+// The generated interpreter loops (one switch over the opcode, cases from ./semantics).
+//
+// Two loops share the case bodies:
+//   blocks   counts instructions per basic block: the dispatch code of a block's first
+//            instruction is opcode + 256, whose case checks that the whole block fits in the
+//            limit, adds its length and falls through into the opcode's case; the other
+//            instructions pay nothing for counting. A fault inside a block takes back the
+//            instructions after it (brem). A block that does not fit returns R_PRECISE.
+//   precise  counts and checks every instruction (single steps, hooks, the end of a budget);
+//            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
+// Operands are read once per case (dd, ss, ii, oo) from the pre-decoded arrays of the Vm.
 import type { Vm } from './interp';
 import { OPS } from './opcodes';
 import { HELPER_FNS, HELPER_NAMES, instantiate, template } from './semantics';
 
 // Loop outcome codes.
-export const R_LIMIT = 0, R_FAULT = 1, R_EXIT = 2;
+export const R_LIMIT = 0, R_FAULT = 1, R_EXIT = 2, R_PRECISE = 3, R_LEADER = 4;
+/** Added to the opcode in Vm.disp for the first instruction of a basic block. */
+export const LEADER = 256;
 
-export type Loop = (vm: Vm, pc: number, n: number, limit: number) => number;
+export type Loop = (vm: Vm, pc: number, n: number, limit: number, stopAtLeader?: boolean) => number;
 
-function buildInterpreter(): Loop {
-  const cases: string[] = [];
-  const fault = '{ vm._pc = pc; vm.count = n; return 1; }';
-  for (let code = 0; code < 256; code++) {
-    const info = OPS[code];
-    if (!info) continue;
-    const t = template(info);
-    const sub = { d: 'D[pc]', s: 'S[pc]', imm: 'I[pc]', ih: '(I[pc]>>31)', off: 'O[pc]', pc: 'pc', fault };
-    let body: string;
-    if (t) {
-      const pre = instantiate(t.pre, sub);
-      body = t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
-    } else if (info.kind === 'ja') body = 'pc = T[pc]; continue;';
+/** The statements of one opcode's case; `count` is how the loop writes vm.count at a fault. */
+function caseBody(code: number, count: string): string {
+  const info = OPS[code]!;
+  const fault = `{ vm._pc = pc; vm.count = ${count}; return 1; }`;
+  const t = template(info);
+  if (t) {
+    const all = t.pre + (t.cond ?? '');
+    const decl: string[] = [];
+    if (all.includes('$d')) decl.push('dd = D[pc]');
+    if (all.includes('$s')) decl.push('ss = S[pc]');
+    if (all.includes('$imm') || all.includes('$ih')) decl.push('ii = I[pc]');
+    if (all.includes('$off')) decl.push('oo = O[pc]');
+    const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: 'oo', pc: 'pc', fault };
+    const pre = (decl.length ? `const ${decl.join(', ')}; ` : '') + instantiate(t.pre, sub);
+    return t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
+  }
+  switch (info.kind) {
+    case 'ja': return 'pc = T[pc]; continue;';
     // may_goto: falls through while the frame's budget lasts (taking one), jumps once it is 0;
     // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
-    else if (info.kind === 'maygoto') body = 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
-    else if (info.kind === 'lddw') body = 'L[D[pc]] = KL[pc]; H[D[pc]] = KH[pc]; pc += 2; continue;';
-    else if (info.kind === 'call') body = `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    else body = `if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } { const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }`;
-    cases.push(`case ${code}: { ${body} }`);
+    case 'maygoto': return 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
+    case 'lddw': return '{ const dd = D[pc]; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
+    case 'call': return `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
+    default: return 'if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } { const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
-  const src = `return function interp(vm, pc, n, limit) {
-  const L = vm.lo, H = vm.hi, SL = vm.memory.slots, C = vm.code, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft;
+}
+
+const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft;';
+const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (X[pc] & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
+
+function buildBlocks(): Loop {
+  const cases: string[] = [];
+  for (let code = 0; code < 256; code++) {
+    if (!OPS[code]) continue;
+    cases.push(`case ${code + LEADER}: { const bl = BL[pc]; if (n + bl > limit) { vm._pc = pc; vm.count = n; return ${R_PRECISE}; } n += bl; }`);
+    cases.push(`case ${code}: { ${caseBody(code, 'n - BR[pc]')} }`);
+  }
+  const src = `return function interpBlocks(vm, pc, n, limit) {
+  ${PROLOGUE}
   for (;;) {
-    if (n >= limit) { vm._pc = pc; vm.count = n; return 0; }
-    n++;
-    switch (C[pc]) {
+    switch (X[pc]) {
 ${cases.join('\n')}
-    default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + C[pc].toString(16)); vm._pc = pc; vm.count = n; return 1;
+    ${BAD}
     }
   }
 };`;
   return new Function(...HELPER_NAMES, src)(...HELPER_FNS) as Loop;
 }
 
-let interpLoop: Loop | null = null;
-/** The interpreter loop, generated on first use. */
-export function interpreterLoop(): Loop {
-  if (!interpLoop) interpLoop = buildInterpreter();
-  return interpLoop;
+function buildPrecise(): Loop {
+  const cases: string[] = [];
+  for (let code = 0; code < 256; code++) {
+    if (!OPS[code]) continue;
+    cases.push(`case ${code + LEADER}: case ${code}: { ${caseBody(code, 'n')} }`);
+  }
+  const src = `return function interpPrecise(vm, pc, n, limit, stopAtLeader) {
+  ${PROLOGUE}
+  for (;;) {
+    if (n >= limit) { vm._pc = pc; vm.count = n; return ${R_LIMIT}; }
+    if (stopAtLeader && X[pc] >= ${LEADER} && n + BL[pc] <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
+    n++;
+    switch (X[pc]) {
+${cases.join('\n')}
+    ${BAD}
+    }
+  }
+};`;
+  return new Function(...HELPER_NAMES, src)(...HELPER_FNS) as Loop;
 }
 
+let blocksLoop: Loop | null = null, preciseLoop: Loop | null = null;
+
+/** Interpret from vm._pc / vm.count until `limit` instructions have run in total, an exit or a
+ *  fault: R_LIMIT, R_EXIT or R_FAULT, with vm._pc and vm.count set. `single`: the caller wants
+ *  at most a step or a few (hooks): only the precise loop runs. */
+export function interpret(vm: Vm, limit: number, single: boolean): number {
+  blocksLoop ??= buildBlocks();
+  preciseLoop ??= buildPrecise();
+  if (single) return preciseLoop(vm, vm._pc, vm.count, limit, false);
+  let rc = vm.disp[vm._pc] >= LEADER ? R_LEADER : preciseLoop(vm, vm._pc, vm.count, limit, true);
+  if (rc === R_LEADER) rc = blocksLoop(vm, vm._pc, vm.count, limit);
+  if (rc === R_PRECISE) rc = preciseLoop(vm, vm._pc, vm.count, limit, false);
+  return rc;
+}
