@@ -350,6 +350,12 @@ class Checker {
       throw new VerifierReject(pc, `R${d} pointer arithmetic with ${OP_SYM[op]} operator prohibited`, 'ptr-arith', { reg: d });
     }
     if (op === 'sub' && !isPtr(dst)) throw new VerifierReject(pc, `R${d} tried to subtract pointer from scalar`, 'ptr-arith', { reg: d });
+    if (!this.perfmon && (insn.code & 0x08) !== 0) {
+      // sanitize_ptr_alu without bypass_spec_v1: a register operand is masked only for stack and map values
+      const ptrRegNo = isPtr(dst) ? d : insn.src, offRegNo = isPtr(dst) ? insn.src : d;
+      if (ptr.type !== 'PTR_TO_STACK' && ptr.type !== 'PTR_TO_MAP_VALUE') throw new VerifierReject(pc, `R${ptrRegNo} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`, 'ptr-arith', { reg: ptrRegNo });
+      if (off.s.smin < 0n && off.s.smax > 0n) throw new VerifierReject(pc, `R${offRegNo} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`, 'ptr-arith', { reg: offRegNo });
+    }
     // check_reg_sane_offset_scalar
     const tname = regTypeStr(ptr);
     if (known) {
@@ -521,18 +527,13 @@ class Checker {
 
   private btfLoad(base: Reg, off: number, size: number): Reg {
     const btf = this.obj.btf;
-    if (btf && base.btfId) {
+    if (btf && base.btfId && size === 8) {
       try {
-        const st = btf.resolve(base.btfId);
-        for (const m of st.members ?? []) {
-          const mo = m.bitOffset / 8;
-          if (mo === off && size === 8) {
-            const mt = btf.resolve(m.type);
-            if (mt.kind === 'ptr') {
-              const target = btf.resolve(mt.type ?? 0);
-              return ptrReg('PTR_TO_BTF_ID', { trusted: false, btfId: target.id, btfName: target.name }); // walked pointers are PTR_UNTRUSTED (btf_struct_access)
-            }
-          }
+        const mt = pointerMemberAt(btf, base.btfId, off, 0);
+        if (mt !== undefined) {
+          const target = btf.resolve(mt);
+          // walked pointers are PTR_UNTRUSTED (btf_struct_access / btf_struct_walk)
+          return ptrReg('PTR_TO_BTF_ID', { trusted: false, btfId: target.id, btfName: target.name });
         }
       } catch { /* an odd BTF type: fall back to a scalar */ }
     }
@@ -1106,6 +1107,30 @@ class Checker {
 
 import { formatInsn } from '../vm/disasm';
 function formatInsnLazy(insns: Insn[], pc: number): string { return formatInsn(insns, pc); }
+
+/** The pointee type id of the pointer member at byte `off` of struct `id` (nested structs and
+ *  unions searched), or undefined when no pointer member starts there. */
+function pointerMemberAt(btf: NonNullable<BpfObject['btf']>, id: number, off: number, depth: number): number | undefined {
+  const t = btf.resolve(id);
+  if (depth > 8) return undefined;
+  if (t.kind === 'ptr') return off === 0 ? t.type ?? 0 : undefined;
+  if (t.kind === 'array' && t.array) {
+    let es = 0;
+    try { es = btf.sizeof(t.array.type); } catch { return undefined; }
+    return es > 0 ? pointerMemberAt(btf, t.array.type, off % es, depth + 1) : undefined;
+  }
+  if (t.kind !== 'struct' && t.kind !== 'union') return undefined;
+  for (const m of t.members ?? []) {
+    const mo = m.bitOffset / 8;
+    let ms = 0;
+    try { ms = btf.sizeof(m.type); } catch { continue; }
+    if (off >= mo && off < mo + ms) {
+      const r = pointerMemberAt(btf, m.type, off - mo, depth + 1);
+      if (r !== undefined) return r;
+    }
+  }
+  return undefined;
+}
 
 function bswap(x: bigint, bits: number): bigint {
   let out = 0n;

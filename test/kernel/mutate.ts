@@ -27,7 +27,14 @@ const encode = (s: Slot): string => {
 const NOP: Slot = { code: 0x05, dst: 0, src: 0, off: 0, imm: 0 }; // ja +0
 
 /** The entry function's slots that may be edited: no relocation, no CO-RE record, no ld_imm64. */
+const slotCache = new WeakMap<Base, { fileOff: number; slots: Slot[]; editable: boolean[] }>();
 export function editableSlots(base: Base): { fileOff: number; slots: Slot[]; editable: boolean[] } {
+  let r = slotCache.get(base);
+  if (!r) slotCache.set(base, (r = readSlots(base)));
+  return r;
+}
+
+function readSlots(base: Base): { fileOff: number; slots: Slot[]; editable: boolean[] } {
   const elf = parseElf(new ByteView(base.bytes, base.file));
   const funcs = collectFuncs(elf);
   let fn;
@@ -70,17 +77,22 @@ export function candidates(base: Base, op: MutOp, rnd: () => number): Edit[][] {
     const s = slots[i]!;
     switch (op) {
       case 'drop-null-check':
-        if ((s.code === 0x15 || s.code === 0x55) && s.imm === 0) out.push([{ at: at(i), hex: encode({ ...s, imm: 1 }) }]);
+        // the test stays but no longer tests NULL (imm 1), or is gone (falls through / always jumps)
+        if ((s.code === 0x15 || s.code === 0x55) && s.imm === 0) {
+          out.push([{ at: at(i), hex: encode({ ...s, imm: 1 }) }]);
+          out.push([{ at: at(i), hex: encode(NOP) }]);
+          out.push([{ at: at(i), hex: encode({ code: 0x05, dst: 0, src: 0, off: s.off, imm: 0 }) }]);
+        }
         break;
       case 'widen-bound':
         if (isCondK(s) && RANGE_OPS.includes(s.code & 0xf0)) {
-          const d = pick([1, 2, 8, 64, Math.max(1, Math.abs(s.imm))]);
+          const d = pick([1, 2, 3, 4, 8, 16, 64, 1000, Math.max(1, Math.abs(s.imm))]);
           out.push([{ at: at(i), hex: encode({ ...s, imm: s.imm + d }) }]);
         }
         break;
       case 'shift-offset': {
         const mem = (CLS(s.code) === 1 || CLS(s.code) === 2 || CLS(s.code) === 3) && (s.code & 0xe0) === 0x60;
-        const d = pick([-8, -4, -2, -1, 1, 2, 4, 8, 16]);
+        const d = pick([-16, -8, -6, -4, -3, -2, -1, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64]);
         if (mem) out.push([{ at: at(i), hex: encode({ ...s, off: s.off + d }) }]);
         else if (s.code === 0x07 && s.imm !== 0) out.push([{ at: at(i), hex: encode({ ...s, imm: s.imm + d }) }]);
         break;
@@ -143,7 +155,13 @@ export function generateCorpus(bases: Base[], count: number, seed: number): Muta
     let pool = pools.get(key);
     if (!pool || rnd() < 0.5) { pool = candidates(bases[b]!, op, rnd); pools.set(key, pool); }
     if (pool.length === 0) { misses++; continue; }
-    const edits = pool[Math.floor(rnd() * pool.length)]!;
+    let edits = pool[Math.floor(rnd() * pool.length)]!;
+    // one mutant in four makes a second, different mistake elsewhere in the same hook
+    if (rnd() < 0.25) {
+      const op2 = MUT_OPS[Math.floor(rnd() * MUT_OPS.length)]!;
+      const more = candidates(bases[b]!, op2, rnd).filter((x) => x.every((e) => edits.every((f) => f.at !== e.at)));
+      if (more.length) edits = [...edits, ...more[Math.floor(rnd() * more.length)]!];
+    }
     const id = `${b}:${edits.map((e) => `${e.at}=${e.hex}`).join(',')}`;
     if (seen.has(id)) { misses++; continue; }
     seen.add(id);
