@@ -32,6 +32,8 @@ export interface Outcome {
 export interface ExecOptions {
   /** Collect coverage features (program paths, rcvlowat - readable states). */
   coverage?: boolean;
+  /** Build a new Simulation even when a checkpointed one could be rewound (differential tests). */
+  fresh?: boolean;
 }
 
 const STEP_PATH = 'steps[explore]';
@@ -49,17 +51,65 @@ export function recvStep(n: number): ScenarioStep {
   return mkStep({ kind: 'recv', len: n, peek: false }, { recv: n }, `recv ${n}`);
 }
 
-export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {}): Outcome {
+/** A Simulation past its setup steps, put back there for each delivery when the simulation can
+ *  checkpoint (Simulation.checkpoint/restore), else built afresh each time. */
+interface Rewindable {
+  checkpoint(): unknown;
+  restore(cp: unknown): void;
+  keepTrace?: boolean;
+}
+
+interface Session {
+  sim: Simulation;
+  cp: unknown;
+  base: number;
+  setupFault: boolean;
+  setupRuns: StepResult[];
+}
+
+const sessions = new WeakMap<Target, Session>();
+
+/** Runs the passive open and the setup steps. */
+function setUp(t: Target): Session {
   const sim = new Simulation({ ...t.prepared, scenario: { ...t.prepared.scenario, steps: t.setup } });
+  const rw = sim as unknown as Partial<Rewindable>;
+  if ('keepTrace' in rw) rw.keepTrace = false;
+  const setupRuns: StepResult[] = [];
+  let setupFault = false;
+  while (!sim.done) {
+    const r = sim.stepOnce();
+    setupRuns.push(r);
+    if (r.fault) { setupFault = true; break; }
+  }
+  return { sim, cp: null, base: sim.steps.length, setupFault, setupRuns };
+}
+
+/** The simulation at the end of the setup, ready for a delivery. */
+function fresh(t: Target, rebuild = false): Session {
+  if (rebuild) return setUp(t);
+  const s = sessions.get(t);
+  if (s && s.cp !== null) {
+    (s.sim as unknown as Rewindable).restore(s.cp);
+    s.sim.steps.length = s.base;
+    return s;
+  }
+  const n = setUp(t);
+  const rw = n.sim as unknown as Partial<Rewindable>;
+  if (!n.setupFault && typeof rw.checkpoint === 'function' && typeof rw.restore === 'function') {
+    n.cp = rw.checkpoint();
+    sessions.set(t, n);
+  }
+  return n;
+}
+
+export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {}): Outcome {
+  const session = fresh(t, opts.fresh);
+  const sim = session.sim;
   const rcvqFlag = sim.model.sock.rcvqFlag();
   const rcvqOp = t.prepared.table.op('RCVQ_CB')?.value ?? -1;
   const out: Outcome = { finding: null, steps: [], concrete: [], rcvqRuns: 0, runs: 0, features: [], reachedEnd: false };
   const feats = opts.coverage ? new Set<number>() : null;
-  while (!sim.done) {
-    const r = sim.stepOnce();
-    count(r);
-    if (r.fault) return out; // the setup itself faults: `run` shows it; nothing to explore
-  }
+  if (session.setupFault) return out; // the setup itself faults: `run` shows it; nothing to explore
   let mid = 0;
   let read = 0;
   const sock = sim.model.sock;

@@ -12,6 +12,8 @@ import { DEFAULT_BUDGET, explore, mergeReports, type ExploreReport } from '../..
 import { makeTarget } from '../../../debugger/explore/target';
 import { searchPart } from '../../../debugger/explore/search';
 import { runDelivery } from '../../../debugger/explore/exec';
+import { nearCuts, randomDelivery } from '../../../debugger/explore/gen';
+import { mix, Rng } from '../../../debugger/explore/rng';
 import { deadR0AfterCalls } from '../../../debugger/explore/liveness';
 import { assemble } from '../../../debugger/vm/index';
 import { exploreCommand } from '../../../cli/explore';
@@ -155,4 +157,18 @@ test('an AbortSignal stops the search; the report says how much was explored', a
   assert.equal(r.cancelled, true);
   assert.equal(r.explored.deliveries, 8, 'checked every 8 deliveries');
   assert.equal(r.counterexample, null);
+});
+
+test('a rewound simulation (checkpoint after the setup) runs deliveries exactly as a fresh one', () => {
+  for (const file of [PLANTED, CORRECT]) {
+    const t = makeTarget(Simulation.prepare(file));
+    const near = nearCuts(t);
+    for (let i = 0; i < 40; i++) {
+      const evs = randomDelivery(t, new Rng(mix(11, i)), near);
+      const a = runDelivery(t, evs, { coverage: true });
+      const b = runDelivery(t, evs, { coverage: true, fresh: true });
+      const view = (o: typeof a) => ({ finding: o.finding, steps: o.steps.map((s) => s.label), rcvq: o.rcvqRuns, runs: o.runs, features: o.features, end: o.reachedEnd });
+      assert.deepEqual(view(a), view(b), `${file} delivery ${i}: ${JSON.stringify(evs)}`);
+    }
+  }
 });
