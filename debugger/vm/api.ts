@@ -114,6 +114,11 @@ export interface ExecutableSpec {
   resolveLdImm64?: (pc: number, src: number, imm: number, nextImm: number) => bigint;
   /** Start pcs of functions (entry first): bpf-to-bpf call targets, for frames and the debugger. */
   funcStarts?: number[];
+  /** pcs of loads the kernel runs as BPF_PROBE_MEM (loads through PTR_TO_BTF_ID pointers): one
+   *  outside every region reads 0 instead of faulting, as the kernel's exception table makes a
+   *  failed probe read, and onProbeFault is told. Other faults (ctx checks) are unchanged. */
+  probeLoads?: ReadonlySet<number>;
+  onProbeFault?: (pc: number, addr: bigint, size: number) => void;
 }
 
 export interface Frame {
