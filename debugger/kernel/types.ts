@@ -101,6 +101,21 @@ export interface ProgramRunTrace {
   helpers: HelperCallTrace[];
   printk: string[];
   fault?: { pc: number; message: string; line?: string /* file:line */ };
+  /** A load through a kernel (BTF) pointer that the kernel runs as a probe read failed and
+   *  read 0, as bpf_probe_read_kernel's exception table makes it: the first one of the run. */
+  probeRead?: ProbeReadFact;
+}
+
+/** A failed probe read (BPF_PROBE_MEM) of a run: what happened, for the presentation layer. */
+export interface ProbeReadFact {
+  pc: number;
+  line?: string; // file:line
+  addr: bigint;
+  size: number;
+  /** 'outside': the address is in no kernel object the simulation maps. */
+  why: 'outside';
+  /** Failed probe reads of the run (this one and the ones after it). */
+  count: number;
 }
 
 export interface SockOpsInvocation {
