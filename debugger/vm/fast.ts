@@ -44,32 +44,9 @@ const localize = (code: string) => code
   .replace(/\b([LH])\[(\d+)\]=(?!=)([^;]*);/g, (_m, a: string, n: string, e: string) => `${a.toLowerCase()}${n}=(${e})|0;`)
   .replace(/\bL\[(\d+)\]/g, 'l$1').replace(/\bH\[(\d+)\]/g, 'h$1');
 
-/** Where a function's fresh frame must be zeroed from: the interpreter zeroes all 512 bytes at
- *  every call; a function that never lets r10 out of itself (no r10 operand but as the base of
- *  a load or store) can only see the bytes its r10-relative accesses name, so zeroing from its
- *  lowest in-frame offset up is the same for the program (a host looking at the stack region
- *  after a run may see older bytes below that). 0: the whole frame; STACK_SIZE: nothing. */
-function frameFootprint(vm: Vm, start: number, end: number): number {
-  let lo = STACK_SIZE;
-  for (let pc = start; pc < end; pc++) {
-    const info = OPS[vm.code[pc]];
-    if (!info) continue;
-    if (info.kind === 'lddw') { pc++; continue; }
-    const d = vm.rd[pc], s = vm.rs[pc], off = vm.off[pc];
-    const base = info.kind === 'ldx' ? s : info.kind === 'st' || info.kind === 'stx' || info.kind === 'atomic' ? d : -1;
-    const value = info.kind === 'stx' || info.kind === 'atomic' || (info.kind === 'alu' && info.srcReg) ? s : -1;
-    if (value === 10) return 0; // r10 copied, stored or computed with: the frame escapes
-    if (base === 10) {
-      const o = STACK_SIZE + off;
-      if (o >= 0 && o + info.size <= STACK_SIZE) lo = Math.min(lo, o & ~3);
-    }
-  }
-  return lo;
-}
-
 /** Zero the callee's frame (depth k+1) as far as it can see it (frameFootprint). */
-function zeroFrame(target: number, fill: Map<number, number>): string {
-  const from = fill.get(target)!;
+function zeroFrame(target: number, fill: Int32Array): string {
+  const from = fill[target];
   if (from >= STACK_SIZE) return '';
   if (STACK_SIZE - from <= 64) {
     let z = 'const Z=STKDV[k+1];';
@@ -79,7 +56,7 @@ function zeroFrame(target: number, fill: Map<number, number>): string {
   return `STK[k+1].fill(0${from ? `, ${from}` : ''});`;
 }
 
-function compileFunction(vm: Vm, start: number, end: number, fill: Map<number, number>): string {
+function compileFunction(vm: Vm, start: number, end: number, fill: Int32Array): string {
   const code = vm.code;
   // basic blocks: leaders are the start, jump targets and the instruction after a block end
   const leader = new Set<number>([start]);
@@ -116,7 +93,7 @@ function compileFunction(vm: Vm, start: number, end: number, fill: Map<number, n
   return out.join('\n');
 }
 
-function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<number, number>, fill: Map<number, number>): string {
+function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<number, number>, fill: Int32Array): string {
   const info = OPS[vm.code[pc]]!;
   const d = vm.rd[pc], s = vm.rs[pc], off = vm.off[pc], imm = vm.imm[pc];
   const fault = `{ ST=${F_FAULT}; epc=${pc}; ecnt=_n-${len - j - 1}; break run; }`;
@@ -161,7 +138,7 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
 export function compileFast(vm: Vm): FastProgram | null {
   const starts = vm.funcStarts;
   const endOf = (i: number) => (i + 1 < starts.length ? starts[i + 1] : vm.n);
-  const fill = new Map<number, number>(starts.map((st, i) => [st, frameFootprint(vm, st, endOf(i))]));
+  const fill = vm.fillFrom;
   const parts: string[] = [];
   for (let i = 0; i < starts.length; i++) parts.push(compileFunction(vm, starts[i], endOf(i), fill));
   const source = `
@@ -170,7 +147,7 @@ const LO=vm.lo, HI=vm.hi, SL=vm.memory.slots, STK=vm.stackBytes, STKHI=vm.stackH
 const STKDV=STK.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
 let N=0, LIMIT=0, ST=0, RH=0;
 ${parts.join('\n')}
-const FN=[], FILL=[]; ${starts.map((p) => `FN[${p}]=F${p}; FILL[${p}]=${fill.get(p)};`).join(' ')}
+const FN=[], FILL=[]; ${starts.map((p) => `FN[${p}]=F${p}; FILL[${p}]=${fill[p]};`).join(' ')}
 return function run(limit) {
   N=vm.count; LIMIT=limit; ST=0;
   F0(${ARGS_FROM_VM});

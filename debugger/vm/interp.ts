@@ -10,6 +10,8 @@ import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
 
+const MAX_LOOPS = BPF_MAX_LOOPS, LOCAL = CALL_LOCAL; // module-local copies (no import bindings on hot paths)
+
 export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF_COMPLEXITY_LIMIT_INSNS)
 export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
 export const MAX_FRAMES = 8; // MAX_CALL_FRAMES (include/linux/bpf_verifier.h)
@@ -56,6 +58,8 @@ export class Vm implements VmApi {
   readonly blen: Int32Array;
   /** Per instruction: how many instructions of its block follow it. */
   readonly brem: Int32Array;
+  /** Per function start pc: where a fresh frame of that function is zeroed from (frameFootprint). */
+  readonly fillFrom: Int32Array;
   // machine state
   readonly lo = new Int32Array(11);
   readonly hi = new Int32Array(11);
@@ -129,6 +133,8 @@ export class Vm implements VmApi {
       }
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
+    this.fillFrom = new Int32Array(n);
+    { const fs = this.funcStarts; for (let i = 0; i < fs.length; i++) this.fillFrom[fs[i]] = frameFootprint(this.code, this.rd, this.rs, this.off, fs[i], i + 1 < fs.length ? fs[i + 1] : n); }
     // basic blocks for the interpreter's per-block counting (./loop)
     this.disp = new Uint16Array(n);
     this.blen = new Int32Array(n);
@@ -385,6 +391,12 @@ export class Vm implements VmApi {
     return true;
   }
 
+  /** @internal Zero frame k for a call of the function at `fn`, as far as it can see it. */
+  zeroFrame(k: number, fn: number): void {
+    const from = this.fillFrom[fn];
+    if (from < STACK_SIZE) this.stackBytes[k].fill(0, from);
+  }
+
   /** @internal The stack-overflow fault of a bpf-to-bpf call at `pc` (one text for both tiers). */
   callOverflow(pc: number): void {
     this.setFault('stack-overflow', pc, `call to the function at insn ${pc + 1 + this.imm[pc]} would be frame ${this.depth + 2}; at most ${MAX_FRAMES} frames are allowed (MAX_CALL_FRAMES)`);
@@ -393,14 +405,14 @@ export class Vm implements VmApi {
   /** @internal CALL: returns the next pc, or -1 after recording a fault. */
   call(pc: number): number {
     const src = this.rs[pc], imm = this.imm[pc];
-    if (src === CALL_LOCAL) {
+    if (src === LOCAL) {
       if (this.depth + 1 >= MAX_FRAMES) { this.callOverflow(pc); return -1; }
       const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
       for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
       this.retPc[k] = pc + 1;
       this.fnStart[k] = pc + 1 + imm;
-      this.mgLeft[k] = BPF_MAX_LOOPS;
-      this.stackBytes[k].fill(0);
+      this.mgLeft[k] = MAX_LOOPS;
+      this.zeroFrame(k, pc + 1 + imm);
       L[10] = STACK_SIZE; H[10] = this.stackHi[k];
       return pc + 1 + imm;
     }
@@ -502,8 +514,8 @@ export class Vm implements VmApi {
     this.fnStart[k] = target;
     this.cbIter[k] = it;
     this.cbPc[k] = pc;
-    this.mgLeft[k] = BPF_MAX_LOOPS;
-    this.stackBytes[k].fill(0);
+    this.mgLeft[k] = MAX_LOOPS;
+    this.zeroFrame(k, target);
     L[10] = STACK_SIZE; H[10] = this.stackHi[k];
     return target;
   }
@@ -521,6 +533,30 @@ export class Vm implements VmApi {
     const h = this.helperStep(pc, it, this.reg(0));
     return h < 0 ? -1 : h === 0 ? pc + 1 : this.pushCallbackFrame(pc);
   }
+}
+
+/** Where a function's fresh frame must be zeroed from, so that it reads zeros where it has
+ *  not written (our frames start zeroed; the kernel's are not, but the verifier rejects reads
+ *  of unwritten stack). A function that never lets r10 out of itself (no r10 operand but as
+ *  the base of a load or store) can only see the bytes its r10-relative accesses name, so
+ *  zeroing from its lowest in-frame offset up is the same for the program; a host looking at
+ *  the region may see older bytes below that. 0: the whole frame; STACK_SIZE: nothing. */
+function frameFootprint(code: Uint8Array, rd: Uint8Array, rs: Uint8Array, offs: Int32Array, start: number, end: number): number {
+  let lo = STACK_SIZE;
+  for (let pc = start; pc < end; pc++) {
+    const info = OPS[code[pc]];
+    if (!info) continue;
+    if (info.kind === 'lddw') { pc++; continue; }
+    const d = rd[pc], s = rs[pc], off = offs[pc];
+    const base = info.kind === 'ldx' ? s : info.kind === 'st' || info.kind === 'stx' || info.kind === 'atomic' ? d : -1;
+    const value = info.kind === 'stx' || info.kind === 'atomic' || (info.kind === 'alu' && info.srcReg) ? s : -1;
+    if (value === 10) return 0; // r10 copied, stored or computed with: the frame escapes
+    if (base === 10) {
+      const o = STACK_SIZE + off;
+      if (o >= 0 && o + info.size <= STACK_SIZE) lo = Math.min(lo, o & ~3);
+    }
+  }
+  return lo;
 }
 
 export function createVm(spec: ExecutableSpec, calls: CallTable, opts?: VmOptions): Vm {

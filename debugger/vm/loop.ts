@@ -9,8 +9,10 @@
 //   precise  counts and checks every instruction (single steps, hooks, the end of a budget);
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
 // Operands are read once per case (dd, ss, ii, oo) from the pre-decoded arrays of the Vm.
-import type { Vm } from './interp';
+import { MAX_FRAMES, STACK_SIZE, type Vm } from './interp';
 import { OPS } from './opcodes';
+import { CALL_LOCAL } from './ops/call';
+import { BPF_MAX_LOOPS } from './ops/jump';
 import { HELPER_FNS, HELPER_NAMES, instantiate, template } from './semantics';
 
 // Loop outcome codes.
@@ -42,12 +44,21 @@ function caseBody(code: number, count: string): string {
     // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
     case 'maygoto': return 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
     case 'lddw': return '{ const dd = D[pc]; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
-    case 'call': return `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    default: return 'if (vm.depth === 0) { vm._pc = pc; vm.count = n; return 2; } { const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
+    // bpf-to-bpf calls and returns inline (what Vm.call / Vm.popFrame do for them); helpers,
+    // kfuncs and callback frames through the Vm
+    case 'call': return `if (S[pc] === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const b = k * 8; `
+      + 'SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; '
+      + `RP[k] = pc + 1; const t = T[pc]; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) STK[k].fill(0, f); L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
+      + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
+    default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { const b = k * 8; `
+      + 'L[6] = SV[b]; H[6] = SV[b+1]; L[7] = SV[b+2]; H[7] = SV[b+3]; L[8] = SV[b+4]; H[8] = SV[b+5]; L[9] = SV[b+6]; H[9] = SV[b+7]; '
+      + `vm.depth = k - 1; L[10] = ${STACK_SIZE}; H[10] = SHI[k - 1]; pc = RP[k]; continue; } }`
+      + '{ const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
 }
 
-const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft;';
+const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
+  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (X[pc] & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
 
 function buildBlocks(): Loop {
