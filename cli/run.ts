@@ -54,6 +54,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   // Each step is printed as it ends (JSON too: one step at a time, never the whole trace in one
   // string), so output and memory do not grow with what earlier steps printed.
+  sim.keepTrace = false; // nor are the steps kept: memory stays O(1) in their number
   const json = format === 'json' ? jsonWriter(sim, io.out) : null;
   try {
     while (!sim.done) {
