@@ -10,7 +10,7 @@ import { loadObject } from './object/index';
 import type { BpfObject } from './object/types';
 import { BpfKernel, type BpfKernelOptions, type KernelCheckpoint } from './kernel/bpf/index';
 import type { TcpCheckpoint } from './kernel/tcp/index';
-import type { ProgramRunTrace } from './kernel/types';
+import type { ProbeReadFact, ProgramRunTrace } from './kernel/types';
 import {
   DEFAULT_PEER_ISN, TcpModel, abiFromTable, fmtOpt, type CloseOutcome, type DropReason, type ModelEvent, type SegmentOutcome,
   type SetsockoptOutcome, type SockSnapshot, type TcpAbi, type TcpSock,
@@ -350,6 +350,7 @@ export class Simulation {
         const tr = e.trace!;
         runs.push(tr);
         for (const l of tr.printk) this.printkLog.push(l);
+        if (tr.probeRead) parts.push(probeReadText(tr.probeRead));
         if (tr.fault) {
           fault = true;
           parts.push(`FAULT in ${tr.program}: ${tr.fault.message}${tr.fault.line ? ' at ' + tr.fault.line : ''} (pc ${tr.fault.pc})`);
@@ -405,6 +406,12 @@ export class Simulation {
 
 const nBytes = (n: number) => `${n} byte${n === 1 ? '' : 's'}`;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** The run's failed probe read as a sentence (the fact comes from the BPF side of the kernel). */
+export function probeReadText(p: ProbeReadFact): string {
+  const more = p.count > 1 ? ` (and ${p.count - 1} more in this run)` : '';
+  return `probe read at ${p.line ?? `pc ${p.pc}`} returned 0: address outside any kernel object (0x${p.addr.toString(16)}, ${p.size} bytes)${more}`;
+}
 
 /** Why the kernel dropped a segment, in words (with the kernel's SKB_DROP_REASON where it has one). */
 export function dropWhy(d: DropReason): string {

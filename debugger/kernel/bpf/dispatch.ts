@@ -10,6 +10,7 @@ import type { HelperCallTrace } from '../types';
 import { ERRNO_NAMES } from './consts';
 import { ARG_CHECKS, HELPERS, KFUNCS, PURE } from './helpers';
 import { zeroFill } from './helpers/common';
+import { notModelledMessage } from './helpers/notmodelled';
 import { i32, r64, u32, type ActiveRun, type CallCtx, type CallEntry, type Impl, type KernelHost, type ProgEnv } from './run';
 
 const OK: CallResult = { result: 'ok' };
@@ -33,7 +34,9 @@ export class CallDispatch {
     let e = env.helpers[id];
     if (e === undefined) {
       const info = this.deps.table.helper(id);
-      const impl = info ? HELPERS[info.name] : undefined;
+      let impl = info ? HELPERS[info.name] : undefined;
+      const notModelled = info && !impl ? notModelledMessage(info.name, info.id) : undefined;
+      if (notModelled !== undefined) impl = (c) => c.hc.fault(notModelled);
       e = info && impl ? this.entry(env, info, info.name, impl) : null;
       if (id >= 0 && id < 0x10000) env.helpers[id] = e;
     }

@@ -17,7 +17,7 @@ import { createVm, Memory } from '../../vm';
 import type { HelperInfo, KfuncInfo } from '../../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../../sockops';
 import type {
-  BpfHooks, ProgramRunTrace, SetsockoptInvocation, SockModel, SockOpsInvocation, SockOpsResult,
+  BpfHooks, ProbeReadFact, ProgramRunTrace, SetsockoptInvocation, SockModel, SockOpsInvocation, SockOpsResult,
 } from '../types';
 import { EFAULT, EPERM } from './consts';
 import { LoadError } from './errors';
@@ -29,12 +29,26 @@ import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgra
 import { CallDispatch } from './dispatch';
 import { convertSockAccesses } from './convert';
 import { analyzeKinds } from '../../verifier/kinds';
+import type { KindsResult } from '../../verifier/types';
 import { ARG_CHECKS, HELPERS, KFUNCS } from './helpers';
+import { NOT_MODELLED } from './helpers/notmodelled';
 import { KernelObjects, type SockObjects } from './objects';
 import {
   PAGE_SIZE, ProgEnv, type ActiveRun, type CallCtx, type InsnHook, type KernelHost, type MapView, type Mapped,
   type PrintkLine, type RunInfo, type SetsockoptOutcome, type SockOpsFrame, type SockoptFrame,
 } from './run';
+
+/** pcs of the loads the kernel runs as BPF_PROBE_MEM: through PTR_TO_BTF_ID pointers and
+ *  untrusted memory (kernel/bpf/verifier.c convert_ctx_accesses, BPF_PROBE_MEM). */
+function probeLoads(prog: BpfProgram, kinds: KindsResult): Set<number> {
+  const out = new Set<number>();
+  for (let pc = 0; pc < prog.insns.length; pc++) {
+    const a = kinds.accessAt(pc);
+    if (!a || a.write) continue;
+    if (a.base.type === 'PTR_TO_BTF_ID' || (a.base.type === 'PTR_TO_MEM' && a.base.trusted === false)) out.add(pc);
+  }
+  return out;
+}
 
 export type { RunInfo, InsnHook, SetsockoptOutcome, MapView, PrintkLine } from './run';
 
@@ -81,6 +95,8 @@ export class BpfKernel implements BpfHooks {
   private readonly skbLayout: SkbLayout;
   private readonly kernLayout: KernCtxLayout;
   private readonly objects: KernelObjects;
+  /** struct cgroup (sized from the program's BTF, else 1024 bytes, assumed); its fields read 0. */
+  private readonly cgroupBytes: Uint8Array;
   private readonly dispatch: CallDispatch;
   private readonly rng: Prng;
   private readonly clock: { nowNs(): bigint };
@@ -117,6 +133,8 @@ export class BpfKernel implements BpfHooks {
     this.skbLayout = new SkbLayout(obj.btf);
     this.kernLayout = new KernCtxLayout(obj.btf);
     this.objects = new KernelObjects(this.table, this.sockLayout, this.kernLayout);
+    const cg = obj.btf?.find('cgroup', 'struct');
+    this.cgroupBytes = new Uint8Array(Math.max(8, cg && obj.btf ? obj.btf.sizeof(cg.id) : 1024));
     this.dispatch = new CallDispatch({
       table: this.table,
       host: this.makeHost(),
@@ -151,7 +169,7 @@ export class BpfKernel implements BpfHooks {
         const h = t.helper(id)!;
         const v = t.availableAtLoad(h, progType);
         if (!v.ok) return `program of this type cannot use helper ${h.name}#${h.id}: ${v.why}`;
-        if (!HELPERS[h.name]) this.warnings.push(`${prog.name}: ${h.name}#${h.id} is allowed but not implemented by the emulator: a call faults`);
+        if (!HELPERS[h.name]) this.warnings.push(`${prog.name}: ${h.name}#${h.id} is allowed but ${NOT_MODELLED[h.name] !== undefined ? 'not modelled' : 'not implemented'} by the emulator: a call faults`);
         this.checkRulesImplemented(prog, h);
         return null;
       },
@@ -201,6 +219,10 @@ export class BpfKernel implements BpfHooks {
     };
     const memory = new Memory();
     env.memory = memory;
+    // The one struct cgroup, first in every program's memory (the same address in all of them)
+    env.cgroupBase = memory.map({ name: 'struct cgroup (the programs\' cgroup)', kind: 'kernel', bytes: this.cgroupBytes, writable: false });
+    const first = this.envs[0];
+    if (first && first.cgroupBase !== env.cgroupBase) throw new Error(`internal: struct cgroup at 0x${env.cgroupBase.toString(16)} in ${prog.name} but 0x${first.cgroupBase.toString(16)} in ${first.prog.name}`);
     for (const m of this.bpfMaps) {
       // A small read-only region stands for struct bpf_map: the map "pointer" a program holds.
       const base = memory.map({ name: `map ${m.def.name}`, kind: 'other', bytes: new Uint8Array(64), writable: false });
@@ -211,6 +233,8 @@ export class BpfKernel implements BpfHooks {
       {
         insns: conv.insns,
         funcStarts: prog.funcs.map((f) => f.startPc),
+        probeLoads: probeLoads(prog, kinds),
+        onProbeFault: (pc, addr, size) => this.probeFault(env, pc, addr, size),
         resolveLdImm64: (pc, src, imm, nextImm) => {
           if (src === 1) return env.mapHandles[imm] ?? fail(pc, `map #${imm} does not exist`);
           if (src === 2) {
@@ -230,6 +254,22 @@ export class BpfKernel implements BpfHooks {
     env.vm = vm;
     this.envs.push(env);
     return env;
+  }
+
+  /** A failed probe read (a load through a BTF pointer outside every kernel object read 0):
+   *  noted in the run's trace, the first one with its place and how many followed. */
+  private probeFault(env: ProgEnv, pc: number, addr: bigint, size: number): void {
+    const run = this.active;
+    if (!run || run.env !== env) return;
+    const trace = run.info.trace;
+    if (trace.probeRead) {
+      trace.probeRead.count++;
+      return;
+    }
+    const fact: ProbeReadFact = { pc, addr, size, count: 1, why: 'outside' };
+    const line = lineOf(env.prog, pc);
+    if (line) fact.line = line;
+    trace.probeRead = fact;
   }
 
   /** A table rule whose result comes after the helper's own argument checks needs those checks
@@ -598,6 +638,12 @@ export class BpfKernel implements BpfHooks {
         c.env.staleValues.push(v);
       },
       sock: (c, addr) => k.objects.sockFromPtr(c.env, addr),
+      cgroup(c, addr) {
+        if (addr === 0n) return null;
+        const hit = c.env.vm.memory.find(addr, 1);
+        if (hit?.region.base !== c.env.cgroupBase) return c.hc.fault(`0x${addr.toString(16)} is not a struct cgroup${hit ? ` (it points into ${hit.region.name})` : ''}; the verifier wants a trusted cgroup pointer (ARG_PTR_TO_BTF_ID_OR_NULL of struct cgroup)`);
+        return 1;
+      },
       sockAddr: (c, o) => k.objects.sockBase(c.env, o),
       keyPtr(c, depth, key) {
         const id = `${depth}:${key.length}`;

@@ -210,7 +210,7 @@ export class SockLayout {
   readonly warnings: string[];
   readonly fromBtf: boolean;
 
-  constructor(btf: Btf | null) {
+  constructor(private readonly btf: Btf | null) {
     const r: Resolved<SockKey> = { size: 0, slots: new Map(), warnings: [], fromBtf: false };
     const sizes: number[] = [];
     // Standalone definitions first (each starts at offset 0 of the object), tcp_sock last.
@@ -268,6 +268,20 @@ export class SockLayout {
   /** Rewrite the fields a helper call can change (after fill() of the same socket). */
   fillDynamic(buf: Uint8Array, s: SockModel, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
     this.writeDynamic(dv, buf, s);
+  }
+
+  /** Byte offset of a struct sock member (e.g. 'sk_cgrp_data.cgroup') in the object, from the
+   *  program's BTF (struct tcp_sock, else struct sock), with its size; undefined when the program
+   *  does not describe it. */
+  sockMember(path: string): { offset: number; size: number } | undefined {
+    if (!this.btf) return undefined;
+    for (const [sname, prefix] of [['tcp_sock', 'inet_conn.icsk_inet.sk.'], ['sock', '']] as const) {
+      const sid = structId(this.btf, sname);
+      if (sid === undefined) continue;
+      const m = member(this.btf, sid, prefix + path);
+      if (m && m.offset + m.size <= this.size) return m;
+    }
+    return undefined;
   }
 
   offsetOf(key: SockKey): number | undefined {

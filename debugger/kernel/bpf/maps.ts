@@ -10,7 +10,10 @@ export interface MapEntry { key: Uint8Array; value: Uint8Array }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-export type MapKind = 'array' | 'hash' | 'global' | 'sk_storage' | 'perf_event_array' | 'sockmap' | 'unsupported';
+export type MapKind = 'array' | 'hash' | 'global' | 'sk_storage' | 'cgrp_storage' | 'perf_event_array' | 'sockmap' | 'unsupported';
+
+/** BPF_MAP_TYPE_CGRP_STORAGE (include/uapi/linux/bpf.h), not in consts.MapType. */
+const CGRP_STORAGE = 32;
 
 export function mapKind(def: MapDef): MapKind {
   if (def.initial !== undefined || def.name.startsWith('.')) return 'global';
@@ -25,6 +28,8 @@ export function mapKind(def: MapDef): MapKind {
       return 'hash';
     case MapType.SK_STORAGE:
       return 'sk_storage';
+    case CGRP_STORAGE:
+      return 'cgrp_storage';
     case MapType.PERF_EVENT_ARRAY:
       return 'perf_event_array';
     case MapType.SOCKMAP:
@@ -49,7 +54,7 @@ export class BpfMap {
   private readonly slots = new Map<number, Uint8Array>();
   /** hash/sockmap: hex(key) -> entry, in insertion order. */
   private readonly table = new Map<string, MapEntry>();
-  /** sk_storage: socket id -> value. */
+  /** sk_storage: socket id -> value; cgrp_storage: cgroup id -> value. */
   readonly storage = new Map<number, Uint8Array>();
   /** perf_event_array: what bpf_perf_event_output wrote. */
   readonly perfOutput: { index: number; data: Uint8Array }[] = [];

@@ -43,9 +43,11 @@ export class KernelObjects {
   private readonly ctxWriter: { all: CtxWriter; dynamic: CtxWriter };
 
   readonly uapi: UapiOffsets;
+  private readonly cgroupSlot: { offset: number; size: number } | undefined;
 
   constructor(table: SockopsTable, private readonly sockLayout: SockLayout, private readonly kernLayout: KernCtxLayout) {
     this.ctxWriter = compileCtxWriter(table);
+    this.cgroupSlot = sockLayout.sockMember('sk_cgrp_data.cgroup');
     const s = (sockLayout.size + 7) & ~7;
     this.uapi = { sock: s, tcpSock: s + BPF_SOCK_SIZE, end: s + BPF_SOCK_SIZE + BPF_TCP_SOCK_SIZE };
   }
@@ -104,6 +106,8 @@ export class KernelObjects {
     const s = o.sock;
     if (full) {
       this.sockLayout.fill(o.tcp, s, o.tcpDv);
+      // sk->sk_cgrp_data.cgroup: the one cgroup (the same address in every program's memory)
+      if (this.cgroupSlot?.size === 8) o.tcpDv.setBigUint64(this.cgroupSlot.offset, run.env.cgroupBase, true);
       fillBpfSock(o.bpfSockDv, o.bpfSock, s);
     } else {
       this.sockLayout.fillDynamic(o.tcp, s, o.tcpDv);

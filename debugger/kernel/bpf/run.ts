@@ -116,6 +116,9 @@ export class ProgEnv {
   forEachDepth = 0;
   /** pcs of the bpf_loop calls the verifier would inline (callbacks.ts bpfLoopInlinedCalls). */
   loopInlined: Set<number> = new Set();
+  /** Address of the one struct cgroup (mapped first in every program's memory: the same address
+   *  in all of them, so the sockets' sk_cgrp_data.cgroup can hold it). */
+  cgroupBase = 0n;
   /** The pointer kinds of the program's registers and accesses (../../verifier/kinds.ts). */
   kinds!: KindsResult;
   vm!: VmApi;
@@ -169,6 +172,8 @@ export interface KernelHost {
   sock(c: CallCtx, addr: bigint): SockObjects | null;
   /** The address of a socket's kernel object (struct sock / tcp_sock: one address). */
   sockAddr(c: CallCtx, o: SockObjects): bigint;
+  /** The cgroup a `struct cgroup *` names: its id, null for NULL; a fault for anything else. */
+  cgroup(c: CallCtx, addr: bigint): number | null;
   /** A read-only copy of a key (bpf_for_each_map_elem), one region per depth and size. */
   keyPtr(c: CallCtx, depth: number, key: Uint8Array): bigint;
   printk(c: CallCtx, text: string): void;

@@ -4,13 +4,15 @@
 import { KFUNCS } from '../kfuncs';
 import type { CallCtx, Impl } from '../run';
 import { HDROPT_HELPERS, loadHdrOptArgs } from './hdropt';
-import { MAP_HELPERS } from './maps';
+import { CGRP_STORAGE_HELPERS, MAP_HELPERS } from './maps';
+import { MEMORY_HELPERS } from './memory';
 import { MISC_HELPERS } from './misc';
 import { SOCK_HELPERS } from './sock';
 
-export const HELPERS: Record<string, Impl> = { ...MAP_HELPERS, ...SOCK_HELPERS, ...HDROPT_HELPERS, ...MISC_HELPERS };
+export const HELPERS: Record<string, Impl> = { ...MAP_HELPERS, ...CGRP_STORAGE_HELPERS, ...SOCK_HELPERS, ...HDROPT_HELPERS, ...MISC_HELPERS, ...MEMORY_HELPERS };
 export { KFUNCS };
 export { searchTcpOpt } from './hdropt';
+export { NOT_MODELLED } from './notmodelled';
 
 /** Argument checks that run before a table rule marked afterArgChecks (by kernel name). */
 export const ARG_CHECKS: Record<string, (c: CallCtx, a: bigint[]) => bigint | undefined> = {
@@ -26,6 +28,10 @@ export const PURE = new Set([
   'bpf_get_netns_cookie', 'bpf_getsockopt', 'bpf_tcp_sock', 'bpf_skc_to_tcp_sock', 'bpf_sk_storage_get',
   'bpf_sk_storage_delete', 'bpf_load_hdr_opt', 'bpf_get_retval', 'bpf_set_retval',
   'bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_sock_ops_enable_tx_tstamp',
+  'bpf_skc_to_tcp6_sock', 'bpf_skc_to_tcp_timewait_sock', 'bpf_skc_to_tcp_request_sock', 'bpf_skc_to_udp6_sock',
+  'bpf_skc_to_unix_sock', 'bpf_skc_to_mptcp_sock', 'bpf_cgrp_storage_get', 'bpf_cgrp_storage_delete',
+  'bpf_probe_read_kernel', 'bpf_probe_read_kernel_str', 'bpf_probe_read_user', 'bpf_probe_read_user_str',
+  'bpf_strncmp', 'bpf_spin_lock', 'bpf_spin_unlock', 'bpf_jiffies64', 'bpf_ktime_get_tai_ns',
   // change nothing themselves; the helpers their callbacks call refresh after themselves
   'bpf_loop', 'bpf_for_each_map_elem',
 ]);

@@ -91,3 +91,45 @@ function sockmapUpdate(c: CallCtx, a: bigint[], name: string, type: number): big
   sock.in_sockmap = true;
   return 0n;
 }
+
+/** kernel/bpf/bpf_cgrp_storage.c bpf_cgrp_storage_get / bpf_cgrp_storage_delete: storage of the
+ *  cgroup a `struct cgroup *` names (the simulation has one: the cgroup the programs are attached
+ *  to, the one every socket's sk_cgrp_data.cgroup points at). */
+export const CGRP_STORAGE_HELPERS: Record<string, Impl> = {
+  bpf_cgrp_storage_get(c, a) {
+    const m = cgrpMap(c, a[0]!, 'bpf_cgrp_storage_get');
+    const flags = a[3]!;
+    if (flags & ~BigInt(BPF_LOCAL_STORAGE_GET_F_CREATE)) return 0n;
+    const id = c.host.cgroup(c, a[1]!);
+    if (id === null) return 0n;
+    let v = m.storage.get(id);
+    if (!v && flags & 1n) {
+      v = new Uint8Array(m.def.valueSize);
+      if (a[2]! !== 0n) v.set(readBytes(c, a[2]!, m.def.valueSize));
+      m.storage.set(id, v);
+    }
+    return v ? c.host.valuePtr(c, m, v, `cgrp_storage cgroup#${id}`) : 0n;
+  },
+  bpf_cgrp_storage_delete(c, a) {
+    const m = cgrpMap(c, a[0]!, 'bpf_cgrp_storage_delete');
+    const id = c.host.cgroup(c, a[1]!);
+    if (id === null) return r64(-EINVAL);
+    const v = m.storage.get(id);
+    if (!v) return r64(-ENOENT);
+    m.storage.delete(id);
+    c.host.forget(c, v);
+    return 0n;
+  },
+};
+
+/** BPF_LOCAL_STORAGE_GET_F_CREATE (include/uapi/linux/bpf.h; the same bit as BPF_SK_STORAGE_GET_F_CREATE). */
+const BPF_LOCAL_STORAGE_GET_F_CREATE = BPF_SK_STORAGE_GET_F_CREATE;
+
+function cgrpMap(c: CallCtx, handle: bigint, name: string) {
+  const m = c.host.map(c, handle);
+  if (m.kind !== 'cgrp_storage') {
+    // kernel/bpf/verifier.c check_map_func_compatibility
+    return c.hc.fault(`cannot pass map_type ${m.def.type} into func ${name} (map ${m.def.name}, ${m.def.typeName}); the verifier refuses it: ${name} takes a BPF_MAP_TYPE_CGRP_STORAGE`);
+  }
+  return m;
+}

@@ -1,9 +1,12 @@
 // Socket helpers: socket options (net/core/filter.c bpf_sock_ops_setsockopt & co, on ./sockopt.ts),
 // cb flags, socket views and casts, cookies.
-import { EINVAL, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_MAC } from '../consts';
+import { AF_INET6, EINVAL, SOL_TCP, TCP_BPF_SYN, TCP_BPF_SYN_MAC } from '../consts';
 import type { SockObjects } from '../objects';
 import { i32, r64, type CallCtx, type Impl } from '../run';
-import { bpfGetsockopt, bpfSetsockopt, sockOpsGetsockoptSyn } from '../sockopt';
+import { bpfGetsockopt, bpfSetsockopt, familyNumber, sockOpsGetsockoptSyn } from '../sockopt';
+
+/** include/net/tcp_states.h */
+const TCP_TIME_WAIT = 6;
 import { outBuf, readBytes } from './common';
 
 export const SOCK_HELPERS: Record<string, Impl> = {
@@ -46,6 +49,30 @@ export const SOCK_HELPERS: Record<string, Impl> = {
     if (!o || !c.run.fullsock) return 0n;
     return c.host.sockAddr(c, o); // the socket's own address (net/core/filter.c bpf_tcp_sock)
   },
+  // net/core/filter.c bpf_skc_to_*: the socket's own address when it is of that kind, else NULL
+  bpf_skc_to_tcp6_sock(c, a) {
+    // sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP && sk->sk_family == AF_INET6
+    const o = c.host.sock(c, a[0]!);
+    if (!o || !c.run.fullsock || familyNumber(o.sock) !== AF_INET6) return 0n;
+    return c.host.sockAddr(c, o);
+  },
+  bpf_skc_to_tcp_timewait_sock(c, a) {
+    // sk->sk_prot == &tcp_prot && sk->sk_state == TCP_TIME_WAIT: the model's sockets are full
+    // socks, which leave TIME_WAIT to a separate tcp_timewait_sock the programs never see
+    const o = c.host.sock(c, a[0]!);
+    return o && o.sock.state === TCP_TIME_WAIT && !c.run.fullsock ? c.host.sockAddr(c, o) : 0n;
+  },
+  bpf_skc_to_tcp_request_sock(c, a) {
+    // sk->sk_state == TCP_NEW_SYN_RECV: the run's socket when the op runs on a request sock
+    const o = c.host.sock(c, a[0]!);
+    return o && o === c.run.objs && !c.run.fullsock ? c.host.sockAddr(c, o) : 0n;
+  },
+  // sk_protocol == IPPROTO_UDP / sk_family == AF_UNIX: never for the model's TCP sockets
+  bpf_skc_to_udp6_sock: () => 0n,
+  bpf_skc_to_unix_sock: () => 0n,
+  // net/core/filter.c bpf_skc_to_mptcp_sock -> bpf_mptcp_sock_from_subflow: NULL unless
+  // sk_is_mptcp(sk); the model's sockets are plain TCP
+  bpf_skc_to_mptcp_sock: () => 0n,
   bpf_skc_to_tcp_sock(c, a) {
     const o = c.host.sock(c, a[0]!);
     if (!o || !c.run.fullsock) return 0n;
