@@ -3,7 +3,7 @@
 import type { CtxFieldInfo, HelperInfo, KfuncInfo, OpInfo, ProgType, Source } from '../../sockops/types';
 import type { Analysis, FuncAnalysis } from './engine';
 import type { OpState } from './opset';
-import { errnoText, opList } from './rules';
+import { bareReason, errnoText, opList, userText } from './rules';
 import type { SockopsTable } from './table';
 
 export interface HoverResult { markdown: string; start: number; end: number }
@@ -65,6 +65,11 @@ function paramLabel(ctype: string, name: string): string {
 // Hover
 
 export function hover(a: Analysis, offset: number): HoverResult | undefined {
+  const h = hoverRaw(a, offset);
+  return h && { ...h, markdown: userText(h.markdown) };
+}
+
+function hoverRaw(a: Analysis, offset: number): HoverResult | undefined {
   const t = a.table;
   const w = wordAt(a.text, offset);
   if (!w) return undefined;
@@ -189,11 +194,16 @@ function ctxFieldHover(t: SockopsTable, f: CtxFieldInfo, state: OpState | undefi
     skb: 'reads 0 when the op has no skb',
   };
   md.push(`Gate: ${gate[f.gate] ?? f.gate}.`);
-  const zero: string[] = [];
+  // One line per reason, naming the ops it covers (not one line per op).
+  const groups = new Map<string, number[]>();
   for (const op of t.firingOps()) {
     const r = t.ctxReadAt(f, op);
-    if (r.kind !== 'value') zero.push(`- ${t.op(op)?.short ?? op}: ${r.kind === 'null' ? 'NULL' : r.kind === 'empty' ? 'empty packet window' : '0'} — ${r.why}${r.hint ? ` (${r.hint})` : ''}`);
+    if (r.kind === 'value') continue;
+    const key = `${r.kind === 'null' ? 'NULL' : r.kind === 'empty' ? 'an empty packet window' : '0'} — ${bareReason(r.why)}${r.hint ? ` (${r.hint})` : ''}`;
+    const l = groups.get(key);
+    if (l) l.push(op); else groups.set(key, [op]);
   }
+  const zero = [...groups].map(([text, ops]) => `- ${opList(t, ops)}: ${text}`);
   if (zero.length) md.push('', '**Reads as 0/NULL (or gives no packet bytes) at**', '', ...zero);
   if (state) {
     const bad = state.ops().filter((op) => t.ctxReadAt(f, op).kind !== 'value');
@@ -261,8 +271,13 @@ export function complete(a: Analysis, offset: number): CompletionResult[] {
       const failOps = new Set(fails.flatMap((g) => g.ops));
       if (failOps.size === reaching.length) { rank = 2; detail = `fails at every op here (${fails.map((g) => `${opList(t, g.ops)}: ${errnoText(t, g.errno)}`).join('; ')}) — ${detail}`; }
       else if (failOps.size) { rank = 1; detail = `fails at ${fails.map((g) => `${opList(t, g.ops)} (${errnoText(t, g.errno)})`).join(', ')} — ${detail}`; }
-    } else if (!progs.length && !('id' in fn ? fn.progTypes.sock_ops : fn.progTypes.includes('sock_ops'))) {
-      rank = 2;
+    } else if (!progs.length) {
+      // A function no program reaches (yet), or outside any function: rank for the program
+      // types of the file's programs (sock_ops when it has none).
+      const fileProgs = new Set<ProgType>([...a.funcs.values()].flatMap((f) => [...f.progs]));
+      if (!fileProgs.size) fileProgs.add('sock_ops');
+      const bad = [...fileProgs].map((p) => ({ p, v: t.availableAtLoad(fn, p) })).filter((x) => !x.v.ok);
+      if (bad.length === fileProgs.size) { rank = 2; detail = `not available to ${bad.map((x) => x.p).join(', ')} — ${detail}`; }
     }
     items.push({ label: fn.name, kind: 'function', detail, documentation: fn.doc, sortText: `${rank}_${fn.name}` });
   }

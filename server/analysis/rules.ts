@@ -93,8 +93,21 @@ export function checkRules(a: Analysis): Finding[] {
     if (sockops) for (const h of f.flow.handles) checkHandle(a, f, h, enabled, out);
   }
   checkForeign(a, out);
+  for (const f of out) f.message = userText(f.message);
   out.sort((x, y) => x.start - y.start || x.code.localeCompare(y.code));
   return dedupe(out);
+}
+
+/** Table wording a user of the extension cannot place ("the series": the AutoLOWAT patches the
+ *  default profile adds) in words that stand alone. */
+export function userText(s: string): string {
+  return s.replace(/\b([Tt])he series\b/g, (_, t: string) => `${t}he AutoLOWAT patch set (profile autolowat-sockops-v3)`);
+}
+
+/** A table reason without its own restatement of the field and op (`bpf_sock_ops.sk is NULL at
+ *  BPF_SOCK_OPS_NEEDS_ECN (6): `, `at RCVQ_CB `): the message names both already. */
+export function bareReason(why: string): string {
+  return why.replace(/^bpf_sock_ops\.\w+ (?:is NULL |reads as 0 |is 0 )?at BPF_SOCK_OPS_\w+(?: \(\d+\))?: /, '').replace(/^at [A-Z_]+(?:, [A-Z_]+)* /, '');
 }
 
 function dedupe(l: Finding[]): Finding[] {
@@ -249,7 +262,7 @@ function checkCtx(a: Analysis, f: FuncAnalysis, c: CtxEvent, mayFire: (op: numbe
   const first = reads[0]?.r;
   if (!first || first.kind === 'value') return;
   const kinds = new Set(reads.map((x) => x.r.kind));
-  const whys = [...new Set(reads.map((x) => (x.r.kind === 'value' ? '' : x.r.why)))].filter(Boolean);
+  const whys = [...new Set(reads.map((x) => (x.r.kind === 'value' ? '' : bareReason(x.r.why))))].filter(Boolean);
   const hint = reads.map((x) => (x.r.kind === 'value' ? undefined : x.r.hint)).find((h) => !!h);
   const loadBytes = t.helper('bpf_skb_load_bytes');
   // 'empty': a packet pointer whose window is empty (skb_data == skb_data_end), not a 0 value

@@ -3,7 +3,7 @@
 // table (with its per-op results and sources); the presentation is ours.
 import type { HelperInfo, KfuncInfo } from '../../sockops/types';
 import type { SockopsTable } from './table';
-import { errnoText, opList } from './rules';
+import { errnoText, opList, userText } from './rules';
 import { prototype } from './features';
 
 export interface TableDoc {
@@ -16,7 +16,7 @@ export interface TableDoc {
 }
 
 function comment(lines: string[]): string {
-  return ['/*', ...lines.map((l) => (l ? ` * ${l.replace(/\*\//g, '* /')}` : ' *')), ' */'].join('\n');
+  return ['/*', ...lines.map((l) => (l ? ` * ${userText(l).replace(/\*\//g, '* /')}` : ' *')), ' */'].join('\n');
 }
 
 /** Per-op results of a helper or kfunc, one line per run of ops with the same result. */

@@ -56,8 +56,14 @@ test('hover: ctx field offset, size, access rules and when it reads 0', async ()
   const h = hover(a, at(HOOK, 'skb_data', 2))!;
   assert.match(h.markdown, /offset 192, 8 bytes/);
   assert.match(h.markdown, /read-only/);
-  assert.match(h.markdown, /RCVQ_CB: empty packet window/);
-  assert.doesNotMatch(h.markdown, /- VOID:/, 'VOID never fires: not listed');
+  assert.match(h.markdown, /RCVQ_CB: an empty packet window/);
+  assert.doesNotMatch(h.markdown, /VOID/, 'VOID never fires: not listed');
+  // One line per reason: the ops with no skb share one line.
+  const lines = h.markdown.split('\n').filter((l) => l.startsWith('- '));
+  assert.equal(lines.filter((l) => /the op has no skb/.test(l)).length, 1, lines.join('\n'));
+  assert.match(lines.find((l) => /the op has no skb/.test(l))!, /TIMEOUT_INIT, RWND_INIT, .*RTT_CB:/);
+  assert.equal(new Set(lines.map((l) => l.slice(l.indexOf(':')))).size, lines.length);
+  assert.doesNotMatch(h.markdown, /the series/);
   assert.match(h.markdown, /Ops reaching here: RCVQ_CB — 0\/NULL at RCVQ_CB/);
 });
 
