@@ -36,6 +36,10 @@ export interface SockoptOutcome { ret: number }
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
 const putI32 = (out: Uint8Array, v: number) => new DataView(out.buffer, out.byteOffset, 4).setInt32(0, v | 0, true);
 
+/** net/core/filter.c sk_allows_sol_ip_sockopt(): AF_INET, or an AF_INET6 socket that may carry
+ *  IPv4 (not IPV6_V6ONLY: a listener bound to a specific IPv6 address is). */
+const allowsSolIp = (sock: SockModel) => sock.family === 'inet' || !sock.sockopt.sk_ipv6only;
+
 /** A kernel handler below the allow-list answered `null` (not modelled): cannot happen for the
  *  options the allow-lists let through; a bug in the simulator if it does. */
 function modelled<T>(r: T | null, what: string): T {
@@ -111,7 +115,7 @@ function bpfSet(sock: SockModel, fullsock: boolean, level: number, optname: numb
     return modelled(skSetsockopt(sock, optname, optval, BPF), `SOL_SOCKET ${optname}`);
   }
   if (level === SOL_IP) {
-    if (optname !== IP_TOS || optlen !== 4) return -EINVAL;
+    if (!allowsSolIp(sock) || optname !== IP_TOS || optlen !== 4) return -EINVAL;
     return modelled(doIpSetsockopt(sock, optname, optval), 'IP_TOS');
   }
   if (level === SOL_IPV6) {
@@ -180,7 +184,7 @@ export function bpfGetsockopt(sock: SockModel, fullsock: boolean, level: number,
       return -EINVAL;
     }
     if (level === SOL_IP) {
-      if (optname !== IP_TOS || optlen !== 4) return -EINVAL;
+      if (!allowsSolIp(sock) || optname !== IP_TOS || optlen !== 4) return -EINVAL;
       const g = modelled(doIpGetsockopt(sock, optname, out), 'IP_TOS');
       optlen = g.len;
       return g.ret;

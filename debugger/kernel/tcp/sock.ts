@@ -166,6 +166,11 @@ export class TcpSock implements SockModel {
     this.local_port = opts.local?.port ?? 8080;
     this.remote_port = opts.remote?.port ?? 40000;
     this.window_clamp = this.tcpWinFromSpace(this.tcpRmemMax);
+    // the listener is bound to the local address (assumed); a specific, non-v4-mapped IPv6
+    // address makes it IPV6_V6ONLY (__inet6_bind), as the loopback witness (::1) shows
+    const l6 = this.local_ip6;
+    const mapped = l6.subarray(0, 10).every((b) => b === 0) && l6[10] === 0xff && l6[11] === 0xff;
+    this.sockopt.sk_ipv6only = this.family === 'inet6' && l6.some((b) => b !== 0) && !mapped;
     this.rcvqBit = abi.hasOp('BPF_SOCK_OPS_RCVQ_CB') ? abi.flag('BPF_SOCK_OPS_RCVQ_CB_FLAG') : 0;
     this.synSent = abi.constant('BPF_TCP_SYN_SENT');
     this.synRecv = abi.constant('BPF_TCP_SYN_RECV');

@@ -79,6 +79,9 @@ export interface SockoptFields {
   tclass: number;
   /** IPV6_AUTOFLOWLABEL: null until set (AUTOFLOWLABEL_SET clear: the sysctl's default decides). */
   autoflowlabel: boolean | null;
+  /** sk->sk_ipv6only: net/ipv6/af_inet6.c __inet6_bind sets it when the socket binds a specific
+   *  IPv6 address that is not v4-mapped (the child inherits the listener's). */
+  sk_ipv6only: boolean;
 }
 
 /** A socket as tcp_init_sock() / sock_init_data() leave it (the child inherits the listener's). */
@@ -90,6 +93,7 @@ export function sockoptDefaults(): SockoptFields {
     keepalive_probes: 0, icsk_syn_retries: 0, thin_lto: 0, icsk_user_timeout: 0, notsent_lowat: 0, save_syn: 0,
     saved_syn: null, icsk_rto_max: TCP_RTO_MAX, icsk_rto_min: TCP_RTO_MIN, icsk_delack_max: TCP_DELACK_MAX,
     snd_cwnd_clamp: 0xffffffff, ca_name: TCP_CONGESTION_CONTROLS[0]!, tos: 0, tclass: 0, autoflowlabel: null,
+    sk_ipv6only: false,
   };
 }
 

@@ -78,6 +78,10 @@ for (const [lv, opt, val, want, bad, errno, why] of rows) {
     for (const family of ['inet', 'inet6'] as const) {
       if (lv === 'SOL_IPV6' && family === 'inet') continue;
       const s = sock(family);
+      if (lv === 'SOL_IP' && family === 'inet6') { // bound to ::1: IPV6_V6ONLY, no IPv4 options (sk_allows_sol_ip_sockopt)
+        assert.deepEqual([set(s, level, optname, int(val)), get(s, level, optname).ret], [E('EINVAL'), E('EINVAL')]);
+        s.sockopt.sk_ipv6only = false; // as if bound to :: (any)
+      }
       assert.equal(set(s, level, optname, int(val)), 0, `${family}: set`);
       assert.equal(get(s, level, optname).val, want, `${family}: get`);
       assert.equal(set(s, level, optname, int(val).subarray(0, 3)), E('EINVAL'), `${family}: optlen 3`);
@@ -130,8 +134,9 @@ test('edge values: SO_TXREHASH -1 is the sysctl; SO_SNDBUF/SO_RCVBUF clamps; IPV
   assert.equal(get(s, SOL('SOL_TCP'), K('TCP_WINDOW_CLAMP')).val, 1152, 'tcp_set_window_clamp: at least SOCK_MIN_RCVBUF / 2');
   assert.equal(set(s, SOL('SOL_IPV6'), K('IPV6_TCLASS'), int(-1)), 0);
   assert.equal(get(s, SOL('SOL_IPV6'), K('IPV6_TCLASS')).val, 0);
-  assert.equal(set(s, SOL('SOL_IP'), K('IP_TOS'), int(0x10)), 0);
-  assert.equal(get(s, SOCK, K('SO_PRIORITY')).val, 6, 'rt_tos2priority(IPTOS_LOWDELAY) = TC_PRIO_INTERACTIVE');
+  const v4 = sock('inet');
+  assert.equal(set(v4, SOL('SOL_IP'), K('IP_TOS'), int(0x10)), 0);
+  assert.equal(get(v4, SOCK, K('SO_PRIORITY')).val, 6, 'rt_tos2priority(IPTOS_LOWDELAY) = TC_PRIO_INTERACTIVE');
   const u = sock('inet6');
   assert.equal(set(u, SOCK, K('SO_RCVLOWAT'), int(-1)), 0);
   assert.equal(get(u, SOCK, K('SO_RCVLOWAT')).val, 16 << 20, 'INT_MAX capped at tcp_rmem[2] / 2');
@@ -359,3 +364,38 @@ function bssRange(name: string): [number, number] {
   const layout: Record<string, [number, number]> = { res: [0, 128], saved: [128, 208], synip: [208, 248], cc: [248, 264] };
   return layout[name]!;
 }
+
+// ---- the live kernel's answers to the same rows (fixtures/sockopt-live.json) ----
+
+test('sockopt_rows.bpf.o: every row answers as the live kernel did (fixtures/sockopt-live.json), both families; TCP_MAXSEG reads mss_cache in both', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadObject } = await import('../../../debugger/object');
+  const { BpfKernel } = await import('../../../debugger/kernel/bpf');
+  const { LIVE_ROWS } = await import('./sockopt-rows');
+  const liveFile = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/sockopt-live.json'), 'utf8')) as import('./sockopt-rows').LiveFile;
+  const obj = loadObject(new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/sockopt_rows.bpf.o'))), 'sockopt_rows.bpf.o');
+  for (const family of ['inet', 'inet6'] as const) {
+    const live = liveFile[family];
+    assert.deepEqual(live.map((a) => [a.level, a.optname]), LIVE_ROWS.map((r) => [r[1], r[2]]), 'the live answers are for these rows (regenerate: see sockopt-rows.ts)');
+    const k = BpfKernel.load(obj, { sockops: 'sockopt_rows', profile: 'linux-7.1.5' });
+    const bss = k.maps().find((x) => x.def.name === '.bss')!.entries()[0]!.value;
+    const dv = new DataView(bss.buffer, bss.byteOffset, bss.byteLength);
+    LIVE_ROWS.forEach((r, i) => [r[1], r[2], r[3], r[4]].forEach((v, j) => dv.setInt32(16 * i + 4 * j, v, true)));
+    const m = new TcpModel(abi, { family }, k);
+    m.passiveOpen({ seq: 1000 });
+    assert.equal(dv.getInt32(0x600, true), 1, 'the hook ran');
+    const diffs: string[] = [];
+    LIVE_ROWS.forEach(([name], i) => {
+      const got = Array.from({ length: 7 }, (_, j) => dv.getInt32(0x200 + 32 * i + 4 * j, true));
+      const want = live[i]!;
+      const exp = [want.set, want.get, want.val, want.short_set, want.bad_set, want.get8, want.after_bad];
+      if (name === 'TCP_MAXSEG') { // established: mss_cache, never the user_mss 1000 (loopback's is not ours)
+        assert.deepEqual([got[2], got[6]], [m.sock.mss_cache, m.sock.mss_cache]);
+        exp[2] = exp[6] = m.sock.mss_cache;
+      }
+      if (JSON.stringify(got) !== JSON.stringify(exp)) diffs.push(`${family} ${name}: sim ${got} live ${exp}`);
+    });
+    assert.deepEqual(diffs, []);
+  }
+});
