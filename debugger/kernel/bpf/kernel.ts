@@ -126,7 +126,10 @@ export class BpfKernel implements BpfHooks {
     this.rcvqFlag = this.table.cbFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')?.value ?? 0;
     this.hdrOptLenOp = this.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB');
     this.txhashOff = this.table.ctxField('sk_txhash')?.offset ?? 164;
-    this.sockopsProgram = pickProgram(obj, opts.sockops, 'sockops', 'sockops');
+    // A cgroup/setsockopt program may run alone (objects with no sockops program are common);
+    // with nothing named, the object's one sockops program is required.
+    const alone = opts.sockops === undefined && opts.setsockopt !== undefined && !obj.programs.some((p) => p.section === 'sockops');
+    this.sockopsProgram = alone ? null : pickProgram(obj, opts.sockops, 'sockops', 'sockops');
     this.setsockoptProgram = opts.setsockopt !== undefined ? pickProgram(obj, opts.setsockopt, 'cgroup/setsockopt', 'setsockopt') : null;
     this.bpfMaps = obj.maps.map((d, i) => new BpfMap(d, i));
     this.sockLayout = new SockLayout(obj.btf);

@@ -69,3 +69,16 @@ test('bpf_skc_to_mptcp_sock is NULL for a plain TCP socket; bpf_skc_to_tcp6_sock
     assert.equal(t6.ret !== 0n ? 1 : 0, tcp6, family);
   }
 });
+
+test('an object with only a cgroup/setsockopt program loads when that program is named', () => {
+  const insns = assemble('mov %r0, 1\nexit');
+  const prog = { name: 'only_set', section: 'cgroup/setsockopt', insns, funcs: [{ name: 'only_set', startPc: 0, endPc: insns.length, btfTypeId: 0, section: 'cgroup/setsockopt' }], lineInfo: [], coreRelos: [], relocs: [] };
+  const obj: BpfObject = { file: 'set.o', license: 'GPL', btf: null, programs: [prog], maps: [], kfuncs: [], warnings: [] };
+  const k = BpfKernel.load(obj, { setsockopt: 'only_set' });
+  assert.equal(k.sockopsProgram, null);
+  assert.equal(k.sockOps(new TestSock(), inv(4)), null, 'no sock_ops program: nothing runs');
+  const r = k.setsockopt(new TestSock(), { level: 1, optname: 8, optval: new Uint8Array(4), label: 'SO_RCVBUF' })!;
+  assert.equal(r.action, 'kernel');
+  // without a name, an object with no sockops program is still refused with the list of programs
+  assert.throws(() => BpfKernel.load(obj, {}), /no SEC\("sockops"\) program in the object; programs there: only_set \(SEC\("cgroup\/setsockopt"\)\)/);
+});
