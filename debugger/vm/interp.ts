@@ -35,7 +35,7 @@ export interface VmOptions {
 /** Raised inside helpers via HelperContext.fault(). */
 class HelperFault extends Error {}
 
-import { R_LIMIT, R_FAULT, R_EXIT, LEADER, interpret } from './loop';
+import { R_LIMIT, R_FAULT, R_EXIT, LEADER, ZERO_OFF, READS_OFF, interpret } from './loop';
 import { compileFast, F_EXIT, F_FAULT, type FastProgram } from './fast';
 export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
 
@@ -52,7 +52,8 @@ export class Vm implements VmApi {
   readonly klo: Int32Array;
   readonly khi: Int32Array;
   readonly funcStarts: number[];
-  /** Dispatch code per slot: the opcode, + LEADER at the first instruction of a basic block. */
+  /** Dispatch code per slot: the opcode, + LEADER at the first instruction of a basic block,
+   *  + ZERO_OFF when off is 0 and the opcode reads it (./loop). */
   readonly disp: Uint16Array;
   /** At a block's first instruction: the instructions in the block (ld_imm64 counts one). */
   readonly blen: Int32Array;
@@ -150,7 +151,7 @@ export class Vm implements VmApi {
     }
     for (let pc = 0, start = 0; pc < n; pc++) {
       if (!OPS[this.code[pc]]) continue; // second slot of ld_imm64
-      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0);
+      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0) | (READS_OFF[this.code[pc]] && this.off[pc] === 0 ? ZERO_OFF : 0);
       if (leader[pc]) start = pc;
       this.blen[start]++;
     }

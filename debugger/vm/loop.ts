@@ -19,11 +19,20 @@ import { HELPER_FNS, HELPER_NAMES, instantiate, template } from './semantics';
 export const R_LIMIT = 0, R_FAULT = 1, R_EXIT = 2, R_PRECISE = 3, R_LEADER = 4;
 /** Added to the opcode in Vm.disp for the first instruction of a basic block. */
 export const LEADER = 256;
+/** Added to the opcode in Vm.disp when the instruction's off field is 0 and its meaning reads
+ *  it (loads/stores at +0, plain mov, div, mod): those cases have the 0 built in. */
+export const ZERO_OFF = 512;
+/** Opcodes whose semantics template reads the off field. */
+export const READS_OFF = new Uint8Array(256).map((_, c) => {
+  const info = OPS[c];
+  const t = info ? template(info) : null;
+  return t && (t.pre + (t.cond ?? '')).includes('$off') ? 1 : 0;
+});
 
 export type Loop = (vm: Vm, pc: number, n: number, limit: number, stopAtLeader?: boolean) => number;
 
 /** The statements of one opcode's case; `count` is how the loop writes vm.count at a fault. */
-function caseBody(code: number, count: string): string {
+function caseBody(code: number, count: string, zeroOff = false): string {
   const info = OPS[code]!;
   const fault = `{ vm._pc = pc; vm.count = ${count}; return 1; }`;
   const t = template(info);
@@ -33,8 +42,8 @@ function caseBody(code: number, count: string): string {
     if (all.includes('$d')) decl.push('dd = D[pc]');
     if (all.includes('$s')) decl.push('ss = S[pc]');
     if (all.includes('$imm') || all.includes('$ih')) decl.push('ii = I[pc]');
-    if (all.includes('$off')) decl.push('oo = O[pc]');
-    const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: 'oo', pc: 'pc', fault };
+    if (all.includes('$off') && !zeroOff) decl.push('oo = O[pc]');
+    const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: zeroOff ? '0' : 'oo', pc: 'pc', fault };
     const pre = (decl.length ? `const ${decl.join(', ')}; ` : '') + instantiate(t.pre, sub);
     return t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
   }
@@ -65,8 +74,10 @@ function buildBlocks(): Loop {
   const cases: string[] = [];
   for (let code = 0; code < 256; code++) {
     if (!OPS[code]) continue;
-    cases.push(`case ${code + LEADER}: { const bl = BL[pc]; if (n + bl > limit) { vm._pc = pc; vm.count = n; return ${R_PRECISE}; } n += bl; }`);
-    cases.push(`case ${code}: { ${caseBody(code, 'n - BR[pc]')} }`);
+    for (const z of READS_OFF[code] ? [0, ZERO_OFF] : [0]) {
+      cases.push(`case ${code + z + LEADER}: { const bl = BL[pc]; if (n + bl > limit) { vm._pc = pc; vm.count = n; return ${R_PRECISE}; } n += bl; }`);
+      cases.push(`case ${code + z}: { ${caseBody(code, 'n - BR[pc]', z !== 0)} }`);
+    }
   }
   const src = `return function interpBlocks(vm, pc, n, limit) {
   ${PROLOGUE}
@@ -84,13 +95,13 @@ function buildPrecise(): Loop {
   const cases: string[] = [];
   for (let code = 0; code < 256; code++) {
     if (!OPS[code]) continue;
-    cases.push(`case ${code + LEADER}: case ${code}: { ${caseBody(code, 'n')} }`);
+    for (const z of READS_OFF[code] ? [0, ZERO_OFF] : [0]) cases.push(`case ${code + z + LEADER}: case ${code + z}: { ${caseBody(code, 'n', z !== 0)} }`);
   }
   const src = `return function interpPrecise(vm, pc, n, limit, stopAtLeader) {
   ${PROLOGUE}
   for (;;) {
     if (n >= limit) { vm._pc = pc; vm.count = n; return ${R_LIMIT}; }
-    if (stopAtLeader && X[pc] >= ${LEADER} && n + BL[pc] <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
+    if (stopAtLeader && (X[pc] & ${LEADER}) !== 0 && n + BL[pc] <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
     n++;
     switch (X[pc]) {
 ${cases.join('\n')}
@@ -110,7 +121,7 @@ export function interpret(vm: Vm, limit: number, single: boolean): number {
   blocksLoop ??= buildBlocks();
   preciseLoop ??= buildPrecise();
   if (single) return preciseLoop(vm, vm._pc, vm.count, limit, false);
-  let rc = vm.disp[vm._pc] >= LEADER ? R_LEADER : preciseLoop(vm, vm._pc, vm.count, limit, true);
+  let rc = (vm.disp[vm._pc] & LEADER) !== 0 ? R_LEADER : preciseLoop(vm, vm._pc, vm.count, limit, true);
   if (rc === R_LEADER) rc = blocksLoop(vm, vm._pc, vm.count, limit);
   if (rc === R_PRECISE) rc = preciseLoop(vm, vm._pc, vm.count, limit, false);
   return rc;
