@@ -12,7 +12,9 @@ import type { Target } from './target';
  *  byte count; they resolve at run time and never take more than the original read in all. */
 export type Ev =
   | { k: 'seg'; off: number; len: number; fin: boolean }
-  | { k: 'recv'; mode: 'frame' | 'epoll' | 'bytes'; n: number };
+  | { k: 'recv'; mode: 'frame' | 'epoll' | 'bytes'; n: number }
+  /** The end of phase i: the reads catch up, then the original's step in between runs. */
+  | { k: 'mid'; i: number };
 
 export interface Outcome {
   finding: Finding | null;
@@ -110,7 +112,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   const out: Outcome = { finding: null, steps: [], concrete: [], rcvqRuns: 0, runs: 0, features: [], reachedEnd: false };
   const feats = opts.coverage ? new Set<number>() : null;
   if (session.setupFault) return out; // the setup itself faults: `run` shows it; nothing to explore
-  let mid = 0;
+  let phase = 0;
   let read = 0;
   const sock = sim.model.sock;
 
@@ -165,20 +167,10 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
     return true;
   }
 
-  /** The steps kept from the original whose anchor the in-order bytes reached. */
-  function middle(all: boolean): boolean {
-    while (mid < t.middle.length) {
-      const m = t.middle[mid]!;
-      if (!all && ((sock.rcv_nxt - t.seq0) >>> 0) < m.anchor) break;
-      mid++;
-      if (!run(m.step)) return false;
-    }
-    return true;
-  }
-
+  /** Reads (clamped to what the current phase reads in all). */
   function recv(want: number): boolean {
     const v = frameView(sock, t.seq0, t.frameEnds);
-    const n = Math.min(want, t.readTotal - read);
+    const n = Math.min(want, t.phases[phase]!.readTo - read);
     if (n <= 0 || (v.received - v.copied <= 0 && !sock.rcvShutdown)) return true;
     out.concrete.push({ k: 'recv', mode: 'bytes', n });
     const ok = run(recvStep(n));
@@ -186,15 +178,26 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
     return ok;
   }
 
+  /** The end of a phase: the reads catch up with the original's, then its step runs. */
+  function endPhase(i: number): boolean {
+    const ph = t.phases[i]!;
+    if (read < ph.readTo && !recv(ph.readTo - read)) return false;
+    if (!ph.step) return true;
+    out.concrete.push({ k: 'mid', i });
+    phase = Math.min(i + 1, t.phases.length - 1);
+    return run(ph.step);
+  }
+
   const finish = (): Outcome => {
     if (feats) out.features = [...feats];
     return out;
   };
-  if (!middle(false)) return finish();
   for (const e of evs) {
     if (e.k === 'seg') {
       out.concrete.push(e);
       if (!run(segStep(e.off, e.len, e.fin))) return finish();
+    } else if (e.k === 'mid') {
+      if (e.i !== phase || !endPhase(e.i)) return finish();
     } else {
       let want = e.n;
       if (e.mode === 'epoll' && !sock.epollIn()) continue;
@@ -204,14 +207,17 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
       }
       if (want >= 1 && !recv(want)) return finish();
     }
-    if (!middle(false)) return finish();
   }
-  if (!middle(true)) return finish();
+  if (phase !== t.phases.length - 1 || t.phases[phase]!.step) return finish(); // a marker is missing (shrinking tries that): not a whole delivery
   out.reachedEnd = true;
-  if (read < t.readTotal && !recv(t.readTotal - read)) return finish();
+  if (!endPhase(phase)) return finish();
   if (t.readFin && sock.rcvShutdown && sock.copied_seq !== sock.rcv_nxt) {
     out.concrete.push({ k: 'recv', mode: 'bytes', n: 1 });
     if (!run(recvStep(1))) return finish(); // the original read the FIN (end of stream) too
+  }
+  if (t.eofRead && sock.rcvShutdown && sock.copied_seq === sock.rcv_nxt) {
+    out.concrete.push({ k: 'recv', mode: 'bytes', n: 1 });
+    if (!run(recvStep(1))) return finish(); // and read once more: 0, end of stream
   }
   for (const f of t.final) if (!run(f)) return finish();
   return finish();

@@ -18,7 +18,7 @@ export function shrink(t: Target, failing: Outcome, maxAttempts = 400): Shrunk {
   const tryEvs = (evs: Ev[]): boolean => {
     if (attempts >= maxAttempts) return false;
     attempts++;
-    if (failing.reachedEnd && !delivers(t, evs)) return false; // a trailing expect needs every byte
+    if (!delivers(t, evs, failing.reachedEnd)) return false; // each step in between (and a trailing expect) needs its bytes
     const o = runDelivery(t, evs);
     if (o.finding?.kind !== kind || o.reachedEnd !== failing.reachedEnd) return false;
     if (size(o) > size(best)) return false;
@@ -29,6 +29,7 @@ export function shrink(t: Target, failing: Outcome, maxAttempts = 400): Shrunk {
     progress = false;
     // drop single events, last first (later ones matter least)
     for (let i = best.concrete.length - 1; i >= 0; i--) {
+      if (best.concrete[i]?.k === 'mid') continue;
       const evs = best.concrete.slice();
       evs.splice(i, 1);
       if (i < best.concrete.length && tryEvs(evs)) progress = true;
@@ -44,6 +45,7 @@ export function shrink(t: Target, failing: Outcome, maxAttempts = 400): Shrunk {
     // smaller reads and shorter segments (halving, then one byte)
     for (let i = 0; i < best.concrete.length; i++) {
       const e = best.concrete[i]!;
+      if (e.k === 'mid') continue;
       const cur = e.k === 'seg' ? e.len : e.n;
       for (const n of [Math.floor(cur / 2), cur - 1]) {
         if (n < 1 || n >= cur) continue;
@@ -59,15 +61,24 @@ export function shrink(t: Target, failing: Outcome, maxAttempts = 400): Shrunk {
 /** What "smaller" means: segments first, then steps, then bytes moved. */
 function size(o: Outcome): number {
   let segs = 0, bytes = 0;
-  for (const e of o.concrete) { if (e.k === 'seg') { segs++; bytes += e.len; } else bytes += e.n; }
+  for (const e of o.concrete) { if (e.k === 'seg') { segs++; bytes += e.len; } else if (e.k === 'recv') bytes += e.n; }
   return segs * 1e9 + o.steps.length * 1e6 + bytes;
 }
 
-/** The events carry every byte of [0, total) (and the FIN when the original sends one). */
-export function delivers(t: Target, evs: readonly Ev[]): boolean {
-  const segs = evs.filter((e): e is Seg => e.k === 'seg').map((e) => [e.off, e.off + e.len, e.fin ? 1 : 0] as const).sort((a, b) => a[0] - b[0]);
-  let at = 0;
+/** Before each phase marker, the bytes of the phases so far arrived; with `whole`, every byte
+ *  of [0, total) (and the FIN when the original sends one) by the end. */
+export function delivers(t: Target, evs: readonly Ev[], whole: boolean): boolean {
+  const ranges: [number, number][] = [];
   let fin = false;
-  for (const [a, b, f] of segs) { if (a <= at) at = Math.max(at, b); if (f) fin = true; }
-  return at >= t.total && (!t.fin || fin);
+  const covered = () => {
+    ranges.sort((a, b) => a[0] - b[0]);
+    let at = 0;
+    for (const [a, b] of ranges) if (a <= at) at = Math.max(at, b);
+    return at;
+  };
+  for (const e of evs) {
+    if (e.k === 'seg') { ranges.push([e.off, e.off + e.len]); if (e.fin) fin = true; }
+    else if (e.k === 'mid' && covered() < t.phases[e.i]!.to) return false;
+  }
+  return !whole || (covered() >= t.total && (!t.fin || fin));
 }
