@@ -172,3 +172,36 @@ test('a rewound simulation (checkpoint after the setup) runs deliveries exactly 
     }
   }
 });
+
+test('steps in between keep their place (setsockopt after a drain, a second read at end of stream)', async () => {
+  for (const name of ['euclean-data-queued', 'fin']) {
+    const r = await explore(join(root, `examples/autolowat/${name}.scenario.json`), { budget: 150 });
+    assert.equal(r.counterexample, null, `${name}: ${r.counterexample?.message}`);
+  }
+});
+
+test('"always": true expects are checked after every event; the counterexample ends with the one that failed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'explore-always-'));
+  try {
+    const sc = JSON.parse(readFileSync(CORRECT, 'utf8')) as { program: string; steps: unknown[] };
+    sc.program = join(root, 'examples/autolowat/autolowat.bpf.o');
+    // holds: the hook never gives up on well-formed frames
+    sc.steps.splice(2, 0, { expect: { cbFlags: 128 }, always: true });
+    const ok = join(dir, 'ok.scenario.json');
+    writeFileSync(ok, JSON.stringify(sc));
+    assert.equal((await explore(ok, { budget: 100 })).counterexample, null);
+    // fails as soon as the reader is woken: the first wakeup of any delivery
+    sc.steps.splice(2, 0, { expect: { wakeups: 0 }, always: true });
+    const bad = join(dir, 'bad.scenario.json');
+    writeFileSync(bad, JSON.stringify(sc));
+    const out = join(dir, 'cx.scenario.json');
+    const r = await explore(bad, { budget: 100, out });
+    assert.equal(r.counterexample?.kind, 'expect');
+    assert.match(r.counterexample!.message, /the "always" expect at steps\[2\] .*wakeups is 1, expected 0/);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { steps: Record<string, unknown>[] };
+    assert.deepEqual(written.steps[written.steps.length - 1]!.expect, { wakeups: 0 });
+    assert.equal(r.counterexample!.verified, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
