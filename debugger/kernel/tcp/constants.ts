@@ -2,14 +2,17 @@
 // (sockops/): TCP header flags, sysctl defaults, memory accounting sizes. Each cites where it is
 // defined in Linux 7.1.5; sizes that depend on the build are marked as our assumption.
 
-/** include/net/tcp.h: TCPHDR_FIN / TCPHDR_SYN / TCPHDR_PSH / TCPHDR_ACK. */
+/** include/net/tcp.h: TCPHDR_FIN / SYN / RST / PSH / ACK / ECE / CWR. */
 export const TCPHDR_FIN = 0x01;
 export const TCPHDR_SYN = 0x02;
+export const TCPHDR_RST = 0x04;
 export const TCPHDR_PSH = 0x08;
 export const TCPHDR_ACK = 0x10;
+export const TCPHDR_ECE = 0x40;
+export const TCPHDR_CWR = 0x80;
 
-/** include/linux/limits (INT_MAX): SO_RCVLOWAT and the kfunc map negative values to it. */
-export const INT_MAX = 0x7fffffff;
+/** include/linux/limits.h INT_MAX: one definition, with the UAPI names (../bpf/consts.ts). */
+export { INT_MAX } from '../bpf/consts';
 
 /** net/ipv4/tcp.c tcp_init(): sysctl_tcp_rmem = {4096, 131072, max(131072, max_rshare)} with
  *  max_rshare = min(32 MiB, free buffer pages / 128): 32 MiB on a machine with >= 4 GiB

@@ -4,7 +4,7 @@
 import type { TcpModel } from './model';
 import { DEFAULT_ISN, DEFAULT_PEER_ISN, WSCALE } from './model';
 import { concat, synOptions, tcpHeader } from './header';
-import { TCPHDR_ACK, TCPHDR_SYN, TCP_MSS_DEFAULT } from './constants';
+import { TCPHDR_ACK, TCPHDR_CWR, TCPHDR_ECE, TCPHDR_SYN, TCP_MSS_DEFAULT } from './constants';
 import { peerSegment, peerSyn } from './peer';
 import { rcvqEnqueue, rttSample } from './input';
 import { sendSynack } from './output';
@@ -31,8 +31,6 @@ export interface PassiveOpenOptions {
   fastopen?: Uint8Array;
 }
 
-const TCPHDR_ECE = 0x40;
-const TCPHDR_CWR = 0x80;
 const u32 = (x: number) => x >>> 0;
 
 /** The passive open, with the ops the kernel runs on that path, in order:

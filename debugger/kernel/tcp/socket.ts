@@ -2,7 +2,7 @@
 // tcp_cleanup_rbuf), setsockopt / getsockopt (through the handlers of sockopt.ts, shared with
 // bpf_setsockopt), close (__tcp_close). Each returns facts; debugger/sim.ts writes the sentences.
 import type { TcpModel } from './model';
-import { TCPHDR_ACK, TCPHDR_FIN } from './constants';
+import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST } from './constants';
 import type { TcpSock } from './sock';
 import { peerSegment } from './peer';
 import { parseHdr, rttSample } from './input';
@@ -14,7 +14,6 @@ import {
 import { SOL_IP, SOL_IPV6, SOL_SOCKET, SOL_TCP } from '../bpf/consts';
 
 const u32 = (x: number) => x >>> 0;
-const TCPHDR_RST = 0x04;
 
 export interface RecvResult {
   /** Bytes copied, 0 at EOF, or a negative errno (-EAGAIN: nothing to read, non-blocking). */
