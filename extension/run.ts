@@ -20,6 +20,8 @@ export interface StepOutcome {
   /** Program runs during this step, one line each (`tcp_autolowat RCVQ_CB r0=1 57 insns`). */
   programs: string[];
   expect?: { ok: boolean; failures: ExpectFailure[] };
+  /** What an expect step asked for (plotted beside the actual values). */
+  expected?: { rcvlowat?: number; readable?: number; epoll?: 0 | 1 };
   fault?: string;
 }
 

@@ -52,6 +52,15 @@ export function outcomeOf(r: StepResult, opName: (op: number) => string = (op) =
     programs: r.runs.map((t) => `${t.program}${t.op !== undefined ? ` ${opName(t.op)}` : ''} r0=${num(t.r0)} ${t.insns} insns${t.helpers.length ? ` [${squeeze(t.helpers.map((h) => `${h.name}=${num(h.ret)}${h.errno ? ` ${h.errno}` : ''}`)).join(', ')}]` : ''}`),
   };
   if (r.expect) o.expect = { ok: r.expect.ok, failures: r.expect.failures.map(splitFailure) };
+  const st = r.step.scenarioStep?.step;
+  if (st?.kind === 'expect') {
+    const e = st.expect;
+    const want: NonNullable<StepOutcome['expected']> = {};
+    if (e.rcvlowat !== undefined) want.rcvlowat = e.rcvlowat;
+    if (e.readable !== undefined) want.readable = e.readable;
+    if (e.epoll !== undefined) want.epoll = e.epoll;
+    if (Object.keys(want).length) o.expected = want;
+  }
   const fault = r.runs.find((t) => t.fault)?.fault;
   if (r.fault) o.fault = fault ? `pc ${fault.pc}${fault.line ? ` (${fault.line})` : ''}: ${fault.message}` : r.text;
   return o;

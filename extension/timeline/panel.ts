@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../ctx';
-import { timelineHtml } from './html';
+import { timelineHtml, debugTarget } from './html';
+import { configForScenario } from '../debug';
 import { formatRun, runScenario, type ScenarioRun } from '../run';
 import { readScenario, revealStep } from '../scenarios';
 import { runOptions } from '../runOptions';
@@ -36,10 +37,29 @@ export class TimelinePanel {
     this.panel.onDidDispose(() => panels.delete(key));
     this.panel.webview.onDidReceiveMessage((m: { type?: string; step?: unknown }) => {
       if (m?.type === 'reveal' && typeof m.step === 'number') void revealStep(this.scenario, m.step);
+      if (m?.type === 'debug' && typeof m.step === 'number') void this.debugFrom(m.step);
     });
   }
 
   get run(): ScenarioRun | undefined { return this.lastRun; }
+
+  /** "Debug from this step": the debugger runs the scenario to the first program run of scenario
+   *  step `index` (or the next step that runs one) and stops there, through a function breakpoint
+   *  on that program with the condition `step == N` (N: the emulator's step number, the open
+   *  being 0), removed when the session ends. */
+  async debugFrom(index: number): Promise<boolean> {
+    const target = this.lastRun && debugTarget(this.lastRun, index);
+    if (!target) { void vscode.window.showInformationMessage(`No program runs at step ${index} or after it in ${path.basename(this.scenario.fsPath)}: nothing to stop at.`); return false; }
+    const cfg = await configForScenario(this.scenario, this.program);
+    if (!cfg) return false;
+    const bp = new vscode.FunctionBreakpoint(target.program, true, `step == ${target.step + 1}`);
+    vscode.debug.addBreakpoints([bp]);
+    const done = vscode.debug.onDidTerminateDebugSession(() => { done.dispose(); vscode.debug.removeBreakpoints([bp]); });
+    this.ctx.output.info(`debug ${path.basename(this.scenario.fsPath)} from step ${target.step}: breakpoint on ${target.program}() when step == ${target.step + 1}`);
+    const ok = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(this.scenario), cfg);
+    if (!ok) { done.dispose(); vscode.debug.removeBreakpoints([bp]); }
+    return ok;
+  }
 
   async refresh(): Promise<void> {
     const rel = vscode.workspace.asRelativePath(this.scenario);

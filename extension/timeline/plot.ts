@@ -16,6 +16,8 @@ export interface TimelinePoint {
   expect?: 'pass' | 'fail';
   /** Set when a program faulted during this step. */
   fault?: string;
+  /** What an expect step asked for: drawn as hollow markers beside the actual values. */
+  expected?: { rcvlowat?: number; readable?: number };
 }
 
 export interface PlotOptions { width?: number; height?: number }
@@ -31,6 +33,16 @@ export function niceCeil(v: number): number {
   return 10 * p;
 }
 
+/** Top of the byte axis: readable bytes and expected values always fit; an rcvlowat far above
+ *  them (INT_MAX, or one large final value) is drawn clipped with its number instead of
+ *  squashing every other step to the floor (101 vs 102 must stay visible). */
+export function axisMax(points: TimelinePoint[]): number {
+  const bulk = Math.max(1, ...points.flatMap((p) => [p.readable, p.expected?.readable ?? 0, p.expected?.rcvlowat ?? 0]));
+  const lowats = points.map((p) => p.rcvlowat).filter((v) => v < INT_MAX / 2);
+  const kept = lowats.filter((v) => v <= 4 * bulk);
+  return niceCeil(Math.max(bulk, ...kept) * 1.05);
+}
+
 export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {}): string {
   const W = opts.width ?? 860, H = opts.height ?? 360;
   const m = { l: 64, r: 56, t: 20, b: 92 };
@@ -38,9 +50,7 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
   const n = Math.max(points.length, 1);
   const colW = pw / n;
   const cx = (i: number) => m.l + colW * (i + 0.5);
-  // rcvlowat of INT_MAX ("never wake") would flatten everything else: such points are drawn clipped.
-  const finite = points.flatMap((p) => [p.readable, p.rcvlowat < INT_MAX / 2 ? p.rcvlowat : 0]);
-  const yMax = niceCeil(Math.max(1, ...finite) * 1.05);
+  const yMax = axisMax(points);
   const y = (v: number) => m.t + ph - (Math.min(v, yMax) / yMax) * ph;
   const wMax = Math.max(1, ...points.map((p) => p.wakeups));
   const wTop = niceCeil(wMax * 1.25); // headroom: the wakeup line never sits on the frame
@@ -93,7 +103,11 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
     parts.push(`<rect class="hit" x="${(m.l + colW * i).toFixed(1)}" y="${m.t}" width="${colW.toFixed(1)}" height="${ph + 22}"/>`);
     parts.push(`<circle class="pt readable" cx="${x.toFixed(1)}" cy="${y(p.readable).toFixed(1)}" r="4"/>`);
     if (p.rcvlowat >= INT_MAX / 2) parts.push(`<text class="clip" x="${x.toFixed(1)}" y="${m.t - 6}" text-anchor="middle">\u2191 INT_MAX</text>`);
+    else if (p.rcvlowat > yMax) parts.push(`<text class="clip" x="${x.toFixed(1)}" y="${m.t - 6}" text-anchor="middle">\u2191 ${p.rcvlowat}</text>`);
     else parts.push(`<rect class="pt rcvlowat" x="${(x - 4).toFixed(1)}" y="${(y(p.rcvlowat) - 4).toFixed(1)}" width="8" height="8"/>`);
+    const ex = p.expected;
+    if (ex?.readable !== undefined) parts.push(`<circle class="want readable${ex.readable === p.readable ? '' : ' miss'}" cx="${(x + 7).toFixed(1)}" cy="${y(ex.readable).toFixed(1)}" r="5"/>`);
+    if (ex?.rcvlowat !== undefined) parts.push(`<rect class="want rcvlowat${ex.rcvlowat === p.rcvlowat ? '' : ' miss'}" x="${(x + 2).toFixed(1)}" y="${(y(ex.rcvlowat) - 5).toFixed(1)}" width="10" height="10"/>`);
     if (woke > 0) parts.push(`<path class="pt wake" d="M${x.toFixed(1)},${(yW(p.wakeups) - 6).toFixed(1)} l5,9 l-10,0 Z"/>`);
     if (p.expect) parts.push(`<text class="mark ${p.expect}" x="${x.toFixed(1)}" y="${stripY + 28}" text-anchor="middle">${p.expect === 'pass' ? '\u2713' : '\u2717'}</text>`);
     if (p.fault) parts.push(`<text class="mark fail" x="${x.toFixed(1)}" y="${stripY + 28}" text-anchor="middle">!</text>`);
@@ -104,9 +118,13 @@ export function renderTimelineSvg(points: TimelinePoint[], opts: PlotOptions = {
   // legend
   const lg = [['readable', 'bytes readable'], ['rcvlowat', 'sk_rcvlowat'], ['wakeups', 'wakeups (cumulative)']];
   lg.forEach(([cls, text], k) => {
-    const x = m.l + 10 + k * 170;
+    const x = m.l + 10 + k * 150;
     parts.push(`<line class="legend ${cls}" x1="${x}" x2="${x + 22}" y1="${m.t + 6}" y2="${m.t + 6}"/><text class="axis" x="${x + 28}" y="${m.t + 10}">${text}</text>`);
   });
+  if (points.some((p) => p.expected)) {
+    const x = m.l + 10 + 3 * 150;
+    parts.push(`<rect class="want legend-want" x="${x + 6}" y="${m.t + 1}" width="10" height="10"/><text class="axis" x="${x + 28}" y="${m.t + 10}">expected (hollow)</text>`);
+  }
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -125,6 +143,10 @@ export const TIMELINE_CSS = `
 .timeline rect.rcvlowat { fill: var(--vscode-charts-orange, #d18616); }
 .timeline .wake { fill: var(--vscode-charts-purple, #b180d7); }
 .timeline .clip { fill: var(--vscode-charts-orange, #d18616); font-size: 10px; }
+.timeline .want { fill: none; stroke-width: 1.5; }
+.timeline circle.want.readable { stroke: var(--vscode-charts-blue, #3794ff); }
+.timeline rect.want.rcvlowat, .timeline .legend-want { stroke: var(--vscode-charts-orange, #d18616); }
+.timeline .want.miss { stroke: var(--vscode-testing-iconFailed, #f14c4c); stroke-width: 2; }
 .timeline .epoll.on { fill: var(--vscode-charts-green, #89d185); }
 .timeline .epoll.off { fill: var(--vscode-editorWidget-border, #444); opacity: 0.5; }
 .timeline .mark.pass { fill: var(--vscode-testing-iconPassed, #73c991); font-weight: bold; }

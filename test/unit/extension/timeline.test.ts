@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { niceCeil, renderTimelineSvg, type TimelinePoint } from '../../../extension/timeline/plot';
-import { timelineHtml, pointsOf } from '../../../extension/timeline/html';
+import { axisMax, niceCeil, renderTimelineSvg, type TimelinePoint } from '../../../extension/timeline/plot';
+import { timelineHtml, pointsOf, debugTarget } from '../../../extension/timeline/html';
 import type { ScenarioRun } from '../../../extension/run';
 
 const run: ScenarioRun = {
@@ -60,4 +60,36 @@ test('the page escapes labels, has a strict CSP with a nonce, and lists expect f
   assert.match(html, /epoll is 0, expected 1/);
   assert.match(html, /1 passed, 1 failed/);
   assert.equal((html.match(/<tr data-step=/g) ?? []).length, 6);
+});
+
+test('one large rcvlowat does not rescale the axis: 101 and 102 stay apart, the large one is clipped with its value', () => {
+  const pts: TimelinePoint[] = [
+    { step: 0, label: 'a', readable: 101, rcvlowat: 101, wakeups: 0, epoll: true },
+    { step: 1, label: 'b', readable: 102, rcvlowat: 102, wakeups: 1, epoll: true },
+    { step: 2, label: 'c', readable: 0, rcvlowat: 1_000_000, wakeups: 1, epoll: false },
+  ];
+  assert.ok(axisMax(pts) <= 200, `axis top ${axisMax(pts)}`);
+  const svg = renderTimelineSvg(pts, { width: 400, height: 300 });
+  const cy = [...svg.matchAll(/<circle class="pt readable" cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.ok(cy[0]! - cy[1]! >= 1, `101 and 102 at least a pixel apart (${cy[0]} vs ${cy[1]})`);
+  assert.match(svg, /\u2191 1000000/);
+  // A large value that is near the readable bytes still sets the axis.
+  assert.ok(axisMax([{ step: 0, label: 'x', readable: 300, rcvlowat: 1000, wakeups: 0, epoll: false }]) >= 1000);
+});
+
+test('expected values of expect steps are plotted as hollow markers, a miss in the failure colour', () => {
+  const withExp: ScenarioRun = { ...run, steps: run.steps.map((s) => (s.index === 3 ? { ...s, expected: { rcvlowat: 258, readable: 258 } } : s.index === 5 ? { ...s, expected: { rcvlowat: 100 } } : s)) };
+  const svg = renderTimelineSvg(pointsOf(withExp));
+  assert.equal((svg.match(/<circle class="want readable"/g) ?? []).length, 1);
+  assert.equal((svg.match(/<rect class="want rcvlowat"/g) ?? []).length, 1, 'the met rcvlowat expectation');
+  assert.equal((svg.match(/<rect class="want rcvlowat miss"/g) ?? []).length, 1, 'the missed one');
+  assert.match(svg, /expected \(hollow\)/);
+});
+
+test('"Debug from here": offered on steps with a program run at or after them, aimed at that run', () => {
+  assert.deepEqual(debugTarget(run, 0), { step: 1, program: 'tcp_autolowat' });
+  assert.equal(debugTarget(run, 2), undefined);
+  const html = timelineHtml({ title: 't', run, cspSource: 'x', nonce: 'n' });
+  assert.equal((html.match(/data-debug="/g) ?? []).length, 2, 'steps 0 and 1');
+  assert.match(html, /postMessage\(\{ type: 'debug', step: Number/);
 });
