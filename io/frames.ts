@@ -19,10 +19,10 @@ export interface FrameSink {
   problem(text: string): void;
 }
 
-/** Finds "content-length:" (any case) at the start of a line at or after `from`. */
-function findHeader(buf: Buffer, from: number): number {
+/** Finds "content-length:" (any case) at or after `from`; `lineStart`: only at the start of a line. */
+function findHeader(buf: Buffer, from: number, lineStart = true): number {
   for (let i = from; i + CL.length <= buf.length; i++) {
-    if ((i === 0 || buf[i - 1] === 10) && (buf[i]! | 0x20) === 0x63) {
+    if ((!lineStart || i === 0 || buf[i - 1] === 10) && (buf[i]! | 0x20) === 0x63) {
       let k = 0;
       while (k < CL.length && (buf[i + k]! | (buf[i + k]! >= 0x41 && buf[i + k]! <= 0x5a ? 0x20 : 0)) === CL[k]) k++;
       if (k === CL.length) return i;
@@ -99,7 +99,7 @@ export class FrameParser {
       value = JSON.parse(text);
     } catch (e) {
       // A short body swallows the next frame's header: pick the reading up from that header.
-      const next = findHeader(body, 1);
+      const next = findHeader(body, 1, false);
       this.sink.problem(`a message body is not JSON (${(e as Error).message.slice(0, 80)})${next > 0 ? '; reading on from the Content-Length header inside it' : '; dropped'}`);
       if (next > 0) this.buf = Buffer.concat([body.subarray(next), this.buf]);
       return;
