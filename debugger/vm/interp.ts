@@ -79,6 +79,8 @@ export class Vm implements VmApi {
   /** One 512-byte region per frame depth ("stack frame k"), so an access past a frame's
    *  bounds faults instead of landing in a neighbour frame. */
   /** @internal */ readonly stackBytes: Uint8Array[] = [];
+  /** @internal The same frames as 32-bit words (small frame zeroing; frameFootprint is a multiple of 4). */
+  readonly stack32: Int32Array[] = [];
   private readonly stackBase: bigint[] = [];
   /** @internal */ readonly stackHi = new Int32Array(MAX_FRAMES);
   /** Callback frames: the helper coroutine that called frame k (null for other frames) and the
@@ -167,6 +169,7 @@ export class Vm implements VmApi {
       const bytes = new Uint8Array(STACK_SIZE);
       const base = this.memory.map({ name: `stack frame ${k}`, kind: 'stack', bytes, writable: true });
       this.stackBytes.push(bytes);
+      this.stack32.push(new Int32Array(bytes.buffer, bytes.byteOffset, STACK_SIZE / 4));
       this.stackBase.push(base);
       this.stackHi[k] = Number(base >> 32n);
     }

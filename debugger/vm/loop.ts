@@ -57,7 +57,7 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     // kfuncs and callback frames through the Vm
     case 'call': return `if (S[pc] === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const b = k * 8; `
       + 'SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; '
-      + `RP[k] = pc + 1; const t = T[pc]; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) STK[k].fill(0, f); L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
+      + `RP[k] = pc + 1; const t = T[pc]; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
     default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { const b = k * 8; `
       + 'L[6] = SV[b]; H[6] = SV[b+1]; L[7] = SV[b+2]; H[7] = SV[b+3]; L[8] = SV[b+4]; H[8] = SV[b+5]; L[9] = SV[b+6]; H[9] = SV[b+7]; '
@@ -67,7 +67,7 @@ function caseBody(code: number, count: string, zeroOff = false): string {
 }
 
 const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
-  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter;';
+  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter, S32 = vm.stack32;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (X[pc] & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
 
 function buildBlocks(): Loop {
