@@ -111,7 +111,18 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   const rcvqOp = t.prepared.table.op('RCVQ_CB')?.value ?? -1;
   const out: Outcome = { finding: null, steps: [], concrete: [], rcvqRuns: 0, runs: 0, features: [], reachedEnd: false };
   const feats = opts.coverage ? new Set<number>() : null;
-  if (session.setupFault) return out; // the setup itself faults: `run` shows it; nothing to explore
+  if (session.setupFault) return out;
+  // branch coverage: each conditional jump's outcome (taken / not), per program
+  let prevPc = -1;
+  let prevProg = '';
+  let jumps: Uint8Array | undefined;
+  if (feats) {
+    sim.kernel.setInsnHook(({ pc, program }) => {
+      if (program.name !== prevProg) { prevProg = program.name; jumps = condJumps(program); prevPc = -1; }
+      if (prevPc >= 0 && jumps![prevPc]) feats.add(Math.imul(prevPc * 2 + (pc === prevPc + 1 ? 0 : 1), 0x9e3779b1) ^ hashName(prevProg));
+      prevPc = pc;
+    });
+  } // the setup itself faults: `run` shows it; nothing to explore
   let phase = 0;
   let read = 0;
   const sock = sim.model.sock;
@@ -189,7 +200,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   }
 
   const finish = (): Outcome => {
-    if (feats) out.features = [...feats];
+    if (feats) { out.features = [...feats]; sim.kernel.setInsnHook(null); }
     return out;
   };
   for (const e of evs) {
@@ -221,4 +232,26 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   }
   for (const f of t.final) if (!run(f)) return finish();
   return finish();
+}
+
+const jumpTables = new WeakMap<object, Uint8Array>();
+
+/** 1 at the pcs of conditional jumps (JMP/JMP32 classes but ja, call, exit). */
+function condJumps(prog: { insns: readonly { code: number }[] }): Uint8Array {
+  let j = jumpTables.get(prog);
+  if (!j) {
+    j = new Uint8Array(prog.insns.length);
+    prog.insns.forEach((i, pc) => {
+      const cls = i.code & 7, op = i.code & 0xf0;
+      if ((cls === 5 || cls === 6) && op !== 0x00 && op !== 0x80 && op !== 0x90) j![pc] = 1;
+    });
+    jumpTables.set(prog, j);
+  }
+  return j;
+}
+
+function hashName(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }
