@@ -11,6 +11,7 @@ const suites: { name: string; file: string; fn: string; what: string }[] = [
   { name: 'fuzz', file: 'fuzz.ts', fn: 'benchFuzz', what: 'random programs per second (issue 7)' },
   { name: 'explore', file: 'explore.ts', fn: 'benchExplore', what: 'RCVQ_CB events per second in the kernel layer and in explore (issue 14)' },
   { name: 'tcp', file: 'tcp.ts', fn: 'benchTcp', what: 'TCP model volume: out-of-order segments, checkpoints (issue 16)' },
+  { name: 'verifier', file: 'verifier.ts', fn: 'benchVerifier', what: 'verify: the example hook, the walk rate (issue 11)' },
 ];
 
 async function main(): Promise<number> {

@@ -93,6 +93,9 @@ class Checker {
   private readonly globalsCalled = new Set<number>();
   /** Set while walking a global function on its own. */
   private subprog: GlobalFunc | undefined;
+  private jmps = 0;
+  private prevJmps = 0;
+  private prevInsns = 0;
 
   constructor(private readonly obj: BpfObject, private readonly prog: BpfProgram, private readonly progType: ProgType, opts: CheckOptions) {
     this.insns = prog.insns;
@@ -185,11 +188,14 @@ class Checker {
     const frame = p.state.frames[p.state.frames.length - 1]!;
     const liveMask = this.live[pc]!;
     const live = (r: number) => r === 10 || ((liveMask >> r) & 1) === 1;
+    // is_state_visited (kernel/bpf/states.c): remember a new state only after 2 jumps and 8 insns
+    let add = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
     if (list) {
       for (const s of list) {
         if (s.branches > 0) {
           // a state of this path's own loop, still being explored
           if (statesEqual(s.state, p.state)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
+          if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
           continue;
         }
         if (statesSafe(s.state, p.state, live)) return true;
@@ -199,7 +205,9 @@ class Checker {
       this.explored.set(pc, list);
     }
     void frame;
-    if (list.length < 64) {
+    if (add && list.length < 64) {
+      this.prevJmps = this.jmps;
+      this.prevInsns = this.processed;
       const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc };
       list.push(snap);
       p.last = snap;
@@ -232,7 +240,7 @@ class Checker {
       case LDX: this.ldx(p, f, insn, pc); return pc + 1;
       case ST: case STX: this.store(p, f, insn, pc, cls); return pc + 1;
       case LD: return this.ld(f, insn, pc);
-      case JMP: case JMP32: return this.jmp(p, f, insn, pc, cls === JMP32);
+      case JMP: case JMP32: this.jmps++; return this.jmp(p, f, insn, pc, cls === JMP32);
     }
     throw new VerifierReject(pc, `unknown opcode ${insn.code.toString(16).padStart(2, '0')}`, 'bad-insn');
   }
@@ -617,30 +625,36 @@ class Checker {
     const idx = slotIdx(o);
     const slot = ensureSlot(frame, o);
     if (size === 8 && o % 8 === 0) {
-      if (isPtr(value) || value.type === 'SCALAR_VALUE' && !(isConst(value.s) && constValue(value.s) === 0n && false)) {
-        frame.stack.set(idx, { bytes: Array(8).fill('spill'), spill: cloneReg(value) });
-        return;
-      }
+      frame.stack.set(idx, { bytes: Array(8).fill('spill'), spill: cloneReg(value) });
+      return;
     }
     if (isPtr(value)) throw new VerifierReject(pc, 'invalid size of register spill', 'stack-fill'); // check_stack_write_fixed_off
-    // a narrower write: the spill (if any) is broken into misc bytes
+    // a narrower write breaks an earlier spill into misc bytes
     if (slot.spill) {
-      const wasScalar = slot.spill.type === 'SCALAR_VALUE';
       slot.spill = undefined;
-      slot.bytes = slot.bytes.map((b) => (b === 'spill' ? (wasScalar ? 'misc' : 'misc') : b));
+      slot.spillSize = undefined;
+      slot.bytes = slot.bytes.map((b) => (b === 'spill' ? 'misc' : b));
+    }
+    if (o % 8 === 0 && value.type === 'SCALAR_VALUE') {
+      // a scalar at an 8-aligned slot is spilled with its size (save_register_state(..., size))
+      const mask = (1n << BigInt(size * 8)) - 1n;
+      slot.spill = scalarReg(isConst(value.s) ? constScalar(constValue(value.s) & mask) : sizedScalar(size));
+      slot.spillSize = size;
+      for (let i = 0; i < size; i++) slot.bytes[i] = 'spill';
+      return;
     }
     const zero = value.type === 'SCALAR_VALUE' && isConst(value.s) && constValue(value.s) === 0n;
     for (let i = 0; i < size; i++) {
       const b = o + i;
       const sl = ensureSlot(frame, b);
+      if (sl.spill) { sl.spill = undefined; sl.spillSize = undefined; sl.bytes = sl.bytes.map((x) => (x === 'spill' ? 'misc' : x)); }
       sl.bytes[byteIdx(b)] = zero ? 'zero' : 'misc';
     }
-    if (size === 4 && value.type === 'SCALAR_VALUE' && o % 8 === 0 && false) return;
   }
 
   private stackRead(frame: Frame, o: number, size: number, pc: number, regno: number): Reg {
     const slot = frame.stack.get(slotIdx(o));
-    if (slot?.spill && slot.bytes.every((b) => b === 'spill')) {
+    if (slot?.spill && (slot.spillSize ?? 8) === 8 && slot.bytes.every((b) => b === 'spill')) {
       if (size === 8 && o % 8 === 0) return cloneReg(slot.spill);
       if (isPtr(slot.spill)) {
         if (this.perfmon) return scalarReg(sizedScalar(size));
@@ -650,6 +664,7 @@ class Checker {
       if (isConst(sp) && o % 8 === 0) return scalarReg(constScalar(constValue(sp) & ((1n << BigInt(size * 8)) - 1n)));
       return scalarReg(sizedScalar(size));
     }
+    if (slot?.spill && o % 8 === 0 && size === slot.spillSize) return cloneReg(slot.spill);
     let allZero = true;
     for (let i = 0; i < size; i++) {
       const b = o + i;
@@ -661,6 +676,23 @@ class Checker {
       } else if (k !== 'zero') allZero = false;
     }
     return scalarReg(allZero ? constScalar(0n) : sizedScalar(size));
+  }
+
+  /** The constant key a stack pointer points at (get_constant_map_key): zero bytes or a spilled
+   *  constant of exactly the key's size; undefined otherwise. */
+  private constantKey(p: Path, key: Reg, keySize: number): bigint | undefined {
+    if (key.type !== 'PTR_TO_STACK' || !isConst(key.s)) return undefined;
+    const frame = this.stackFrame(p, key);
+    const o = key.off + Number(BigInt.asIntN(64, constValue(key.s)));
+    let zeros = true;
+    for (let i = 0; i < keySize; i++) {
+      const sl = frame.stack.get(slotIdx(o + i));
+      if (!sl || sl.bytes[byteIdx(o + i)] !== 'zero') { zeros = false; break; }
+    }
+    if (zeros) return 0n;
+    const slot = frame.stack.get(slotIdx(o));
+    if (o % 8 !== 0 || !slot?.spill || slot.spill.type !== 'SCALAR_VALUE' || (slot.spillSize ?? 8) !== keySize || !isConst(slot.spill.s)) return undefined;
+    return constValue(slot.spill.s);
   }
 
   /** A helper reads (or writes) `size` bytes at a stack pointer (check_stack_range_initialized). */
@@ -892,7 +924,7 @@ class Checker {
     }
     if (h.gplOnly && !this.gpl) throw new VerifierReject(pc, 'cannot call GPL-restricted function from non-GPL compatible program', 'helper-gpl', { name: h.name });
     const proto = PROTOS_BY_TYPE[this.progType]?.[h.name] ?? PROTOS[h.name];
-    const meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg } = {};
+    const meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg; key?: Reg } = {};
     if (!proto) {
       for (let i = 0; i < h.params.length && i < 5; i++) this.readReg(f, i + 1, pc);
     } else {
@@ -903,7 +935,14 @@ class Checker {
     if (proto) {
       switch (proto.ret) {
         case 'VOID': ret = notInit(); break;
-        case 'PTR_TO_MAP_VALUE_OR_NULL': ret = ptrReg('PTR_TO_MAP_VALUE', { maybeNull: true, mapIndex: meta.map, id: this.nextId++ }); break;
+        case 'PTR_TO_MAP_VALUE_OR_NULL': {
+          // array lookups with a constant in-range key cannot fail (can_elide_value_nullness)
+          const m = this.obj.maps[meta.map ?? -1];
+          const key = h.name === 'bpf_map_lookup_elem' && m && (m.type === 2 || m.type === 6) && !(m.flags & 0x1000) ? this.constantKey(p, meta.key!, m.keySize) : undefined;
+          const sure = key !== undefined && key >= 0n && key < BigInt(m!.maxEntries);
+          ret = ptrReg('PTR_TO_MAP_VALUE', { maybeNull: !sure, mapIndex: meta.map, id: sure ? 0 : this.nextId++ });
+          break;
+        }
         case 'PTR_TO_MAP_VALUE': ret = ptrReg('PTR_TO_MAP_VALUE', { mapIndex: meta.map }); break;
         case 'PTR_TO_TCP_SOCK_OR_NULL': ret = ptrReg('PTR_TO_TCP_SOCK', { maybeNull: true, id: this.nextId++ }); break;
         case 'PTR_TO_SOCKET_OR_NULL': ret = ptrReg('PTR_TO_SOCKET', { maybeNull: true, id: this.nextId++ }); break;
@@ -943,7 +982,7 @@ class Checker {
     return funcPc;
   }
 
-  private checkArg(p: Path, f: Frame, at: ArgType, regno: number, nextArg: ArgType | undefined, pc: number, helper: string, meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg }): void {
+  private checkArg(p: Path, f: Frame, at: ArgType, regno: number, nextArg: ArgType | undefined, pc: number, helper: string, meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg; key?: Reg }): void {
     const reg = this.readReg(f, regno, pc);
     const isNullConst = reg.type === 'SCALAR_VALUE' && isConst(reg.s) && constValue(reg.s) === 0n;
     const typeErr = () => new VerifierReject(pc, `R${regno} type=${regTypeStr(reg)} expected=${EXPECTED[at]}`, reg.maybeNull ? 'helper-arg-null' : 'helper-arg', { reg: regno, helper, expected: EXPECTED[at], type: regTypeStr(reg), arg: regno });
@@ -964,6 +1003,9 @@ class Checker {
         return;
       case 'PTR_TO_BTF_ID_SOCK_COMMON':
         if (reg.maybeNull || !['PTR_TO_SOCK_COMMON', 'PTR_TO_SOCKET', 'PTR_TO_TCP_SOCK', 'PTR_TO_BTF_ID'].includes(reg.type) || reg.trusted === false) throw typeErr();
+        return;
+      case 'PTR_TO_BTF_ID':
+        if (reg.type !== 'PTR_TO_BTF_ID' || reg.maybeNull || reg.trusted === false) throw typeErr();
         return;
       case 'PTR_TO_FUNC':
         if (reg.type !== 'PTR_TO_FUNC') throw typeErr();
@@ -995,6 +1037,7 @@ class Checker {
         if (at === 'PTR_TO_MAP_VALUE_OR_NULL' && isNullConst) return;
         if (reg.maybeNull || !memTypes.includes(reg.type)) throw typeErr();
         const m = this.obj.maps[meta.map ?? -1];
+        if (at === 'PTR_TO_MAP_KEY') meta.key = reg;
         const size = at === 'PTR_TO_MAP_KEY' ? m?.keySize ?? 0 : m?.valueSize ?? 0;
         if (size > 0) this.helperMem(p, reg, regno, size, size, false, pc, helper);
         return;

@@ -11,7 +11,7 @@ export type ArgType =
   | 'ANYTHING' | 'CONST_MAP_PTR' | 'PTR_TO_MAP_KEY' | 'PTR_TO_MAP_VALUE' | 'PTR_TO_MAP_VALUE_OR_NULL'
   | 'PTR_TO_CTX' | 'PTR_TO_CTX_OR_NULL' | 'PTR_TO_SOCK_COMMON' | 'PTR_TO_BTF_ID_SOCK_COMMON'
   | 'PTR_TO_MEM' | 'PTR_TO_MEM_OR_NULL' | 'PTR_TO_UNINIT_MEM' | 'CONST_SIZE' | 'CONST_SIZE_OR_ZERO' | 'CONST_ALLOC_SIZE_OR_ZERO'
-  | 'PTR_TO_FUNC' | 'PTR_TO_STACK_OR_NULL' | 'PTR_TO_RINGBUF_MEM_RELEASE' | 'PTR_TO_CONST_STR';
+  | 'PTR_TO_FUNC' | 'PTR_TO_STACK_OR_NULL' | 'PTR_TO_RINGBUF_MEM_RELEASE' | 'PTR_TO_CONST_STR' | 'PTR_TO_BTF_ID';
 
 export type RetType =
   | 'INTEGER' | 'VOID' | 'PTR_TO_MAP_VALUE_OR_NULL' | 'PTR_TO_MAP_VALUE' | 'PTR_TO_TCP_SOCK_OR_NULL'
@@ -53,6 +53,9 @@ export const PROTOS: Record<string, VerifierProto> = {
   bpf_get_local_storage: { args: ['CONST_MAP_PTR', 'ANYTHING'], ret: 'PTR_TO_MAP_VALUE' },
   bpf_tcp_sock: { args: ['PTR_TO_SOCK_COMMON'], ret: 'PTR_TO_TCP_SOCK_OR_NULL' },
   bpf_sk_storage_get: { args: ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], ret: 'PTR_TO_MAP_VALUE_OR_NULL' },
+  // kernel/bpf/bpf_cgrp_storage.c bpf_cgrp_storage_get_proto: arg2 ARG_PTR_TO_BTF_ID (struct cgroup)
+  bpf_cgrp_storage_get: { args: ['CONST_MAP_PTR', 'PTR_TO_BTF_ID', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], ret: 'PTR_TO_MAP_VALUE_OR_NULL' },
+  bpf_cgrp_storage_delete: { args: ['CONST_MAP_PTR', 'PTR_TO_BTF_ID'], ret: 'INTEGER' },
   bpf_sk_storage_delete: { args: ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON'], ret: 'INTEGER' },
   bpf_probe_read_kernel: { args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], ret: 'INTEGER' },
   bpf_probe_read_user: { args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], ret: 'INTEGER' },
@@ -106,6 +109,7 @@ export const EXPECTED: Partial<Record<ArgType, string>> = {
   PTR_TO_STACK_OR_NULL: 'fp',
   PTR_TO_RINGBUF_MEM_RELEASE: 'ringbuf_mem',
   PTR_TO_CONST_STR: 'map_value',
+  PTR_TO_BTF_ID: 'ptr_, trusted_ptr_, rcu_ptr_',
 };
 
 /** The kfuncs of our program types: argument kinds and return, from their BTF declarations

@@ -46,6 +46,8 @@ export type ByteKind = 'invalid' | 'misc' | 'zero' | 'spill';
 export interface Slot {
   bytes: ByteKind[]; // 8, byte i = offset slotBase + i (slotBase is -8*(index+1))
   spill?: Reg; // the register when all 8 bytes are 'spill' (or a narrower scalar spill)
+  /** Bytes of a narrower scalar spill at the slot's start (8 when absent). */
+  spillSize?: number;
 }
 export const STACK_SIZE = 512; // MAX_BPF_STACK
 
@@ -72,7 +74,7 @@ export interface VState {
 
 export function cloneFrame(f: Frame): Frame {
   const stack = new Map<number, Slot>();
-  for (const [k, v] of f.stack) stack.set(k, { bytes: [...v.bytes], ...(v.spill ? { spill: cloneReg(v.spill) } : {}) });
+  for (const [k, v] of f.stack) stack.set(k, { bytes: [...v.bytes], ...(v.spill ? { spill: cloneReg(v.spill) } : {}), ...(v.spillSize !== undefined ? { spillSize: v.spillSize } : {}) });
   return { regs: f.regs.map(cloneReg), stack, funcStart: f.funcStart, callsite: f.callsite, ...(f.callback ? { callback: f.callback } : {}), depth: f.depth };
 }
 export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })) });
@@ -103,6 +105,14 @@ export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean)
   }
   for (const [k, os] of old.stack) {
     const cs = cur.stack.get(k);
+    if (os.spill && (os.spillSize ?? 8) < 8) {
+      // a narrow scalar spill: the same spill in cur, or misc bytes where old had them
+      if (!(cs?.spill && cs.spillSize === os.spillSize && regSafe(os.spill, cs.spill))) {
+        if (!(os.spill.type === 'SCALAR_VALUE' && scalarCovers(os.spill.s, unknownScalar()) && cs && cs.bytes.slice(0, os.spillSize).every((b) => b !== 'invalid'))) return false;
+      }
+      for (let i = os.spillSize!; i < 8; i++) { const ob = os.bytes[i]!; if (ob !== 'invalid' && !byteSafe(ob, cs ? cs.bytes[i]! : 'invalid')) return false; }
+      continue;
+    }
     if (os.spill && os.bytes.every((b) => b === 'spill')) {
       if (!cs?.spill || !cs.bytes.every((b) => b === 'spill') || !regSafe(os.spill, cs.spill)) {
         // a spilled unknown scalar is as general as misc bytes
