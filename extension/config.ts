@@ -21,13 +21,14 @@ export class Config {
   }
 
   /** The compiler to run, or undefined with the reason. Never a value in an untrusted workspace. */
-  compiler(override?: string): { path: string; args: string[]; reason?: undefined } | { path?: undefined; args?: undefined; reason: string } {
+  compiler(override?: string): { path: string; args: string[]; reason?: undefined; fallback?: string } | { path?: undefined; args?: undefined; reason: string; fallback?: undefined } {
     if (!this.trusted) return { reason: 'compiling needs a trusted workspace (Restricted Mode runs no compiler); trust the workspace or use a prebuilt .o' };
     const wanted = override || this.cfg.get<string>('clang.path', 'clang') || 'clang';
     const found = findExecutable(wanted) ?? (wanted === 'clang' ? ['clang-19', 'clang-18', 'clang-17'].map(findExecutable).find(Boolean) : undefined);
     if (!found) return { reason: `the C compiler "${wanted}" was not found; set bpfSockops.clang.path to clang with the BPF target (e.g. /usr/bin/clang-19)` };
     const inc = this.includePaths.flatMap((p) => ['-I', p]);
-    return { path: found, args: [...inc, ...this.cfg.get<string[]>('clang.args', [])] };
+    const fallback = findExecutable(wanted) ? undefined : `bpfSockops.clang.path is "${wanted}", which is not in PATH: using ${found}`;
+    return { path: found, args: [...inc, ...this.cfg.get<string[]>('clang.args', [])], fallback };
   }
 
   affects(e: vscode.ConfigurationChangeEvent, key?: string): boolean {

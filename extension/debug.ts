@@ -8,6 +8,7 @@ import type { Ctx } from './ctx';
 import { findBpfPrograms, isSockOpsSection } from './bpfSource';
 import { explainNoScenario, findScenarios, isScenarioUri, pickScenario, readScenario, scenariosForHook } from './scenarios';
 import { launchConfigFor, type LaunchConfig } from './scenarioMatch';
+import { logCompiler } from './runOptions';
 
 export const DEBUG_TYPE = 'bpf-sockops';
 
@@ -108,6 +109,7 @@ class ConfigProvider implements vscode.DebugConfigurationProvider {
       }
       config.compiler = cc.path;
       config.compilerArgs = [...cc.args, ...(Array.isArray(config.compilerArgs) ? config.compilerArgs : [])];
+      logCompiler(this.ctx, { path: cc.path, args: config.compilerArgs as string[], fallback: cc.fallback }, config.program);
     } else if (!this.ctx.config.trusted) {
       delete config.compiler; // a workspace-supplied executable path is never used untrusted
       delete config.compilerArgs;
