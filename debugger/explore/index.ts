@@ -86,12 +86,7 @@ export async function explore(file: string, opts: ExploreOptions = {}): Promise<
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const shard = opts.shard ?? { k: 1, n: 1 };
   const jobs = Math.max(1, opts.jobs ?? 1);
-  // worker j of shard k takes g = (k-1)*jobs + j (mod n*jobs)
-  const parts: PartSpec[] = [];
-  for (let j = 0; j < jobs; j++) {
-    const count = Math.floor(budget / jobs) + (j < budget % jobs ? 1 : 0);
-    if (count > 0) parts.push({ seed, budget, part: (shard.k - 1) * jobs + j, stride: shard.n * jobs, count });
-  }
+  const parts = partsOf(seed, budget, shard, jobs);
   const signal = opts.signal;
   const results = await runParts(file, sim, parts, (p, stop) => searchPartAsync(t, p, () => stop() || signal?.aborted === true), signal);
   const report: ExploreReport = {
@@ -108,6 +103,17 @@ export async function explore(file: string, opts: ExploreOptions = {}): Promise<
   if (failing) report.counterexample = minimize(t, failing, opts.out ?? defaultOut(file), seed, shard.k, sim);
   report.ms = Math.round(performance.now() - t0);
   return report;
+}
+
+/** Shard k of n takes the deliveries g = k-1 (mod n), the first `budget` of them; worker j of
+ *  `jobs` takes every jobs-th of those: whatever --jobs each shard uses, shards stay disjoint. */
+export function partsOf(seed: number, budget: number, shard: { k: number; n: number }, jobs: number): PartSpec[] {
+  const parts: PartSpec[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const count = Math.floor(budget / jobs) + (j < budget % jobs ? 1 : 0);
+    if (count > 0) parts.push({ seed, budget, part: shard.k - 1 + shard.n * j, stride: shard.n * jobs, count });
+  }
+  return parts;
 }
 
 function sumParts(rs: PartResult[]): ExploreReport['explored'] {

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulation } from '../../../debugger/sim';
-import { DEFAULT_BUDGET, explore, mergeReports, type ExploreReport } from '../../../debugger/explore/index';
+import { DEFAULT_BUDGET, explore, mergeReports, partsOf, type ExploreReport } from '../../../debugger/explore/index';
 import { makeTarget } from '../../../debugger/explore/target';
 import { searchPart } from '../../../debugger/explore/search';
 import { runDelivery } from '../../../debugger/explore/exec';
@@ -91,6 +91,20 @@ test('shards: disjoint deterministic parts; merge adds them up', async () => {
   assert.throws(() => mergeReports([{ file: 'x.json', report: { hello: 1 } }]), /x\.json: not a bpf-sockops explore JSON report/);
   const other: ExploreReport = { ...r2, seed: 4 };
   assert.throws(() => mergeReports([{ file: 'a.json', report: r1 }, { file: 'c.json', report: other }]), /c\.json: a report of .* \(seed 4/);
+});
+
+test('shards are disjoint whatever --jobs each uses, and cover the first N*budget deliveries', () => {
+  const seen = new Map<number, string>();
+  for (const [k, jobs] of [[1, 1], [2, 3], [3, 2]] as const) {
+    for (const p of partsOf(1, 10, { k, n: 3 }, jobs)) {
+      for (let i = 0; i < p.count; i++) {
+        const g = p.part + i * p.stride;
+        assert.equal(seen.get(g), undefined, `delivery ${g} in shard ${k} and ${seen.get(g)}`);
+        seen.set(g, `${k}`);
+      }
+    }
+  }
+  assert.deepEqual([...seen.keys()].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
 });
 
 test('--jobs 2: worker threads share the budget and stop at a counterexample', async () => {
