@@ -45,7 +45,10 @@ const ship = (rel) => {
 };
 const files = ['README.md', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/server.js', 'dist/cli.js',
   ...wasm.map(([, to]) => to), ...fs.readdirSync(path.join(ROOT, 'syntaxes')).filter((f) => f.endsWith('.json')).map((f) => `syntaxes/${f}`),
-  pkg.icon]; // README images stay out: vsce points README links at the repository
+  pkg.icon,
+  // the images the README shows, linked relatively and shipped (vsce must not rewrite the links
+  // to a repository URL: --no-rewrite-relative-links), so the extension page shows them offline
+  ...[...fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/\]\((docs\/images\/[\w.-]+\.(?:png|svg|gif))\)/g)].map((m) => m[1]).filter((f, i, all) => all.indexOf(f) === i && fs.existsSync(path.join(ROOT, f)))];
 // include/: the users' header, found by the compiler step from dist/ (debugger/scenario/compile.ts)
 // docs/abi.md and docs/design.md: hovers and table rows cite them ("docs/abi.md §4.6"), so they ship
 for (const f of ['LICENSE', 'LICENSE.md', 'examples/autolowat', 'include', 'docs/abi.md', 'docs/design.md']) if (fs.existsSync(path.join(ROOT, f))) files.push(f);
@@ -57,7 +60,7 @@ fs.writeFileSync(path.join(STAGE, 'package.json'), JSON.stringify(shipped, null,
 
 // 5. vsce: dependencies are bundled, so none are packed
 const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out];
+const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out];
 if (!files.some((f) => f.startsWith('LICENSE'))) args.push('--skip-license');
 const r = spawnSync(process.execPath, args, { cwd: STAGE, stdio: 'inherit' });
 if (r.status !== 0) fail(`vsce package exited with ${r.status ?? r.signal}`);
