@@ -13,7 +13,7 @@
 // ctx store changed it): the others leave every byte as it was.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
 import type { CallTable, RunStatus } from '../../vm/api';
-import { createVm, Memory } from '../../vm';
+import { createVm, Memory, validate } from '../../vm';
 import type { HelperInfo, KfuncInfo } from '../../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../../sockops';
 import type {
@@ -166,6 +166,10 @@ export class BpfKernel implements BpfHooks {
     const fail = (pc: number, msg: string): never => {
       throw new LoadError(this.obj.file, prog.name, msg, lineOf(prog, pc), pc);
     };
+    // The structural check first (insn N: Invalid register r14 as src), naming the object and the
+    // program: the analyses below assume well-formed instructions.
+    const malformed = validate(prog.insns, { funcStarts: prog.funcs.map((f) => f.startPc) })[0];
+    if (malformed) fail(malformed.pc, malformed.detail);
     checkCalls(this.obj, prog, {
       helperName: (id) => t.helper(id)?.name,
       helperAvailable: (id) => {
