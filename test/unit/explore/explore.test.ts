@@ -17,6 +17,9 @@ import { mix, Rng } from '../../../debugger/explore/rng';
 import { deadR0AfterCalls } from '../../../debugger/explore/liveness';
 import { assemble } from '../../../debugger/vm/index';
 import { exploreCommand } from '../../../cli/explore';
+import { spawnSync } from 'node:child_process';
+import { loadObject } from '../../../debugger/object/index';
+import { compileBpf } from '../../../debugger/scenario/index';
 
 const root = join(__dirname, '..', '..', '..');
 const PLANTED = join(root, 'examples/autolowat/planted-boundary.scenario.json');
@@ -218,4 +221,12 @@ test('"always": true expects are checked after every event; the counterexample e
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the committed planted-boundary.bpf.o is what clang-19 builds from planted-boundary.bpf.c', { skip: spawnSync('clang-19', ['--version']).status !== 0 && 'clang-19 not installed' }, () => {
+  const src = join(root, 'examples/autolowat/planted-boundary.bpf.c');
+  const fresh = loadObject(compileBpf(src, { compiler: 'clang-19' }), 'fresh.o');
+  const committed = loadObject(new Uint8Array(readFileSync(src.replace(/\.c$/, '.o'))), 'committed.o');
+  const shape = (o: typeof fresh) => ({ progs: o.programs.map((p) => ({ name: p.name, section: p.section, insns: p.insns })), maps: o.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize]), kfuncs: o.kfuncs });
+  assert.deepEqual(shape(committed), shape(fresh), 'rebuild examples/autolowat/planted-boundary.bpf.o: clang-19 -target bpf -O2 -g -I include -idirafter /usr/include/x86_64-linux-gnu -c examples/autolowat/planted-boundary.bpf.c -o examples/autolowat/planted-boundary.bpf.o');
 });
