@@ -127,3 +127,26 @@ test('CLI: two connections need --flow; the listing names them; bad files exit 2
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hostile captures: truncated or bit-flipped files give a CaptureError or a scenario, never a crash', () => {
+  const good = [writePcap(capture('inet', ORDER)), writePcapng(capture('inet6', ORDER))];
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+  let errors = 0, scenarios = 0;
+  for (let i = 0; i < 400; i++) {
+    const src = good[i & 1]!;
+    let b = src.slice();
+    if (i % 3 === 0) b = b.subarray(0, rnd(b.length));
+    else for (let k = 1 + rnd(8); k > 0; k--) b[rnd(b.length)] = rnd(256);
+    try {
+      const r = scenarioFromCapture(b, `fuzz${i}.pcap`);
+      parseScenario(JSON.stringify({ ...r.scenario, program: 'x.o' }), '/tmp/fuzz.scenario.json');
+      scenarios++;
+    } catch (e) {
+      assert.equal((e as Error).name, 'CaptureError', `capture ${i}: ${(e as Error).stack}`);
+      assert.match((e as Error).message, new RegExp(`^fuzz${i}\\.pcap: `));
+      errors++;
+    }
+  }
+  assert.ok(errors > 50 && scenarios > 50, `${errors} errors, ${scenarios} scenarios`);
+});
