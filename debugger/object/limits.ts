@@ -49,10 +49,13 @@ export function mapSizeProblem(def: MapDef): string | null {
     return `key or value type of ${k > 0xffffffff || !Number.isSafeInteger(k) ? k : v} bytes does not fit the u32 of bpf_attr (kernel/bpf/btf.c: "Array size overflows U32_MAX"): -E2BIG`;
   }
   if (HASH_TYPES.has(short)) {
+    if (n === 0 || k === 0 || v === 0) return `max_entries ${n}, key_size ${k}, value_size ${v}: none may be 0: -EINVAL (kernel/bpf/hashtab.c htab_map_alloc_check)`;
     if (k + v >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return `key_size ${k} + value_size ${v} is at least KMALLOC_MAX_SIZE (4 MiB) - sizeof(struct htab_elem): -E2BIG (kernel/bpf/hashtab.c htab_map_alloc_check)`;
   } else if (ARRAY_TYPES.has(short)) {
+    if (short !== 'PERF_EVENT_ARRAY' && short !== 'PROG_ARRAY' && short !== 'CGROUP_ARRAY' && short !== 'ARRAY_OF_MAPS' && (n === 0 || k !== 4 || v === 0)) return `max_entries ${n}, key_size ${k}, value_size ${v}: an array needs max_entries > 0, key_size 4 and value_size > 0: -EINVAL (kernel/bpf/arraymap.c array_map_alloc_check)`;
     if (v > INT_MAX) return `value_size ${v} is over INT_MAX: -E2BIG (kernel/bpf/arraymap.c array_map_alloc_check)`;
   } else if (STORAGE_TYPES.has(short)) {
+    if (k !== 4 || v === 0) return `key_size ${k}, value_size ${v}: local storage needs key_size 4 and value_size > 0: -EINVAL (kernel/bpf/bpf_local_storage.c bpf_local_storage_map_alloc_check)`;
     if (v > BPF_LOCAL_STORAGE_MAX_VALUE_SIZE) return `value_size ${v} is over BPF_LOCAL_STORAGE_MAX_VALUE_SIZE (${BPF_LOCAL_STORAGE_MAX_VALUE_SIZE}): -E2BIG (kernel/bpf/bpf_local_storage.c bpf_local_storage_map_alloc_check)`;
   } else if (short === 'SOCKMAP' || short === 'SOCKHASH') {
     if (v !== 4 && v !== 8) return `value_size ${v} is neither 4 nor 8 (a socket fd or cookie): -EINVAL (net/core/sock_map.c ${short === 'SOCKMAP' ? 'sock_map_alloc' : 'sock_hash_alloc'})`;
