@@ -127,7 +127,7 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
       return localize(body.replace(/r\.dv\./g, 'SDV.').replace(/\bo\b/g, String(o)).replace(/\$d/g, String(d)));
     }
   }
-  const t = template(info)!;
+  const t = template(info, off === 0)!;
   const sub = { d: String(d), s: String(s), imm: `(${imm})`, ih: `(${imm >> 31})`, off: `(${off})`, pc: String(pc), fault };
   const pre = localize(instantiate(t.pre, sub));
   if (t.cond === undefined) return `{ ${pre} }`;

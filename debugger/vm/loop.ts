@@ -35,7 +35,7 @@ export type Loop = (vm: Vm, pc: number, n: number, limit: number, stopAtLeader?:
 function caseBody(code: number, count: string, zeroOff = false): string {
   const info = OPS[code]!;
   const fault = `{ vm._pc = pc; vm.count = ${count}; return 1; }`;
-  const t = template(info);
+  const t = template(info, zeroOff);
   if (t) {
     const all = t.pre + (t.cond ?? '');
     const decl: string[] = [];

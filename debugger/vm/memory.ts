@@ -36,8 +36,15 @@ export class Memory implements MemoryApi {
     const idx = this.slots.length;
     const hi = HI_BASE + idx;
     const base = BigInt(hi) << 32n;
+    // one object shape for every region (the same properties in the same order), so the
+    // interpreter's region accesses stay monomorphic whatever the callers' spec objects look like
     const slot: RegionSlot = {
-      ...spec,
+      name: spec.name,
+      kind: spec.kind,
+      bytes: spec.bytes,
+      writable: spec.writable,
+      check: spec.check,
+      onWrite: spec.onWrite,
       base,
       hi,
       len: spec.bytes.length,
@@ -45,6 +52,7 @@ export class Memory implements MemoryApi {
       plain: !spec.check && !spec.onWrite,
       plainW: !spec.check && !spec.onWrite && spec.writable,
     };
+    for (const k of Object.keys(spec)) if (!(k in slot)) (slot as unknown as Record<string, unknown>)[k] = (spec as unknown as Record<string, unknown>)[k];
     this.slots.push(slot);
     return base;
   }

@@ -66,8 +66,9 @@ const COND32: Record<string, string> = {
 };
 
 /** Effective address base+off as (ah, a) with o = unsigned offset in the region, r = region. */
-const addr = (base: string) =>
-  `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0, r=SL[ah-${0xff00}];`;
+const addr = (base: string, zeroOff: boolean) => zeroOff
+  ? `const a=L[${base}], ah=H[${base}], o=a>>>0, r=SL[ah-${0xff00}];`
+  : `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0, r=SL[ah-${0xff00}];`;
 
 export function loadValue(size: number, signExt: boolean): string {
   if (size === 8) return 'L[$d]=r.dv.getInt32(o,true); H[$d]=r.dv.getInt32(o+4,true);';
@@ -80,7 +81,8 @@ export function storeValue(size: number, lo: string, hi: string): string {
   return `r.dv.${set};`;
 }
 
-export function template(info: OpInfo): Template | null {
+/** The template of an opcode. `zeroOff`: the tier knows the off field is 0 (addresses need no add). */
+export function template(info: OpInfo, zeroOff = false): Template | null {
   const is64 = info.is64;
   const bl = info.srcReg ? 'L[$s]' : '$imm';
   const bh = info.srcReg ? 'H[$s]' : '$ih';
@@ -103,13 +105,13 @@ export function template(info: OpInfo): Template | null {
       if (is64) return { pre: `const a=L[$d], ah=H[$d], b=${bl}, bh=${bh};`, cond: COND64[info.name] };
       return { pre: `const a=L[$d], b=${bl};`, cond: COND32[info.name] };
     case 'ldx':
-      return { pre: `${addr('$s')} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(vm.loadSlow($pc,ah,a,${info.size},${info.signExt})){ L[$d]=DM[0]; H[$d]=DM[1]; } else $FAULT` };
+      return { pre: `${addr('$s', zeroOff)} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(vm.loadSlow($pc,ah,a,${info.size},${info.signExt})){ L[$d]=DM[0]; H[$d]=DM[1]; } else $FAULT` };
     case 'st':
-      return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT` };
+      return { pre: `${addr('$d', zeroOff)} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT` };
     case 'stx':
-      return { pre: `${addr('$d')} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT` };
+      return { pre: `${addr('$d', zeroOff)} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT` };
     case 'atomic': // the old value comes back in DM: into r0 for cmpxchg, into src for the fetch forms
-      return { pre: `${addr('$d')} if(!vm.atomic($pc,ah,a,${info.size},$imm,L[$s],${info.size === 8 ? 'H[$s]' : '0'},L[0],H[0])) $FAULT if($imm===${ATOMIC_CMPXCHG}){ L[0]=DM[0]; H[0]=DM[1]; } else if(($imm&1)!==0){ L[$s]=DM[0]; H[$s]=DM[1]; }` };
+      return { pre: `${addr('$d', zeroOff)} if(!vm.atomic($pc,ah,a,${info.size},$imm,L[$s],${info.size === 8 ? 'H[$s]' : '0'},L[0],H[0])) $FAULT if($imm===${ATOMIC_CMPXCHG}){ L[0]=DM[0]; H[0]=DM[1]; } else if(($imm&1)!==0){ L[$s]=DM[0]; H[$s]=DM[1]; }` };
     default:
       return null; // ja, call, exit, lddw: control flow, done by each tier
   }
