@@ -56,6 +56,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // string), so output and memory do not grow with what earlier steps printed.
   sim.keepTrace = false; // nor are the steps kept: memory stays O(1) in their number
   const json = format === 'json' ? jsonWriter(sim, io.out) : null;
+  sim.keepTrace = false; // printed and dropped: memory does not grow with the steps
   try {
     while (!sim.done) {
       const r = sim.stepOnce();
