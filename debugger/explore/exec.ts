@@ -159,7 +159,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
         if (c.ret < 0n || c.ret >= 0x8000000000000000n) {
           if (dead?.has(c.pc)) {
             const ret = BigInt.asIntN(64, c.ret);
-            out.finding = { kind: 'helper-error', message: `${tr.program} ignores the error of ${c.name} (pc ${c.pc}): it returned ${ret}${c.errno ? ' (' + c.errno + ')' : ''}` };
+            out.finding = { kind: 'helper-error', message: `${tr.program} ignores the error of ${c.name} (pc ${c.pc}): it returned ${ret}${c.errno ? ' (' + c.errno + ')' : ''}`, pc: c.pc };
             return false;
           }
         }

@@ -44,7 +44,7 @@ export interface Counterexample {
   steps: number;
   segments: number;
   shrinkAttempts: number;
-  /** `run` of the written file fails too. */
+  /** `run` of the written file fails too (for an ignored helper error: shows the call failing). */
   verified: boolean;
 }
 
@@ -139,7 +139,11 @@ function minimize(t: Target, failing: NonNullable<PartResult['failing']>, out: s
   try {
     const s = Simulation.fromFile(out, sim);
     const r = s.runAll();
-    verified = r.failed > 0 || r.faulted;
+    // `run` fails on a failed expect or a fault; an ignored helper error it only shows: the
+    // replay must show the same call failing
+    verified = outcome.finding!.kind === 'helper-error'
+      ? r.results.some((x) => x.runs.some((tr) => tr.helpers.some((c) => c.pc === outcome.finding!.pc && BigInt.asIntN(64, c.ret) < 0n)))
+      : r.failed > 0 || r.faulted;
   } catch { verified = false; }
   return {
     kind: outcome.finding!.kind,

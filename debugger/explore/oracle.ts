@@ -14,6 +14,8 @@ export interface Finding {
   /** The expect that fails under `run` at the end of the counterexample (none for faults and
    *  ignored helper errors: `run` reports a fault itself). */
   expect?: Expectation;
+  /** The call instruction of an ignored helper error. */
+  pc?: number;
 }
 
 /** Where the reader stands against the declared frames. */

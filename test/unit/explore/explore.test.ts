@@ -230,3 +230,19 @@ test('the committed planted-boundary.bpf.o is what clang-19 builds from planted-
   const shape = (o: typeof fresh) => ({ progs: o.programs.map((p) => ({ name: p.name, section: p.section, insns: p.insns })), maps: o.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize]), kfuncs: o.kfuncs });
   assert.deepEqual(shape(committed), shape(fresh), 'rebuild examples/autolowat/planted-boundary.bpf.o: clang-19 -target bpf -O2 -g -I include -idirafter /usr/include/x86_64-linux-gnu -c examples/autolowat/planted-boundary.bpf.c -o examples/autolowat/planted-boundary.bpf.o');
 });
+
+test('an ignored helper error is a finding, shrunk to the smallest segment that triggers it', { skip: spawnSync('clang-19', ['--version']).status !== 0 && 'clang-19 not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'explore-ign-'));
+  try {
+    const out = join(dir, 'cx.scenario.json');
+    const r = await explore(join(__dirname, 'fixtures/ignores-error.scenario.json'), { budget: 50, out, compiler: 'clang-19' });
+    assert.equal(r.originalFails, false, 'the scenario as written (4 + 4 bytes) never calls it');
+    assert.equal(r.counterexample?.kind, 'helper-error');
+    assert.match(r.counterexample!.message, /ignores_error ignores the error of bpf_setsockopt \(pc \d+\): it returned -95 \(EOPNOTSUPP\)/);
+    assert.equal(r.counterexample!.verified, true);
+    const sc = JSON.parse(readFileSync(out, 'utf8')) as { steps: unknown[] };
+    assert.deepEqual(sc.steps, [{ send: 5 }], 'one segment of 5 bytes: the hook calls it for skbs longer than 4');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
