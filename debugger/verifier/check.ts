@@ -63,7 +63,7 @@ const OP_SYM: Record<string, string> = { add: '+=', sub: '-=', mul: '*=', div: '
 
 type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
 interface GlobalFunc { name: string; idx: number; args: GlobalArg[]; voidRet: boolean }
-interface Snap { state: VState; parent: Snap | null; branches: number; pc: number }
+interface Snap { state: VState; parent: Snap | null; branches: number; pc: number; hits: number; misses: number }
 interface Path { state: VState; pc: number; last: Snap | null }
 
 const CTX_SIZE_SOCKOPT = 40; // sizeof(struct bpf_sockopt)
@@ -191,14 +191,19 @@ class Checker {
     // is_state_visited (kernel/bpf/states.c): remember a new state only after 2 jumps and 8 insns
     let add = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
     if (list) {
-      for (const s of list) {
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!;
         if (s.branches > 0) {
           // a state of this path's own loop, still being explored
           if (statesEqual(s.state, p.state)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
           if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
-          continue;
+        } else if (statesSafe(s.state, p.state, live)) {
+          s.hits++;
+          return true;
         }
-        if (statesSafe(s.state, p.state, live)) return true;
+        // miss: a state that keeps missing is dropped from the list (miss_cnt > hit_cnt * 3 + 3)
+        if (add) s.misses++;
+        if (s.misses > s.hits * 3 + 3) { list.splice(i, 1); i--; }
       }
     } else {
       list = [];
@@ -208,7 +213,7 @@ class Checker {
     if (add && list.length < 64) {
       this.prevJmps = this.jmps;
       this.prevInsns = this.processed;
-      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc };
+      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc, hits: 0, misses: 0 };
       list.push(snap);
       p.last = snap;
       this.states++;

@@ -22,6 +22,8 @@ export function explain(e: VerifierReject, w: Where): string {
       if (f.atExit) return `the function can end without setting a return value${at(w)}: return a value (0 or 1) on every path.`;
       return `${reg} is read before anything was written to it${at(w)}${src(w)}: initialise the variable on every path (clang may have reused the register after a call, which clobbers r1-r5).`;
     case 'ctx-access':
+      if (f.write && f.size === 8) return `clang merged two neighbouring 4-byte context stores into one 8-byte store${at(w)} (the kernel only allows each field's own width): put asm volatile("" ::: "memory") between the two assignments, or write one of them through a volatile pointer.`;
+      if (!f.write && typeof f.size === 'number' && f.size < 4) return `this context field is read with a ${f.size}-byte load${at(w)} (clang narrowed a load it only partly needs): read the whole field into a __u32 first (e.g. through a volatile read) and take the bits from that variable.`;
       return `this access to the context (${f.write ? 'write' : 'read'} of ${f.size} bytes at offset ${f.off})${at(w)} is not one the kernel allows for this program type: read each field with its declared width, and write only the writable fields (reply, sk_txhash; optlen/retval/level/optname for sockopt).`;
     case 'modified-ctx':
       return `the ctx pointer was moved before the access${at(w)} (clang turned a field access into pointer arithmetic): access the field directly (ctx->field) with a volatile read or barrier so the offset stays in the load instruction.`;
