@@ -241,26 +241,31 @@ class SynNode implements Syn {
  *  recurses over the copy and must not exhaust the stack on hostile input. */
 export const MAX_DEPTH = 400;
 
-function convert(cursor: TreeCursor, text: string, base: Base, origin: number, depth = 0): Syn {
+/** `errs`: the top-level item has a syntax error somewhere (tree-sitter's hasError); only then
+ *  are nodes asked whether they are missing (a call into wasm per node otherwise saved). */
+function convert(cursor: TreeCursor, text: string, base: Base, origin: number, depth = 0, errs = true): Syn {
   const start = cursor.startIndex;
   const end = cursor.endIndex;
   const node = new SynNode(cursor.nodeType, start - origin, end - origin, base);
   if (LEAF_TEXT.has(node.type)) node.text = text.slice(start, end);
-  if (node.type === 'ERROR' || cursor.nodeIsMissing) node.error = true;
-  if (cursor.nodeIsMissing || (node.type === 'ERROR' && /[{}]/.test(text.slice(start, end)))) node.missing = true;
+  if (errs) {
+    const missing = cursor.nodeIsMissing;
+    if (node.type === 'ERROR' || missing) node.error = true;
+    if (missing || (node.type === 'ERROR' && /[{}]/.test(text.slice(start, end)))) node.missing = true;
+  }
   if (depth >= MAX_DEPTH) return new SynNode('TOO_DEEP', start - origin, end - origin, base);
   if (cursor.gotoFirstChild()) {
     do {
       const field = cursor.currentFieldName;
       if (!cursor.nodeIsNamed) {
         // A token tree-sitter had to invent (`}` of a missing brace): the node is not as written.
-        if (cursor.nodeIsMissing) node.missing = true;
+        if (errs && cursor.nodeIsMissing) node.missing = true;
         if (field === 'operator') node.op = cursor.nodeType;
         else if (node.type === 'case_statement' && cursor.nodeType === 'default') node.op = 'default';
         continue;
       }
       if (cursor.nodeType === 'comment') continue;
-      const child = convert(cursor, text, base, origin, depth + 1);
+      const child = convert(cursor, text, base, origin, depth + 1, errs);
       if (field) child.field = field;
       node.children.push(child);
     } while (cursor.gotoNextSibling());
@@ -425,7 +430,7 @@ export class ParsedDocument {
       // New text (or a second item with the same text this pass): convert it.
       const base: Base = { d: n.startIndex };
       const cursor = n.walk();
-      e = { base, syn: convert(cursor, this.masked, base, n.startIndex) };
+      e = { base, syn: convert(cursor, this.masked, base, n.startIndex, 0, n.hasError) };
       cursor.delete();
       if (used.has(key)) return e.syn;
     }
