@@ -10,7 +10,7 @@ import {
   DocumentSymbolRequest, DefinitionRequest, ReferencesRequest, HoverRequest, type DocumentSymbol, type Location, type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { FIXTURES, ROOT, read } from './helpers';
-import { startLsp, stopLsp, openDoc, positionOf, type Client } from './lspclient';
+import { startLsp, stopLsp, openDoc, positionOf, LSP_COMMAND, type Client } from './lspclient';
 
 const HOOK = path.join(FIXTURES, 'ok_rcvq_autolowat.bpf.c');
 const INC = path.join(FIXTURES, 'local_include_flags.bpf.c');
@@ -139,5 +139,15 @@ test('with clangd beside it, the file\'s own symbols are left to clangd; table n
     assert.match(md, /Per op \(sock_ops\)/);
     const body = await d.conn.sendRequest('bpfSockops/tableDocument', { uri: k.uri }) as string;
     assert.equal(body.split('\n')[k.range.start.line]!.slice(k.range.start.character, k.range.end.character), 'bpf_sock_ops_tcp_set_rcvlowat');
+  } finally { await stopLsp(d); }
+});
+
+test('bpf-sockops lsp --profile linux-7.1.5: the kernel as released (the AutoLOWAT kfunc is an error)', async () => {
+  const d = await startLsp({}, [...LSP_COMMAND, '--profile', 'linux-7.1.5']);
+  try {
+    const file = path.join(FIXTURES, 'profile_linux715.bpf.c');
+    const diags = await openDoc(d, pathToFileURL(file).href, read(file));
+    assert.deepEqual(diags.diagnostics.map((x) => x.code).sort(), ['SOCKOPS001', 'SOCKOPS006']);
+    assert.match(diags.diagnostics.find((x) => x.code === 'SOCKOPS001')!.message, /not a kernel function of profile linux-7\.1\.5/);
   } finally { await stopLsp(d); }
 });
