@@ -61,7 +61,7 @@ export async function checkCommand(args: string[], io: { out: (s: string) => voi
       }
       // Each file on its own: a fresh parse, not an incremental one from the previous file.
       analyzer.document.reset();
-      for (const f of positioned(analyzer.update(text))) {
+      for (const f of positioned(analyzer.update(text, file))) {
         all.push({
           file,
           line: f.range.start.line + 1,
