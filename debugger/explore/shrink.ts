@@ -72,7 +72,7 @@ export function delivers(t: Target, evs: readonly Ev[], whole: boolean): boolean
   let fin = false;
   const covered = () => {
     ranges.sort((a, b) => a[0] - b[0]);
-    let at = 0;
+    let at = t.phases[0]!.from; // bytes in before the first data step (a Fast Open SYN's)
     for (const [a, b] of ranges) if (a <= at) at = Math.max(at, b);
     return at;
   };
