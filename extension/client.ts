@@ -119,5 +119,7 @@ function bpfOnly(synced: Set<string>, client: () => LanguageClient, didOpen: typ
     provideDocumentSymbols: (d, t, next) => (known(d) ? next(d, t) : undefined),
     provideDefinition: (d, p, t, next) => (known(d) ? next(d, p, t) : undefined),
     provideReferences: (d, p, o, t, next) => (known(d) ? next(d, p, o, t) : undefined),
+    provideRenameEdits: (d, p, n, t, next) => (known(d) ? next(d, p, n, t) : undefined),
+    prepareRename: (d, p, t, next) => (known(d) ? next(d, p, t) : undefined),
   };
 }

@@ -4,7 +4,7 @@
 // served as `bpf-sockops-table:` documents to clients that asked for them (the VS Code
 // extension), written read-only under the temp folder for any other editor.
 import type { Connection, TextDocuments, DocumentSymbol, Location, Range } from 'vscode-languageserver/node';
-import { SymbolKind } from 'vscode-languageserver/node';
+import { SymbolKind, ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Analysis } from './analysis/engine';
 import { lineStarts, positionAt } from './analysis/parser';
-import { definitionAt, documentSymbols, occurrences, referencesAt, type Place, type Sym, type SymKind } from './analysis/symbols';
+import { definitionAt, documentSymbols, occurrences, referencesAt, wordAt, type Place, type Sym, type SymKind } from './analysis/symbols';
 import { tableDoc } from './analysis/tabledoc';
 import { setClangdBeside } from './analysis/features';
 import { sockopsTable } from './analysis/table';
@@ -30,7 +30,7 @@ export interface NavSettings {
   clangd?: boolean;
 }
 
-export const NAV_CAPABILITIES = { documentSymbolProvider: true, definitionProvider: true, referencesProvider: true } as const;
+export const NAV_CAPABILITIES = { documentSymbolProvider: true, definitionProvider: true, referencesProvider: true, renameProvider: { prepareProvider: true } } as const;
 
 const KINDS: Record<SymKind, SymbolKind> = {
   function: SymbolKind.Function, program: SymbolKind.Event, prototype: SymbolKind.Function, variable: SymbolKind.Variable,
@@ -169,6 +169,33 @@ export function registerNavigation(connection: Connection, documents: TextDocume
     const a = await current(p.textDocument.uri);
     if (!doc || !a) return null;
     return referencesAt(a, doc.offsetAt(p.position), p.context.includeDeclaration).map((r) => locate(a, doc.uri, r));
+  });
+  // Rename: a name the file (or a local header) defines, everywhere references finds it; never a
+  // kernel name (helpers, kfuncs, ops, flags come from the kernel's headers).
+  const renamable = (a: Analysis, offset: number) => {
+    const w = wordAt(a.text, offset);
+    const d = w && definitionAt(a, offset);
+    return w && d?.kind === 'place' && !a.table.helper(w.word) && !a.table.kfunc(w.word) ? w : undefined;
+  };
+  connection.onPrepareRename(async (p) => {
+    if (settings().clangd) return null;
+    const doc = documents.get(p.textDocument.uri);
+    const a = await current(p.textDocument.uri);
+    const w = doc && a ? renamable(a, doc.offsetAt(p.position)) : undefined;
+    return w && doc ? { range: { start: doc.positionAt(w.start), end: doc.positionAt(w.end) }, placeholder: w.word } : null;
+  });
+  connection.onRenameRequest(async (p) => {
+    if (settings().clangd) return null;
+    const doc = documents.get(p.textDocument.uri);
+    const a = await current(p.textDocument.uri);
+    if (!doc || !a || !renamable(a, doc.offsetAt(p.position))) return null;
+    if (!/^[A-Za-z_]\w*$/.test(p.newName)) throw new ResponseError(ErrorCodes.InvalidParams, `"${p.newName}" is not a C identifier`);
+    const changes: Record<string, { range: Range; newText: string }[]> = {};
+    for (const r of referencesAt(a, doc.offsetAt(p.position), true)) {
+      const loc = locate(a, doc.uri, r);
+      (changes[loc.uri] ??= []).push({ range: loc.range, newText: p.newName });
+    }
+    return { changes };
   });
   connection.onRequest(TABLE_DOCUMENT_REQUEST, (p: { uri: string }) => {
     const m = new RegExp(`^${TABLE_SCHEME}:/+([^/]+)/([^/]+)\\.h$`).exec(p?.uri ?? '');

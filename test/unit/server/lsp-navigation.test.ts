@@ -7,10 +7,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DocumentSymbolRequest, DefinitionRequest, ReferencesRequest, HoverRequest, type DocumentSymbol, type Location, type MarkupContent,
+  DocumentSymbolRequest, DefinitionRequest, ReferencesRequest, HoverRequest, PrepareRenameRequest, RenameRequest, type DocumentSymbol, type Location, type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { FIXTURES, ROOT, read } from './helpers';
-import { startLsp, stopLsp, openDoc, positionOf, LSP_COMMAND, type Client } from './lspclient';
+import { startLsp, stopLsp, openDoc, positionOf, applyEdits, LSP_COMMAND, type Client } from './lspclient';
 
 const HOOK = path.join(FIXTURES, 'ok_rcvq_autolowat.bpf.c');
 const INC = path.join(FIXTURES, 'local_include_flags.bpf.c');
@@ -150,4 +150,18 @@ test('bpf-sockops lsp --profile linux-7.1.5: the kernel as released (the AutoLOW
     assert.deepEqual(diags.diagnostics.map((x) => x.code).sort(), ['SOCKOPS001', 'SOCKOPS006']);
     assert.match(diags.diagnostics.find((x) => x.code === 'SOCKOPS001')!.message, /not a kernel function of profile linux-7\.1\.5/);
   } finally { await stopLsp(d); }
+});
+
+test('rename: a map renamed everywhere in the file; a helper cannot be renamed', async () => {
+  const uri = pathToFileURL(HOOK).href;
+  const text = read(HOOK);
+  const prep = await c.conn.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position: positionOf(text, '&rpc_map', 2) });
+  assert.deepEqual((prep as { placeholder: string }).placeholder, 'rpc_map');
+  const edit = await c.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: positionOf(text, '&rpc_map', 2), newName: 'frames' });
+  const edits = edit!.changes![uri]!;
+  assert.equal(edits.length, 3);
+  const renamed = applyEdits(text, edits);
+  assert.doesNotMatch(renamed, /\brpc_map\b/);
+  assert.equal((renamed.match(/\bframes\b/g) ?? []).length, 3);
+  assert.equal(await c.conn.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position: positionOf(text, 'bpf_sk_storage_get(&rpc_map', 3) }), null);
 });
