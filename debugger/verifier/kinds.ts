@@ -321,6 +321,11 @@ function analyzeKindsOnce(prog: BpfProgram, progType: ProgType, obj: BpfObject, 
       note(pc, `unknown opcode 0x${insn.code.toString(16)}`);
       continue;
     }
+    if (insn.dst > 10 || insn.src > 10) {
+      // the VM's validation refuses the program; the pass only stops this path
+      note(pc, `invalid register r${Math.max(insn.dst, insn.src)}`);
+      continue;
+    }
     switch (op.kind) {
       case 'alu': case 'neg': case 'end':
         R[insn.dst] = alu(insn, op.name, op.is64, op.srcReg, R[insn.dst]!, op.srcReg ? R[insn.src]! : scalar(BigInt(insn.imm)));

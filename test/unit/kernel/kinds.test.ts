@@ -206,3 +206,11 @@ test('map lookups: CONST_PTR_TO_MAP in r1, PTR_TO_MAP_VALUE_OR_NULL back', () =>
   assert.equal(a.base.maybeNull, false);
   assert.equal(a.off, 4);
 });
+
+test('an instruction naming a register past r10 stops its path with a note (the VM validation refuses the program)', () => {
+  const { p, obj } = prog('mov %r0, 0\nexit');
+  p.insns.unshift({ code: 0x0f, dst: 0, src: 14, off: 0, imm: 0 }); // add r0, r14
+  p.funcs[0]!.endPc = p.insns.length;
+  const r = analyzeKinds(p, 'sock_ops', obj);
+  assert.deepEqual(r.notes, [{ pc: 0, message: 'invalid register r14' }]);
+});
