@@ -12,7 +12,7 @@
 // helper call the kernel objects are rewritten only if the helper can change the socket (or a
 // ctx store changed it): the others leave every byte as it was.
 import type { BpfObject, BpfProgram, MapDef } from '../../object/types';
-import type { CallTable, RunStatus } from '../../vm/api';
+import type { CallTable, RunStatus, VmApi } from '../../vm/api';
 import { createVm, Memory, validate } from '../../vm';
 import type { HelperInfo, KfuncInfo } from '../../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../../sockops';
@@ -620,6 +620,15 @@ export class BpfKernel implements BpfHooks {
     this.bpfMaps.forEach((m, i) => m.restore(cp.maps[i]!));
     this.printkLog.length = cp.printk;
     this.rng.state = cp.rng;
+  }
+
+  /** For debugger views of a `struct bpf_sock *` / `struct bpf_tcp_sock *` value: the address of
+   *  the fields as the program reads them (converted, ./convert.ts) when `addr` is a socket's
+   *  address in `vm`'s memory, else `addr` itself (not a socket: read it as it is). */
+  sockView(vm: VmApi, addr: bigint, view: 'bpf_sock' | 'bpf_tcp_sock'): bigint {
+    const env = this.envs.find((e) => e.vm === vm);
+    if (!env || !env.baseToSock.has(addr)) return addr;
+    return addr + BigInt(view === 'bpf_sock' ? this.objects.uapi.sock : this.objects.uapi.tcpSock);
   }
 
   /** Every bpf_trace_printk/vprintk line so far, in order. */

@@ -53,3 +53,16 @@ test('a bpf_sock load past the struct, or a store through it, is refused at load
   assert.throws(() => kernelFor('ldxdw %r1, [%r1+184]\njeq %r1, 0, out\ncall 96\njeq %r0, 0, out\nldxdw %r0, [%r0+112]\nout:\nmov %r0, 1\nexit'),
     (e: unknown) => e instanceof LoadError && /invalid bpf_tcp_sock access off=112 size=8: struct bpf_tcp_sock has 112 bytes/.test(e.message));
 });
+
+test('sockView: a debugger reading a struct bpf_sock * value finds the converted fields', () => {
+  const k = kernelFor('ldxdw %r2, [%r1+184]\nmov %r0, 1\nexit');
+  let sk = 0n;
+  let vm: import('../../../debugger/vm/api').VmApi | null = null;
+  k.setInsnHook(({ pc, vm: v }) => { if (pc === 1) { sk = v.reg(2); vm = v; } });
+  k.sockOps(new TestSock(1, 'inet'), inv(4));
+  assert.notEqual(sk, 0n);
+  const view = k.sockView(vm!, sk, 'bpf_sock');
+  assert.notEqual(view, sk);
+  assert.equal(vm!.memory.read(view + 4n, 4), 2n, 'bpf_sock.family (AF_INET) where the debugger reads it');
+  assert.equal(k.sockView(vm!, 0x1234n, 'bpf_sock'), 0x1234n, 'not a socket: unchanged');
+});
