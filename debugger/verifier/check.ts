@@ -158,10 +158,11 @@ class Checker {
     }
   }
 
-  private push(state: VState, pc: number, from: Path): void {
+  /** push_stack: the other side of the branch at `at` waits, starting at `pc`. */
+  private push(state: VState, pc: number, from: Path, at: number): void {
     if (from.last) from.last.branches++;
     this.pending.push({ state, pc, last: from.last });
-    if (this.pending.length > 8192) throw new VerifierReject(pc, 'The sequence of 8193 jumps is too complex.', 'too-large');
+    if (this.pending.length > 8192) throw new VerifierReject(at, 'The sequence of 8193 jumps is too complex.', 'too-large');
   }
 
   /** Follow one path until it exits, is pruned or branches end it; true when it ended. */
@@ -731,7 +732,7 @@ class Checker {
     if (op === 0x90) return this.exit(p, pc);
     if (op === 0xe0) {
       // may_goto: both ways (the budget can run out on any iteration)
-      this.push(cloneState(p.state), pc + 1, p);
+      this.push(cloneState(p.state), pc + 1, p, pc);
       return pc + 1 + insn.off;
     }
     const cond = JMP_OPS[op];
@@ -749,7 +750,7 @@ class Checker {
     const fall = this.refineBranch(p.state, insn, cond, j32, false, srcX);
     if (!taken && !fall) return 'exit';
     if (!fall) { p.state = other; return target; }
-    if (taken) this.push(other, target, p);
+    if (taken) this.push(other, target, p, pc);
     return pc + 1;
   }
 

@@ -23,6 +23,8 @@ export interface VerifyOptions {
   perfmon?: boolean;
   /** Collect the kernel-style log. */
   log?: boolean;
+  /** Processed-instruction limit (default the kernel's 1,000,000; tests use less). */
+  limit?: number;
 }
 
 export interface ProgramVerdict {
@@ -57,7 +59,7 @@ export function lineAt(prog: BpfProgram, pc: number): LineInfo | undefined {
 export function verifyProgram(obj: BpfObject, prog: BpfProgram, opts: VerifyOptions = {}): ProgramVerdict {
   const progType = progTypeOfSection(prog.section);
   if (!progType) return { program: prog.name, section: prog.section, progType, verdict: 'skipped', processed: 0, log: [] };
-  const r = checkProgram(obj, prog, progType, { profile: opts.profile, perfmon: opts.perfmon, log: opts.log });
+  const r = checkProgram(obj, prog, progType, { profile: opts.profile, perfmon: opts.perfmon, log: opts.log, ...(opts.limit ? { limit: opts.limit } : {}) });
   const out: ProgramVerdict = { program: prog.name, section: prog.section, progType, verdict: r.accepted ? 'accepted' : 'rejected', processed: r.processed, log: r.log };
   if (r.error) {
     const e = r.error;

@@ -40,10 +40,10 @@ export function fixtureObjects(): string[] {
 }
 
 export interface Ours { verdict: 'accepted' | 'rejected'; insn: number | null; message: string }
-export function ours(obj: BpfObject, program: string, perfmon: boolean): Ours | null {
+export function ours(obj: BpfObject, program: string, perfmon: boolean, limit?: number): Ours | null {
   const p = obj.programs.find((x) => x.name === program);
   if (!p || !progTypeOfSection(p.section)) return null;
-  const v = verifyProgram(obj, p, { profile: PROFILE, perfmon });
+  const v = verifyProgram(obj, p, { profile: PROFILE, perfmon, ...(limit ? { limit } : {}) });
   return { verdict: v.verdict === 'rejected' ? 'rejected' : 'accepted', insn: v.insn ?? null, message: v.kernelMessage ?? '' };
 }
 
@@ -164,4 +164,37 @@ export async function verifierAgreement(opts: { log: (s: string) => void; record
   let failed = fx.disagreements.length;
   if (mt.n && mt.verdictAgree / mt.n < 0.99) failed++;
   return failed;
+}
+
+/** The corpus comparison from the recorded kernel answers alone (no kernel needed):
+ *  `node --import tsx test/kernel/verifier-agree.ts --replay`. */
+export function replayCorpus(log: (s: string) => void): Tally {
+  const rec = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as RecordedCorpus;
+  const bases = rec.bases.map((b) => ({ ...b, bytes: new Uint8Array(readFileSync(join(ROOT, b.file))) }));
+  const t = tally();
+  const byOp = new Map<string, Tally>();
+  const t0 = Date.now();
+  for (const m of rec.mutants) {
+    const base = bases[m.b]!;
+    const bytes = applyMutant(base, { base: m.b, op: m.op as never, edits: m.e.map(([at, hex]) => ({ at, hex })) });
+    let o: Ours;
+    try { o = ours(loadObject(bytes, base.file), base.program, true)!; } catch (e) { o = { verdict: 'rejected', insn: null, message: `our loader: ${(e as Error).message}` }; }
+    const k = { verdict: m.k === 'a' ? 'accepted' : 'rejected', insn: m.i, message: m.m };
+    const what = `${base.file} ${base.program} ${m.op} ${m.e.map(([at, hex]) => `@${at}=${hex}`).join(' ')}`;
+    count(t, what, k, o);
+    let b = byOp.get(m.op);
+    if (!b) byOp.set(m.op, (b = tally()));
+    count(b, what, k, o);
+  }
+  log(`corpus replay (kernel ${rec.kernel}, seed ${rec.seed}): ${t.n} mutants in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${rec.notVerified} more failed before the kernel's verifier ran`);
+  log(`  verdicts agree: ${t.verdictAgree}/${t.n} (${pct(t.verdictAgree, t.n)}); same rejecting insn: ${t.insnAgree}/${t.rejectBoth} (${pct(t.insnAgree, t.rejectBoth)}; ${t.noKernelInsn} with no insn in the kernel's log)`);
+  for (const [op, x] of [...byOp].sort()) log(`    ${op.padEnd(16)} ${x.n} mutants: verdicts ${pct(x.verdictAgree, x.n)}, insn ${pct(x.insnAgree, x.rejectBoth)} of ${x.rejectBoth} rejections`);
+  for (const d of t.disagreements) log(`  DISAGREEMENT ${d}`);
+  for (const d of t.insnDiffs) log(`  insn differs: ${d}`);
+  return t;
+}
+
+if (process.argv[1] && /verifier-agree\.ts$/.test(process.argv[1]) && process.argv.includes('--replay')) {
+  const t = replayCorpus((s) => console.log(s));
+  process.exitCode = t.n && t.verdictAgree / t.n >= 0.99 ? 0 : 1;
 }

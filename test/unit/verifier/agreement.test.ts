@@ -50,10 +50,12 @@ test('mutation corpus sample: >= 99% verdicts and >= 95% rejecting insns agree w
   const diffs: string[] = [];
   for (let i = 0; i < rec.mutants.length; i += step) {
     const m = rec.mutants[i]!;
+    // programs the kernel walked to its 1M limit take seconds here: test:kernel compares them
+    if (/too large|too complex/.test(m.m)) continue;
     const base = bases[m.b]!;
     const bytes = applyMutant(base, { base: m.b, op: m.op as never, edits: m.e.map(([at, hex]) => ({ at, hex })) });
     let o;
-    try { o = ours(loadObject(bytes, base.file), base.program, true)!; } catch (e) { o = { verdict: 'rejected', insn: null, message: (e as Error).message }; }
+    try { o = ours(loadObject(bytes, base.file), base.program, true, 200_000)!; } catch (e) { o = { verdict: 'rejected', insn: null, message: (e as Error).message }; }
     n++;
     const kv = m.k === 'a' ? 'accepted' : 'rejected';
     if (o.verdict === kv) {
