@@ -4,7 +4,9 @@
 //   hook with bpf_setsockopt at RCVQ_CB -> a hover on a helper -> the code lens -> a breakpoint on the
 //   kfunc call, F5 with a scenario, sk_rcvlowat in the Variables view before and after stepping over
 //   it -> the timeline webview, and a click on a step that reveals it in the scenario file -> the
-//   Testing view. Screenshots go to .e2e/artifacts/ (`--update-images` copies the best to docs/images/).
+//   Testing view -> the outline (Go to Symbol), F12 on the AutoLOWAT kfunc opening its declaration,
+//   the SO_RCVLOWAT quick fix applied, and a scenario diagnostic (a sockops name the object lacks).
+//   Screenshots go to .e2e/artifacts/ (`--update-images` copies the best to docs/images/).
 //
 //   node test/e2e/run.mjs [--no-install] [--keep] [--update-images] [--without-extension] [--only=a,b]
 //   --without-extension: the negative control; the same test run with our extension uninstalled
@@ -244,6 +246,55 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await stage('outline', async () => {
+    await openFile(ws.hook);
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Shift+O');
+    const box = page.locator('.quick-input-widget input');
+    await box.waitFor({ state: 'visible' });
+    // Ctrl+Shift+O opens "Go to Symbol in Editor": the rows are the server's document symbols
+    // (a long, virtualised list: filter it to the names the check reads)
+    await box.fill('@autolowat');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await rows.filter({ hasText: ws.sockopsFunc }).first().waitFor({ timeout: 30000 });
+    const names = squash(await page.locator('.quick-input-list').innerText());
+    lap(`outline (Go to Symbol): ${names.slice(0, 200)}`);
+    check(names.includes(ws.sockopsFunc) && names.includes(ws.mapName), `the outline lacks ${ws.sockopsFunc} or ${ws.mapName}: ${names.slice(0, 200)}`);
+    await shot('outline');
+    await page.keyboard.press('Escape');
+  });
+
+  await stage('definition', async () => {
+    await openFile(ws.hook);
+    const col = fs.readFileSync(path.join(wb.WS, ws.hook), 'utf8').split('\n')[ws.kfuncLine - 1].indexOf('bpf_sock_ops_tcp_set_rcvlowat') + 4;
+    await gotoLine(ws.kfuncLine, col);
+    await page.keyboard.press('F12');
+    const tab = page.locator('.tabs-container .tab.active', { hasText: /bpf_sockops_autolowat\.h|bpf_sock_ops_tcp_set_rcvlowat\.h/ });
+    await tab.waitFor({ timeout: 30000 });
+    const line = page.locator('.editor-group-container.active .monaco-editor .view-lines', { hasText: 'bpf_sock_ops_tcp_set_rcvlowat' }).first();
+    await line.waitFor();
+    lap(`F12 on bpf_sock_ops_tcp_set_rcvlowat() opened ${squash(await tab.innerText())}`);
+    await shot('definition');
+    await tryCommand('View: Close All Editors');
+  });
+
+  await stage('quickfix', async () => {
+    await openFile(ws.broken);
+    await gotoLine(ws.brokenLine, ws.brokenCol + 3);
+    await page.keyboard.press('Control+.');
+    const item = page.locator('.action-widget .monaco-list-row', { hasText: /bpf_sock_ops_tcp_set_rcvlowat/ }).first();
+    await item.waitFor({ timeout: 30000 });
+    lap(`quick fix offered: ${squash(await item.innerText())}`);
+    await shot('quickfix');
+    // the menu has the fix selected (it is the only one): Enter applies it
+    await page.keyboard.press('Enter');
+    const fixed = page.locator('.editor-group-container.active .monaco-editor .view-lines', { hasText: /bpf_sock_ops_tcp_set_rcvlowat\(bpf_cast_to_kern_ctx\(skops\),\s*e2e_lowat\)/ }).first();
+    await fixed.waitFor({ timeout: 10000 });
+    lap('the quick fix replaced bpf_setsockopt(SO_RCVLOWAT) with bpf_sock_ops_tcp_set_rcvlowat(bpf_cast_to_kern_ctx(skops), e2e_lowat)');
+    await command('File: Revert File');
+    await tryCommand('View: Close All Editors');
+  });
+
   await stage('debug', async () => {
     await openFile(ws.hook);
     await gotoLine(ws.bpLine);
@@ -359,6 +410,24 @@ try {
     await tree.locator('.monaco-list-row', { hasText: /step \d+: expect/ }).first().waitFor();
     await shot('testing');
   });
+  await stage('scenario', async () => {
+    // a scenario naming a sockops program the object does not have: marked in the editor
+    const bad = 'bad-name.scenario.json';
+    fs.writeFileSync(path.join(wb.WS, bad), JSON.stringify({ program: 'autolowat.bpf.o', sockops: 'tcp_lowat', stream: [{ zeros: 10 }], steps: [{ send: 10 }] }, null, 2) + '\n');
+    try {
+      await openFile(bad, 'tcp_lowat');
+      await page.keyboard.press('Control+Shift+M');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: /no program named tcp_lowat/ }).first();
+      await row.waitFor({ timeout: 30000 });
+      const text = squash(await row.innerText());
+      lap(`scenario diagnostic: ${text.slice(0, 200)}`);
+      check(/SCENARIO003/.test(text) && new RegExp(ws.sockopsFunc).test(text), `the diagnostic does not name the real program: ${text}`);
+      await shot('scenario-diagnostic');
+    } finally {
+      await tryCommand('View: Close All Editors');
+      fs.rmSync(path.join(wb.WS, bad), { force: true });
+    }
+  });
 } catch (e) {
   failures.push(`workbench: ${e.message.split('\n')[0]}`);
   await shot('fail-workbench').catch(() => {});
@@ -418,7 +487,7 @@ if (!only || only.includes('trust')) {
 if (!argv.has('--keep')) await wb.stop();
 
 if (argv.has('--update-images') && failures.length === 0) {
-  for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing', 'restricted-mode']) {
+  for (const n of ['problems', 'hover', 'debug-after', 'timeline', 'testing', 'restricted-mode', 'outline', 'definition', 'quickfix', 'scenario-diagnostic']) {
     const f = path.join(ART, `${n}.png`);
     if (fs.existsSync(f)) fs.copyFileSync(f, path.join(wb.ROOT, 'docs', 'images', `e2e-${n}.png`));
   }

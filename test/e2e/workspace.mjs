@@ -77,6 +77,8 @@ export function buildWorkspace(ws) {
     bpLine: bpIdx + 1,
     ...firstRcvlowatChange(path.join(ws, debugScenario)),
     secLine: lines.findIndex((l) => /^\s*SEC\("sockops"\)/.test(l)) + 1,
+    sockopsFunc: /SEC\("sockops"\)\s*\n?\s*int\s+(\w+)/.exec(src)?.[1] ?? 'tcp_autolowat',
+    mapName: /\}\s*(\w+)\s+SEC\("\.maps"\)/.exec(src)?.[1] ?? 'autolowat_state',
     broken: brokenName,
     brokenLine: brokenIdx + 1,
     brokenCol: broken[brokenIdx].indexOf('bpf_setsockopt') + 1,
