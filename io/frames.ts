@@ -54,11 +54,16 @@ export class FrameParser {
     }
   }
 
-  /** Reads one header block; false when more bytes are needed. */
+  /** Reads one header block; false when more bytes are needed. Every path consumes bytes. */
   private header(): boolean {
     const end = this.buf.indexOf(CRLF2);
     if (end < 0) {
-      if (this.buf.length > MAX_HEADER_BYTES) this.skip(`a header of more than ${MAX_HEADER_BYTES} bytes without its blank line`, this.buf.length - CL.length);
+      if (this.buf.length > MAX_HEADER_BYTES) {
+        this.sink.problem(`${this.buf.length} bytes without a header's blank line; skipped to the next Content-Length header`);
+        const next = findHeader(this.buf, 1, false);
+        this.buf = this.buf.subarray(next > 0 ? next : this.buf.length - (CL.length - 1));
+        return true;
+      }
       return false;
     }
     const head = this.buf.subarray(0, end).toString('latin1');
@@ -66,24 +71,21 @@ export class FrameParser {
     let bad: string | undefined;
     for (const line of head.split('\r\n')) {
       const colon = line.indexOf(':');
-      if (colon < 0) { bad ??= `a header line without ':' (${JSON.stringify(line.slice(0, 40))})`; continue; }
-      if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
+      if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
       const v = line.slice(colon + 1).trim();
       if (!/^\d{1,12}$/.test(v)) { bad = `Content-Length ${JSON.stringify(v.slice(0, 40))} is not a byte count`; continue; }
       length = Number(v);
     }
-    if (length === undefined) { this.skip(bad ?? 'a header without Content-Length', end + CRLF2.length); return true; }
-    if (length > this.maxBytes) { this.skip(`Content-Length ${length} is over the limit of ${this.maxBytes} bytes`, end + CRLF2.length); return true; }
+    if (length === undefined || length > this.maxBytes) {
+      this.sink.problem(`${length !== undefined ? `Content-Length ${length} is over the limit of ${this.maxBytes} bytes` : bad ?? 'a header without Content-Length'}; skipped`);
+      // bytes glued in front of a header ('{}Content-Length: 7'): read on from that header
+      const glued = length === undefined && !bad ? findHeader(this.buf.subarray(0, end), 1, false) : -1;
+      this.buf = this.buf.subarray(glued > 0 ? glued : end + CRLF2.length);
+      return true;
+    }
     this.buf = this.buf.subarray(end + CRLF2.length);
     this.want = length;
     return true;
-  }
-
-  /** Drops bytes up to the next Content-Length header at or after `from`, saying why. */
-  private skip(why: string, from: number): void {
-    this.sink.problem(`${why}; skipped to the next Content-Length header`);
-    const next = findHeader(this.buf, Math.max(0, from));
-    this.buf = next < 0 ? this.buf.subarray(Math.max(0, this.buf.length - CL.length)) : this.buf.subarray(next);
   }
 
   private body(body: Buffer): void {
