@@ -98,6 +98,7 @@ export function passiveOpen(m: TcpModel, opts: PassiveOpenOptions = {}): void {
   // socket options are inherited from the listener)
   s.state = m.st('SYN_RECV');
   s.sockopt.sk_priority = 0;
+  s.sockopt.sk_socket = false; // no struct socket until accept() grafts one (sock_graft)
   s.rcv_nxt = u32(irs + 1);
   s.copied_seq = s.rcv_nxt;
   s.rcv_wup = s.rcv_nxt;
@@ -121,6 +122,7 @@ export function passiveOpen(m: TcpModel, opts: PassiveOpenOptions = {}): void {
     // tcp_synack_rtt_meas() takes the first RTT sample here too
     rttSample(m, peer.rttUs);
     m.setState('ESTABLISHED');
+    s.sockopt.sk_socket = true; // the application's accept() (assumed right after the open)
     return;
   }
   // the final ACK of the handshake (acks our SYN-ACK), processed by the child:
@@ -133,6 +135,8 @@ export function passiveOpen(m: TcpModel, opts: PassiveOpenOptions = {}): void {
   m.callOp('BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB', [], ack, 'PASSIVE_ESTABLISHED_CB');
   s.copied_seq = s.rcv_nxt;
   m.setState('ESTABLISHED');
+  // the application's accept() (assumed right after the open: scenario steps are its calls)
+  s.sockopt.sk_socket = true;
 }
 
 /** net/ipv4/tcp_fastopen.c tcp_fastopen_add_skb(): the SYN's data queued without coalescing,

@@ -82,6 +82,10 @@ export interface SockoptFields {
   /** sk->sk_ipv6only: net/ipv6/af_inet6.c __inet6_bind sets it when the socket binds a specific
    *  IPv6 address that is not v4-mapped (the child inherits the listener's). */
   sk_ipv6only: boolean;
+  /** sk->sk_socket is set: the socket has a struct socket (the listener; the child once accept()
+   *  grafted it). Before that, sk_setsockopt finds no proto_ops: SO_RCVLOWAT stores the value
+   *  (no tcp_set_rcvlowat), SO_RCVBUF does not reach tcp_set_rcvbuf (window_clamp unchanged). */
+  sk_socket: boolean;
 }
 
 /** A socket as tcp_init_sock() / sock_init_data() leave it (the child inherits the listener's). */
@@ -93,7 +97,7 @@ export function sockoptDefaults(): SockoptFields {
     keepalive_probes: 0, icsk_syn_retries: 0, thin_lto: 0, icsk_user_timeout: 0, notsent_lowat: 0, save_syn: 0,
     saved_syn: null, icsk_rto_max: TCP_RTO_MAX, icsk_rto_min: TCP_RTO_MIN, icsk_delack_max: TCP_DELACK_MAX,
     snd_cwnd_clamp: 0xffffffff, ca_name: TCP_CONGESTION_CONTROLS[0]!, tos: 0, tclass: 0, autoflowlabel: null,
-    sk_ipv6only: false,
+    sk_ipv6only: false, sk_socket: true,
   };
 }
 
@@ -123,7 +127,7 @@ function sockSetRcvbuf(sk: SockModel, val: number): void {
   val = Math.min(val | 0, Math.floor(INT_MAX / 2));
   sk.rcvbuf_locked = true;
   sk.sk_rcvbuf = Math.max(val * 2, SOCK_MIN_RCVBUF);
-  tcpSetWindowClamp(sk, winFromSpace(sk, sk.sk_rcvbuf));
+  if (sk.sockopt.sk_socket) tcpSetWindowClamp(sk, winFromSpace(sk, sk.sk_rcvbuf));
 }
 
 /** net/ipv4/tcp.c tcp_set_window_clamp(): 0 only in CLOSE; at least SOCK_MIN_RCVBUF / 2.
@@ -192,8 +196,12 @@ export function skSetsockopt(sk: SockModel, optname: number, optval: Uint8Array,
     case SO_KEEPALIVE: // tcp_set_keepalive() arms the timer (not modelled); SOCK_KEEPOPEN
       so.keepopen = valbool === 1;
       return 0;
-    case SO_RCVLOWAT: // negative -> INT_MAX, then the proto's set_rcvlowat: tcp_set_rcvlowat()
-      return sk.setRcvlowat(val < 0 ? INT_MAX : val, { wakeup: true });
+    case SO_RCVLOWAT: { // negative -> INT_MAX, then the proto's set_rcvlowat: tcp_set_rcvlowat()
+      const v = val < 0 ? INT_MAX : val;
+      if (sk.sockopt.sk_socket) return sk.setRcvlowat(v, { wakeup: true });
+      sk.sk_rcvlowat = v || 1; // no struct socket yet: WRITE_ONCE(sk->sk_rcvlowat, val ? : 1)
+      return 0;
+    }
     case SO_MARK:
       so.sk_mark = val >>> 0;
       return 0;

@@ -17,7 +17,7 @@ export const LIVE_ROWS: [string, number, number, number, number][] = [
   ['SO_KEEPALIVE', 1, 9, 1, 0],
   ['SO_PRIORITY', 1, 12, 5, 5],
   ['SO_REUSEPORT', 1, 15, 1, 1],
-  ['SO_RCVLOWAT', 1, 18, 100, 100],
+  ['SO_RCVLOWAT', 1, 18, -1, 1], // INT_MAX uncapped: no struct socket before accept()
   ['SO_MARK', 1, 36, 0xbeef, 0xbeef],
   ['SO_MAX_PACING_RATE', 1, 47, 125000, -1],
   ['SO_BINDTOIFINDEX', 1, 62, 1, -1],

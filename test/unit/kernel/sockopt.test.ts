@@ -399,3 +399,16 @@ test('sockopt_rows.bpf.o: every row answers as the live kernel did (fixtures/soc
     assert.deepEqual(diffs, []);
   }
 });
+
+test('before accept() (no struct socket: PASSIVE_ESTABLISHED_CB): SO_RCVLOWAT stores the value uncapped, SO_RCVBUF leaves window_clamp (sk_setsockopt finds no proto_ops), as the live kernel does', () => {
+  const s = sock('inet');
+  s.sockopt.sk_socket = false;
+  const clamp = s.window_clamp;
+  assert.equal(set(s, K('SOL_SOCKET'), K('SO_RCVLOWAT'), int(-1)), 0);
+  assert.equal(get(s, K('SOL_SOCKET'), K('SO_RCVLOWAT')).val, 0x7fffffff);
+  assert.equal(s.sk_rcvbuf, 131072, 'no tcp_set_rcvlowat: the buffer did not grow');
+  assert.equal(set(s, K('SOL_SOCKET'), K('SO_RCVBUF'), int(4096)), 0);
+  assert.deepEqual([s.sk_rcvbuf, s.window_clamp], [8192, clamp]);
+  const m = established();
+  assert.equal(m.sock.sockopt.sk_socket, true, 'the scenario\'s application has accepted the connection');
+});
