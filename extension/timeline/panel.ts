@@ -45,17 +45,17 @@ export class TimelinePanel {
 
   /** "Debug from this step": the debugger runs the scenario to the first program run of scenario
    *  step `index` (or the next step that runs one) and stops there, through a function breakpoint
-   *  on that program with the condition `step == N` (N: the emulator's step number, the open
-   *  being 0), removed when the session ends. */
+   *  on that program with the condition `step == N` (the debugger numbers steps as the timeline
+   *  and `bpf-sockops run` do), removed when the session ends. */
   async debugFrom(index: number): Promise<boolean> {
     const target = this.lastRun && debugTarget(this.lastRun, index);
     if (!target) { void vscode.window.showInformationMessage(`No program runs at step ${index} or after it in ${path.basename(this.scenario.fsPath)}: nothing to stop at.`); return false; }
     const cfg = await configForScenario(this.scenario, this.program);
     if (!cfg) return false;
-    const bp = new vscode.FunctionBreakpoint(target.program, true, `step == ${target.step + 1}`);
+    const bp = new vscode.FunctionBreakpoint(target.program, true, `step == ${target.step}`);
     vscode.debug.addBreakpoints([bp]);
     const done = vscode.debug.onDidTerminateDebugSession(() => { done.dispose(); vscode.debug.removeBreakpoints([bp]); });
-    this.ctx.output.info(`debug ${path.basename(this.scenario.fsPath)} from step ${target.step}: breakpoint on ${target.program}() when step == ${target.step + 1}`);
+    this.ctx.output.info(`debug ${path.basename(this.scenario.fsPath)} from step ${target.step}: breakpoint on ${target.program}() when step == ${target.step}`);
     const ok = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(this.scenario), cfg);
     if (!ok) { done.dispose(); vscode.debug.removeBreakpoints([bp]); }
     return ok;
