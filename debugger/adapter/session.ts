@@ -61,9 +61,13 @@ interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[] 
 class Refs {
   private map = new Map<number, Container>();
   private next = 1;
+  /** The first reference of the current stop: lower ones were handed out at earlier stops. */
+  private floor = 1;
   create(c: Container): number { this.map.set(this.next, c); return this.next++; }
+  /** A reference handed out at an earlier stop (not one never given). */
+  earlier(ref: number): boolean { return ref >= 1 && ref < this.floor && !this.map.has(ref); }
   get(ref: number): Container | undefined { return this.map.get(ref); }
-  reset(): void { this.map.clear(); }
+  reset(): void { this.map.clear(); this.floor = this.next; }
 }
 
 export class BpfSockopsSession extends DebugSession {
@@ -378,7 +382,9 @@ export class BpfSockopsSession extends DebugSession {
     const base = this.stops * FRAME_STRIDE;
     const all = frames(rt, at).map((f, i) => {
       const sf = new StackFrame(base + i + 1, f.name, f.synthetic ? undefined : this.resolveSource(f.file), f.line ?? 0, f.col ?? 0) as DebugProtocol.StackFrame;
-      if (f.synthetic) sf.presentationHint = 'label';
+      // the event frame under real ones is a label; alone (a step boundary, the end) it is the
+      // frame whose scopes the Variables view shows, so it must stay selectable
+      if (f.synthetic && at.kind === 'insn') sf.presentationHint = 'label';
       if (f.program !== undefined && f.pc !== undefined) {
         const p = rt.programs.find((x) => x.name === f.program)!;
         sf.instructionPointerReference = insnAddr(rt, p, f.pc);
@@ -403,6 +409,9 @@ export class BpfSockopsSession extends DebugSession {
     const at = rt.paused;
     if (!at) { this.fail(response, 1012, 'not stopped: there are no frames'); return; }
     const stale = this.staleFrame(rt, at, args.frameId);
+    // a frame of an earlier stop (the view asked before it saw the newer stop): no scopes, no error
+    // text in the Variables view; it asks again for the new stop's frames
+    if (stale && args.frameId >= 1 && args.frameId <= this.stops * FRAME_STRIDE) { response.body = { scopes: [] }; this.sendResponse(response); return; }
     if (stale) { this.fail(response, 1013, stale); return; }
     const list = scopes(rt, at, (fn) => rt.addEdit(fn), args.frameId - this.stops * FRAME_STRIDE - 1);
     response.body = {
@@ -426,6 +435,7 @@ export class BpfSockopsSession extends DebugSession {
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const c = this.vars.get(args.variablesReference);
+    if (!c && this.vars.earlier(args.variablesReference)) { response.body = { variables: [] }; this.sendResponse(response); return; }
     if (!c) { this.fail(response, 1014, this.staleRef(args.variablesReference)); return; }
     try {
       c.cache = c.nodes();

@@ -84,7 +84,8 @@ export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
     for (let i = fr.length - 1; i >= 0; i--) {
       const pc = i === fr.length - 1 ? at.pc : fr[i + 1]!.returnPc - 1;
       const f = funcAt(prog, pc);
-      const li = lineAt(prog, pc);
+      // after a failed helper call, the line of the call (the next instruction may be on another line)
+      const li = lineAt(prog, i === fr.length - 1 && at.stop.callPc !== undefined ? at.stop.callPc : pc);
       const ch = chains[i];
       // inlined frames only where this pc's own line lies in the innermost function of the chain
       const here = inl.line[pc] ? inl.cfunc[pc]! : -1;
@@ -108,7 +109,7 @@ export function frames(rt: DebugRuntime, at: Paused): FrameDesc[] {
     }
     out.push({ name: at.run.label || `${prog.section} run`, synthetic: true });
   } else if (at.kind === 'boundary') {
-    out.push({ name: `before step ${at.step}: ${stepDesc?.label ?? ''}`.trim(), synthetic: true });
+    out.push({ name: `before ${stepName(at.sim, at.step)}: ${stepDesc?.label ?? ''}`.trim(), synthetic: true });
   } else {
     out.push({ name: 'end of the scenario', synthetic: true });
   }
@@ -161,7 +162,7 @@ export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<Debug
 function eventNodes(rt: DebugRuntime, at: Paused): VarNode[] {
   const step = at.sim.steps[at.step];
   const out: VarNode[] = [
-    { name: 'step', value: at.kind === 'end' ? `${at.step} (all steps done)` : `${at.step}`, evaluateName: 'step' },
+    { name: 'step', value: at.kind === 'end' ? 'end (all steps done)' : stepNumber(at.sim, at.step) < 0 ? '-1 (the passive open)' : `${stepNumber(at.sim, at.step)}`, evaluateName: 'step' },
   ];
   if (at.kind === 'end') out.push({ name: 'result', value: rt.endText(at.sim).replace(/^scenario finished: /, '') });
   if (step) {
@@ -342,9 +343,22 @@ function mapNodes(rt: DebugRuntime, at: Paused): VarNode[] {
   });
 }
 
+/** A step's number as `bpf-sockops run`, the timeline and the Testing view show it: its index in
+ *  the scenario's "steps" (-1: the passive open); the end is one past the last. */
+export function stepNumber(sim: { steps: readonly { number: number }[] }, simIndex: number): number {
+  const d = sim.steps[simIndex];
+  return d ? d.number : (sim.steps[sim.steps.length - 1]?.number ?? -1) + 1;
+}
+
+/** 'step 3', or 'the passive open'. */
+export function stepName(sim: { steps: readonly { number: number }[] }, simIndex: number): string {
+  const n = stepNumber(sim, simIndex);
+  return n < 0 ? 'the passive open' : `step ${n}`;
+}
+
 /** The C line of the stop, for messages: 'autolowat.bpf.c:57' */
 export function whereText(at: Paused): string {
-  if (at.kind !== 'insn' || !at.run) return at.kind === 'end' ? 'end of the scenario' : `before step ${at.step}`;
-  const li = lineAt(at.run.program, at.pc);
+  if (at.kind !== 'insn' || !at.run) return at.kind === 'end' ? 'end of the scenario' : `before ${stepName(at.sim, at.step)}`;
+  const li = lineAt(at.run.program, at.stop.callPc ?? at.pc);
   return li ? `${li.file}:${li.line}` : `${at.run.program.name} pc ${at.pc}`;
 }

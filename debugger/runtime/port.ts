@@ -32,6 +32,9 @@ export interface StepDesc {
   json: unknown;
   /** 1-based line of the step in the scenario file, when known. */
   line?: number;
+  /** Its number as every view shows it (`bpf-sockops run`, the timeline, the Testing view): the
+   *  index in the scenario's "steps", -1 for the passive open before them. */
+  number: number;
 }
 
 export interface StepOutcome {
@@ -56,8 +59,13 @@ export interface DebugSim {
   stepOnce(): StepOutcome;
   socket(): SockModel | null;
   maps(): MapView[];
-  /** bpf_printk output so far, one entry per line, in order. */
-  printk(): string[];
+  /** bpf_printk output of the completed steps, one entry per line, in order (the live list:
+   *  not copied; lines of the step in progress are in its runs' traces). */
+  printk(): readonly string[];
+  /** A snapshot of the whole simulation at a step boundary, and putting it back (time travel
+   *  from the nearest checkpoint). restore() throws when the snapshot is ahead of this simulation. */
+  checkpoint?(): unknown;
+  restore?(cp: unknown): void;
   /** The `expect` steps so far: how many passed and failed, and whether a program faulted. */
   results?(): { passed: number; failed: number; faulted: boolean };
 }

@@ -19,10 +19,16 @@ import { BUILTIN_TYPES, stripType } from '../expr/ctypes';
 import { tryReadDwarf } from '../object/dwarf/index';
 import { DebugInfo, frameRegs } from './locals';
 import { cEnv, formatValue, regionsView, valueNode, globalsOf, type ViewCtx } from './cview';
-import { frameViewAt, type VarNode } from './inspect';
+import { frameViewAt, stepName, stepNumber, type VarNode } from './inspect';
 import { makeEnv } from './env';
 import { lineZero } from './dwarfline';
 import { type InlineFrame, InlineTracker, type ProgInline, progInline, SourceFuncs, sourceReader } from './inline';
+import { History } from './history';
+import { CAP, type Checkpoint, CheckpointStore } from './checkpoints';
+
+/** Checkpoint spacing while replaying: every this many hooked instructions or positions. */
+const CP_INSNS = 16_384;
+const CP_POSITIONS = 4_096;
 
 export type StopReason =
   | 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint'
@@ -33,6 +39,8 @@ export interface Stop {
   description?: string;
   text?: string;
   hitBreakpointIds?: number[];
+  /** A stop after a helper or kfunc call that failed: the call's pc (the stack shows its line). */
+  callPc?: number;
 }
 
 export interface RunRec {
@@ -149,11 +157,20 @@ export class DebugRuntime extends EventEmitter {
   private editDropped: string | null = null;
   private knownFaults = new Map<number, string>();
   private lines = new Map<BpfProgram, Int32Array>();
-  // history of the last replay, for step back: per position run index (-1: boundary), pc, depth
-  private histRun = new Int32Array(1024);
-  private histPc = new Int32Array(1024);
-  private histDepth = new Int8Array(1024);
+  /** The step in progress of the last replay, position by position (./history.ts). */
+  private history = new History();
+  /** Runs of that step; run i is runs[i - runsBase]. */
   private runs: RunRec[] = [];
+  private runsBase = 0;
+  private checkpoints = new CheckpointStore();
+  /** Bumped when breakpoints change: checkpoints' hit counts belong to one configuration. */
+  private bpVersion = 0;
+  /** Data breakpoints: the watched values at the previous position of the replay in progress. */
+  private watchPrev = new Map<number, string>();
+  /** The hook of the replay in progress (the live simulation calls it). */
+  private hookFn: ((info: InsnInfo) => void) | null = null;
+  /** Where the last replay started (a checkpoint's position, 0 for the start). */
+  private lastStart = 0;
   private emittedPrintk = 0;
   private emittedSteps = 0;
   private maxLogPos = -1;
@@ -276,9 +293,10 @@ export class DebugRuntime extends EventEmitter {
   /** A tracker fed with the positions of `run` up to `pos` (from the last replay's history). */
   private trackTo(run: RunRec, pos: number, each?: (q: number, t: InlineTracker) => void): InlineTracker {
     const t = new InlineTracker(this.inlineOf(run.program));
-    for (let q = run.firstPos; q <= pos; q++) {
-      if (this.histRun[q] !== run.index) continue;
-      t.visit(this.histDepth[q]!, this.histPc[q]!);
+    const h = this.history;
+    for (let q = Math.max(run.firstPos, h.first); q <= pos; q++) {
+      if (h.runAt(q) !== run.index) continue;
+      t.visit(h.depthAt(q), h.pcAt(q));
       each?.(q, t);
     }
     return t;
@@ -287,6 +305,7 @@ export class DebugRuntime extends EventEmitter {
   // ---------------------------------------------------------------- breakpoints
 
   setSourceBreakpoints(path: string, specs: SourceBreakpointSpec[]): BreakpointResult[] {
+    this.configChanged();
     for (const id of this.sourceBps.get(path) ?? []) this.bps.delete(id);
     const ids: number[] = [];
     const results = specs.map((s) => {
@@ -317,10 +336,25 @@ export class DebugRuntime extends EventEmitter {
       this.bps.set(id, { id, kind: 'line', reason: 'breakpoint', condition: s.condition, hitCondition: s.hitCondition, logMessage: s.logMessage, hits: 0, at });
       const err = this.checkCondition(s.condition) ?? this.checkHit(s.hitCondition);
       if (err) return { id, verified: false, line, message: err };
-      return { id, verified: true, line, message: line !== s.line ? `moved from line ${s.line} to the nearest line with code, ${line}` : undefined };
+      return { id, verified: true, line, message: line !== s.line ? this.movedWhy(path, s.line, line, bestScore) : undefined };
     });
     this.sourceBps.set(path, ids);
     return results;
+  }
+
+  /** Why a line breakpoint moved, in the user's terms: the line has no instruction of its own. */
+  private movedWhy(path: string, from: number, to: number, score: number): string {
+    const li = this.programs.flatMap((p) => p.lineInfo).find((l) => l.line === to && fileMatch(l.file, path) === score);
+    const text = li?.text ? ` (\`${li.text.trim().slice(0, 60)}\`)` : '';
+    // a statement whose code is not on its line, in an object with shared code (DWARF line 0):
+    // clang merged it with the same code of other statements (a tail-merged call, a common return)
+    const src = sourceReader(() => this.sourceDirs)(path)?.text.split('\n')[from - 1] ?? '';
+    const statement = /[;)]\s*(\/\/.*|\/\*.*\*\/)?\s*$/.test(src) && /\w/.test(src);
+    const shared = this.programs.some((p) => { const z = this.lineZeroOf(p); return !!z && z.includes(1); });
+    const why = statement && shared
+      ? `the compiler merged line ${from}'s code with the same code of other lines (shared code, which DWARF puts on line 0 and BTF on no line), so no instruction is its own`
+      : `line ${from} has no instruction of its own (a declaration, a comment, or code the compiler removed or folded into another line)`;
+    return `moved from line ${from} to line ${to}${text}, the next line with code: ${why}; it stops whenever line ${to} runs`;
   }
 
   private checkCondition(cond?: string): string | undefined {
@@ -336,6 +370,7 @@ export class DebugRuntime extends EventEmitter {
 
   /** Names a function breakpoint accepts: BPF functions, and helper/kfunc names (stop before the call). */
   setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointResult[] {
+    this.configChanged();
     for (const id of this.functionBps) this.bps.delete(id);
     this.functionBps = [];
     return specs.map((s) => {
@@ -360,6 +395,7 @@ export class DebugRuntime extends EventEmitter {
   }
 
   setInstructionBreakpoints(specs: InstructionBreakpointSpec[]): BreakpointResult[] {
+    this.configChanged();
     for (const id of this.instructionBps) this.bps.delete(id);
     this.instructionBps = [];
     return specs.map((s) => {
@@ -377,6 +413,7 @@ export class DebugRuntime extends EventEmitter {
   }
 
   setDataBreakpoints(specs: { watch: DataWatch; condition?: string; hitCondition?: string }[]): BreakpointResult[] {
+    this.configChanged();
     this.watches = specs.map((s) => ({ id: this.nextId++, watch: s.watch, condition: s.condition, hitCondition: s.hitCondition, hits: 0 }));
     return this.watches.map((w) => ({ id: w.id, verified: true, message: this.checkCondition(w.condition) ?? this.checkHit(w.hitCondition) }));
   }
@@ -392,42 +429,75 @@ export class DebugRuntime extends EventEmitter {
 
   // ---------------------------------------------------------------- replay engine
 
-  /** Note what position `pos` is in the history (run -1: a step boundary, pc then the step). */
-  private record(pos: number, run: number, pc: number, depth: number) {
-    if (pos >= this.histRun.length) {
-      const size = Math.max(pos + 1, this.histRun.length * 2);
-      const r = new Int32Array(size); r.set(this.histRun); this.histRun = r;
-      const p = new Int32Array(size); p.set(this.histPc); this.histPc = p;
-      const d = new Int8Array(size); d.set(this.histDepth); this.histDepth = d;
+  /** The run with absolute index i, if it belongs to the step the history holds. */
+  private runAt(i: number): RunRec | undefined {
+    return this.runs[i - this.runsBase];
+  }
+
+  /** Forget everything that depends on the breakpoint configuration's hit counts. */
+  private configChanged(): void {
+    this.bpVersion++;
+  }
+
+  /** The simulation replays run in: kept between replays and moved by restoring checkpoints. */
+  private liveSim(): DebugSim {
+    if (!this.live) this.live = this.factory.open((info) => this.hookFn?.(info));
+    return this.live;
+  }
+
+  /** Where a replay may start: the latest usable checkpoint at or before `limit`, else the start (null). */
+  private startAt(limit: number): Checkpoint | null {
+    // hit counts of another breakpoint configuration only matter when a hit condition reads them
+    const counted = [...this.bps.values()].some((b) => b.hitCondition) || this.watches.some((w) => w.hitCondition);
+    for (let c = this.checkpoints.before(limit, counted ? this.bpVersion : undefined); c; c = this.checkpoints.before(c.pos - 1, counted ? this.bpVersion : undefined)) {
+      try {
+        this.liveSim();
+        this.live!.restore?.(c.sim);
+        if (!this.live!.restore) break;
+        return c;
+      } catch {
+        continue;
+      }
     }
-    this.histRun[pos] = run;
-    this.histPc[pos] = pc;
-    this.histDepth[pos] = depth;
+    // from the start: a fresh simulation
+    this.live = null;
+    this.liveSim();
+    return null;
   }
 
   /**
-   * Re-run from the start. Stops at `target` if given, else at the first position where `observe`
-   * returns a stop (when stopOnHit), else at the end. `record` sees every observed hit (reverse search).
+   * Run the simulation from the nearest checkpoint at or before where the answer can be (the
+   * target, or the position a forward search starts from). Stops at `target` if given, else at
+   * the first position where `observe` returns a stop (when stopOnHit), else at the end. `record`
+   * sees every observed hit (reverse search). Checkpoints are taken at step boundaries on the way.
    */
-  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void; from?: number; interruptible?: boolean }): Paused {
+  private replay(opts: { target?: number; observe?: Observe; stopOnHit: boolean; record?: (pos: number, s: Stop) => void; from?: number; interruptible?: boolean; startLimit?: number }): Paused {
     this.replays++;
-    for (const bp of this.bps.values()) bp.hits = 0;
-    for (const w of this.watches) w.hits = 0;
-    const runs: RunRec[] = [];
+    const { target, observe, stopOnHit, record } = opts;
+    const limit = Math.min(opts.startLimit ?? Infinity, target ?? Infinity, (opts.from ?? -1) >= 0 ? opts.from! : Infinity);
+    const cp = this.startAt(Number.isFinite(limit) ? limit : (this.paused?.pos ?? 0));
+    this.lastStart = cp?.pos ?? 0;
+    const sim = this.live!;
+    this.watchPrev = new Map(cp?.watchPrev ?? []);
+    for (const bp of this.bps.values()) bp.hits = cp?.hits.get(bp.id) ?? 0;
+    for (const w of this.watches) w.hits = cp?.watchHits.get(w.id) ?? 0;
+    let runs: RunRec[] = [];
     this.runs = runs;
-    let pos = -1;
+    let runCount = cp?.runs ?? 0;
+    this.runsBase = runCount;
+    let pos = (cp?.pos ?? 0) - 1;
+    this.history.reset(pos + 1);
     let cur: RunRec | null = null;
     let lastInsns = -1;
-    let stepIdx = 0;
+    let stepIdx = sim.nextStep;
+    let sinceCp = 0;
     let found: { stop: Stop; cursor: Cursor } | null = null;
     let faultStop: { pos: number; stop: Stop } | null = null;
     const edits = this.edits;
-    const { target, observe, stopOnHit, record } = opts;
     const interruptible = !!opts.interruptible && !!this.interrupt;
-    let sim: DebugSim | null = null;
 
     // A run ended: if it faulted, its last position is the faulting instruction. A forward search
-    // that passed it stops there (by one more re-run); a reverse search records it.
+    // that passed it stops there (by one more replay); a reverse search records it.
     const runEnded = (r: RunRec | null): boolean => {
       const f = r?.trace?.fault;
       if (!r || !f) return false;
@@ -452,7 +522,7 @@ export class DebugRuntime extends EventEmitter {
     };
     const visit = (c: Cursor): boolean => {
       const ed = edits.get(c.pos);
-      if (ed && sim) this.applyEdits(c, sim, ed);
+      if (ed) this.applyEdits(c, sim, ed);
       if (target !== undefined && c.pos === target) {
         found = { stop: { reason: 'goto' }, cursor: c };
         foundSnap = snapshot(c);
@@ -468,20 +538,21 @@ export class DebugRuntime extends EventEmitter {
       return false;
     };
 
-    const hook = (info: InsnInfo) => {
+    this.hookFn = (info: InsnInfo) => {
       pos++;
       this.hookedInsns++;
+      sinceCp++;
       const vm = info.vm;
       const n = vm.insnCount;
       if (cur === null || cur.key !== info.run || cur.vm !== vm || n < lastInsns) {
         if (runEnded(cur)) throw new Pause(pos);
-        cur = { index: runs.length, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm, trace: info.trace };
+        cur = { index: runCount++, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm, trace: info.trace };
         runs.push(cur);
       }
       lastInsns = n;
       cur.lastPos = pos;
       const depth = vm.frames().length;
-      this.record(pos, cur.index, info.pc, depth);
+      this.history.record(pos, cur.index, info.pc, depth);
       const cursor: Cursor = { pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info };
       if (visit(cursor)) throw new Pause(pos);
       // a pause request, looked for every 65,536 instructions of a forward run (./port.ts has none: the adapter's)
@@ -493,22 +564,40 @@ export class DebugRuntime extends EventEmitter {
       }
     };
 
-    sim = this.factory.open(hook);
-    this.live = sim;
     const boundary = (kind: 'boundary' | 'end'): boolean => {
       if (runEnded(cur)) return true;
       pos++;
-      this.record(pos, -1, stepIdx, 0);
-      this.flushOutput(sim!);
+      // a new step: the history, the runs and the printk lines start over
+      this.history.reset(pos);
+      this.history.record(pos, -1, stepIdx, 0);
+      runs = [];
+      this.runs = runs;
+      this.runsBase = runCount;
+      this.flushOutput(sim, []);
       cur = null;
+      // a checkpoint every CP_INSNS instructions or CP_POSITIONS positions of replay, and at every
+      // boundary on the way to where this replay was asked to start (the stop being stepped from,
+      // the target stepped back to): the next request from there replays one step at most
+      if (kind === 'boundary' && sim.checkpoint && (sinceCp >= CP_INSNS || pos <= limit || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
+        if (!this.checkpoints.has(pos, this.bpVersion)) {
+          this.checkpoints.add({
+            pos, step: stepIdx, runs: runCount, sim: sim.checkpoint(),
+            hits: new Map([...this.bps.values()].map((b) => [b.id, b.hits])), watchHits: new Map(this.watches.map((w) => [w.id, w.hits])),
+            watchPrev: new Map(this.watchPrev), version: this.bpVersion,
+          });
+          if (this.checkpoints.size > 2 * CAP) this.checkpoints.thin(pos);
+        }
+        sinceCp = 0;
+      }
       return visit({ pos, kind, step: stepIdx, run: null, pc: -1, depth: 0, info: null });
     };
 
     const finish = (c: Cursor, stop: Stop): Paused => {
       const snap = c === (found as { cursor: Cursor } | null)?.cursor && foundSnap ? foundSnap : snapshot(c);
-      const p: Paused = { pos: c.pos, kind: c.kind, step: c.step, run: c.run, pc: c.pc, depth: c.depth, ...snap, sim: sim!, stop };
-      this.flushOutput(sim!);
+      const p: Paused = { pos: c.pos, kind: c.kind, step: c.step, run: c.run, pc: c.pc, depth: c.depth, ...snap, sim, stop };
+      this.flushOutput(sim, runs);
       this.paused = p;
+      this.checkpoints.thin(c.pos);
       return p;
     };
 
@@ -530,6 +619,8 @@ export class DebugRuntime extends EventEmitter {
       if (fs) return this.stopAs(this.replay({ target: fs.pos, stopOnHit: false }), fs.stop);
       const c = found as unknown as { stop: Stop; cursor: Cursor };
       return finish(c.cursor, c.stop);
+    } finally {
+      this.hookFn = null;
     }
   }
 
@@ -558,9 +649,13 @@ export class DebugRuntime extends EventEmitter {
     this.out(`${text}\n`, 'console');
   }
 
-  private flushOutput(sim: DebugSim) {
+  /** bpf_printk lines not shown yet: those of completed steps, then those of the step in progress (its runs' traces). */
+  private flushOutput(sim: DebugSim, stepRuns: RunRec[]) {
     const log = sim.printk();
-    while (this.emittedPrintk < log.length) this.out(`${log[this.emittedPrintk++]!.replace(/\n?$/, '\n')}`, 'stdout');
+    const emit = (l: string) => { this.out(l.replace(/\n?$/, '\n'), 'stdout'); this.emittedPrintk++; };
+    while (this.emittedPrintk < log.length) emit(log[this.emittedPrintk]!);
+    let idx = log.length;
+    for (const r of stepRuns) for (const l of r.trace?.printk ?? []) { if (idx === this.emittedPrintk) emit(l); idx++; }
   }
 
   // ---------------------------------------------------------------- stop conditions
@@ -594,14 +689,14 @@ export class DebugRuntime extends EventEmitter {
       read: vm ? (a, n) => vm.memory.readBytes(a, n) : undefined,
       ctxBase: c.run?.ctxBase,
       sock: sim?.socket() ?? null,
-      step: c.step,
+      step: stepNumber(this.probe, c.step),
     });
   }
 
   /** Breakpoints, data breakpoints and exceptions at a cursor (null when none triggers). */
   private checks(from: number, simRef: () => DebugSim | null): Observe {
-    const watchPrev = new Map<number, string>();
     return (c) => {
+      const watchPrev = this.watchPrev;
       let stop: Stop | null = null;
       const sim = simRef();
       // data breakpoints: compare with the value at the previous position
@@ -642,7 +737,7 @@ export class DebugRuntime extends EventEmitter {
         }
         if (c.pos > from && this.exceptionFilters.has('helper-error')) {
           const e = this.helperError(c);
-          if (e) stop ??= { reason: 'exception', description: e, text: e };
+          if (e) stop ??= { reason: 'exception', description: e, text: e, callPc: c.pc - 1 };
         }
       }
       if (c.pos > from && this.exceptionFilters.has('fault')) {
@@ -667,7 +762,7 @@ export class DebugRuntime extends EventEmitter {
   }
 
   private placeOf(c: Cursor): string {
-    if (!c.run) return `the boundary before step ${c.step}`;
+    if (!c.run) return `the boundary before ${stepName(this.probe, c.step)}`;
     const li = this.lineTableOf(c.run.program)[c.pc];
     return li ? `line ${li}` : `${c.run.program.name} pc ${c.pc}`;
   }
@@ -675,8 +770,9 @@ export class DebugRuntime extends EventEmitter {
   /** After a helper/kfunc call: r0 as a negative errno, described. */
   private helperError(c: Cursor): string | null {
     const prev = c.pos - 1;
-    if (prev < 0 || !c.run || this.histRun[prev] !== c.run.index || this.histDepth[prev] !== c.depth) return null;
-    const ppc = this.histPc[prev]!;
+    const hist = this.history;
+    if (prev < 0 || !c.run || hist.runAt(prev) !== c.run.index || hist.depthAt(prev) !== c.depth) return null;
+    const ppc = hist.pcAt(prev);
     const insn = c.run.program.insns[ppc];
     if (!insn || insn.code !== CALL || insn.src === 1 || ppc + 1 !== c.pc) return null;
     const r0 = c.info!.vm.reg(0);
@@ -809,51 +905,59 @@ export class DebugRuntime extends EventEmitter {
   private backTarget(at: Paused, granularity: 'line' | 'instruction'): number {
     const cur = at.pos;
     if (cur <= 0) return 0;
-    const run = this.histRun, depth = this.histDepth, pcs = this.histPc;
-    const ri = run[cur]!;
+    const h = this.history;
+    const run = (q: number) => h.runAt(q), depth = (q: number) => h.depthAt(q), pcs = (q: number) => h.pcAt(q);
+    const ri = run(cur);
     const d = at.kind === 'insn' ? at.depth : 0;
     let p = cur - 1;
     if (at.kind !== 'insn' || ri < 0) return p;
     if (granularity === 'instruction') {
-      while (p > 0 && run[p] === ri && depth[p]! > d) p--;
+      while (p > 0 && run(p) === ri && depth(p) > d) p--;
       return p;
     }
-    const lineOf = (q: number) => this.lineTableOf(this.runs[run[q]!]!.program)[pcs[q]!]!;
+    const lineOf = (q: number) => { const r = this.runAt(run(q)); return r ? this.lineTableOf(r.program)[pcs(q)]! : 0; };
     // a level per position: the BPF frame depth, then the length of its chain of inlined C
     // functions, so that the lines of an inlined callee count as deeper, like a real call
-    const r = this.runs[ri]!;
+    const r = this.runAt(ri)!;
     const lv = new Int32Array(cur - r.firstPos + 1);
-    this.trackTo(r, cur, (q, t) => { lv[q - r.firstPos] = depth[q]! * 4096 + Math.min(4095, t.len(depth[q]!)); });
-    const lvl = (q: number) => (q >= r.firstPos ? lv[q - r.firstPos]! : depth[q]! * 4096);
+    this.trackTo(r, cur, (q, t) => { lv[q - r.firstPos] = depth(q) * 4096 + Math.min(4095, t.len(depth(q))); });
+    const lvl = (q: number) => (q >= r.firstPos ? lv[q - r.firstPos]! : depth(q) * 4096);
     const L = lineOf(cur);
     // from code of no known C function, as from the BPF function itself (what the stack shows)
     const inl = this.inlineOf(r.program);
-    const lc = inl.line[pcs[cur]!] && inl.cfunc[pcs[cur]!]! >= 0 ? lvl(cur) : depth[cur]! * 4096 + 1;
-    while (p >= 0 && run[p] === ri && (lvl(p) > lc || (lvl(p) === lc && (lineOf(p) === L || lineOf(p) === 0)))) p--;
+    const lc = inl.line[pcs(cur)] && inl.cfunc[pcs(cur)]! >= 0 ? lvl(cur) : depth(cur) * 4096 + 1;
+    while (p >= 0 && run(p) === ri && (lvl(p) > lc || (lvl(p) === lc && (lineOf(p) === L || lineOf(p) === 0)))) p--;
     if (p < 0) return 0;
-    if (run[p] !== ri) return p;
+    if (run(p) !== ri) return p;
     const lp = lvl(p);
     const M = lineOf(p);
     let best = p;
     let q = p - 1;
-    while (q >= 0 && run[q] === ri && (lvl(q) > lp || (lvl(q) === lp && (lineOf(q) === M || lineOf(q) === 0)))) {
+    while (q >= 0 && run(q) === ri && (lvl(q) > lp || (lvl(q) === lp && (lineOf(q) === M || lineOf(q) === 0)))) {
       if (lvl(q) === lp && lineOf(q) === M) best = q; // the line's first instruction, not shared code before it
       q--;
     }
     return best;
   }
 
-  /** Back to the last position before this one where a breakpoint, watch or exception triggers; else the start. */
+  /** Back to the last position before this one where a breakpoint, watch or exception triggers; else the start.
+   *  Searched a checkpoint segment at a time, latest first. */
   reverseContinue(): Paused {
     const at = this.paused;
-    const cur = at?.pos ?? 0;
-    let last = -1;
-    let lastStop: Stop | null = null;
-    const checks = this.checks(-1, () => this.live);
-    const observe: Observe = (c) => (c.pos < cur ? checks(c) : null);
-    this.replay({ target: cur, observe, stopOnHit: false, record: (pos, st) => { last = pos; lastStop = st; } });
-    if (last < 0) return this.stopAs(this.replay({ target: 0, stopOnHit: false }), { reason: 'entry', description: 'start of the scenario' });
-    return this.stopAs(this.replay({ target: last, stopOnHit: false }), lastStop ?? { reason: 'breakpoint' });
+    let end = at?.pos ?? 0;
+    for (;;) {
+      let last = -1;
+      let lastStop: Stop | null = null;
+      const checks = this.checks(-1, () => this.live);
+      const until = end;
+      const observe: Observe = (c) => (c.pos < until ? checks(c) : null);
+      // from a checkpoint strictly before `end`, so each round searches an earlier segment
+      this.replay({ target: end, observe, stopOnHit: false, record: (pos, st) => { last = pos; lastStop = st; }, startLimit: end - 1 });
+      if (last >= 0) return this.stopAs(this.replay({ target: last, stopOnHit: false }), lastStop ?? { reason: 'breakpoint' });
+      if (this.lastStart <= 0 || this.lastStart >= end) break;
+      end = this.lastStart;
+    }
+    return this.stopAs(this.replay({ target: 0, stopOnHit: false }), { reason: 'entry', description: 'start of the scenario' });
   }
 
   /** Re-run to the current position (after an edit). Throws, once there, when an edit was dropped on the way. */
@@ -871,10 +975,11 @@ export class DebugRuntime extends EventEmitter {
     const at = this.paused;
     if (!at) throw new Error('not paused');
     const list = this.edits.get(at.pos) ?? [];
-    const where = at.kind === 'insn' && at.run ? `instruction ${at.pos - at.run.firstPos + 1} of run #${at.run.index} (${at.run.program.name} pc ${at.pc})` : `before step ${at.step}`;
+    const where = at.kind === 'insn' && at.run ? `instruction ${at.pos - at.run.firstPos + 1} of run #${at.run.index} (${at.run.program.name} pc ${at.pc})` : `before ${stepName(at.sim, at.step)}`;
     list.push({ run: at.run?.index ?? -1, pc: at.pc, depth: at.depth, where, apply: (c, sim) => fn(c.info?.vm ?? null, sim) });
     this.edits.set(at.pos, list);
     this.knownFaults.clear();
+    this.checkpoints.dropAfter(at.pos);
   }
 
   /**
@@ -932,7 +1037,7 @@ export class DebugRuntime extends EventEmitter {
       read: at.kind === 'insn' ? (a, n) => readRegions(at.regions, a, n) : undefined,
       ctxBase: at.run?.ctxBase,
       sock: at.sim.socket(),
-      step: at.step,
+      step: stepNumber(at.sim, at.step),
     });
   }
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Simulation, type PreparedScenario, type SimOptions } from '../sim';
+import { Simulation, type PreparedScenario, type SimCheckpoint, type SimOptions } from '../sim';
 import { compileBpf } from '../scenario/compile';
 import type { RunInfo } from '../kernel/bpf/index';
 import type { DebugSim, InsnHook, SimFactory, StepDesc } from './port';
@@ -49,12 +49,13 @@ export class SimPort implements SimFactory {
 
   open(hook: InsnHook): DebugSim {
     const sim = new Simulation(this.prepared);
+    sim.keepTrace = false; // the debugger reads each step's outcome once: no history of them
     const kernel = sim.kernel;
     kernel.setInsnHook((info) => {
       const run: RunInfo = info.run;
       hook({ pc: info.pc, vm: info.vm, program: info.program, run, label: run.label, ctxBase: run.ctxBase, op: run.op, trace: run.trace });
     });
-    const steps: StepDesc[] = sim.steps.map((s) => ({ label: s.label, json: s.json, line: s.line }));
+    const steps: StepDesc[] = sim.steps.map((s) => ({ label: s.label, json: s.json, line: s.line, number: s.scenarioStep ? s.scenarioStep.index : -1 }));
     return {
       object: sim.object,
       steps,
@@ -63,11 +64,13 @@ export class SimPort implements SimFactory {
         const r = sim.stepOnce();
         const sk = r.sock as unknown as { sk_rcvlowat?: number; readable?: number; epoll?: boolean | number; wakeups?: number };
         const figures = `rcvlowat ${sk.sk_rcvlowat ?? sim.socket().sk_rcvlowat}, readable ${sim.socket().readable()}, epoll ${sim.socket().epollIn() ? 1 : 0}, wakeups ${sim.socket().wakeups}`;
-        return { text: `step ${r.index} ${r.step.label}: ${r.text} [${figures}]`, runs: r.runs };
+        return { text: `${r.step.scenarioStep ? `step ${r.step.scenarioStep.index}` : 'open'} ${r.step.label}: ${r.text} [${figures}]`, runs: r.runs };
       },
       socket: () => sim.socket(),
       maps: () => kernel.maps().map((m) => ({ def: m.def, entries: () => m.entries() })),
-      printk: () => kernel.printk().map((l) => l.text),
+      printk: () => sim.printkLog,
+      checkpoint: () => sim.checkpoint(),
+      restore: (cp) => sim.restore(cp as SimCheckpoint),
       results: () => ({ passed: sim.passed, failed: sim.failed, faulted: sim.faulted }),
     };
   }

@@ -81,8 +81,9 @@ test('line breakpoint stops inside a bpf-to-bpf callee with the call chain under
     assert.equal(frames[1]!.line, L_CALL_CONSUME);
     assert.equal(frames[2]!.name, 'RCVQ_CB enqueue seq 6..14 (8 bytes)');
     assert.equal(frames[2]!.presentationHint, 'label');
-    // console: one line per scenario step so far
-    assert.ok(out.lines.some((l) => /step 1 send 6/.test(l)), out.lines.join(''));
+    // console: one line per scenario step so far, numbered as `bpf-sockops run` numbers them (steps[0] is step 0)
+    assert.ok(out.lines.some((l) => /^step 0 send 6/.test(l)), out.lines.join(''));
+    assert.ok(out.lines.some((l) => /^open passive open/.test(l)), out.lines.join(''));
     // continue: the second frame completes in the last send
     const s2 = await resume(dc, () => dc.continueRequest({ threadId: 1 }));
     assert.equal(s2?.body.reason, 'breakpoint');
@@ -240,6 +241,7 @@ test('exception breakpoints: a guest fault stops at the faulting C line; a helpe
     assert.match(s!.body.description ?? '', /bpf_skb_load_bytes returned -14 \(-EFAULT\)/);
     const f = await top(dc);
     assert.equal(f[0]!.name, 'read_prefix');
+    assert.equal(f[0]!.line, lineOf(FRAMES_C, 'if (bpf_skb_load_bytes(skops, off, &be, sizeof(be)))'), 'the stop shows the line of the call that failed');
     assert.equal(f[2]!.name.startsWith('RCVQ_CB recvmsg'), true, f[2]!.name);
   });
 });
@@ -313,7 +315,10 @@ test('stop on entry, data breakpoint on a map value field, setVariable on the so
     assert.equal(s?.body.reason, 'entry');
     const f = await top(dc);
     assert.equal(f.length, 1);
-    assert.match(f[0]!.name, /^before step 0: passive open/);
+    assert.match(f[0]!.name, /^before the passive open: passive open/);
+    // the Event scope numbers steps as the CLI, the timeline and the Testing view do
+    assert.equal((await scope(dc, 'Event')).map.step, '-1 (the passive open)');
+    assert.notEqual(f[0]!.presentationHint, 'label', 'alone, the frame stays selectable: the Variables view shows its scopes');
     // run to the first enqueue, where the sk_storage value exists
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'set_lowat' }] });
     await resume(dc, () => dc.continueRequest({ threadId: 1 }));

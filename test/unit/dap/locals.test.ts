@@ -151,3 +151,15 @@ test('a condition on a local stops only where it is true; one that cannot be eva
     assert.match(msgs[0]!, /unknown name 'nosuchvar'.*does not stop/);
   });
 });
+
+test('a breakpoint on the kfunc call line, whose code clang merged with shared code, says where it went and why', async () => {
+  await withClient(async (dc) => {
+    await launch(dc, { scenario: CASE4 });
+    const L_KFUNC = lineOf('bpf_sock_ops_tcp_set_rcvlowat(kctx, lowat);');
+    const r = await dc.setBreakpointsRequest({ source: { path: HOOK_C }, breakpoints: [{ line: L_KFUNC }] });
+    const bp = r.body.breakpoints[0]!;
+    assert.equal(bp.verified, true);
+    assert.notEqual(bp.line, L_KFUNC);
+    assert.match(bp.message ?? '', new RegExp(`moved from line ${L_KFUNC} to line ${bp.line}.*merged line ${L_KFUNC}'s code with the same code of other lines.*stops whenever line ${bp.line} runs`));
+  });
+});

@@ -69,7 +69,7 @@ test('launched without debugging (noDebug): the end terminates the session', asy
 test('pause while stopped: the response says the thread is already stopped and why', async () => {
   await withClient(async (dc) => {
     await launch(dc, { scenario: FRAMES_SCENARIO, stopOnEntry: true });
-    await assert.rejects(dc.pauseRequest({ threadId: 1 }), /already stopped \(before step 0\).*runs are bounded by the instruction budget/);
+    await assert.rejects(dc.pauseRequest({ threadId: 1 }), /already stopped \(before the passive open\).*runs are bounded by the instruction budget/);
   });
 });
 
