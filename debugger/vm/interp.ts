@@ -52,9 +52,9 @@ export class Vm implements VmApi {
   readonly klo: Int32Array;
   readonly khi: Int32Array;
   readonly funcStarts: number[];
-  /** Dispatch code per slot: the opcode, + LEADER at the first instruction of a basic block,
-   *  + ZERO_OFF when off is 0 and the opcode reads it (./loop). */
-  readonly disp: Uint16Array;
+  /** Dispatch word per slot: the opcode, + LEADER at the first instruction of a basic block,
+   *  + ZERO_OFF when off is 0 and the opcode reads it; dst << 12 and src << 16 (./loop). */
+  readonly disp: Int32Array;
   /** At a block's first instruction: the instructions in the block (ld_imm64 counts one). */
   readonly blen: Int32Array;
   /** Per instruction: how many instructions of its block follow it. */
@@ -139,7 +139,7 @@ export class Vm implements VmApi {
     this.fillFrom = new Int32Array(n);
     { const fs = this.funcStarts; for (let i = 0; i < fs.length; i++) this.fillFrom[fs[i]] = frameFootprint(this.code, this.rd, this.rs, this.off, fs[i], i + 1 < fs.length ? fs[i + 1] : n); }
     // basic blocks for the interpreter's per-block counting (./loop)
-    this.disp = new Uint16Array(n);
+    this.disp = new Int32Array(n);
     this.blen = new Int32Array(n);
     this.brem = new Int32Array(n);
     const leader = new Uint8Array(n + 1);
@@ -153,7 +153,7 @@ export class Vm implements VmApi {
     }
     for (let pc = 0, start = 0; pc < n; pc++) {
       if (!OPS[this.code[pc]]) continue; // second slot of ld_imm64
-      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0) | (READS_OFF[this.code[pc]] && this.off[pc] === 0 ? ZERO_OFF : 0);
+      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0) | (READS_OFF[this.code[pc]] && this.off[pc] === 0 ? ZERO_OFF : 0) | (this.rd[pc] << 12) | (this.rs[pc] << 16);
       if (leader[pc]) start = pc;
       this.blen[start]++;
     }

@@ -8,7 +8,7 @@
 //            instructions after it (brem). A block that does not fit returns R_PRECISE.
 //   precise  counts and checks every instruction (single steps, hooks, the end of a budget);
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
-// Operands are read once per case (dd, ss, ii, oo) from the pre-decoded arrays of the Vm.
+// Operands are read once per case (dd, ss, ii, oo); dst and src come from the dispatch word.
 import { MAX_FRAMES, STACK_SIZE, type Vm } from './interp';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
@@ -22,6 +22,8 @@ export const LEADER = 256;
 /** Added to the opcode in Vm.disp when the instruction's off field is 0 and its meaning reads
  *  it (loads/stores at +0, plain mov, div, mod): those cases have the 0 built in. */
 export const ZERO_OFF = 512;
+/** The bits of Vm.disp the switch dispatches on; above them dst (bits 12-15) and src (16-19). */
+export const DISPATCH = 1023;
 /** Opcodes whose semantics template reads the off field. */
 export const READS_OFF = new Uint8Array(256).map((_, c) => {
   const info = OPS[c];
@@ -39,8 +41,8 @@ function caseBody(code: number, count: string, zeroOff = false): string {
   if (t) {
     const all = t.pre + (t.cond ?? '');
     const decl: string[] = [];
-    if (all.includes('$d')) decl.push('dd = D[pc]');
-    if (all.includes('$s')) decl.push('ss = S[pc]');
+    if (all.includes('$d')) decl.push('dd = (x >>> 12) & 15');
+    if (all.includes('$s')) decl.push('ss = (x >>> 16) & 15');
     if (all.includes('$imm') || all.includes('$ih')) decl.push('ii = I[pc]');
     if (all.includes('$off') && !zeroOff) decl.push('oo = O[pc]');
     const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: zeroOff ? '0' : 'oo', pc: 'pc', fault };
@@ -52,10 +54,10 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     // may_goto: falls through while the frame's budget lasts (taking one), jumps once it is 0;
     // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
     case 'maygoto': return 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
-    case 'lddw': return '{ const dd = D[pc]; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
+    case 'lddw': return '{ const dd = (x >>> 12) & 15; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
     // bpf-to-bpf calls and returns inline (what Vm.call / Vm.popFrame do for them); helpers,
     // kfuncs and callback frames through the Vm
-    case 'call': return `if (S[pc] === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const b = k * 8; `
+    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const b = k * 8; `
       + 'SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; '
       + `RP[k] = pc + 1; const t = T[pc]; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
@@ -66,9 +68,9 @@ function caseBody(code: number, count: string, zeroOff = false): string {
   }
 }
 
-const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, D = vm.rd, S = vm.rs, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
+const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
   + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter, S32 = vm.stack32;';
-const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (X[pc] & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
+const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (x & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
 
 function buildBlocks(): Loop {
   const cases: string[] = [];
@@ -82,7 +84,8 @@ function buildBlocks(): Loop {
   const src = `return function interpBlocks(vm, pc, n, limit) {
   ${PROLOGUE}
   for (;;) {
-    switch (X[pc]) {
+    const x = X[pc];
+    switch (x & ${DISPATCH}) {
 ${cases.join('\n')}
     ${BAD}
     }
@@ -103,7 +106,8 @@ function buildPrecise(): Loop {
     if (n >= limit) { vm._pc = pc; vm.count = n; return ${R_LIMIT}; }
     if (stopAtLeader && (X[pc] & ${LEADER}) !== 0 && n + BL[pc] <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
     n++;
-    switch (X[pc]) {
+    const x = X[pc];
+    switch (x & ${DISPATCH}) {
 ${cases.join('\n')}
     ${BAD}
     }
