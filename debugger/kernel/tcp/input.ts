@@ -4,16 +4,15 @@
 // received-segment hooks (PARSE_HDR_OPT_CB, the AutoLOWAT enqueue hook). Returns facts
 // (SegmentOutcome, drop events); debugger/sim.ts says them in words.
 //
-// The out-of-order queue is an array sorted by seq (the kernel's is an rbtree): the place of a
-// new skb is found by binary search, covered neighbours are removed from that index, and the
-// drain takes every in-order skb with one splice, so n segments cost O(n log n) comparisons and
-// no per-segment walk of the queue.
+// The out-of-order queue (ofo.ts) is sorted chunks: a segment's place is a binary search, an
+// insert or removal moves at most one chunk, so n segments in any order cost O(n log n).
 import type { Skb } from '../types';
 import type { DropReason, TcpModel } from './model';
 import { MAX_SKB_FRAGS, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_PSH } from './constants';
 import { sawUnknown } from './header';
 import { after, appendPayload, before, type QueuedSkb } from './sock';
 import { peerHeader, peerSegment } from './peer';
+import type { OfoPos } from './ofo';
 import { sendAck, transmit } from './output';
 
 const u32 = (x: number) => x >>> 0;
@@ -105,22 +104,10 @@ function queueAndOut(m: TcpModel, skb: QueuedSkb, overlap?: number): SegmentOutc
   queueRcv(m, skb);
   if (skb.payload.length) measureRcvMss(m, skb.payload.length);
   if (skb.tcpFlags & TCPHDR_FIN) tcpFin(m);
-  if (s.ofoQueue.length > 0) out.moved = ofoQueue(m);
+  if (s.ofo.length > 0) out.moved = ofoQueue(m);
   s.dataReady('tcp_data_queue'); // unless SOCK_DEAD (never, in the model)
   sendAck(m);
   return out;
-}
-
-/** Index of the last skb of the (seq-sorted) out-of-order queue with seq <= `seq`, -1 if none. */
-function ofoPrev(q: QueuedSkb[], seq: number): number {
-  let lo = 0;
-  let hi = q.length; // answer in [lo - 1, hi - 1]
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (after(q[mid]!.seq, seq)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo - 1;
 }
 
 /** tcp_data_queue_ofo(): tcp_measure_rcv_mss(), then insert into the out-of-order queue (sorted
@@ -137,40 +124,35 @@ function dataQueueOfo(m: TcpModel, skb: QueuedSkb): SegmentOutcome {
     return drop(m, skb, { reason: 'PROTO_MEM', rmemAlloc: s.sk_rmem_alloc, rcvbuf: s.sk_rcvbuf, queue: 'ofo' });
   }
   measureRcvMss(m, skb.payload.length);
-  const q = s.ofoQueue;
-  const i = ofoPrev(q, skb.seq);
-  const prev = i >= 0 ? q[i]! : undefined;
+  const q = s.ofo;
+  const p = q.findPrev(skb.seq);
+  const prev = p ? q.at(p) : undefined;
   const base = { kind: 'ofo' as const, ...facts(m, skb), rcvNxt: m.r(s.rcv_nxt) };
-  let at: number;
+  let at: OfoPos;
   let out: SegmentOutcome;
-  if (prev && before(skb.seq, prev.endSeq)) {
+  if (p && prev && before(skb.seq, prev.endSeq)) {
     if (!after(skb.endSeq, prev.endSeq)) return drop(m, skb, { reason: 'TCP_OFO_DUP', coveredBy: prev.id });
     if (prev.seq === skb.seq) {
       // skb covers prev: replace it
-      q[i] = skb;
+      q.replace(p, skb);
       s.sk_rmem_alloc += skb.truesize - prev.truesize;
-      at = i;
+      at = p;
       out = { ...base, placed: 'replaces', skb: prev.id };
     } else {
-      q.splice(i + 1, 0, skb);
+      at = q.insertAfter(p, skb);
       s.sk_rmem_alloc += skb.truesize;
-      at = i + 1;
       out = { ...base, placed: 'overlaps', skb: prev.id };
     }
   } else if (prev && !(prev.tcpFlags & TCPHDR_FIN) && tryCoalesce(m, prev, skb)) {
     sendAck(m);
     return { ...base, placed: 'coalesced', skb: prev.id };
   } else {
-    if (i + 1 === q.length) q.push(skb);
-    else q.splice(i + 1, 0, skb);
+    at = q.insertAfter(p, skb);
     s.sk_rmem_alloc += skb.truesize;
-    at = i + 1;
     out = { ...base, placed: 'inserted' };
   }
   // merge_right: remove the skbs skb fully covers (they follow it)
-  let n = 0;
-  while (at + 1 + n < q.length && !before(skb.endSeq, q[at + 1 + n]!.endSeq)) s.sk_rmem_alloc -= q[at + 1 + n++]!.truesize;
-  if (n) q.splice(at + 1, n);
+  for (const gone of q.removeCoveredAfter(at, skb.endSeq)) s.sk_rmem_alloc -= gone.truesize;
   sendAck(m); // out-of-order data is ACKed at once (duplicate ACK with SACK)
   return out;
 }
@@ -179,14 +161,10 @@ function dataQueueOfo(m: TcpModel, skb: QueuedSkb): SegmentOutcome {
  *  one RCVQ_CB per skb moved (seed), stopping after a FIN. Returns how many moved. */
 function ofoQueue(m: TcpModel): number {
   const s = m.sock;
-  const q = s.ofoQueue;
+  const q = s.ofo;
   let moved = 0;
-  let taken = 0;
-  let fin = false;
-  while (taken < q.length && !fin) {
-    const skb = q[taken]!;
-    if (after(skb.seq, s.rcv_nxt)) break;
-    taken++;
+  for (let skb = q.first(); skb && !after(skb.seq, s.rcv_nxt); skb = q.first()) {
+    q.shift();
     if (!after(skb.endSeq, s.rcv_nxt)) {
       s.sk_rmem_alloc -= skb.truesize;
       drop(m, skb, { reason: 'TCP_OFO_DROP' });
@@ -203,14 +181,12 @@ function ofoQueue(m: TcpModel): number {
       s.sk_rmem_alloc += skb.truesize;
     }
     moved++;
-    // a program about to run (and a debugger stopped in it) sees the queue as the kernel has it
-    if (m.rcvqOn()) { q.splice(0, taken); taken = 0; }
     rcvqEnqueue(m, skb, 'ofo drain');
-    fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
+    if (skb.tcpFlags & TCPHDR_FIN) {
+      tcpFin(m);
+      break;
+    }
   }
-  // without hooks: one splice for every skb taken (tcp_fin then purges the rest)
-  q.splice(0, taken);
-  if (fin) tcpFin(m);
   return moved;
 }
 
@@ -223,8 +199,7 @@ export function tcpFin(m: TcpModel): void {
   s.rcvShutdown = true;
   s.done = true;
   if (s.state === m.st('ESTABLISHED')) m.setState('CLOSE_WAIT');
-  for (const skb of s.ofoQueue) s.sk_rmem_alloc -= skb.truesize;
-  s.ofoQueue.length = 0;
+  for (const skb of s.ofo.clear()) s.sk_rmem_alloc -= skb.truesize;
 }
 
 /** tcp_rcv_nxt_update(): bytes_received += delta, rcv_nxt = seq. */
@@ -294,7 +269,7 @@ export function parseHdr(m: TcpModel, skb: QueuedSkb): void {
   if (!s.testFlag('BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG') && !(unknown && s.testFlag('BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG'))) return;
   if (s.state === m.st('SYN_RECV') || s.state === m.st('SYN_SENT') || s.state === m.st('LISTEN')) return;
   if (s.state === m.st('ESTABLISHED')) {
-    const fastPathOn = s.ofoQueue.length === 0 && s.rcv_wnd > 0 && s.sk_rmem_alloc < s.sk_rcvbuf;
+    const fastPathOn = s.ofo.length === 0 && s.rcv_wnd > 0 && s.sk_rmem_alloc < s.sk_rcvbuf;
     const predicted = (skb.tcpFlags & ~TCPHDR_PSH) === TCPHDR_ACK && m.peer.options.length === 0; // doff 8: 20 + timestamps
     if (fastPathOn && predicted && skb.seq === s.rcv_nxt) return;
   }

@@ -264,7 +264,7 @@ export class TcpModel {
     return {
       sock: this.sock.fields(),
       receiveQueue: this.sock.receiveQueue.map(skb),
-      ofoQueue: this.sock.ofoQueue.map(skb),
+      ofoQueue: this.sock.ofo.toArray().map(skb),
       model: { nextSkbId: this.nextSkbId, tsNow: this.tsNow, ackPending: this.ackPending },
       peer: { ...this.peer },
     };
@@ -279,7 +279,7 @@ export class TcpModel {
     const skb = (s: QueuedSkb): QueuedSkb => { const c = { ...s }; delete c.store; return c; };
     this.sock.setFields(cp.sock);
     refill(this.sock.receiveQueue, cp.receiveQueue.map(skb));
-    refill(this.sock.ofoQueue, cp.ofoQueue.map(skb));
+    this.sock.ofo.reset(cp.ofoQueue.map(skb));
     this.nextSkbId = cp.model.nextSkbId;
     this.tsNow = cp.model.tsNow;
     this.ackPending = cp.model.ackPending;

@@ -55,7 +55,7 @@ export function hdrOptHooks(m: TcpModel, skb: Skb, kopts: Uint8Array, what: stri
  *  (tcp_established_options: (40 - 12 - 4) / 8). */
 export function sackBlocks(m: TcpModel): [number, number][] {
   const out: [number, number][] = [];
-  for (const skb of m.sock.ofoQueue) {
+  for (const skb of m.sock.ofo) {
     const last = out[out.length - 1];
     if (last && !after(skb.seq, last[1])) { if (after(skb.endSeq, last[1])) last[1] = skb.endSeq; } // touching or overlapping
     else if (out.length === 3) break; // a fourth block: no room (the walk stops: O(1) per segment)

@@ -9,6 +9,7 @@ import {
   TCP_RMEM_DEFAULT, TCP_RMEM_MAX_DEFAULT, TCP_RMEM_TO_WIN_SCALE,
 } from './constants';
 import { sockoptDefaults, type SockoptFields } from './sockopt';
+import { OfoQueue } from './ofo';
 
 /** A queued skb: the contract's Skb plus the memory accounting the model keeps. */
 export interface QueuedSkb extends Skb {
@@ -127,7 +128,12 @@ export class TcpSock implements SockModel {
   in_sockmap = false;
   is_mptcp_subflow: boolean;
   readonly receiveQueue: QueuedSkb[] = [];
-  readonly ofoQueue: QueuedSkb[] = [];
+  /** tcp_sock.out_of_order_queue (ofo.ts: sorted chunks, not one array). */
+  readonly ofo = new OfoQueue();
+  /** The out-of-order queue as one array (SockModel; built on demand, cached until it changes). */
+  get ofoQueue(): QueuedSkb[] {
+    return this.ofo.toArray();
+  }
   wakeups = 0;
   done = false;
   // not in the contract, kept by the model
@@ -306,7 +312,7 @@ export class TcpSock implements SockModel {
   fields(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this)) {
-      if (k === 'receiveQueue' || k === 'ofoQueue' || k === 'abi' || k === 'log') continue;
+      if (k === 'receiveQueue' || k === 'ofo' || k === 'abi' || k === 'log') continue;
       out[k] = k === 'sockopt' ? { ...(v as SockoptFields) } : v;
     }
     return out;
@@ -338,9 +344,9 @@ export class TcpSock implements SockModel {
       wakeups: this.wakeups,
       cb_flags: this.bpf_sock_ops_cb_flags,
       receiveQueueLen: this.receiveQueue.length,
-      ofoQueueLen: this.ofoQueue.length,
+      ofoQueueLen: this.ofo.length,
       receiveQueue: this.receiveQueue.slice(0, SNAPSHOT_SKBS).map(summary),
-      ofoQueue: this.ofoQueue.slice(0, SNAPSHOT_SKBS).map(summary),
+      ofoQueue: this.ofo.head(SNAPSHOT_SKBS).map(summary),
       done: this.done,
     };
   }
