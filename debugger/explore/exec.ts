@@ -32,8 +32,9 @@ export interface Outcome {
 }
 
 export interface ExecOptions {
-  /** Collect coverage features (program paths, rcvlowat - readable states). */
-  coverage?: boolean;
+  /** Collect coverage features: program paths and (rcvlowat - readable) states; with
+   *  'branches' also each conditional jump's outcome (an instruction hook: the slower interpreter). */
+  coverage?: boolean | 'branches';
   /** Build a new Simulation even when a checkpointed one could be rewound (differential tests). */
   fresh?: boolean;
 }
@@ -116,7 +117,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   let prevPc = -1;
   let prevProg = '';
   let jumps: Uint8Array | undefined;
-  if (feats) {
+  if (feats && opts.coverage === 'branches') {
     sim.kernel.setInsnHook(({ pc, program }) => {
       if (program.name !== prevProg) { prevProg = program.name; jumps = condJumps(program); prevPc = -1; }
       if (prevPc >= 0 && jumps![prevPc]) feats.add(Math.imul(prevPc * 2 + (pc === prevPc + 1 ? 0 : 1), 0x9e3779b1) ^ hashName(prevProg));
@@ -200,7 +201,8 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   }
 
   const finish = (): Outcome => {
-    if (feats) { out.features = [...feats]; sim.kernel.setInsnHook(null); }
+    if (feats) out.features = [...feats];
+    if (opts.coverage === 'branches') sim.kernel.setInsnHook(null);
     return out;
   };
   for (const e of evs) {
