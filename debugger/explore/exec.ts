@@ -2,7 +2,7 @@
 // (segments, reads, the steps kept in between), the oracle after each, the trailing expects at
 // the end. The steps actually run are the counterexample when something fails: a Simulation
 // runs them, so `bpf-sockops run` of the written file replays the same thing.
-import { Simulation, type SimStep, type StepResult } from '../sim';
+import { Simulation, type SimCheckpoint, type SimStep, type StepResult } from '../sim';
 import type { ScenarioStep, Step } from '../scenario/index';
 import { checkFrames, frameView, type Finding } from './oracle';
 import type { Target } from './target';
@@ -54,20 +54,13 @@ export function recvStep(n: number): ScenarioStep {
   return mkStep({ kind: 'recv', len: n, peek: false }, { recv: n }, `recv ${n}`);
 }
 
-/** A Simulation past its setup steps, put back there for each delivery when the simulation can
- *  checkpoint (Simulation.checkpoint/restore), else built afresh each time. */
-interface Rewindable {
-  checkpoint(): unknown;
-  restore(cp: unknown): void;
-  keepTrace?: boolean;
-}
-
+/** A Simulation past its setup steps, rewound there (Simulation.checkpoint/restore) for each
+ *  delivery: the object is loaded and the setup run once per target. */
 interface Session {
   sim: Simulation;
-  cp: unknown;
+  cp: SimCheckpoint | null;
   base: number;
   setupFault: boolean;
-  setupRuns: StepResult[];
 }
 
 const sessions = new WeakMap<Target, Session>();
@@ -75,34 +68,24 @@ const sessions = new WeakMap<Target, Session>();
 /** Runs the passive open and the setup steps. */
 function setUp(t: Target): Session {
   const sim = new Simulation({ ...t.prepared, scenario: { ...t.prepared.scenario, steps: t.setup } });
-  const rw = sim as unknown as Partial<Rewindable>;
-  if ('keepTrace' in rw) rw.keepTrace = false;
-  const setupRuns: StepResult[] = [];
+  sim.keepTrace = false;
   let setupFault = false;
   while (!sim.done) {
-    const r = sim.stepOnce();
-    setupRuns.push(r);
-    if (r.fault) { setupFault = true; break; }
+    if (sim.stepOnce().fault) { setupFault = true; break; }
   }
-  return { sim, cp: null, base: sim.steps.length, setupFault, setupRuns };
+  return { sim, cp: setupFault ? null : sim.checkpoint(), base: sim.steps.length, setupFault };
 }
 
-/** The simulation at the end of the setup, ready for a delivery. */
+/** The simulation at the end of the setup, ready for a delivery (`rebuild`: a new one). */
 function fresh(t: Target, rebuild = false): Session {
   if (rebuild) return setUp(t);
-  const s = sessions.get(t);
-  if (s && s.cp !== null) {
-    (s.sim as unknown as Rewindable).restore(s.cp);
+  let s = sessions.get(t);
+  if (!s) sessions.set(t, (s = setUp(t)));
+  else if (s.cp) {
+    s.sim.restore(s.cp);
     s.sim.steps.length = s.base;
-    return s;
   }
-  const n = setUp(t);
-  const rw = n.sim as unknown as Partial<Rewindable>;
-  if (!n.setupFault && typeof rw.checkpoint === 'function' && typeof rw.restore === 'function') {
-    n.cp = rw.checkpoint();
-    sessions.set(t, n);
-  }
-  return n;
+  return s;
 }
 
 export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {}): Outcome {
