@@ -197,6 +197,8 @@ class Checker {
         if (s.branches > 0) {
           // a state of this path's own loop, still being explored
           if (statesEqual(s.state, p.state)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
+          // may_goto loops converge like iterators: a state within an in-progress one is safe
+          if (this.insns[pc]!.code === 0xe5 && statesSafe(s.state, p.state, live, true)) { s.hits++; return true; }
           if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
         } else if (statesSafe(s.state, p.state, live)) {
           s.hits++;
@@ -344,7 +346,7 @@ class Checker {
   private ptrAlu(op: AluOp, dst: Reg, src: Reg, insn: Insn, pc: number, alu64: boolean): Reg {
     const d = insn.dst;
     if (isPtr(dst) && isPtr(src)) {
-      if (op === 'sub' && dst.type === src.type && this.perfmon) return scalarReg(unknownScalar());
+      if (op === 'sub' && this.perfmon) return scalarReg(unknownScalar()); // allow_ptr_leaks: any two pointers
       throw new VerifierReject(pc, `R${d} pointer ${OP_SYM[op]} pointer prohibited`, 'ptr-arith', { reg: d });
     }
     const ptr = isPtr(dst) ? dst : src;
@@ -508,6 +510,7 @@ class Checker {
         return scalarReg(sizedScalar(size));
       }
       case 'PTR_TO_BTF_ID': {
+        if (!this.perfmon) throw new VerifierReject(pc, `'struct ${base.btfName ?? ''}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, 'bad-deref', { reg: regno, needs: 'CAP_PERFMON' });
         if (t === 'write') throw new VerifierReject(pc, 'only read is supported', 'readonly', { reg: regno });
         if (off < 0) throw new VerifierReject(pc, `R${regno} is ptr_${base.btfName ?? ''} invalid negative access: off=${off}`, 'bad-deref', { reg: regno });
         return this.btfLoad(base, off, size);
@@ -565,7 +568,7 @@ class Checker {
       const fld = this.t.ctxFieldAt(off);
       switch (fld?.regType) {
         case 'PTR_TO_SOCKET_OR_NULL': return ptrReg('PTR_TO_SOCKET', { maybeNull: true, id: this.nextId++ });
-        case 'PTR_TO_PACKET': return ptrReg('PTR_TO_PACKET', { id: this.nextId++ });
+        case 'PTR_TO_PACKET': return ptrReg('PTR_TO_PACKET'); // id 0: every fresh load shares the range (find_good_pkt_pointers)
         case 'PTR_TO_PACKET_END': return ptrReg('PTR_TO_PACKET_END');
       }
       return scalarReg(sizedScalar(size));
@@ -581,7 +584,7 @@ class Checker {
     if (off < 24) {
       if (size !== 8) throw bad();
       if (off === 0) return ptrReg('PTR_TO_SOCKET');
-      if (off === 8) return ptrReg('PTR_TO_PACKET', { id: this.nextId++ });
+      if (off === 8) return ptrReg('PTR_TO_PACKET');
       return ptrReg('PTR_TO_PACKET_END');
     }
     if (size !== 4) throw bad();
@@ -928,6 +931,8 @@ class Checker {
       const sleep = h.sleepableOnly && h.progTypes[this.progType];
       throw new VerifierReject(pc, sleep ? `helper call might sleep in a non-sleepable prog` : `program of this type cannot use helper ${h.name}#${id}`, 'helper-unavailable', { name: h.name, id });
     }
+    // bpf_sk_base_func_proto: the bpf_skc_to_*() casts return BTF pointers and need CAP_PERFMON
+    if (!this.perfmon && /^bpf_skc_to_/.test(h.name)) throw new VerifierReject(pc, `program of this type cannot use helper ${h.name}#${id}`, 'helper-unavailable', { name: h.name, id, needs: 'CAP_PERFMON' });
     if (h.gplOnly && !this.gpl) throw new VerifierReject(pc, 'cannot call GPL-restricted function from non-GPL compatible program', 'helper-gpl', { name: h.name });
     const proto = PROTOS_BY_TYPE[this.progType]?.[h.name] ?? PROTOS[h.name];
     const meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg; key?: Reg } = {};

@@ -82,9 +82,9 @@ export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFr
 // ---- pruning (states_equal / regsafe / stacksafe, simplified: no precision marks) ----
 
 /** old is at least as general as cur: everything safe from old is safe from cur. */
-export function regSafe(old: Reg, cur: Reg): boolean {
+export function regSafe(old: Reg, cur: Reg, loose = false): boolean {
   if (old.type === 'NOT_INIT') return true;
-  if (old.type === 'SCALAR_VALUE') return cur.type === 'SCALAR_VALUE' && scalarCovers(old.s, cur.s);
+  if (old.type === 'SCALAR_VALUE') return cur.type === 'SCALAR_VALUE' && (loose || scalarCovers(old.s, cur.s));
   if (cur.type !== old.type || old.off !== cur.off || old.maybeNull !== cur.maybeNull) return false;
   if ((old.refObjId === 0) !== (cur.refObjId === 0)) return false;
   if (old.mapIndex !== cur.mapIndex || old.frameNo !== cur.frameNo || old.funcPc !== cur.funcPc || old.btfId !== cur.btfId || old.trusted !== cur.trusted || old.memSize !== cur.memSize) return false;
@@ -98,10 +98,10 @@ function byteSafe(o: ByteKind, c: ByteKind): boolean {
   return o === c;
 }
 
-export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean) | null): boolean {
+export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean) | null, loose = false): boolean {
   for (let r = 0; r < 11; r++) {
     if (live && !live(r)) continue;
-    if (!regSafe(old.regs[r]!, cur.regs[r]!)) return false;
+    if (!regSafe(old.regs[r]!, cur.regs[r]!, loose)) return false;
   }
   for (const [k, os] of old.stack) {
     const cs = cur.stack.get(k);
@@ -132,12 +132,14 @@ export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean)
   return true;
 }
 
-export function statesSafe(old: VState, cur: VState, live: (r: number) => boolean): boolean {
+/** `loose`: scalar registers match whatever their values (the kernel's imprecise scalars at an
+ *  iterator / may_goto checkpoint; we keep no precision marks, so only used there). */
+export function statesSafe(old: VState, cur: VState, live: (r: number) => boolean, loose = false): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   for (let i = 0; i < old.frames.length; i++) {
     const o = old.frames[i]!, c = cur.frames[i]!;
     if (o.callsite !== c.callsite) return false;
-    if (!frameSafe(o, c, i === old.frames.length - 1 ? live : null)) return false;
+    if (!frameSafe(o, c, i === old.frames.length - 1 ? live : null, loose)) return false;
   }
   return true;
 }
