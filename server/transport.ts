@@ -24,6 +24,9 @@ const RANGE = (p: string): Rule[] => [[`${p}.start.line`, isUint, 'a line number
 
 /** What each method's params must hold (LSP 3.17) before a handler reads them. */
 export const PARAM_RULES: Record<string, Rule[]> = {
+  // handled inside vscode-jsonrpc itself ('req-' + params.id.toString())
+  '$/cancelRequest': [['id', (v) => isInt(v) || isStr(v), 'a request id (number or string)']],
+  '$/setTrace': [['value', isStr, "'off', 'messages' or 'verbose'"]],
   'initialize': [['capabilities', isObj, 'an object (the client capabilities)'], ['processId', (v) => v === undefined || v === null || isInt(v), 'an integer or null']],
   'textDocument/didOpen': [DOC, ['textDocument.text', isStr, 'the document text (string)'], ['textDocument.version', isInt, 'an integer version'], ['textDocument.languageId', isStr, 'a language id']],
   'textDocument/didChange': [DOC, ['textDocument.version', isInt, 'an integer version'], ['contentChanges', (v) => Array.isArray(v) && v.every((c) => isObj(c) && isStr(field(c, 'text')) && (field(c, 'range') === undefined || rangeOk(field(c, 'range')))), 'a list of {text, range?}']],

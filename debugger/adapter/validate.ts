@@ -33,19 +33,19 @@ export const REQUEST_ARGUMENTS: Record<string, Record<string, [Check, string]>> 
   setDataBreakpoints: { breakpoints: breakpoints({ dataId: isStr }, 'a list of {dataId}') },
   setExceptionBreakpoints: { filters: [strList, 'a list of filter names'] },
   dataBreakpointInfo: { name: [isStr, 'a variable name'], variablesReference: [opt(isInt), 'an integer'] },
-  continue: { threadId: [opt(isInt), 'a thread id'] },
-  next: { threadId: [opt(isInt), 'a thread id'] },
-  stepIn: { threadId: [opt(isInt), 'a thread id'] },
-  stepOut: { threadId: [opt(isInt), 'a thread id'] },
-  stepBack: { threadId: [opt(isInt), 'a thread id'] },
-  reverseContinue: { threadId: [opt(isInt), 'a thread id'] },
-  pause: { threadId: [opt(isInt), 'a thread id'] },
-  stackTrace: { threadId: [opt(isInt), 'a thread id'], startFrame: [opt(isCount), 'a count'], levels: [opt(isCount), 'a count'] },
+  continue: { threadId: [isInt, 'a thread id'] },
+  next: { threadId: [isInt, 'a thread id'], granularity: [opt(isStr), 'a granularity name'] },
+  stepIn: { threadId: [isInt, 'a thread id'], granularity: [opt(isStr), 'a granularity name'] },
+  stepOut: { threadId: [isInt, 'a thread id'], granularity: [opt(isStr), 'a granularity name'] },
+  stepBack: { threadId: [isInt, 'a thread id'], granularity: [opt(isStr), 'a granularity name'] },
+  reverseContinue: { threadId: [isInt, 'a thread id'] },
+  pause: { threadId: [isInt, 'a thread id'] },
+  stackTrace: { threadId: [isInt, 'a thread id'], startFrame: [opt(isCount), 'a count'], levels: [opt(isCount), 'a count'] },
   scopes: { frameId: [isInt, 'a frame id from the stack trace'] },
   variables: { variablesReference: [isInt, 'an integer'], start: [opt(isCount), 'a count'], count: [opt(isCount), 'a count'] },
   setVariable: { variablesReference: [isInt, 'an integer'], name: [isStr, 'a variable name'], value: [isStr, 'an expression'] },
   evaluate: { expression: [isStr, 'an expression'], frameId: [opt(isInt), 'a frame id'], context: [opt(isStr), 'a string'] },
-  exceptionInfo: { threadId: [opt(isInt), 'a thread id'] },
+  exceptionInfo: { threadId: [isInt, 'a thread id'] },
   readMemory: { memoryReference: [isStr, 'an address'], offset: [opt(isInt), 'an integer'], count: [isCount, 'a byte count'] },
   disassemble: { memoryReference: [isStr, 'an instruction reference'], offset: [opt(isInt), 'an integer'], instructionOffset: [opt(isInt), 'an integer'], instructionCount: [isCount, 'an instruction count'] },
   source: { sourceReference: [opt(isInt), 'an integer'] },
@@ -54,7 +54,7 @@ export const REQUEST_ARGUMENTS: Record<string, Record<string, [Check, string]>> 
 };
 
 /** Requests whose arguments DAP makes optional: a missing "arguments" is taken as {}. */
-const ARGUMENTS_OPTIONAL = new Set(['configurationDone', 'threads', 'disconnect', 'terminate', 'continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'stackTrace', 'exceptionInfo', 'source', 'loadedSources', 'restart', 'cancel']);
+const ARGUMENTS_OPTIONAL = new Set(['configurationDone', 'threads', 'disconnect', 'terminate', 'loadedSources', 'restart', 'cancel']);
 
 /** Why the request's arguments cannot be used, naming the argument; null when they can. */
 export function requestArgumentProblem(request: { command: string; arguments?: unknown }): string | null {
