@@ -18,7 +18,7 @@ export { TargetError } from './target';
 export type { FindingKind } from './oracle';
 
 /** Deliveries tried per shard unless --budget says otherwise. */
-export const DEFAULT_BUDGET = 1000;
+export const DEFAULT_BUDGET = 2000;
 
 export interface ExploreOptions extends SimOptions {
   seed?: number;
