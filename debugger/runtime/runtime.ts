@@ -1,10 +1,12 @@
 // The DAP-free debug runtime. It pauses inside a program run without turning the kernel model
-// into coroutines: every stop is reached by re-running the deterministic simulation from the start
+// into coroutines: every stop is reached by replaying the deterministic simulation, from the
+// nearest checkpoint (./checkpoints.ts: snapshots of the whole simulation at step boundaries),
 // with an instruction hook that counts positions and throws a private Pause at the target. A
 // position is either an instruction about to execute or the boundary before a scenario step; the
 // state after the throw (socket, maps, a copy of the VM's registers and memory) is the state at
-// that position. Step back and reverse continue are re-runs to an earlier position; user edits
-// (setVariable) are replayed at their positions.
+// that position. Step back and reverse continue are replays to an earlier position; user edits
+// (setVariable) are replayed at their positions. Breakpoints live in ./breakpoints.ts, source
+// lines and inlined functions in ./sources.ts, copied guest memory in ./regions.ts.
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import type { BpfProgram } from '../object/types';
@@ -12,19 +14,24 @@ import type { Frame, Region, VmApi } from '../vm/api';
 import type { ProgramRunTrace, SockModel } from '../kernel/types';
 import type { Profile } from '../../sockops/types';
 import type { DebugSim, InsnInfo, SimFactory } from './port';
-import { fileMatch, funcAt, lineAt, lineTable } from './lines';
-import { type ExprEnv, ExprError, interpolateWith } from '../expr/index';
-import { evaluateC, evaluateCInt, parseC } from '../expr/c';
-import { BUILTIN_TYPES, stripType } from '../expr/ctypes';
+import { funcAt } from './lines';
+import { type ExprEnv, interpolateWith } from '../expr/index';
+import { evaluateC, evaluateCInt } from '../expr/c';
+import { stripType } from '../expr/ctypes';
 import { tryReadDwarf } from '../object/dwarf/index';
 import { DebugInfo, frameRegs } from './locals';
 import { cEnv, formatValue, regionsView, valueNode, globalsOf, type ViewCtx } from './cview';
 import { frameViewAt, stepName, stepNumber, type VarNode } from './inspect';
 import { makeEnv } from './env';
-import { lineZero } from './dwarfline';
-import { type InlineFrame, InlineTracker, type ProgInline, progInline, SourceFuncs, sourceReader } from './inline';
+import { type InlineFrame, InlineTracker, type ProgInline, SourceFuncs } from './inline';
 import { History } from './history';
 import { CAP, type Checkpoint, CheckpointStore } from './checkpoints';
+import { Breakpoints, type BreakpointResult, type DataWatch, type FunctionBreakpointSpec, type InstructionBreakpointSpec, safeHit, shownWatch, type SourceBreakpointSpec } from './breakpoints';
+import { Sources } from './sources';
+import { hex, readRegions } from './regions';
+
+export { EXCEPTION_FILTERS, hitMatches, type BreakpointResult, type DataWatch, type FunctionBreakpointSpec, type InstructionBreakpointSpec, type SourceBreakpointSpec } from './breakpoints';
+export { hex, readRegions, regionOf } from './regions';
 
 /** Checkpoint spacing while replaying: every this many hooked instructions or positions. */
 const CP_INSNS = 16_384;
@@ -72,32 +79,6 @@ export interface Paused {
   stop: Stop;
 }
 
-export interface SourceBreakpointSpec { line: number; condition?: string; hitCondition?: string; logMessage?: string }
-export interface BreakpointResult { id: number; verified: boolean; line?: number; message?: string }
-export interface FunctionBreakpointSpec { name: string; condition?: string; hitCondition?: string }
-export interface InstructionBreakpointSpec { program: string; pc: number; condition?: string; hitCondition?: string }
-export type DataWatch =
-  | { kind: 'sock'; field: string }
-  | { kind: 'ctx'; offset: number; size: number; name: string }
-  | { kind: 'map'; map: string; keyHex: string; offset: number; size: number; name: string };
-
-export const EXCEPTION_FILTERS = [
-  { filter: 'fault', label: 'Guest fault', description: 'Stop at the instruction that faults (bad memory access, budget, ...).', default: true },
-  { filter: 'helper-error', label: 'Helper returned an error', description: 'Stop after a helper or kfunc call that returned a negative errno.', default: false },
-];
-
-interface Bp {
-  id: number;
-  kind: 'line' | 'function' | 'instruction';
-  reason: StopReason;
-  condition?: string;
-  hitCondition?: string;
-  logMessage?: string;
-  hits: number;
-  /** program -> pcs where this breakpoint triggers */
-  at: Map<BpfProgram, number[]>;
-}
-
 interface Cursor {
   pos: number;
   kind: 'insn' | 'boundary' | 'end';
@@ -124,47 +105,23 @@ interface Edit {
 type Observe = (c: Cursor) => Stop | null;
 
 const CALL = 0x85;
+const EXIT = 0x95;
 
 export interface RuntimeEvents {
   output: (text: string, category: 'console' | 'stdout' | 'stderr') => void;
 }
 
-/** Hit-condition syntax: 'N' (the Nth hit), '>= N', '> N', '== N', '< N', '<= N', '% N' (every Nth). */
-export function hitMatches(cond: string, hits: number): boolean {
-  const m = /^\s*(>=|<=|==|>|<|%)?\s*(\d+)\s*$/.exec(cond);
-  if (!m) throw new Error(`hit count '${cond}' is not understood: write N, >= N, > N, == N, < N, <= N or % N`);
-  const n = Number(m[2]);
-  switch (m[1]) {
-    case '>=': return hits >= n;
-    case '<=': return hits <= n;
-    case '>': return hits > n;
-    case '<': return hits < n;
-    case '%': return n > 0 && hits % n === 0;
-    default: return hits === n;
-  }
-}
-
 export class DebugRuntime extends EventEmitter {
-  private bps = new Map<number, Bp>();
-  private sourceBps = new Map<string, number[]>(); // source path -> bp ids
-  private functionBps: number[] = [];
-  private instructionBps: number[] = [];
-  private nextId = 1;
-  private exceptionFilters = new Set<string>(['fault']);
-  private watches: { id: number; watch: DataWatch; condition?: string; hitCondition?: string; hits: number }[] = [];
   private edits = new Map<number, Edit[]>();
   /** Why an edit was dropped during the last replay (refresh reports it to the caller). */
   private editDropped: string | null = null;
   private knownFaults = new Map<number, string>();
-  private lines = new Map<BpfProgram, Int32Array>();
   /** The step in progress of the last replay, position by position (./history.ts). */
   private history = new History();
   /** Runs of that step; run i is runs[i - runsBase]. */
   private runs: RunRec[] = [];
   private runsBase = 0;
   private checkpoints = new CheckpointStore();
-  /** Bumped when breakpoints change: checkpoints' hit counts belong to one configuration. */
-  private bpVersion = 0;
   /** Data breakpoints: the watched values at the previous position of the replay in progress. */
   private watchPrev = new Map<number, string>();
   /** The hook of the replay in progress (the live simulation calls it). */
@@ -185,15 +142,14 @@ export class DebugRuntime extends EventEmitter {
   readonly programs: BpfProgram[];
   readonly profile: Profile | null;
   readonly paramName: string;
-  private sourceDirs: string[];
-  private sources: SourceFuncs | null = null;
-  private inlines = new Map<BpfProgram, ProgInline>();
+  private readonly src: Sources;
+  private readonly breaks: Breakpoints;
   private inlineCache: { pos: number; replay: number; frames: InlineFrame[] } | null = null;
 
   /** `sourceDirs`: where line_info file names are looked for (then the scenario's folder and cwd). */
   constructor(private readonly factory: SimFactory, opts: { sourceDirs?: string[] } = {}) {
     super();
-    this.sourceDirs = [...(opts.sourceDirs ?? []), dirname(factory.scenarioPath), process.cwd()];
+    const sourceDirs = [...(opts.sourceDirs ?? []), dirname(factory.scenarioPath), process.cwd()];
     this.profile = factory.profile;
     // Open once to learn the object; this also proves the scenario loads.
     const probe = factory.open(() => {});
@@ -210,6 +166,11 @@ export class DebugRuntime extends EventEmitter {
     }
     this.paramName = pname;
     this.probe = probe;
+    this.src = new Sources(probe.object, factory.objectBytes, sourceDirs, (t) => this.out(t, 'console'));
+    this.breaks = new Breakpoints({
+      programs: this.programs, objectFile: probe.object.file, callName: (p, pc) => this.callName(p, pc),
+      isType: (n) => !!this.debugInfo()?.typeByName(n), movedWhy: (path, from, to, score) => this.src.movedWhy(path, from, to, score),
+    });
   }
   private probe: DebugSim;
 
@@ -221,46 +182,11 @@ export class DebugRuntime extends EventEmitter {
     this.emit('output', text, category);
   }
 
-  /** Per-pc lines (0 = none): BTF line_info, with the DWARF line-0 ranges cleared (./dwarfline.ts). */
-  lineTableOf(prog: BpfProgram): Int32Array {
-    let t = this.lines.get(prog);
-    if (!t) {
-      t = lineTable(prog);
-      const z = this.lineZeroOf(prog);
-      if (z) for (let pc = 0; pc < t.length; pc++) if (z[pc]) t[pc] = 0;
-      this.lines.set(prog, t);
-    }
-    return t;
-  }
-
-  private zeroMasks: Map<string, Uint8Array> | null | undefined;
-  private lineZeroOf(prog: BpfProgram): Uint8Array | undefined {
-    if (this.zeroMasks === undefined) {
-      this.zeroMasks = null;
-      const bytes = this.factory.objectBytes;
-      if (bytes) {
-        const r = lineZero(bytes, this.object);
-        if ('error' in r) this.out(`bpf-sockops: ${this.object.file}: ${r.error}; code the compiler shared between statements shows the line before it\n`, 'console');
-        else this.zeroMasks = r.masks;
-      }
-    }
-    return this.zeroMasks?.get(prog.name);
-  }
-
+  /** Per-pc lines (0 = none): BTF line_info, with the DWARF line-0 ranges cleared (./sources.ts). */
+  lineTableOf(prog: BpfProgram): Int32Array { return this.src.lineTableOf(prog); }
   /** C functions per pc of a program, from its sources (inlined functions; see ./inline.ts). */
-  inlineOf(prog: BpfProgram): ProgInline {
-    let p = this.inlines.get(prog);
-    if (!p) {
-      if (!this.sources) this.sources = new SourceFuncs(sourceReader(() => this.sourceDirs));
-      const before = this.sources.notes.length;
-      p = progInline(prog, this.sources, this.lineTableOf(prog));
-      for (const n of this.sources.notes.slice(before)) this.out(`${n}\n`, 'console');
-      this.inlines.set(prog, p);
-    }
-    return p;
-  }
-
-  get sourceFuncs(): SourceFuncs | null { return this.sources; }
+  inlineOf(prog: BpfProgram): ProgInline { return this.src.inlineOf(prog); }
+  get sourceFuncs(): SourceFuncs | null { return this.src.sourceFuncs; }
 
   private dbg: DebugInfo | null | undefined;
   private dbgError: string | null = null;
@@ -302,121 +228,13 @@ export class DebugRuntime extends EventEmitter {
     return t;
   }
 
-  // ---------------------------------------------------------------- breakpoints
+  // ---------------------------------------------------------------- breakpoints (./breakpoints.ts)
 
-  setSourceBreakpoints(path: string, specs: SourceBreakpointSpec[]): BreakpointResult[] {
-    this.configChanged();
-    for (const id of this.sourceBps.get(path) ?? []) this.bps.delete(id);
-    const ids: number[] = [];
-    const results = specs.map((s) => {
-      const id = this.nextId++;
-      ids.push(id);
-      // best-matching file name among line_info entries
-      let bestScore = 0;
-      for (const p of this.programs) for (const li of p.lineInfo) bestScore = Math.max(bestScore, fileMatch(li.file, path));
-      if (bestScore === 0) return { id, verified: false, message: `no code from ${path} in ${this.object.file} (line info names ${[...new Set(this.programs.flatMap((p) => p.lineInfo.map((l) => l.file)))].join(', ') || 'no files: build with -g'})` };
-      const linesWithCode = new Set<number>();
-      for (const p of this.programs) for (const li of p.lineInfo) if (fileMatch(li.file, path) === bestScore) linesWithCode.add(li.line);
-      let line = s.line;
-      if (!linesWithCode.has(line)) {
-        const sorted = [...linesWithCode].sort((a, b) => a - b);
-        line = sorted.find((l) => l > s.line) ?? sorted[sorted.length - 1] ?? s.line;
-      }
-      const at = new Map<BpfProgram, number[]>();
-      for (const p of this.programs) {
-        const pcs: number[] = [];
-        let prevLine = -1;
-        for (const li of p.lineInfo) {
-          // one stop per entry into the line: skip consecutive entries of the same line
-          if (fileMatch(li.file, path) === bestScore && li.line === line && prevLine !== line) pcs.push(li.pc);
-          prevLine = li.line;
-        }
-        if (pcs.length) at.set(p, pcs);
-      }
-      this.bps.set(id, { id, kind: 'line', reason: 'breakpoint', condition: s.condition, hitCondition: s.hitCondition, logMessage: s.logMessage, hits: 0, at });
-      const err = this.checkCondition(s.condition) ?? this.checkHit(s.hitCondition);
-      if (err) return { id, verified: false, line, message: err };
-      return { id, verified: true, line, message: line !== s.line ? this.movedWhy(path, s.line, line, bestScore) : undefined };
-    });
-    this.sourceBps.set(path, ids);
-    return results;
-  }
-
-  /** Why a line breakpoint moved, in the user's terms: the line has no instruction of its own. */
-  private movedWhy(path: string, from: number, to: number, score: number): string {
-    const li = this.programs.flatMap((p) => p.lineInfo).find((l) => l.line === to && fileMatch(l.file, path) === score);
-    const text = li?.text ? ` (\`${li.text.trim().slice(0, 60)}\`)` : '';
-    // a statement whose code is not on its line, in an object with shared code (DWARF line 0):
-    // clang merged it with the same code of other statements (a tail-merged call, a common return)
-    const src = sourceReader(() => this.sourceDirs)(path)?.text.split('\n')[from - 1] ?? '';
-    const statement = /[;)]\s*(\/\/.*|\/\*.*\*\/)?\s*$/.test(src) && /\w/.test(src);
-    const shared = this.programs.some((p) => { const z = this.lineZeroOf(p); return !!z && z.includes(1); });
-    const why = statement && shared
-      ? `the compiler merged line ${from}'s code with the same code of other lines (shared code, which DWARF puts on line 0 and BTF on no line), so no instruction is its own`
-      : `line ${from} has no instruction of its own (a declaration, a comment, or code the compiler removed or folded into another line)`;
-    return `moved from line ${from} to line ${to}${text}, the next line with code: ${why}; it stops whenever line ${to} runs`;
-  }
-
-  private checkCondition(cond?: string): string | undefined {
-    if (!cond) return undefined;
-    try { parseC(cond, (n) => n in BUILTIN_TYPES || !!this.debugInfo()?.typeByName(n)); } catch (e) { if (e instanceof ExprError) return `condition: ${e.message}`; }
-    return undefined;
-  }
-  private checkHit(h?: string): string | undefined {
-    if (!h) return undefined;
-    try { hitMatches(h, 0); } catch (e) { return (e as Error).message; }
-    return undefined;
-  }
-
-  /** Names a function breakpoint accepts: BPF functions, and helper/kfunc names (stop before the call). */
-  setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointResult[] {
-    this.configChanged();
-    for (const id of this.functionBps) this.bps.delete(id);
-    this.functionBps = [];
-    return specs.map((s) => {
-      const id = this.nextId++;
-      this.functionBps.push(id);
-      const at = new Map<BpfProgram, number[]>();
-      for (const p of this.programs) {
-        const pcs: number[] = [];
-        for (const f of p.funcs) if (f.name === s.name) pcs.push(f.startPc);
-        for (let pc = 0; pc < p.insns.length; pc++) {
-          const insn = p.insns[pc]!;
-          // helper and kfunc calls: stop before the call (a BPF function stops at its entry)
-          if (insn.code !== CALL || insn.src === 1) continue;
-          if (this.callName(p, pc) === s.name) pcs.push(pc);
-        }
-        if (pcs.length) at.set(p, [...new Set(pcs)]);
-      }
-      this.bps.set(id, { id, kind: 'function', reason: 'function breakpoint', condition: s.condition, hitCondition: s.hitCondition, hits: 0, at });
-      if (at.size === 0) return { id, verified: false, message: `'${s.name}' is neither a function of ${this.object.file} nor a helper/kfunc it calls` };
-      return { id, verified: true, message: this.checkCondition(s.condition) ?? this.checkHit(s.hitCondition) };
-    });
-  }
-
-  setInstructionBreakpoints(specs: InstructionBreakpointSpec[]): BreakpointResult[] {
-    this.configChanged();
-    for (const id of this.instructionBps) this.bps.delete(id);
-    this.instructionBps = [];
-    return specs.map((s) => {
-      const id = this.nextId++;
-      this.instructionBps.push(id);
-      const p = this.programs.find((x) => x.name === s.program);
-      if (!p || s.pc < 0 || s.pc >= p.insns.length) return { id, verified: false, message: `no instruction ${s.pc} in program ${s.program}` };
-      this.bps.set(id, { id, kind: 'instruction', reason: 'instruction breakpoint', condition: s.condition, hitCondition: s.hitCondition, hits: 0, at: new Map([[p, [s.pc]]]) });
-      return { id, verified: true, line: lineAt(p, s.pc)?.line };
-    });
-  }
-
-  setExceptionFilters(filters: string[]): void {
-    this.exceptionFilters = new Set(filters);
-  }
-
-  setDataBreakpoints(specs: { watch: DataWatch; condition?: string; hitCondition?: string }[]): BreakpointResult[] {
-    this.configChanged();
-    this.watches = specs.map((s) => ({ id: this.nextId++, watch: s.watch, condition: s.condition, hitCondition: s.hitCondition, hits: 0 }));
-    return this.watches.map((w) => ({ id: w.id, verified: true, message: this.checkCondition(w.condition) ?? this.checkHit(w.hitCondition) }));
-  }
+  setSourceBreakpoints(path: string, specs: SourceBreakpointSpec[]): BreakpointResult[] { return this.breaks.setSource(path, specs); }
+  setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointResult[] { return this.breaks.setFunction(specs); }
+  setInstructionBreakpoints(specs: InstructionBreakpointSpec[]): BreakpointResult[] { return this.breaks.setInstruction(specs); }
+  setExceptionFilters(filters: string[]): void { this.breaks.exceptionFilters = new Set(filters); }
+  setDataBreakpoints(specs: { watch: DataWatch; condition?: string; hitCondition?: string }[]): BreakpointResult[] { return this.breaks.setData(specs); }
 
   /** Name of the helper/kfunc/function a call instruction calls. */
   callName(p: BpfProgram, pc: number): string | undefined {
@@ -429,14 +247,21 @@ export class DebugRuntime extends EventEmitter {
 
   // ---------------------------------------------------------------- replay engine
 
+  private funcStarts = new Map<BpfProgram, Uint8Array>();
+  /** 1 at each function's first pc. */
+  private funcStart(p: BpfProgram): Uint8Array {
+    let m = this.funcStarts.get(p);
+    if (!m) {
+      m = new Uint8Array(p.insns.length);
+      for (const f of p.funcs) if (f.startPc < m.length) m[f.startPc] = 1;
+      this.funcStarts.set(p, m);
+    }
+    return m;
+  }
+
   /** The run with absolute index i, if it belongs to the step the history holds. */
   private runAt(i: number): RunRec | undefined {
     return this.runs[i - this.runsBase];
-  }
-
-  /** Forget everything that depends on the breakpoint configuration's hit counts. */
-  private configChanged(): void {
-    this.bpVersion++;
   }
 
   /** The simulation replays run in: kept between replays and moved by restoring checkpoints. */
@@ -448,8 +273,8 @@ export class DebugRuntime extends EventEmitter {
   /** Where a replay may start: the latest usable checkpoint at or before `limit`, else the start (null). */
   private startAt(limit: number): Checkpoint | null {
     // hit counts of another breakpoint configuration only matter when a hit condition reads them
-    const counted = [...this.bps.values()].some((b) => b.hitCondition) || this.watches.some((w) => w.hitCondition);
-    for (let c = this.checkpoints.before(limit, counted ? this.bpVersion : undefined); c; c = this.checkpoints.before(c.pos - 1, counted ? this.bpVersion : undefined)) {
+    const counted = this.breaks.counted();
+    for (let c = this.checkpoints.before(limit, counted ? this.breaks.version : undefined); c; c = this.checkpoints.before(c.pos - 1, counted ? this.breaks.version : undefined)) {
       try {
         this.liveSim();
         this.live!.restore?.(c.sim);
@@ -479,8 +304,8 @@ export class DebugRuntime extends EventEmitter {
     this.lastStart = cp?.pos ?? 0;
     const sim = this.live!;
     this.watchPrev = new Map(cp?.watchPrev ?? []);
-    for (const bp of this.bps.values()) bp.hits = cp?.hits.get(bp.id) ?? 0;
-    for (const w of this.watches) w.hits = cp?.watchHits.get(w.id) ?? 0;
+    for (const bp of this.breaks.bps.values()) bp.hits = cp?.hits.get(bp.id) ?? 0;
+    for (const w of this.breaks.watches) w.hits = cp?.watchHits.get(w.id) ?? 0;
     let runs: RunRec[] = [];
     this.runs = runs;
     let runCount = cp?.runs ?? 0;
@@ -489,6 +314,9 @@ export class DebugRuntime extends EventEmitter {
     this.history.reset(pos + 1);
     let cur: RunRec | null = null;
     let lastInsns = -1;
+    let lastPc = -1;
+    let lastRun: RunRec | null = null;
+    let depth = 0;
     let stepIdx = sim.nextStep;
     let sinceCp = 0;
     let found: { stop: Stop; cursor: Cursor } | null = null;
@@ -503,7 +331,7 @@ export class DebugRuntime extends EventEmitter {
       if (!r || !f) return false;
       const msg = faultText(f);
       this.knownFaults.set(r.lastPos, msg);
-      if (!observe || !this.exceptionFilters.has('fault')) return false;
+      if (!observe || !this.breaks.exceptionFilters.has('fault')) return false;
       const stop: Stop = { reason: 'exception', description: `guest fault: ${msg}`, text: msg };
       if (stopOnHit && r.lastPos > (opts.from ?? -1)) { faultStop = { pos: r.lastPos, stop }; return true; }
       if (!stopOnHit && target !== undefined && r.lastPos < target) record?.(r.lastPos, stop);
@@ -551,7 +379,13 @@ export class DebugRuntime extends EventEmitter {
       }
       lastInsns = n;
       cur.lastPos = pos;
-      const depth = vm.frames().length;
+      // the frame depth changes only after a call or an exit, or at a function's first
+      // instruction (a callback a helper calls): vm.frames() only then (it allocates)
+      const prog = info.program;
+      const prev = lastPc >= 0 && lastRun === cur ? prog.insns[lastPc]?.code : undefined;
+      if (prev === undefined || prev === CALL || prev === EXIT || this.funcStart(prog)[info.pc]) depth = vm.frames().length;
+      lastPc = info.pc;
+      lastRun = cur;
       this.history.record(pos, cur.index, info.pc, depth);
       const cursor: Cursor = { pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info };
       if (visit(cursor)) throw new Pause(pos);
@@ -579,11 +413,11 @@ export class DebugRuntime extends EventEmitter {
       // boundary on the way to where this replay was asked to start (the stop being stepped from,
       // the target stepped back to): the next request from there replays one step at most
       if (kind === 'boundary' && sim.checkpoint && (sinceCp >= CP_INSNS || pos <= limit || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
-        if (!this.checkpoints.has(pos, this.bpVersion)) {
+        if (!this.checkpoints.has(pos, this.breaks.version)) {
           this.checkpoints.add({
             pos, step: stepIdx, runs: runCount, sim: sim.checkpoint(),
-            hits: new Map([...this.bps.values()].map((b) => [b.id, b.hits])), watchHits: new Map(this.watches.map((w) => [w.id, w.hits])),
-            watchPrev: new Map(this.watchPrev), version: this.bpVersion,
+            hits: new Map([...this.breaks.bps.values()].map((b) => [b.id, b.hits])), watchHits: new Map(this.breaks.watches.map((w) => [w.id, w.hits])),
+            watchPrev: new Map(this.watchPrev), version: this.breaks.version,
           });
           if (this.checkpoints.size > 2 * CAP) this.checkpoints.thin(pos);
         }
@@ -700,7 +534,7 @@ export class DebugRuntime extends EventEmitter {
       let stop: Stop | null = null;
       const sim = simRef();
       // data breakpoints: compare with the value at the previous position
-      for (const w of this.watches) {
+      for (const w of this.breaks.watches) {
         const v = this.watchValue(w.watch, c, sim);
         const prev = watchPrev.get(w.id);
         watchPrev.set(w.id, v);
@@ -716,7 +550,7 @@ export class DebugRuntime extends EventEmitter {
         stop.hitBreakpointIds!.push(w.id);
       }
       if (c.kind === 'insn' && c.run) {
-        for (const bp of this.bps.values()) {
+        for (const bp of this.breaks.bps.values()) {
           const pcs = bp.at.get(c.run.program);
           if (!pcs || !pcs.includes(c.pc)) continue;
           if (bp.condition && !this.condTrue(bp.condition, c, sim)) continue;
@@ -735,12 +569,12 @@ export class DebugRuntime extends EventEmitter {
           stop ??= { reason: bp.reason, hitBreakpointIds: [] };
           stop.hitBreakpointIds!.push(bp.id);
         }
-        if (c.pos > from && this.exceptionFilters.has('helper-error')) {
+        if (c.pos > from && this.breaks.exceptionFilters.has('helper-error')) {
           const e = this.helperError(c);
           if (e) stop ??= { reason: 'exception', description: e, text: e, callPc: c.pc - 1 };
         }
       }
-      if (c.pos > from && this.exceptionFilters.has('fault')) {
+      if (c.pos > from && this.breaks.exceptionFilters.has('fault')) {
         const f = this.knownFaults.get(c.pos);
         if (f !== undefined) stop = { reason: 'exception', description: `guest fault: ${f}`, text: f };
       }
@@ -1047,41 +881,5 @@ export class DebugRuntime extends EventEmitter {
 /** A fault as stops describe it: 'load of 4 bytes at 0xdead is outside any region at frames.bpf.c:52'. */
 function faultText(f: NonNullable<ProgramRunTrace['fault']>): string {
   return `${f.message}${f.line ? ` at ${f.line}` : ''}`;
-}
-
-function safeHit(cond: string, hits: number): boolean {
-  try { return hitMatches(cond, hits); } catch { return true; }
-}
-
-/** A watched value as the stop says it: ctx and map bytes as a little-endian number (and hex). */
-function shownWatch(w: DataWatch, v: string): string {
-  if (w.kind === 'sock') return v;
-  const h = w.kind === 'ctx' ? v.slice(v.indexOf(':') + 1) : v;
-  if (!/^([0-9a-f]{2}){1,8}$/.test(h)) return h;
-  let n = 0n;
-  for (let i = h.length - 2; i >= 0; i -= 2) n = (n << 8n) | BigInt(parseInt(h.slice(i, i + 2), 16));
-  return n < 10n ? `${n}` : `${n} (0x${n.toString(16)})`;
-}
-
-export function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-/** Read from copied regions; throws with the address when it is outside them. */
-export function readRegions(regions: Region[], addr: bigint, len: number): Uint8Array {
-  for (const r of regions) {
-    if (addr >= r.base && addr + BigInt(len) <= r.base + BigInt(r.bytes.length)) {
-      const off = Number(addr - r.base);
-      return r.bytes.slice(off, off + len);
-    }
-  }
-  throw new Error(`0x${addr.toString(16)} (${len} bytes) is not inside any guest region`);
-}
-
-export function regionOf(regions: Region[], addr: bigint): { region: Region; offset: number } | null {
-  for (const r of regions) if (addr >= r.base && addr < r.base + BigInt(r.bytes.length)) return { region: r, offset: Number(addr - r.base) };
-  return null;
 }
 
