@@ -35,7 +35,7 @@ export interface VmOptions {
 /** Raised inside helpers via HelperContext.fault(). */
 class HelperFault extends Error {}
 
-import { R_LIMIT, R_FAULT, R_EXIT, LEADER, ZERO_OFF, READS_OFF, interpret } from './loop';
+import { R_LIMIT, R_FAULT, R_EXIT, LEADER, ZERO_OFF, BIG_OFF, READS_OFF, interpret } from './loop';
 import { compileFast, F_EXIT, F_FAULT, type FastProgram } from './fast';
 export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
 
@@ -53,7 +53,8 @@ export class Vm implements VmApi {
   readonly khi: Int32Array;
   readonly funcStarts: number[];
   /** Dispatch word per slot: the opcode, + LEADER at the first instruction of a basic block,
-   *  + ZERO_OFF when off is 0 and the opcode reads it; dst << 12 and src << 16 (./loop). */
+   *  + ZERO_OFF when off is 0 and the opcode reads it; dst << 12, src << 16, off << 20 when it
+   *  fits 12 bits, else + BIG_OFF (./loop). */
   readonly disp: Int32Array;
   /** At a block's first instruction: the instructions in the block (ld_imm64 counts one). */
   readonly blen: Int32Array;
@@ -153,7 +154,8 @@ export class Vm implements VmApi {
     }
     for (let pc = 0, start = 0; pc < n; pc++) {
       if (!OPS[this.code[pc]]) continue; // second slot of ld_imm64
-      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0) | (READS_OFF[this.code[pc]] && this.off[pc] === 0 ? ZERO_OFF : 0) | (this.rd[pc] << 12) | (this.rs[pc] << 16);
+      this.disp[pc] = this.code[pc] | (leader[pc] ? LEADER : 0) | (READS_OFF[this.code[pc]] && this.off[pc] === 0 ? ZERO_OFF : 0) | (this.rd[pc] << 12) | (this.rs[pc] << 16)
+        | (this.off[pc] >= -2048 && this.off[pc] < 2048 ? this.off[pc] << 20 : BIG_OFF);
       if (leader[pc]) start = pc;
       this.blen[start]++;
     }

@@ -22,8 +22,10 @@ export const LEADER = 256;
 /** Added to the opcode in Vm.disp when the instruction's off field is 0 and its meaning reads
  *  it (loads/stores at +0, plain mov, div, mod): those cases have the 0 built in. */
 export const ZERO_OFF = 512;
-/** The bits of Vm.disp the switch dispatches on; above them dst (bits 12-15) and src (16-19). */
+/** The bits of Vm.disp the switch dispatches on; above them dst (bits 12-15), src (16-19) and off (20-31, see BIG_OFF). */
 export const DISPATCH = 1023;
+/** Set in Vm.disp when off does not fit the 12 signed bits 20-31 (then it is read from Vm.off). */
+export const BIG_OFF = 1024;
 /** Opcodes whose semantics template reads the off field. */
 export const READS_OFF = new Uint8Array(256).map((_, c) => {
   const info = OPS[c];
@@ -44,7 +46,7 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     if (all.includes('$d')) decl.push('dd = (x >>> 12) & 15');
     if (all.includes('$s')) decl.push('ss = (x >>> 16) & 15');
     if (all.includes('$imm') || all.includes('$ih')) decl.push('ii = I[pc]');
-    if (all.includes('$off') && !zeroOff) decl.push('oo = O[pc]');
+    if (all.includes('$off') && !zeroOff) decl.push(`oo = (x & ${BIG_OFF}) === 0 ? x >> 20 : O[pc]`);
     const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: zeroOff ? '0' : 'oo', pc: 'pc', fault };
     const pre = (decl.length ? `const ${decl.join(', ')}; ` : '') + instantiate(t.pre, sub);
     return t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
