@@ -73,6 +73,35 @@ const checks: [string, () => Promise<void>][] = [
     assert.equal(session.type, 'bpf-sockops');
     await vscode.debug.stopDebugging(session);
   }],
+  ['the outline and F12 come from the server: symbols of the hook, the kfunc\'s declaration', async () => {
+    const uri = vscode.Uri.file(path.join(WS, 'autolowat.bpf.c'));
+    await vscode.window.showTextDocument(uri);
+    const syms = await until('document symbols', async () => {
+      const l = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', uri);
+      return l && l.length ? l : undefined;
+    });
+    const names = syms.map((x) => x.name);
+    assert.ok(names.includes('tcp_autolowat') && names.includes('autolowat_state'), names.join(', '));
+    const src = fs.readFileSync(uri.fsPath, 'utf8').split('\n');
+    const line = src.findIndex((l) => /bpf_sock_ops_tcp_set_rcvlowat\(kctx, lowat\)/.test(l));
+    const col = src[line]!.indexOf('bpf_sock_ops_tcp_set_rcvlowat') + 3;
+    const defs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', uri, new vscode.Position(line, col));
+    const targets = defs.map((d) => ('targetUri' in d ? d.targetUri : d.uri).toString());
+    assert.ok(targets.some((t) => /bpf_sockops_autolowat\.h$|bpf-sockops-table:.*bpf_sock_ops_tcp_set_rcvlowat\.h$/.test(t)), targets.join(', '));
+  }],
+  ['New AutoLOWAT Hook writes a hook, its scenario and the header; the scenario passes', async () => {
+    const dir = path.join(WS, 'new-hook');
+    fs.mkdirSync(dir, { recursive: true });
+    const hook = await vscode.commands.executeCommand<vscode.Uri>('bpfSockops.newHook', { framing: { kind: 'prefix', bytes: 2, endian: 'be' }, name: 'lp16', folder: dir });
+    assert.ok(hook && fs.existsSync(hook.fsPath), 'no hook written');
+    for (const f of ['lp16.bpf.c', 'lp16.scenario.json', 'bpf_sockops_autolowat.h']) assert.ok(fs.existsSync(path.join(dir, f)), `${f} missing`);
+    if (!['/usr/bin/clang-19', '/usr/bin/clang'].some((c) => fs.existsSync(c))) return; // nothing compiles the .c
+    const run = await vscode.commands.executeCommand<{ passed: number; failed: number; error?: { message: string } }>('bpfSockops.showTimeline', vscode.Uri.file(path.join(dir, 'lp16.scenario.json')));
+    assert.ok(run, 'no run returned');
+    assert.equal(run.error, undefined, run.error?.message);
+    assert.equal(run.failed, 0);
+    assert.equal(run.passed, 5);
+  }],
 ];
 
 export async function run(): Promise<void> {
