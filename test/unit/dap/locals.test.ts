@@ -129,6 +129,25 @@ test('C expressions in evaluate, watch and hover: st->field, *ptr, arr[i], casts
   });
 });
 
+test('a logpoint prints C values; the CLI and the debug console number steps alike', async () => {
+  await withClient(async (dc) => {
+    const out = collectOutput(dc);
+    await launch(dc, { scenario: CASE4 }, () => dc.setBreakpointsRequest({ source: { path: HOOK_C }, breakpoints: [{ line: L_DESC_HAVE, logMessage: 'pos={pos} b={b} desc[0]={st ? 0 : 1}' }] }));
+    const logs = out.lines.filter((l) => l.startsWith('pos='));
+    // every descriptor byte collected one at a time: the first segment's (pos 0), then the second's (pos 1..7)
+    assert.deepEqual(logs.slice(0, 8).map((l) => l.trim()), STREAM.map((b, i) => `pos=${i} b=${b}${b === 100 ? " 'd'" : ''} desc[0]=<st is optimized out here (column 1 of 'st ? 0 : 1')>`));
+    // the console's step lines carry the numbers `bpf-sockops run` prints (steps[k] is step k)
+    const { runCommand } = await import('../../../cli/run');
+    const cli: string[] = [];
+    await runCommand([CASE4], { out: (s) => cli.push(...s.split('\n')), err: () => {} });
+    const num = (l: string) => /^(step \d+|open)\b/.exec(l)?.[1];
+    const consoleSteps = out.lines.map(num).filter(Boolean);
+    const cliSteps = cli.map(num).filter(Boolean);
+    assert.ok(consoleSteps.length > 5);
+    assert.deepEqual(consoleSteps, cliSteps.slice(0, consoleSteps.length));
+  });
+});
+
 test('a condition on a local stops only where it is true; one that cannot be evaluated says so once and never stops', async () => {
   await withClient(async (dc) => {
     const out = collectOutput(dc);
