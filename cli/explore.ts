@@ -113,6 +113,7 @@ function print(r: ExploreReport, format: 'text' | 'json', io: CliIo): void {
   }
   io.out(`counterexample (${c.kind}): ${c.message}\n`);
   io.out(`  found at delivery ${c.iteration}${r.shards.length > 1 ? ` of shard ${c.shard}` : ''}, shrunk to ${c.segments} segment${c.segments === 1 ? '' : 's'} and ${c.steps} step${c.steps === 1 ? '' : 's'} after the setup (${c.shrinkAttempts} tries)\n`);
+  io.out(`  steps after the setup: ${c.labels.join(', ')}\n`);
   const replay = c.kind === 'helper-error'
     ? (c.verified ? ' (bpf-sockops run of it shows the failing call)' : ' (WARNING: bpf-sockops run of it does not show the failing call)')
     : (c.verified ? ' (bpf-sockops run of it fails)' : ' (WARNING: bpf-sockops run of it does not fail)');

@@ -111,7 +111,9 @@ export function systematicDelivery(t: Target, index: number, budget: number): Ev
   const reads = t.readTotal > 0 ? index % 2 : 0;
   const cuts = cutSet(sp, t.readTotal > 0 ? Math.floor(index / 2) : index);
   return join(t, t.phases.map((ph) => {
-    const segs = withFinOnLast(ph, segmentsFromCuts(ph, cuts));
+    // the FIN alone after the data: the state before it is checked too (a FIN makes any socket readable)
+    const segs = segmentsFromCuts(ph, cuts);
+    if (ph.fin) segs.push({ k: 'seg', off: ph.to, len: 0, fin: true });
     if (!reads || ph.readTo <= ph.readFrom) return segs;
     const out: Ev[] = [];
     for (const s of segs) out.push(s, { k: 'recv', mode: 'epoll', n: 0 });

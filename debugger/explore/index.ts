@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Simulation, type SimOptions } from '../sim';
-import { runDelivery } from './exec';
+import { runDelivery, type Outcome } from './exec';
 import type { FindingKind } from './oracle';
 import { searchPartAsync, type PartResult, type PartSpec } from './search';
 import { shrink } from './shrink';
@@ -43,6 +43,8 @@ export interface Counterexample {
   /** Steps after the setup, and segments, in the minimized scenario. */
   steps: number;
   segments: number;
+  /** The steps after the setup, as `run` labels them ('segment 4..158', 'recv 258'). */
+  labels: string[];
   shrinkAttempts: number;
   /** `run` of the written file fails too (for an ignored helper error: shows the call failing). */
   verified: boolean;
@@ -153,9 +155,21 @@ function minimize(t: Target, failing: NonNullable<PartResult['failing']>, out: s
     out,
     steps: outcome.steps.length,
     segments: outcome.concrete.filter((e) => e.k === 'seg').length,
+    labels: labelsOf(outcome),
     shrinkAttempts: attempts,
     verified,
   };
+}
+
+/** The counterexample's steps after the setup as `run` labels them, with the expect that fails. */
+function labelsOf(o: Outcome): string[] {
+  const f = o.finding!;
+  const labels = o.steps.map((x) => x.label);
+  const last = o.steps[o.steps.length - 1];
+  if (f.expect && !(f.kind === 'expect' && last?.step.kind === 'expect')) {
+    labels.push('expect ' + Object.entries(f.expect).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '));
+  }
+  return labels;
 }
 
 /** Combines the JSON reports of shards (explore merge). Throws with the file's name on a report
