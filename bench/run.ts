@@ -12,6 +12,7 @@ const suites: { name: string; file: string; fn: string; what: string }[] = [
   { name: 'explore', file: 'explore.ts', fn: 'benchExplore', what: 'RCVQ_CB events per second in the kernel layer and in explore (issue 14)' },
   { name: 'tcp', file: 'tcp.ts', fn: 'benchTcp', what: 'TCP model volume: out-of-order segments, checkpoints (issue 16)' },
   { name: 'verifier', file: 'verifier.ts', fn: 'benchVerifier', what: 'verify: the example hook, the walk rate (issue 11)' },
+  { name: 'hostile', file: 'hostile.ts', fn: 'benchHostile', what: 'run RSS on 10,000 ofo segments, hover after 1,000 edits, first diagnostics of 200,000 lines (issue 16)' },
 ];
 
 async function main(): Promise<number> {

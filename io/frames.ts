@@ -39,8 +39,19 @@ export class FrameParser {
 
   constructor(private readonly sink: FrameSink, private readonly maxBytes = MAX_FRAME_BYTES) {}
 
+  /** Chunks of a long body not yet joined (joined once it is complete: no quadratic copying). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
   push(chunk: Uint8Array): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+    if (this.want >= 0 && this.buf.length + this.pendingBytes + chunk.length < this.want) {
+      this.pending.push(Buffer.from(chunk));
+      this.pendingBytes += chunk.length;
+      return;
+    }
+    this.buf = Buffer.concat([this.buf, ...this.pending, chunk]);
+    this.pending = [];
+    this.pendingBytes = 0;
     for (;;) {
       if (this.want < 0) {
         if (!this.header()) return;
