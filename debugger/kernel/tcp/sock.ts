@@ -221,16 +221,6 @@ export class TcpSock implements SockModel {
     return avail >= target || this.rmemPressure() || this.receiveWindow() <= this.rcv_mss;
   }
 
-  /** Why epollinReady(target) holds, for traces: 'avail>=target', 'rmem pressure', 'window'. */
-  epollinReason(target: number): string | null {
-    const avail = this.readable();
-    if (avail <= 0) return null;
-    if (avail >= target) return `readable ${avail} >= ${target}`;
-    if (this.rmemPressure()) return this.memoryPressure ? 'tcp memory pressure' : `rmem_alloc ${this.sk_rmem_alloc} > 7/8 of rcvbuf ${this.sk_rcvbuf}`;
-    if (this.receiveWindow() <= this.rcv_mss) return `receive window ${this.receiveWindow()} <= rcv_mss ${this.rcv_mss}`;
-    return null;
-  }
-
   /** include/net/sock.h sock_rcvlowat(sk, waitall, len). */
   sockRcvlowat(waitall: boolean, len: number): number {
     const v = waitall ? len : Math.min(this.sk_rcvlowat, len);
