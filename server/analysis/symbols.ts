@@ -114,7 +114,7 @@ function typeSymbols(t: Syn | undefined): Sym[] {
   for (const c of body.children) {
     if (c.type === 'enumerator') {
       const en = field(c, 'name');
-      if (en?.text) children.push(sym('enumMember', c, en, field(c, 'value') ? undefined : undefined));
+      if (en?.text) children.push(sym('enumMember', c, en));
     } else if (c.type === 'field_declaration') {
       for (const d of c.children) {
         if (d.field !== 'declarator') continue;
