@@ -155,3 +155,20 @@ test('malformed debug sections give a DwarfError with the section and offset, no
   cut[info.offset] = 0xff; cut[info.offset + 1] = 0xff; // unit length past the section
   assert.throws(() => readDwarf(cut), (e: Error) => e.name === 'DwarfError' && /runs past the end|reserved unit length/.test(e.message));
 });
+
+test('.debug_line: every row (address, line) of every sequence agrees with llvm-dwarfdump-19', { skip: !haveDump && `${DUMP} is not installed` }, async () => {
+  const { readDebugLine } = await import('../../../debugger/object/dwarf/line');
+  let rows = 0;
+  for (const obj of objects()) {
+    const dw = readDwarf(new Uint8Array(readFileSync(obj)), obj);
+    const seqs = readDebugLine(dw.elf);
+    assert.ok(typeof seqs !== 'string', `${obj}: ${seqs}`);
+    const mine = (seqs as { addr: number[]; line: number[] }[]).flatMap((s) => s.addr.map((a, i) => `${a.toString(16)}:${s.line[i]}`));
+    const want = execFileSync(DUMP, ['--debug-line', obj], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n')
+      .map((l) => /^0x([0-9a-f]{16})\s+(\d+)\s/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => `${parseInt(m[1]!, 16).toString(16)}:${m[2]}`);
+    assert.ok(want.length > 0, obj);
+    assert.deepEqual(mine, want, obj);
+    rows += want.length;
+  }
+  assert.ok(rows > 500, `${rows} rows compared`);
+});
