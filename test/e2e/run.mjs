@@ -168,6 +168,8 @@ try {
       await shot('running-extensions');
     } catch { lap('Running Extensions view not available; activation time from the output channel only'); }
     await tryCommand('View: Close All Editors');
+    // the one-time clangd suggestion (first C file) must not cover what later stages click
+    await tryCommand('Notifications: Clear All Notifications');
   });
 
   await stage('codelens', async () => {
