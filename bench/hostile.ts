@@ -75,7 +75,7 @@ async function hoverAfterEdits(): Promise<{ hoverMs: number; publishes: number }
     const line = text.split('\n').findIndex((l) => l.includes('bpf_sock_ops_tcp_set_rcvlowat'));
     const times: number[] = [];
     let version = 1;
-    for (let round = 0; round < 5; round++) {
+    for (let round = -1; round < 5; round++) { // round -1 warms the JIT on the edit path, uncounted
       const edits: Buffer[] = [];
       for (let k = 0; k < 1000; k++) {
         version++;
@@ -83,11 +83,11 @@ async function hoverAfterEdits(): Promise<{ hoverMs: number; publishes: number }
         edits.push(Buffer.from(`Content-Length: ${Buffer.byteLength(j)}\r\n\r\n${j}`));
       }
       s.sendRaw(Buffer.concat(edits));
-      const id = 100 + round;
+      const id = 101 + round;
       const t0 = performance.now();
       s.send({ jsonrpc: '2.0', id, method: 'textDocument/hover', params: { textDocument: { uri }, position: { line, character: 10 } } });
       await s.wait((m) => m.id === id);
-      times.push(performance.now() - t0);
+      if (round >= 0) times.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 200));
     }
     let publishes = 0;
@@ -124,13 +124,15 @@ async function firstDiagnostics(lines: number): Promise<{ ms: number; diagnostic
   }
 }
 
-export async function benchHostile(): Promise<void> {
+/** `quick`: without the 200,000-line file (its analysis takes tens of seconds here). */
+export async function benchHostile(quick = false): Promise<void> {
   const ofo = await runOfo();
   console.log(`run, 10,000 one-byte out-of-order segments: ${ofo.ms.toFixed(0)} ms, peak RSS ${ofo.maxRssMb.toFixed(0)} MB (exit ${ofo.code}; targets <= 1 s, <= 200 MB)`);
   const h = await hoverAfterEdits();
-  console.log(`lsp hover after 1,000 rapid edits: ${h.hoverMs.toFixed(1)} ms median of 5 (target <= 100 ms); ${h.publishes} diagnostics publishes for 5,000 edits`);
+  console.log(`lsp hover after 1,000 rapid edits: ${h.hoverMs.toFixed(1)} ms median of 5 (target <= 100 ms); ${h.publishes} diagnostics publishes for 6,000 edits`);
+  if (quick) return;
   const f = await firstDiagnostics(200_000);
   console.log(`lsp first diagnostics of a 200,000-line file: ${f.ms.toFixed(0)} ms (${f.diagnostics} diagnostics; target <= 1 s)`);
 }
 
-if (require.main === module) void benchHostile();
+if (require.main === module) void benchHostile(process.argv.includes("--quick"));
