@@ -12,47 +12,13 @@ import { frames, scopes, type VarNode, whereText } from '../runtime/inspect';
 import { openLaunch, type LaunchArgs } from '../runtime/launch';
 import { disassemble, decodeInsnAddr, insnAddr } from '../runtime/disasm';
 import { regionOf } from '../runtime/runtime';
+import { requestArgumentProblem } from './validate';
 
 const THREAD_ID = 1;
 /** Frame ids of a stop are FRAME_STRIDE * (stop number) + 1.., so an id from an earlier stop is never valid again. */
 const FRAME_STRIDE = 1 << 16;
 /** The most instructions one disassemble request may ask for (VS Code asks for a screenful). */
 const MAX_DISASSEMBLE = 1 << 16;
-
-type Check = (v: unknown) => boolean;
-const isObj: Check = (v) => typeof v === 'object' && v !== null;
-const isStr: Check = (v) => typeof v === 'string';
-const isInt: Check = (v) => Number.isSafeInteger(v);
-const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
-const optInt: Check = (v) => v === undefined || isInt(v);
-const listOf = (item: Record<string, Check>): Check => (v) => Array.isArray(v) && v.every((x) => isObj(x) && Object.entries(item).every(([k, ok]) => ok((x as Record<string, unknown>)[k])));
-
-/** The arguments a request cannot do without, checked before it is dispatched (DAP *Arguments). */
-const REQUIRED: Record<string, Record<string, [Check, string]>> = {
-  setBreakpoints: { source: [isObj, 'a Source object'], breakpoints: [(v) => v === undefined || listOf({ line: isInt })(v), 'a list of {line}'] },
-  setFunctionBreakpoints: { breakpoints: [listOf({ name: isStr }), 'a list of {name}'] },
-  setInstructionBreakpoints: { breakpoints: [listOf({ instructionReference: isStr, offset: optInt }), 'a list of {instructionReference, offset?}'] },
-  setDataBreakpoints: { breakpoints: [listOf({ dataId: isStr }), 'a list of {dataId}'] },
-  setExceptionBreakpoints: { filters: [(v) => Array.isArray(v) && v.every(isStr), 'a list of filter names'] },
-  dataBreakpointInfo: { name: [isStr, 'a variable name'], variablesReference: [optInt, 'an integer'] },
-  scopes: { frameId: [isInt, 'a frame id from the stack trace'] },
-  variables: { variablesReference: [isInt, 'an integer'], start: [(v) => v === undefined || isCount(v), 'a count'], count: [(v) => v === undefined || isCount(v), 'a count'] },
-  setVariable: { variablesReference: [isInt, 'an integer'], name: [isStr, 'a variable name'], value: [isStr, 'an expression'] },
-  evaluate: { expression: [isStr, 'an expression'], frameId: [optInt, 'a frame id'] },
-  readMemory: { memoryReference: [isStr, 'an address'], offset: [optInt, 'an integer'], count: [isCount, 'a byte count'] },
-  disassemble: { memoryReference: [isStr, 'an instruction reference'], offset: [optInt, 'an integer'], instructionOffset: [optInt, 'an integer'], instructionCount: [isCount, 'an instruction count'] },
-};
-
-function argumentProblem(request: DebugProtocol.Request): string | null {
-  const want = REQUIRED[request.command];
-  if (!want) return null;
-  const args = request.arguments as Record<string, unknown> | undefined;
-  if (!isObj(args)) return `${request.command}: the request has no arguments`;
-  for (const [k, [ok, what]] of Object.entries(want)) {
-    if (!ok(args![k])) return `${request.command}: '${k}' must be ${what}, not ${JSON.stringify(args![k]) ?? 'undefined'}`;
-  }
-  return null;
-}
 
 /** A variables container: how to list it, and its path from the scope (to find it again after a re-run). */
 interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[] }
@@ -91,7 +57,7 @@ export class BpfSockopsSession extends DebugSession {
 
   /** Requests without the arguments they need get an error that names the argument, never a TypeError. */
   protected override dispatchRequest(request: DebugProtocol.Request): void {
-    const problem = argumentProblem(request);
+    const problem = requestArgumentProblem(request); // ./validate.ts: one table of what each request needs
     if (!problem) { super.dispatchRequest(request); return; }
     this.fail(new Response(request), 1011, problem);
   }

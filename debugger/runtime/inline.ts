@@ -5,7 +5,7 @@
 // of a function already on the chain returns to it; a line of a new function enters it, through
 // the static call graph when that names a single path. Nothing is shown where the extents are
 // silent: lines without a known function (line 0, another file, no source) keep the chain as is.
-import { readFileSync } from 'node:fs';
+import { readTextBounded } from '../../io/files';
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { BpfProgram } from '../object/types';
 import { type CFunc, funcOfLine, scanCFunctions } from './cfuncs';
@@ -213,7 +213,7 @@ export function sourceReader(dirs: () => string[]): (file: string) => { path: st
     const cands = isAbsolute(file) ? [file] : [];
     for (const d of dirs()) cands.push(resolve(d, file), resolve(d, basename(file)));
     for (const c of cands) {
-      try { return { path: c, text: readFileSync(c, 'utf8') }; } catch { /* next */ }
+      try { return { path: c, text: readTextBounded(c, 'source').text }; } catch { /* next (a FIFO, a device or a huge file is never read: io/files) */ }
     }
     return null;
   };

@@ -1,6 +1,7 @@
 // debugger/sim.ts seen through the runtime's narrow port (./port.ts): a prepared scenario (parsed,
 // compiled, loaded once) from which each re-run builds a fresh, deterministic Simulation.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileBounded, readTextBounded } from '../../io/files';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Simulation, type PreparedScenario, type SimCheckpoint, type SimOptions } from '../sim';
@@ -43,7 +44,7 @@ export class SimPort implements SimFactory {
     }
     const prepared = Simulation.prepare(scenarioPath, opts);
     let bytes: Uint8Array | undefined;
-    try { bytes = new Uint8Array(readFileSync(prepared.programFile)); } catch { bytes = undefined; }
+    try { bytes = readFileBounded(prepared.programFile, 'object').bytes; } catch { bytes = undefined; }
     return new SimPort(prepared, bytes);
   }
 
@@ -80,7 +81,7 @@ export class SimPort implements SimFactory {
  *  (the reader then says what is wrong). */
 function scenarioProgram(scenarioPath: string): string | undefined {
   try {
-    const j = JSON.parse(readFileSync(scenarioPath, 'utf8')) as { program?: unknown };
+    const j = JSON.parse(readTextBounded(scenarioPath, 'scenario').text) as { program?: unknown };
     return typeof j.program === 'string' ? resolve(dirname(resolve(scenarioPath)), j.program) : undefined;
   } catch {
     return undefined;
