@@ -4,6 +4,7 @@
 import type { CbFlagInfo, CtxFieldInfo, HelperInfo, KfuncInfo, OpInfo, OpRule, ProgType, Profile, Source } from './types';
 import { linux715 } from './profiles/linux-7.1.5';
 import { autolowatV3 } from './profiles/autolowat-sockops-v3';
+import { autolowatTcpOpsV5 } from './profiles/autolowat-tcp-ops-v5';
 
 export type * from './types';
 
@@ -12,6 +13,7 @@ export const DEFAULT_PROFILE = 'autolowat-sockops-v3';
 const PROFILES = new Map<string, Profile>([
   [autolowatV3.name, autolowatV3],
   [linux715.name, linux715],
+  [autolowatTcpOpsV5.name, autolowatTcpOpsV5],
 ]);
 
 export function profileNames(): string[] {

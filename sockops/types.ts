@@ -169,3 +169,33 @@ export interface Profile {
   constants: { name: string; value: number; source: Source; addedByProfile?: boolean }[];
   errnos: { name: string; value: number }[];
 }
+
+/** One function-pointer member of a struct_ops type (e.g. bpf_tcp_ops.enqueue_rcvq). */
+export interface StructOpsMemberInfo {
+  name: string; // enqueue_rcvq
+  /** The BPF_PROG() arguments, in order: each is one u64 of the program's context array. */
+  args: ParamInfo[];
+  ret: string;
+  /** When the kernel calls the member. */
+  fires: string;
+  /** Helpers (kernel names) and kfuncs a program implementing this member may call. */
+  helpers: string[];
+  kfuncs: string[];
+  source: Source;
+}
+
+/** A struct_ops type a profile adds (the series' struct bpf_tcp_ops): matched by name in the
+ *  program's own BTF, its members matched by name. */
+export interface StructOpsInfo {
+  struct: string; // bpf_tcp_ops
+  members: StructOpsMemberInfo[];
+  /** The per-socket flag that must be set for the members to run, with its kfunc. */
+  enabledBy: { flag: string; value: number; kfunc: string; source: Source };
+  source: Source;
+}
+
+/** Profiles whose hooks are struct_ops members instead of a sock_ops op (optional: the sock_ops
+ *  profiles have none). Kept apart from Profile so the sock_ops rows stay as they are. */
+export interface StructOpsProfile extends Profile {
+  structOps: StructOpsInfo;
+}

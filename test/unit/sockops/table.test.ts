@@ -20,7 +20,7 @@ const profiles = profileNames().map((n) => getProfile(n));
 const CONF = new Set(['kernel-7.1.5', 'seed', 'assumed']);
 
 test('profiles: names, default, unknown name, cached tables', () => {
-  assert.deepEqual(new Set(profileNames()), new Set(['autolowat-sockops-v3', 'linux-7.1.5']));
+  assert.deepEqual(new Set(profileNames()), new Set(['autolowat-sockops-v3', 'linux-7.1.5', 'autolowat-tcp-ops-v5']));
   assert.equal(DEFAULT_PROFILE, 'autolowat-sockops-v3');
   assert.equal(getProfile().name, DEFAULT_PROFILE);
   assert.throws(() => getProfile('linux-6.1'), /unknown sock_ops profile "linux-6.1".*autolowat-sockops-v3.*linux-7\.1\.5/);
