@@ -107,12 +107,12 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
       if (s === CALL_LOCAL) {
         const t = vm.tgt[pc];
         return `if (k+1>=${MAX_FRAMES}) { vm.callOverflow(${pc}); ${fault} } vm.depth=k+1; ${zeroFrame(t, fill)} N=_n; `
-          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; prop=1; break run; } vm.depth=k; _n=N; l0=r; h0=RH; }`;
+          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; prop=1; break run; } vm.depth=k; _n=N; l0=r; h0=RH; }`;
       }
       // helper or kfunc: the Vm calls it with r1-r5 from its register file; callbacks run here
       return `${WRITE_REGS} N=_n; { let hs=vm.helperStart(${pc}); `
         + 'while (hs===1) { const it=vm.pendIt, t=vm.pendTarget, f=FN[t]; vm.pendIt=null; vm.depth=k+1; STK[k+1].fill(0, FILL[t]); '
-        + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
+        + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
         + `vm.depth=k; LO[0]=r; HI[0]=RH; hs=vm.helperStep(${pc}, it, vm.reg(0)); } `
         + `if (hs<0) { ST=${F_FAULT}; epc=${pc}; ecnt=N; l0=LO[0]; h0=HI[0]; break run; } l0=LO[0]; h0=HI[0]; _n=N; }`;
     }
@@ -143,7 +143,7 @@ export function compileFast(vm: Vm): FastProgram | null {
   for (let i = 0; i < starts.length; i++) parts.push(compileFunction(vm, starts[i], endOf(i), fill));
   const source = `
 const LO=vm.lo, HI=vm.hi, SL=vm.memory.slots, STK=vm.stackBytes, STKHI=vm.stackHi, SAVED=vm.saved, RETPC=vm.retPc,
-  FNS=vm.fnStart, MGL=vm.mgLeft, CBIT=vm.cbIter, CBPC=vm.cbPc;
+  FNS=vm.fnStart, MGL=vm.mgLeft, CBIT=vm.cbIter, CBPC=vm.cbPc, SOK=vm.savedOk;
 const STKDV=STK.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
 let N=0, LIMIT=0, ST=0, RH=0;
 ${parts.join('\n')}

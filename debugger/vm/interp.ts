@@ -7,7 +7,7 @@ import { GuestFaultError, HI_BASE, Memory, fmtAddr, type RegionSlot } from './me
 import { OPS } from './opcodes';
 import { DM } from './semantics';
 import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
-import { LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
+import { ATOMIC_CMPXCHG, LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
 
 const MAX_LOOPS = BPF_MAX_LOOPS, LOCAL = CALL_LOCAL; // module-local copies (no import bindings on hot paths)
@@ -77,6 +77,11 @@ export class Vm implements VmApi {
   /** @internal */ readonly retPc = new Int32Array(MAX_FRAMES);
   /** @internal */ readonly fnStart = new Int32Array(MAX_FRAMES);
   /** @internal */ readonly saved = new Int32Array(MAX_FRAMES * 8);
+  /** @internal Frame k's saved[] slot holds its caller's r6-r9 (1), or the frame's function never
+   *  writes r6-r9 so they are still the caller's (0, nothing saved). */
+  readonly savedOk = new Uint8Array(MAX_FRAMES);
+  /** Per function start pc: 1 when the function writes one of r6-r9 (its calls then save them). */
+  readonly writes69: Uint8Array;
   /** One 512-byte region per frame depth ("stack frame k"), so an access past a frame's
    *  bounds faults instead of landing in a neighbour frame. */
   /** @internal */ readonly stackBytes: Uint8Array[] = [];
@@ -138,6 +143,8 @@ export class Vm implements VmApi {
     }
     this.funcStarts = [...starts].sort((a, b) => a - b);
     this.fillFrom = new Int32Array(n);
+    this.writes69 = new Uint8Array(n);
+    { const fs = this.funcStarts; for (let i = 0; i < fs.length; i++) this.writes69[fs[i]] = writesCalleeSaved(this.code, this.rd, this.rs, this.imm, fs[i], i + 1 < fs.length ? fs[i + 1] : n) ? 1 : 0; }
     { const fs = this.funcStarts; for (let i = 0; i < fs.length; i++) this.fillFrom[fs[i]] = frameFootprint(this.code, this.rd, this.rs, this.off, fs[i], i + 1 < fs.length ? fs[i + 1] : n); }
     // basic blocks for the interpreter's per-block counting (./loop)
     this.disp = new Int32Array(n);
@@ -201,11 +208,19 @@ export class Vm implements VmApi {
 
   frames(): Frame[] {
     const out: Frame[] = [];
+    // r6-r9 of each frame's caller: saved at the call, or (nothing saved: the frame's function
+    // never writes them) the frame's own, which are the live ones or its callee's callerRegs
+    const callerRegs: bigint[][] = [];
+    let own = [6, 7, 8, 9].map((i) => this.reg(i));
+    for (let k = this.depth; k > 0; k--) {
+      if (this.savedOk[k]) own = [0, 1, 2, 3].map((i) => (BigInt(this.saved[k * 8 + i * 2 + 1]! >>> 0) << 32n) | BigInt(this.saved[k * 8 + i * 2]! >>> 0));
+      callerRegs[k] = own;
+    }
     for (let k = 0; k <= this.depth; k++) {
       const stackBase = this.stackBase[k];
       const f: Frame = { funcStart: this.fnStart[k], returnPc: k === 0 ? -1 : this.retPc[k], fp: stackBase + BigInt(STACK_SIZE), stackBase };
       if (k > 0 && this.cbIter[k] !== null) f.callbackOf = this.cbPc[k];
-      if (k > 0) f.callerRegs = [0, 1, 2, 3].map((i) => (BigInt(this.saved[k * 8 + i * 2 + 1]! >>> 0) << 32n) | BigInt(this.saved[k * 8 + i * 2]! >>> 0));
+      if (k > 0) f.callerRegs = callerRegs[k];
       out.push(f);
     }
     return out;
@@ -414,7 +429,8 @@ export class Vm implements VmApi {
     if (src === LOCAL) {
       if (this.depth + 1 >= MAX_FRAMES) { this.callOverflow(pc); return -1; }
       const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
-      for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
+      this.savedOk[k] = this.writes69[pc + 1 + imm];
+      if (this.savedOk[k]) for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
       this.retPc[k] = pc + 1;
       this.fnStart[k] = pc + 1 + imm;
       this.mgLeft[k] = MAX_LOOPS;
@@ -516,6 +532,7 @@ export class Vm implements VmApi {
     this.pendIt = null;
     const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
     for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
+    this.savedOk[k] = 1;
     this.retPc[k] = pc + 1;
     this.fnStart[k] = target;
     this.cbIter[k] = it;
@@ -530,7 +547,7 @@ export class Vm implements VmApi {
    *  callback, the helper that called it goes on (-1 after a fault, with _pc at the helper call). */
   popFrame(): number {
     const k = this.depth--, sv = this.saved, L = this.lo, H = this.hi;
-    for (let i = 0; i < 4; i++) { L[6 + i] = sv[k * 8 + i * 2]; H[6 + i] = sv[k * 8 + i * 2 + 1]; }
+    if (this.savedOk[k]) for (let i = 0; i < 4; i++) { L[6 + i] = sv[k * 8 + i * 2]; H[6 + i] = sv[k * 8 + i * 2 + 1]; }
     L[10] = STACK_SIZE; H[10] = this.stackHi[this.depth];
     const it = this.cbIter[k];
     if (it === null) return this.retPc[k];
@@ -563,6 +580,26 @@ function frameFootprint(code: Uint8Array, rd: Uint8Array, rs: Uint8Array, offs: 
     }
   }
   return lo;
+}
+
+/** Does the function in [start, end) write one of r6-r9 (the callee-saved registers)? */
+function writesCalleeSaved(code: Uint8Array, rd: Uint8Array, rs: Uint8Array, imm: Int32Array, start: number, end: number): boolean {
+  const callee = (r: number) => r >= 6 && r <= 9;
+  for (let pc = start; pc < end; pc++) {
+    const info = OPS[code[pc]];
+    if (!info) continue;
+    switch (info.kind) {
+      case 'alu': case 'neg': case 'end': case 'ldx': case 'lddw':
+        if (callee(rd[pc])) return true;
+        break;
+      case 'atomic': // fetch forms write src (cmpxchg writes r0)
+        if ((imm[pc] & 1) !== 0 && imm[pc] !== ATOMIC_CMPXCHG && callee(rs[pc])) return true;
+        break;
+      default: break;
+    }
+    if (info.kind === 'lddw') pc++;
+  }
+  return false;
 }
 
 export function createVm(spec: ExecutableSpec, calls: CallTable, opts?: VmOptions): Vm {

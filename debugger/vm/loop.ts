@@ -58,20 +58,21 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     case 'maygoto': return 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
     case 'lddw': return '{ const dd = (x >>> 12) & 15; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
     // bpf-to-bpf calls and returns inline (what Vm.call / Vm.popFrame do for them); helpers,
-    // kfuncs and callback frames through the Vm
-    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const b = k * 8; `
-      + 'SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; '
-      + `RP[k] = pc + 1; const t = T[pc]; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
+    // kfuncs and callback frames through the Vm. r6-r9 are saved and restored only around a
+    // function that writes one of them (Vm.writes69): else they come back unchanged anyway.
+    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const t = T[pc], w = W69[t]; SOK[k] = w; `
+      + 'if (w !== 0) { const b = k * 8; SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; } '
+      + `RP[k] = pc + 1; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { const b = k * 8; `
-      + 'L[6] = SV[b]; H[6] = SV[b+1]; L[7] = SV[b+2]; H[7] = SV[b+3]; L[8] = SV[b+4]; H[8] = SV[b+5]; L[9] = SV[b+6]; H[9] = SV[b+7]; '
+    default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { `
+      + 'if (SOK[k] !== 0) { const b = k * 8; L[6] = SV[b]; H[6] = SV[b+1]; L[7] = SV[b+2]; H[7] = SV[b+3]; L[8] = SV[b+4]; H[8] = SV[b+5]; L[9] = SV[b+6]; H[9] = SV[b+7]; } '
       + `vm.depth = k - 1; L[10] = ${STACK_SIZE}; H[10] = SHI[k - 1]; pc = RP[k]; continue; } }`
       + '{ const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
 }
 
 const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
-  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter, S32 = vm.stack32;';
+  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter, S32 = vm.stack32, W69 = vm.writes69, SOK = vm.savedOk;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (x & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
 
 function buildBlocks(): Loop {

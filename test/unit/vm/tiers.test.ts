@@ -226,3 +226,35 @@ test('hostile but valid programs: both tiers agree (random instruction words tha
   }
   assert.ok(ran >= 200, `only ${ran} valid programs`);
 });
+
+test('frames().callerRegs: r6-r9 of each caller, also through a function that never writes them (nothing saved there)', () => {
+  const insns = assemble(`
+    mov %r6, 6
+    mov %r7, 7
+    mov %r8, 8
+    mov %r9, 9
+    call local g
+    exit
+    g:
+    call local h
+    exit
+    h:
+    mov %r6, 60
+    mov %r7, 70
+    mov %r8, 80
+    mov %r9, 90
+    mov %r0, 5
+    exit`);
+  const vm = new Vm({ insns }, NO_CALLS);
+  for (const stopAt of [8, 13]) { // h's first insn; h's exit, after it wrote r6-r9
+    let st = vm.run(0n, { hook: (pc) => pc === stopAt });
+    assert.equal(st.status, 'paused');
+    const fr = vm.frames();
+    assert.deepEqual(fr.map((f) => f.funcStart), [0, 6, 8]);
+    assert.deepEqual(fr[1].callerRegs, [6n, 7n, 8n, 9n]);
+    assert.deepEqual(fr[2].callerRegs, [6n, 7n, 8n, 9n]);
+    st = vm.resume();
+    assert.equal(st.status, 'exit');
+    assert.deepEqual([6, 7, 8, 9].map((i) => vm.reg(i)), [6n, 7n, 8n, 9n]);
+  }
+});
