@@ -4,6 +4,7 @@
 // tools/lib/bpf/libbpf.c (bpf_program__record_reloc, bpf_object__reloc_code): for a relocated
 // call the target slot in the symbol's section is sym.value / 8 + imm + 1; for an unrelocated
 // pseudo call it is the call's own slot + imm + 1 in the same section.
+import { collectStructOps, isStructOpsSection } from './structops';
 import type { Insn } from '../vm/api';
 import { parseBtf, type ParsedBtf } from './btf';
 import { parseBtfExt, type BtfExt } from './btfext';
@@ -129,7 +130,10 @@ function load(bytes: Uint8Array, file: string): BpfObject {
   if (programs.length === 0) warnings.push('no programs: no function in a SEC("...") section other than .text');
 
   // Dedupe warnings from shared subprograms.
-  return { file, license, btf, programs, maps: maps.map((m) => m.def), kfuncs, warnings: [...new Set(warnings)] };
+  const obj: BpfObject = { file, license, btf, programs, maps: maps.map((m) => m.def), kfuncs, warnings: [...new Set(warnings)] };
+  const structOps = collectStructOps(elf, btf, file);
+  if (structOps.length) obj.structOps = structOps;
+  return obj;
 }
 
 /** clang leaves DATASEC sizes (and some variable offsets) 0 in objects; like libbpf's
@@ -159,7 +163,7 @@ function checkRelocTargets(elf: ElfFile, funcs: Map<number, ElfFunc[]>, warnings
       const w = `relocation #${i} for section ${sec.name}`;
       if (code) {
         if (r.offset % 8 !== 0 || r.offset + 8 > sec.size) elf.view.fail(w, `offset 0x${hex(r.offset)} is not an instruction of the ${sec.size}-byte section`);
-      } else if (sec.name === '.BTF' || sec.name === '.BTF.ext' || sec.name.startsWith('.debug_') || sec.name === '.maps') {
+      } else if (sec.name === '.BTF' || sec.name === '.BTF.ext' || sec.name.startsWith('.debug_') || sec.name === '.maps' || isStructOpsSection(sec.name)) {
         // Data relocations for a linker (.BTF/.BTF.ext ABS32/ABS64 on DATASEC/func addresses that clang
         // already wrote as section offsets; DWARF; .maps ABS64 for map-in-map `values`): not needed here.
       } else if (r.type !== R_BPF_NONE) {

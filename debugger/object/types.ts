@@ -148,4 +148,6 @@ export interface BpfObject {
   kfuncs: string[]; // extern kfunc names referenced by any program, index = kfuncIndex
   /** Non-fatal observations (e.g. 'no .BTF.ext: no line info'). */
   warnings: string[];
+  /** struct_ops variables of SEC(".struct_ops") / SEC(".struct_ops.link") (./structops.ts); absent: none. */
+  structOps?: import('./structops').StructOpsMap[];
 }
