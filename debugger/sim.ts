@@ -95,6 +95,9 @@ export interface StepResult {
   timeNs: bigint;
 }
 
+/** Simulation.stepBrief(): a step's program runs and outcome, without its presentation. */
+export type BriefStepResult = Pick<StepResult, 'runs' | 'fault' | 'ret' | 'expect'>;
+
 /** A model event as a step reports it: drops carry the sentence saying why. */
 export type StepEvent = Exclude<ModelEvent, { kind: 'drop' }> | (Extract<ModelEvent, { kind: 'drop' }> & { why: string });
 
@@ -238,9 +241,20 @@ export class Simulation {
     const step = this.steps[this.nextStep]!;
     this.nextStep++;
     if (step.index > 0) this.clock.advance(1000n);
-    const res = this.runStep(step);
+    const res = this.runStep(step, false);
     if (this.keepTrace) this.trace.push(res);
     return res;
+  }
+
+  /** Run the next step as stepOnce() does (the same model, kernel, printk log and counters), but
+   *  return only its program runs, fault, ret and expect: no sentence, events or socket snapshot
+   *  are built, and nothing is kept in `trace` (explore: the oracle reads the socket itself). */
+  stepBrief(): BriefStepResult {
+    if (this.done) throw new Error('the scenario has no more steps');
+    const step = this.steps[this.nextStep]!;
+    this.nextStep++;
+    if (step.index > 0) this.clock.advance(1000n);
+    return this.runStep(step, true);
   }
 
   runAll(): RunSummary {
@@ -248,7 +262,9 @@ export class Simulation {
     return { results: this.trace, passed: this.passed, failed: this.failed, faulted: this.faulted };
   }
 
-  private runStep(step: SimStep): StepResult {
+  private runStep(step: SimStep, brief: true): BriefStepResult;
+  private runStep(step: SimStep, brief: false): StepResult;
+  private runStep(step: SimStep, brief: boolean): StepResult | BriefStepResult {
     const m = this.model;
     const sc = this.scenario;
     const seq0 = streamSeq(sc.socket);
@@ -270,9 +286,11 @@ export class Simulation {
       // Payloads are views of the stream: the model never writes into one (coalescing copies).
       switch (s.kind) {
         case 'send':
-        case 'segment':
-          text = segmentText(m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin }));
+        case 'segment': {
+          const o = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
+          if (!brief) text = segmentText(o);
           break;
+        }
         case 'fin':
           text = segmentText(m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true }));
           break;
@@ -281,7 +299,7 @@ export class Simulation {
           ret = r.ret;
           data = r.data;
           this.lastData = r.data;
-          text = r.ret > 0 ? `read ${r.ret} bytes${r.eof ? ' and the FIN (end of stream)' : ''}` : r.ret === 0 ? 'end of stream (0)' : `failed ${r.ret} (${this.prepared.abi.errnoName(r.ret)})`;
+          if (!brief) text = r.ret > 0 ? `read ${r.ret} bytes${r.eof ? ' and the FIN (end of stream)' : ''}` : r.ret === 0 ? 'end of stream (0)' : `failed ${r.ret} (${this.prepared.abi.errnoName(r.ret)})`;
           break;
         }
         case 'setsockopt': {
@@ -341,6 +359,7 @@ export class Simulation {
       }
     }
     if (ret !== undefined) this.lastRet = ret;
+    if (brief) return this.briefResult(m.takeEvents(), ret, expect);
     const events: StepEvent[] = m.takeEvents().map((e) => (e.kind === 'drop' ? { ...e, why: dropWhy(e) } : e));
     const runs: ProgramRunTrace[] = [];
     let fault = false;
@@ -370,6 +389,25 @@ export class Simulation {
     const res: StepResult = { index: step.index, step, text, events, runs, fault, sock: m.sock.snapshot(), timeNs: this.clock.ns };
     if (ret !== undefined) res.ret = ret;
     if (data !== undefined) res.data = data;
+    if (expect) res.expect = expect;
+    return res;
+  }
+
+  /** stepBrief()'s result from the step's model events: the printk log and `faulted` as
+   *  runStep keeps them. */
+  private briefResult(events: ModelEvent[], ret: number | undefined, expect: ExpectResult | undefined): BriefStepResult {
+    const runs: ProgramRunTrace[] = [];
+    let fault = false;
+    for (const e of events) {
+      const tr = e.kind === 'prog' || e.kind === 'setsockopt-prog' ? e.trace : null;
+      if (!tr) continue;
+      runs.push(tr);
+      for (const l of tr.printk) this.printkLog.push(l);
+      if (tr.fault) fault = true;
+    }
+    if (fault) this.faulted = true;
+    const res: BriefStepResult = { runs, fault };
+    if (ret !== undefined) res.ret = ret;
     if (expect) res.expect = expect;
     return res;
   }

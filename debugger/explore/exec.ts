@@ -2,7 +2,7 @@
 // (segments, reads, the steps kept in between), the oracle after each, the trailing expects at
 // the end. The steps actually run are the counterexample when something fails: a Simulation
 // runs them, so `bpf-sockops run` of the written file replays the same thing.
-import { Simulation, type SimCheckpoint, type SimStep, type StepResult } from '../sim';
+import { Simulation, type BriefStepResult, type SimCheckpoint, type SimStep } from '../sim';
 import type { ScenarioStep, Step } from '../scenario/index';
 import { checkFrames, frameView, type Finding } from './oracle';
 import type { Target } from './target';
@@ -111,7 +111,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   let read = 0;
   const sock = sim.model.sock;
 
-  function count(r: StepResult): void {
+  function count(r: BriefStepResult): void {
     for (const tr of r.runs) {
       out.runs++;
       if (tr.op === rcvqOp) out.rcvqRuns++;
@@ -126,7 +126,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   /** Runs one step and the oracle; returns false when something failed (out.finding set). */
   function run(s: ScenarioStep): boolean {
     sim.steps.push({ index: sim.steps.length, scenarioStep: s, label: s.label, path: s.path, json: s.json } as SimStep);
-    const r = sim.stepOnce();
+    const r = sim.stepBrief();
     out.steps.push(s);
     count(r);
     if (r.expect && !r.expect.ok) {
