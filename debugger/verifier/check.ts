@@ -11,6 +11,7 @@ import type { ProgType } from '../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../sockops';
 import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, isPtr, regTypeStr, regStr, statesSafe, statesEqual } from './state';
 import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScalar, isConst, negate, rangeScalar, refine, sizedScalar, sync, unknownScalar, violated, cloneScalar, S64_MIN, constValue } from './scalar';
+import { tnumAdd, tnumConst } from './tnum';
 import { EXPECTED, KFUNC_PROTOS, PROTOS, PROTOS_BY_TYPE, type ArgType } from './protos';
 import { liveness, cfgCheck, prunePoints } from './cfg';
 
@@ -611,6 +612,12 @@ class Checker {
 
   private varStackAccess(frame: Frame, base: Reg, regno: number, off: number, size: number, t: 'read' | 'write', pc: number): Reg {
     const s = base.s;
+    // check_ptr_alignment: stack accesses are always strict
+    const lowMask = BigInt(size - 1);
+    const at = tnumAdd(s.varOff, tnumConst(BigInt.asUintN(64, BigInt(off))));
+    if (size > 1 && ((at.value & lowMask) !== 0n || (at.mask & lowMask) !== 0n)) {
+      throw new VerifierReject(pc, `misaligned stack access off (0x${s.varOff.value.toString(16)}; 0x${s.varOff.mask.toString(16)})+${base.off}+${off - base.off} size ${size}`, 'stack-misaligned', { reg: regno, size });
+    }
     const min = off + Number(s.smin), max = off + Number(s.smax);
     if (s.smin === S64_MIN || s.smax >= BigInt(BPF_MAX_VAR_OFF) || min < -STACK_SIZE || max + size > 0) {
       throw new VerifierReject(pc, `invalid unbounded variable-offset ${t === 'write' ? 'write to' : 'read from'} stack R${regno}`, 'stack-bounds', { reg: regno });
