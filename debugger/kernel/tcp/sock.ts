@@ -37,6 +37,21 @@ export function appendPayload(skb: QueuedSkb, more: Uint8Array): void {
   skb.payload = store.subarray(0, need);
 }
 
+type FieldSetter = (to: TcpSock, from: Record<string, unknown>) => void;
+/** setFields() per fields() record: restoring one checkpoint many times (explore rewinds it for
+ *  every delivery) assigns named properties instead of walking Object.entries() each time. */
+const fieldSetters = new WeakMap<Record<string, unknown>, FieldSetter>();
+
+/** A function doing what setFields() says for these keys (the sockopt record copied into the
+ *  socket's own; every other key assigned). */
+function fieldSetter(keys: string[]): FieldSetter {
+  const body = keys.map((k) => {
+    const key = JSON.stringify(k);
+    return k === 'sockopt' ? `Object.assign(t.sockopt, f.sockopt);` : `t[${key}] = f[${key}];`;
+  }).join('\n');
+  return new Function('t', 'f', body) as FieldSetter;
+}
+
 /** What the model records as it goes; the simulation turns these into the per-step trace. */
 export type TcpLogEntry =
   | { kind: 'wakeup'; where: string } // sk->sk_data_ready() called, by the kernel function named
@@ -310,10 +325,9 @@ export class TcpSock implements SockModel {
 
   /** Put back what fields() returned. */
   setFields(f: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(f)) {
-      if (k === 'sockopt') Object.assign(this.sockopt, v as SockoptFields);
-      else (this as unknown as Record<string, unknown>)[k] = v;
-    }
+    let put = fieldSetters.get(f);
+    if (!put) fieldSetters.set(f, (put = fieldSetter(Object.keys(f))));
+    put(this, f);
   }
 
   /** A snapshot for traces and the debugger: O(1) in the queue lengths — counts and bytes of
