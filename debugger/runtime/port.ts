@@ -6,7 +6,8 @@ import type { ProgramRunTrace, SockModel } from '../kernel/types';
 import type { VmApi } from '../vm/api';
 import type { Profile } from '../../sockops/types';
 
-/** Called before every instruction of every program run. It may throw to abandon the simulation. */
+/** Called before every instruction of every program run. It may throw to abandon the simulation.
+ *  The InsnInfo may be reused for the next instruction: copy what must outlive the call. */
 export type InsnHook = (info: InsnInfo) => void;
 
 export interface InsnInfo {

@@ -302,6 +302,8 @@ export class DebugRuntime extends EventEmitter {
     const limit = Math.min(opts.startLimit ?? Infinity, target ?? Infinity, (opts.from ?? -1) >= 0 ? opts.from! : Infinity);
     const cp = this.startAt(Number.isFinite(limit) ? limit : (this.paused?.pos ?? 0));
     this.lastStart = cp?.pos ?? 0;
+    // boundaries before where the request starts get a checkpoint each (none for a search from the start)
+    const denseUntil = Number.isFinite(limit) ? limit : -1;
     const sim = this.live!;
     this.watchPrev = new Map(cp?.watchPrev ?? []);
     for (const bp of this.breaks.bps.values()) bp.hits = cp?.hits.get(bp.id) ?? 0;
@@ -315,6 +317,7 @@ export class DebugRuntime extends EventEmitter {
     let cur: RunRec | null = null;
     let lastInsns = -1;
     let lastPc = -1;
+    const insnCursor: Cursor = { pos: 0, kind: 'insn', step: 0, run: null, pc: 0, depth: 0, info: null };
     let lastRun: RunRec | null = null;
     let depth = 0;
     let stepIdx = sim.nextStep;
@@ -352,14 +355,14 @@ export class DebugRuntime extends EventEmitter {
       const ed = edits.get(c.pos);
       if (ed) this.applyEdits(c, sim, ed);
       if (target !== undefined && c.pos === target) {
-        found = { stop: { reason: 'goto' }, cursor: c };
+        found = { stop: { reason: 'goto' }, cursor: { ...c } };
         foundSnap = snapshot(c);
         return true;
       }
       if (observe) {
         const s = observe(c);
         if (s) {
-          if (stopOnHit) { found = { stop: s, cursor: c }; foundSnap = snapshot(c); return true; }
+          if (stopOnHit) { found = { stop: s, cursor: { ...c } }; foundSnap = snapshot(c); return true; }
           record?.(c.pos, s);
         }
       }
@@ -387,12 +390,14 @@ export class DebugRuntime extends EventEmitter {
       lastPc = info.pc;
       lastRun = cur;
       this.history.record(pos, cur.index, info.pc, depth);
-      const cursor: Cursor = { pos, kind: 'insn', step: stepIdx, run: cur, pc: info.pc, depth, info };
+      // one cursor refilled per instruction (a stop keeps a copy)
+      const cursor = insnCursor;
+      cursor.pos = pos; cursor.step = stepIdx; cursor.run = cur; cursor.pc = info.pc; cursor.depth = depth; cursor.info = info;
       if (visit(cursor)) throw new Pause(pos);
       // a pause request, looked for every 65,536 instructions of a forward run (./port.ts has none: the adapter's)
       if (interruptible && (this.hookedInsns & 0xffff) === 0 && pos > (opts.from ?? -1) && this.interrupt?.()) {
         const s: Stop = { reason: 'pause', description: `paused by request at instruction ${pos - cur.firstPos + 1} of this run` };
-        found = { stop: s, cursor };
+        found = { stop: s, cursor: { ...cursor } };
         foundSnap = snapshot(cursor);
         throw new Pause(pos);
       }
@@ -412,7 +417,7 @@ export class DebugRuntime extends EventEmitter {
       // a checkpoint every CP_INSNS instructions or CP_POSITIONS positions of replay, and at every
       // boundary on the way to where this replay was asked to start (the stop being stepped from,
       // the target stepped back to): the next request from there replays one step at most
-      if (kind === 'boundary' && sim.checkpoint && (sinceCp >= CP_INSNS || pos <= limit || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
+      if (kind === 'boundary' && sim.checkpoint && (sinceCp >= CP_INSNS || pos <= denseUntil || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
         if (!this.checkpoints.has(pos, this.breaks.version)) {
           this.checkpoints.add({
             pos, step: stepIdx, runs: runCount, sim: sim.checkpoint(),

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Simulation, type PreparedScenario, type SimCheckpoint, type SimOptions } from '../sim';
 import { compileBpf } from '../scenario/compile';
 import type { RunInfo } from '../kernel/bpf/index';
-import type { DebugSim, InsnHook, SimFactory, StepDesc } from './port';
+import type { DebugSim, InsnHook, InsnInfo, SimFactory, StepDesc } from './port';
 
 export class SimPort implements SimFactory {
   readonly profile;
@@ -52,9 +52,13 @@ export class SimPort implements SimFactory {
     const sim = new Simulation(this.prepared);
     sim.keepTrace = false; // the debugger reads each step's outcome once: no history of them
     const kernel = sim.kernel;
+    // one InsnInfo, refilled per instruction (the hook reads it and keeps none of it)
+    const out = { pc: 0, vm: null, program: null, run: null, label: '' } as unknown as InsnInfo;
     kernel.setInsnHook((info) => {
       const run: RunInfo = info.run;
-      hook({ pc: info.pc, vm: info.vm, program: info.program, run, label: run.label, ctxBase: run.ctxBase, op: run.op, trace: run.trace });
+      out.pc = info.pc; out.vm = info.vm; out.program = info.program; out.run = run;
+      out.label = run.label; out.ctxBase = run.ctxBase; out.op = run.op; out.trace = run.trace;
+      hook(out);
     });
     const steps: StepDesc[] = sim.steps.map((s) => ({ label: s.label, json: s.json, line: s.line, number: s.scenarioStep ? s.scenarioStep.index : -1 }));
     return {
