@@ -63,12 +63,17 @@ export async function benchExplore(): Promise<void> {
   line('kernel', best!.r, best!.ms, best!.cpuMs, 1_000_000, ` (${best!.r} events, best of 3)`);
 
   const t = makeTarget(Simulation.prepare(SCENARIO));
-  searchPart(t, { seed: 1, budget: 100, part: 0, stride: 1, count: 50 });
-  const x = timed(() => searchPart(t, { seed: 2, budget: 2000, part: 0, stride: 1, count: 2000 }));
-  const r = x.r;
+  // warm-up (V8 compiles the hot paths in the first few hundred deliveries), then best of 3
+  searchPart(t, { seed: 1, budget: 500, part: 0, stride: 1, count: 500 });
+  let x: { r: ReturnType<typeof searchPart>; ms: number; cpuMs: number } | null = null;
+  for (let i = 0; i < 3; i++) {
+    const y = timed(() => searchPart(t, { seed: 2, budget: 2000, part: 0, stride: 1, count: 2000 }));
+    if (!x || y.cpuMs < x.cpuMs) x = y;
+  }
+  const r = x!.r;
   const load = timed(() => { for (let i = 0; i < 100; i++) new Simulation(t.prepared); });
-  line('explore', r.rcvqRuns, x.ms, x.cpuMs, 500_000,
-    ` (${r.deliveries} deliveries, ${r.events} events, ${(r.rcvqRuns / r.deliveries).toFixed(1)} RCVQ_CB runs and ${(x.cpuMs / r.deliveries).toFixed(2)} ms CPU per delivery; each rewinds a checkpointed simulation: loading a fresh one would add ${(load.cpuMs / 100).toFixed(2)} ms)`);
+  line('explore', r.rcvqRuns, x!.ms, x!.cpuMs, 500_000,
+    ` (${r.deliveries} deliveries, best of 3, ${r.events} events, ${(r.rcvqRuns / r.deliveries).toFixed(1)} RCVQ_CB runs and ${(x!.cpuMs / r.deliveries).toFixed(2)} ms CPU per delivery; each rewinds a checkpointed simulation: loading a fresh one would add ${(load.cpuMs / 100).toFixed(2)} ms)`);
 }
 
 if (require.main === module) benchExplore().catch((e) => { console.error(e); process.exitCode = 1; });
