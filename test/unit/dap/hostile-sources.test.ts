@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIX, launch, withClient } from './client';
+import { FIX, launch, newClient, withClient } from './client';
 
 /** A copy of frames.bpf.o whose every string naming frames.bpf.c now names `to` (no longer). */
 function renamedSource(dir: string, to: string): string {
@@ -47,3 +47,22 @@ for (const kind of ['/dev/zero', 'a FIFO']) {
     });
   });
 }
+
+test('disconnect during a long run is answered before the run ends (the run is not waited for)', async () => {
+  const SPIN = join(FIX, 'spin.scenario.json');
+  // not withClient: its stop() sends another disconnect, which an adapter that ended never answers
+  const dc = newClient();
+  await dc.start();
+  {
+    await launch(dc, { scenario: SPIN, stopOnEntry: true });
+    let terminated = false;
+    dc.waitForEvent('terminated').then(() => { terminated = true; }, () => {});
+    let stopped = false;
+    dc.waitForEvent('stopped').then(() => { stopped = true; }, () => {});
+    await dc.continueRequest({ threadId: 1 });
+    const r = await dc.disconnectRequest({});
+    assert.equal(r.success, true);
+    // answered while the run was still going: it had neither stopped at the end nor terminated
+    assert.equal(stopped || terminated, false);
+  }
+});
