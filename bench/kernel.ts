@@ -55,7 +55,7 @@ function print(layer: string, shape: string, f: Figures): void {
 /** The TCP model and the BPF side without the Simulation: enable, then `segments` segments. */
 function kernelLoop(obj: ReturnType<typeof loadObject>, seg: number, segments: number, refreshAfterEveryHelper: boolean): Figures {
   const t = table();
-  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, refreshAfterEveryHelper });
+  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, refreshAfterEveryHelper, printkLog: false });
   const model = new TcpModel(abiFromTable(t), { family: 'inet6' }, kernel);
   model.passiveOpen({ seq: 0 });
   const one = new Uint8Array(4);

@@ -186,6 +186,7 @@ export class Simulation {
       profile: prepared.table.profile.name,
       seed: sc.seed ?? 1,
       clock: this.clock,
+      printkLog: false, // our own log (printkLog) comes from the runs' traces
     });
     this.model = new TcpModel(prepared.abi, {
       family: sc.socket.family,
