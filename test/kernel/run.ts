@@ -3,7 +3,8 @@
 //   2. random programs through BPF_PROG_TEST_RUN vs our VM,
 //   3. a recording sock_ops program in a live cgroup + netns vs our simulator,
 //   4. bpf_loop programs (socket filters, BPF_PROG_TEST_RUN) vs our VM and bpf_loop,
-//   5. our verifier vs the kernel's: fixture programs + a mutation corpus (test/kernel/verifier-agree.ts).
+//   5. our verifier vs the kernel's: fixture programs + a mutation corpus (test/kernel/verifier-agree.ts),
+//   6. random programs the kernel accepts never fault in the emulator (test/kernel/nofault.ts).
 // Where bpf() is not permitted (or no C compiler), prints why and exits 0.
 // Environment: ORACLE_SEED (default 7), ORACLE_PROGRAMS (default 100000), ORACLE_PARTS (e.g. "1,2"),
 // ORACLE_RECORD=1 (re-record the hand-written corner fixtures of test/kernel/isa-edge.ts).
@@ -18,7 +19,7 @@ function skip(why: string): never {
 }
 
 async function main(): Promise<number> {
-  const parts = new Set((process.env.ORACLE_PARTS ?? '1,2,3,4,5').split(',').map((s) => s.trim()));
+  const parts = new Set((process.env.ORACLE_PARTS ?? '1,2,3,4,5,6').split(',').map((s) => s.trim()));
   const seed = Number(process.env.ORACLE_SEED ?? 7) >>> 0;
   const count = Number(process.env.ORACLE_PROGRAMS ?? 100_000);
   if (!Number.isFinite(count) || count < 0) throw new Error(`ORACLE_PROGRAMS=${process.env.ORACLE_PROGRAMS} is not a count`);
@@ -72,6 +73,11 @@ async function main(): Promise<number> {
   if (parts.has('5')) {
     const { verifierAgreement } = await import('./verifier-agree');
     failed += await verifierAgreement({ log: (s) => console.log(s) });
+  }
+
+  if (parts.has('6')) {
+    const { nofault } = await import('./nofault');
+    failed += await nofault({ log: (s) => console.log(s) });
   }
 
   console.log(`\ntest:kernel: ${failed === 0 ? 'passed, 0 unexplained disagreements' : `${failed} unexplained disagreement(s)`}`);
