@@ -1,6 +1,8 @@
 // The debugger: the adapter runs as `node dist/cli.js dap` (its own process, so a runaway guest
 // can never block the extension host); the configuration provider lets F5 on a hook or a scenario
 // work without a launch.json and fills in the compiler, refusing one in Restricted Mode.
+import { checkRegularFile, FileReadError } from '../io/files';
+import { workspaceRoots } from './runOptions';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -113,6 +115,19 @@ class ConfigProvider implements vscode.DebugConfigurationProvider {
     } else if (!this.ctx.config.trusted) {
       delete config.compiler; // a workspace-supplied executable path is never used untrusted
       delete config.compilerArgs;
+    }
+    if (!this.ctx.config.trusted) {
+      // Restricted Mode: the object and the scenario are read only from inside the workspace
+      // (after following symlinks), and only regular files (a FIFO would hang the adapter)
+      const base = typeof config.cwd === 'string' ? config.cwd : _f?.uri.fsPath ?? '';
+      for (const [what, file] of [['program', config.program], ['scenario', config.scenario]] as const) {
+        try {
+          checkRegularFile(path.resolve(base, String(file)), what === 'program' ? 'object' : 'scenario', { within: workspaceRoots() });
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Cannot debug in Restricted Mode: "${what}" ${e instanceof FileReadError ? e.message : String(e)}`);
+          return undefined;
+        }
+      }
     }
     this.ctx.output.info(`debug: ${config.program} with ${config.scenario}${config.compiler ? ` (compiler ${config.compiler})` : ''}`);
     return config;
