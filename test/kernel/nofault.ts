@@ -142,7 +142,7 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
   for (const a of accepted) for (const b of a.p.blocks) cov.set(b, (cov.get(b) ?? 0) + 1);
   log(`  blocks in accepted programs: ${[...cov.entries()].sort((x, y) => x[0].localeCompare(y[0])).map(([k, n]) => `${k}:${n}`).join(' ')}`);
   const reasons = new Map<string, number>();
-  for (const r of rejected) reasons.set(r.reasons, (reasons.get(r.reasons) ?? 0) + 1);
+  for (const r of rejected) reasons.set(r.why, (reasons.get(r.why) ?? 0) + 1);
   for (const [w, n] of reasons) log(`  rejected ${n}x: ${w}`);
   for (const f of faults) log(`  FAULT ${f.p.name}: ${f.fault.message}${f.fault.line ? ` at ${f.fault.line}` : ''} (pc ${f.fault.pc}) -> test/fixtures/nofault/${f.p.name}/`);
   // a generator that makes mostly rejected programs tests nothing: more than a quarter is a failure
