@@ -183,6 +183,7 @@ export class Simulation {
       ...kernel,
       sockops: sc.sockops,
       setsockopt: sc.setsockopt,
+      structOps: sc.structOps,
       profile: prepared.table.profile.name,
       seed: sc.seed ?? 1,
       clock: this.clock,

@@ -176,4 +176,9 @@ export interface BpfHooks {
   sockOps(sock: SockModel, inv: SockOpsInvocation): SockOpsResult | null;
   /** Run the attached cgroup/setsockopt program, if any (null: none attached). */
   setsockopt(sock: SockModel, inv: SetsockoptInvocation): SetsockoptResult | null;
+  /** struct_ops profiles (docs/abi.md §5.3): whether the socket's BPF_TCP_OPS_FLAG_RCVQ is on. */
+  tcpOpsOn?(sock: SockModel): boolean;
+  /** Run struct bpf_tcp_ops member `member` (enqueue_rcvq with the skb, dequeue_rcvq with null);
+   *  null when the attached variable does not set it. */
+  tcpOps?(sock: SockModel, member: string, skb: Skb | null, label: string): ProgramRunTrace | null;
 }

@@ -51,7 +51,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   const root = located.value;
   if (!isObj(root)) err('', 'a scenario is a JSON object with "program", "stream" and "steps"');
   const r = root as Obj;
-  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'socket', 'stream', 'steps', 'profile', 'seed', 'frames'];
+  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'socket', 'stream', 'steps', 'profile', 'seed', 'frames', 'structOps'];
   for (const k of Object.keys(r)) if (!known.includes(k)) err(k, `unknown property "${k}"; a scenario has ${known.filter((x) => x !== '$schema').join(', ')}`);
 
   const str = (path: string, v: unknown, what: string): string => {
@@ -84,6 +84,8 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   const sockops = r.sockops === undefined ? undefined : str('sockops', r.sockops, '"sockops" (a function name)');
   const setsockopt = r.setsockopt === undefined ? undefined : str('setsockopt', r.setsockopt, '"setsockopt" (a function name)');
   const profile = r.profile === undefined ? undefined : str('profile', r.profile, '"profile"');
+  const structOps = r.structOps === undefined ? undefined : str('structOps', r.structOps, '"structOps" (a variable of SEC(".struct_ops.link"))');
+  if (structOps !== undefined && sockops !== undefined) err('structOps', '"structOps" and "sockops" name different kinds of hook: keep one (struct_ops profiles such as autolowat-tcp-ops-v5 use "structOps")');
   const seed = r.seed === undefined ? undefined : int('seed', r.seed, '"seed"');
   const description = r.description === undefined ? undefined : str('description', r.description, '"description"');
 
@@ -406,6 +408,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   if (description !== undefined) res.description = description;
   if (sockops !== undefined) res.sockops = sockops;
   if (setsockopt !== undefined) res.setsockopt = setsockopt;
+  if (structOps !== undefined) res.structOps = structOps;
   if (profile !== undefined) res.profile = profile;
   if (seed !== undefined) res.seed = seed;
   return res;

@@ -83,6 +83,8 @@ export interface Scenario {
   program: string;
   sockops?: string;
   setsockopt?: string;
+  /** struct_ops profiles: the SEC(".struct_ops.link") variable whose members run (instead of "sockops"). */
+  structOps?: string;
   profile?: string;
   seed?: number;
   /** Byte lengths of the application messages that make up the stream, in order (`explore`'s oracle). */

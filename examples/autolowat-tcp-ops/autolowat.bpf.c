@@ -28,7 +28,10 @@ struct sock {
 	int sk_rcvlowat;
 } __attribute__((preserve_access_index));
 
+/* A tcp_sock starts with its struct sock (inet_conn.icsk_inet.sk): declared so here too, so that
+ * both views of the one socket object agree on where each field is. */
 struct tcp_sock {
+	struct sock sk;
 	__u32 rcv_nxt;
 	__u32 copied_seq;
 } __attribute__((preserve_access_index));

@@ -32,6 +32,7 @@ export const ENOMSG = errnoOf('ENOMSG');
 export const ENOPROTOOPT = errnoOf('ENOPROTOOPT');
 export const EOPNOTSUPP = errnoOf('EOPNOTSUPP');
 export const ENOTSUPP = errnoOf('ENOTSUPP');
+export const EUCLEAN = errnoOf('EUCLEAN');
 
 /** include/linux/limits.h */
 export const INT_MAX = 0x7fffffff;

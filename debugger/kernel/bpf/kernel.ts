@@ -33,6 +33,9 @@ import type { KindsResult } from '../../verifier/types';
 import { ARG_CHECKS, HELPERS, KFUNCS } from './helpers';
 import { NOT_MODELLED } from './helpers/notmodelled';
 import { KernelObjects, type SockObjects } from './objects';
+import { resolveStructOps, structOpsCtxAccessError, TcpOpsFlags } from './structops';
+import type { StructOpsMemberInfo, StructOpsProfile } from '../../../sockops/types';
+import type { Skb } from '../types';
 import {
   PAGE_SIZE, ProgEnv, type ActiveRun, type CallCtx, type InsnHook, type KernelHost, type MapView, type Mapped,
   type PrintkLine, type RunInfo, type SetsockoptOutcome, type SockOpsFrame, type SockoptFrame,
@@ -53,7 +56,7 @@ function probeLoads(prog: BpfProgram, kinds: KindsResult): Set<number> {
 export type { RunInfo, InsnHook, SetsockoptOutcome, MapView, PrintkLine } from './run';
 
 /** BpfKernel.checkpoint(). */
-export interface KernelCheckpoint { maps: MapCheckpoint[]; printk: number; rng: [bigint, bigint] }
+export interface KernelCheckpoint { maps: MapCheckpoint[]; printk: number; rng: [bigint, bigint]; tcpOps?: [number, number][] }
 export { IMPLEMENTED_HELPERS, IMPLEMENTED_KFUNCS } from './helpers';
 
 export interface BpfKernelOptions {
@@ -61,6 +64,9 @@ export interface BpfKernelOptions {
   sockops?: string;
   /** Function name of a SEC("cgroup/setsockopt") program to attach, if any. */
   setsockopt?: string;
+  /** Variable of SEC(".struct_ops.link") / SEC(".struct_ops") to attach (profiles with struct
+   *  bpf_tcp_ops); omitted: the object's only one, when the object has no sockops program. */
+  structOps?: string;
   /** sockops table profile (default: the table's default). */
   profile?: string;
   /** Seed of bpf_get_prandom_u32 (default 0). */
@@ -114,6 +120,9 @@ export class BpfKernel implements BpfHooks {
   private readonly hdrOptLenOp: number | undefined;
   private readonly txhashOff: number;
   private readonly sockoptMemo = new Map<number, string | null>();
+  /** struct bpf_tcp_ops members attached (./structops.ts) and the sockets' flags; null: none. */
+  private readonly tcpOpsEnvs: Map<string, ProgEnv> | null = null;
+  private readonly tcpOpsFlags: TcpOpsFlags | null = null;
 
   static load(obj: BpfObject, opts: BpfKernelOptions = {}): BpfKernel {
     return new BpfKernel(obj, opts);
@@ -135,7 +144,9 @@ export class BpfKernel implements BpfHooks {
     this.txhashOff = this.table.ctxField('sk_txhash')?.offset ?? 164;
     // A cgroup/setsockopt program may run alone (objects with no sockops program are common);
     // with nothing named, the object's one sockops program is required.
-    const alone = opts.sockops === undefined && opts.setsockopt !== undefined && !obj.programs.some((p) => p.section === 'sockops');
+    const so = (this.table.profile as Partial<StructOpsProfile>).structOps;
+    const useStructOps = so !== undefined && opts.sockops === undefined && (opts.structOps !== undefined || (obj.structOps ?? []).some((m) => m.struct === so.struct));
+    const alone = opts.sockops === undefined && (opts.setsockopt !== undefined || useStructOps) && !obj.programs.some((p) => p.section === 'sockops');
     this.sockopsProgram = alone ? null : pickProgram(obj, opts.sockops, 'sockops', 'sockops');
     this.setsockoptProgram = opts.setsockopt !== undefined ? pickProgram(obj, opts.setsockopt, 'cgroup/setsockopt', 'setsockopt') : null;
     this.bpfMaps = obj.maps.map((d, i) => new BpfMap(d, i));
@@ -159,15 +170,23 @@ export class BpfKernel implements BpfHooks {
     }
     this.sockEnv = this.sockopsProgram ? this.prepare(this.sockopsProgram) : null;
     this.sockoptEnv = this.setsockoptProgram ? this.prepare(this.setsockoptProgram) : null;
+    if (opts.structOps !== undefined && !so) throw new LoadError(obj.file, null, `"structOps" names ${opts.structOps}, but profile ${this.table.profile.name} has no struct_ops hooks; use profile autolowat-tcp-ops-v5.`);
+    if (useStructOps && so) {
+      const { members } = resolveStructOps(obj, so, opts.structOps);
+      this.tcpOpsFlags = new TcpOpsFlags(so.enabledBy.value);
+      this.tcpOpsEnvs = new Map(members.map((m) => [m.info.name, this.prepare(m.prog, m.info)]));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Preparation
 
-  private prepare(prog: BpfProgram): ProgEnv {
-    const progType = progTypeOf(prog.section);
+  private prepare(prog: BpfProgram, member?: StructOpsMemberInfo): ProgEnv {
+    // A struct_ops member's helpers take socket pointers, as the cgroup flavour's do.
+    const progType = member ? 'cgroup_setsockopt' : progTypeOf(prog.section);
     if (!progType) throw new LoadError(this.obj.file, prog.name, `SEC("${prog.section}") is not a program type the emulator runs (sockops, cgroup/setsockopt).`);
     const env = new ProgEnv(prog, progType);
+    if (member) env.structOpsMember = member.name;
     env.loopInlined = bpfLoopInlinedCalls(prog.insns);
     const t = this.table;
     const fail = (pc: number, msg: string): never => {
@@ -181,7 +200,8 @@ export class BpfKernel implements BpfHooks {
       helperName: (id) => t.helper(id)?.name,
       helperAvailable: (id) => {
         const h = t.helper(id)!;
-        const v = t.availableAtLoad(h, progType);
+        if (member && !member.helpers.includes(h.name)) return `program of this type cannot use helper ${h.name}#${h.id}: struct bpf_tcp_ops member ${member.name} may call ${member.helpers.join(', ')} (profile ${t.profile.name}, docs/abi.md §5.4)`;
+        const v = member ? { ok: true as const } : t.availableAtLoad(h, progType);
         if (!v.ok) return `program of this type cannot use helper ${h.name}#${h.id}: ${v.why}`;
         if (!HELPERS[h.name]) this.warnings.push(`${prog.name}: ${h.name}#${h.id} is allowed but ${NOT_MODELLED[h.name] !== undefined ? 'not modelled' : 'not implemented'} by the emulator: a call faults`);
         this.checkRulesImplemented(prog, h);
@@ -193,7 +213,8 @@ export class BpfKernel implements BpfHooks {
         if (!k) {
           return `unknown kfunc ${name}: it is not a kernel function of profile ${t.profile.name}; check the name or the profile.`;
         }
-        const v = t.availableAtLoad(k, progType);
+        if (member && !member.kfuncs.includes(name)) return `calling kernel function ${name} is not allowed: struct bpf_tcp_ops member ${member.name} may call the kfuncs ${member.kfuncs.join(', ')} (profile ${t.profile.name}, docs/abi.md §5.4)`;
+        const v = member ? { ok: true as const } : t.availableAtLoad(k, progType);
         if (!v.ok) return `calling kernel function ${name} is not allowed: ${v.why}`;
         if (!KFUNCS[name]) this.warnings.push(`${prog.name}: kfunc ${name} is not implemented by the emulator: a call faults`);
         this.checkRulesImplemented(prog, k);
@@ -203,7 +224,7 @@ export class BpfKernel implements BpfHooks {
     const setsockopt = progType === 'cgroup_setsockopt';
     const issues = scanProgram(prog.insns, {
       ctxAccessError: (off, size, write) =>
-        progType === 'sock_ops' ? t.ctxAccessError(off, size, write) : sockoptAccessError(off, size, write, setsockopt),
+        member ? structOpsCtxAccessError(member, off, size, write) : progType === 'sock_ops' ? t.ctxAccessError(off, size, write) : sockoptAccessError(off, size, write, setsockopt),
       helperCall: (_pc, id, r1Map) => {
         const h = t.helper(id);
         return h ? mapHelperError(this.obj, h.name, id, r1Map, progType) : null;
@@ -216,9 +237,11 @@ export class BpfKernel implements BpfHooks {
     }
 
     // Accesses through the UAPI socket views, converted as the verifier does (./convert.ts).
-    const kinds = analyzeKinds(prog, progType, this.obj, { profile: t.profile.name });
-    env.kinds = kinds;
-    const conv = convertSockAccesses(prog, kinds, this.objects.uapi);
+    // (struct_ops members read kernel objects through BTF pointers only: no UAPI views to convert,
+    // and the kind analysis knows no BPF_PROG() context: their loads run unconverted.)
+    const kinds = member ? null : analyzeKinds(prog, progType, this.obj, { profile: t.profile.name });
+    if (kinds) env.kinds = kinds;
+    const conv = kinds ? convertSockAccesses(prog, kinds, this.objects.uapi) : { insns: prog.insns, issues: [], converted: 0, unsure: [] };
     if (conv.issues.length) {
       const first = conv.issues[0]!;
       fail(first.pc, `${first.message}. Fix the access in the C source; the kernel refuses to load this program.`);
@@ -247,7 +270,7 @@ export class BpfKernel implements BpfHooks {
       {
         insns: conv.insns,
         funcStarts: prog.funcs.map((f) => f.startPc),
-        probeLoads: probeLoads(prog, kinds),
+        probeLoads: kinds ? probeLoads(prog, kinds) : new Set<number>(),
         onProbeFault: (pc, addr, size) => this.probeFault(env, pc, addr, size),
         resolveLdImm64: (pc, src, imm, nextImm) => {
           if (src === 1) return env.mapHandles[imm] ?? fail(pc, `map #${imm} does not exist`);
@@ -475,6 +498,75 @@ export class BpfKernel implements BpfHooks {
     return out;
   }
 
+  /** Whether the socket's BPF_TCP_OPS_FLAG_RCVQ is on (struct_ops profiles; absent otherwise). */
+  tcpOpsOn(sock: SockModel): boolean {
+    const f = this.tcpOpsFlags;
+    return f !== null && (f.get(sock) & f.rcvq) !== 0;
+  }
+
+  /** Run a struct bpf_tcp_ops member (docs/abi.md §5.3): enqueue_rcvq(sk, skb) or
+   *  dequeue_rcvq(sk), the BPF_PROG() context holding the socket's and the skb's addresses.
+   *  null when the struct_ops variable does not set the member. */
+  tcpOps(sock: SockModel, member: string, skb: Skb | null, label: string): ProgramRunTrace | null {
+    const env = this.tcpOpsEnvs?.get(member);
+    if (!env) return null;
+    const objs = this.sockObjects(sock);
+    const frame = this.structOpsFrame(env);
+    const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const { ctx, dv } = frame;
+    ctx.fill(0);
+    const run: ActiveRun = {
+      env, objs, op: -1, fullsock: true, locked: true, skb, ctx, dv, kern: null, kdv: null, skbBase: 0n,
+      packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, syn: null, written: 0, remainingOptLen: 0, retval: 0, dirty: false, frame,
+      info: undefined as unknown as RunInfo,
+    };
+    dv.setBigUint64(0, this.sockBase(env, objs), true);
+    const transient: bigint[] = [];
+    if (skb) {
+      const m = this.scratchRegion(env, frame.optvals, skb.payload, skb.payload.length, { name: `skb payload (${skb.payload.length} bytes)`, kind: 'packet', writable: false }, transient);
+      run.packetBase = m.base;
+      run.pkt = m.bytes;
+      run.skbLen = skb.payload.length;
+      const sf = this.structOpsSkb(env);
+      run.skbBase = sf.base;
+      sf.bytes.fill(0);
+      this.skbLayout.fill(sf.bytes, skb, { packet: run.packetBase, sock: this.sockBase(env, objs) }, sf.dv);
+      dv.setBigUint64(8, run.skbBase, true);
+    }
+    run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, label, sock, skb, trace };
+    this.refresh(run, true);
+    this.execute(run, frame.ctxBase, transient);
+    return trace;
+  }
+
+  /** The BPF_PROG() context region of a member (its arguments, u64 each). */
+  private structOpsFrame(env: ProgEnv): SockoptFrame {
+    const f = env.sockoptFrame;
+    this.notRunning(env, f);
+    if (f) return f;
+    const member = this.table.profile as Partial<StructOpsProfile>;
+    const info = member.structOps!.members.find((m) => m.name === env.structOpsMember)!;
+    const ctx = new Uint8Array(8 * Math.max(1, info.args.length));
+    const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null };
+    frame.ctxBase = env.vm.memory.map({
+      name: `ctx ${info.name}(${info.args.map((a) => a.ctype + a.name).join(', ')})`, kind: 'ctx', bytes: ctx, writable: false,
+      check: (off, size, write) => structOpsCtxAccessError(info, off, size, write),
+    });
+    env.sockoptFrame = frame;
+    return frame;
+  }
+
+  private readonly skbRegions = new Map<ProgEnv, { bytes: Uint8Array; dv: DataView; base: bigint }>();
+  private structOpsSkb(env: ProgEnv): { bytes: Uint8Array; dv: DataView; base: bigint } {
+    let r = this.skbRegions.get(env);
+    if (!r) {
+      const bytes = new Uint8Array(this.skbLayout.size);
+      r = { bytes, dv: new DataView(bytes.buffer), base: env.vm.memory.map({ name: 'struct sk_buff (the skb of the run)', kind: 'kernel', bytes, writable: false }) };
+      this.skbRegions.set(env, r);
+    }
+    return r;
+  }
+
   private refreshKernArgs(run: ActiveRun): void {
     const f = this.kernLayout.fields['args'];
     if (f && run.kern) run.kern.set(run.ctx.subarray(4, 4 + f.size), f.offset);
@@ -618,7 +710,9 @@ export class BpfKernel implements BpfHooks {
    *  length, the PRNG. Regions and programs are fixed at load and need nothing. */
   checkpoint(): KernelCheckpoint {
     if (this.active) throw new Error('BpfKernel.checkpoint() between program runs only');
-    return { maps: this.bpfMaps.map((m) => m.checkpoint()), printk: this.printkLog.length, rng: this.rng.state };
+    const cp: KernelCheckpoint = { maps: this.bpfMaps.map((m) => m.checkpoint()), printk: this.printkLog.length, rng: this.rng.state };
+    if (this.tcpOpsFlags) cp.tcpOps = this.tcpOpsFlags.checkpoint();
+    return cp;
   }
 
   /** Put the BPF side back to `cp` (taken from this kernel, no further back in its log than now). */
@@ -627,6 +721,7 @@ export class BpfKernel implements BpfHooks {
     this.bpfMaps.forEach((m, i) => m.restore(cp.maps[i]!));
     this.printkLog.length = cp.printk;
     this.rng.state = cp.rng;
+    if (this.tcpOpsFlags) this.tcpOpsFlags.restore(cp.tcpOps ?? []);
   }
 
   /** For debugger views of a `struct bpf_sock *` / `struct bpf_tcp_sock *` value: the address of
@@ -651,6 +746,7 @@ export class BpfKernel implements BpfHooks {
     return {
       table: this.table,
       rcvqFlag: this.rcvqFlag,
+      get tcpOps() { return k.tcpOpsFlags; },
       map(c: CallCtx, handle: bigint): BpfMap {
         const i = c.env.handleToMap.get(handle);
         if (i === undefined) return c.hc.fault(`0x${handle.toString(16)} is not a map`);

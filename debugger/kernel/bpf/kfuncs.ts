@@ -2,8 +2,12 @@
 // net/core/filter.c bpf_sock_ops_enable_tx_tstamp; the AutoLOWAT series' bpf_sock_ops_tcp_set_rcvlowat).
 import { EINVAL, INT_MAX } from './consts';
 import { i32, r64, type Impl } from './run';
+import { DYNPTR_KFUNCS } from './dynptr';
+import { TCP_OPS_KFUNCS } from './structops';
 
 export const KFUNCS: Record<string, Impl> = {
+  ...DYNPTR_KFUNCS, // bpf_dynptr_from_skb, bpf_dynptr_slice, bpf_dynptr_size (./dynptr.ts)
+  ...TCP_OPS_KFUNCS, // the struct_ops AutoLOWAT kfuncs (./structops.ts)
   bpf_cast_to_kern_ctx(c, a) {
     if (a[0] !== c.run.info.ctxBase || c.run.info.kernCtxBase === undefined) return a[0]!;
     return c.run.info.kernCtxBase;

@@ -123,6 +123,9 @@ export class ProgEnv {
   kinds!: KindsResult;
   vm!: VmApi;
   memory!: Memory;
+  /** The struct_ops member the program implements (./structops.ts); progType is then the
+   *  cgroup flavour's, whose helpers take socket pointers as arguments. */
+  structOpsMember?: string;
   constructor(readonly prog: BpfProgram, readonly progType: ProgType) {}
 }
 
@@ -181,6 +184,8 @@ export interface KernelHost {
   now(): bigint;
   /** BPF_SOCK_OPS_RCVQ_CB_FLAG of the profile (0 when it has none). */
   readonly rcvqFlag: number;
+  /** The sockets' bpf_tcp_ops flags (./structops.ts), when the profile has struct bpf_tcp_ops. */
+  readonly tcpOps?: import('./structops').TcpOpsFlags | null;
 }
 
 /** What a helper implementation works with. */

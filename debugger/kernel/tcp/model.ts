@@ -190,13 +190,15 @@ export class TcpModel {
   /** @internal The seed's RCVQ_CB with `skb` (enqueue) or NULL (recvmsg), when the flag is on. */
   rcvq(skb: Skb | null, label: string): void {
     if (!this.hooks) return;
+    if (this.hooks.tcpOps && this.hooks.tcpOpsOn?.(this.sock)) return this.runTcpOps(skb, label);
     this.runOp({ op: this.rcvqOp, args: [0, 0, 0, 0], skb, label }, this.rcvqShort);
   }
 
   /** @internal RCVQ_CB exists in the profile and the socket has its flag on. */
   rcvqOn(): boolean {
     const bit = this.sock.rcvqFlag();
-    return bit !== 0 && (this.sock.bpf_sock_ops_cb_flags & bit) !== 0;
+    if (bit !== 0 && (this.sock.bpf_sock_ops_cb_flags & bit) !== 0) return true;
+    return this.hooks?.tcpOpsOn?.(this.sock) ?? false; // struct_ops: BPF_TCP_OPS_FLAG_RCVQ
   }
 
   /** tcp_call_bpf()/bpf_skops_*(): run the sock_ops program at `op`, if one is attached.
@@ -214,6 +216,22 @@ export class TcpModel {
     const inv: SockOpsInvocation = { op, args: args4(args), skb, label: label ?? short, ...extra };
     if (!fullsock) inv.fullsock = false;
     return this.runOpFull(inv, short);
+  }
+
+  /** struct_ops (docs/abi.md §5.3): bpf_tcp_ops.enqueue_rcvq(sk, skb) where RCVQ_CB's enqueue
+   *  runs, dequeue_rcvq(sk) where its recvmsg run does; logged like a sock_ops run (op -1). */
+  private runTcpOps(skb: Skb | null, label: string): void {
+    const member = skb ? 'enqueue_rcvq' : 'dequeue_rcvq';
+    const ev = { kind: 'prog' as const, op: -1, opName: member, label: member + label.replace(/^\s*(enqueue|recvmsg)/, ''), ret: 0, trace: null as unknown as ProgramRunTrace };
+    const at = this.events.length;
+    this.events.push(ev);
+    const trace = this.hooks!.tcpOps!(this.sock, member, skb, ev.label);
+    if (!trace) {
+      this.events.splice(at, 1);
+      return;
+    }
+    ev.trace = trace;
+    this.onEvent?.(ev);
   }
 
   /** Run the program; its event is logged before anything the run causes (wakeups, notes). */

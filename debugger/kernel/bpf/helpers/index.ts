@@ -9,7 +9,8 @@ import { MEMORY_HELPERS } from './memory';
 import { MISC_HELPERS } from './misc';
 import { SOCK_HELPERS } from './sock';
 
-export const HELPERS: Record<string, Impl> = { ...MAP_HELPERS, ...CGRP_STORAGE_HELPERS, ...SOCK_HELPERS, ...HDROPT_HELPERS, ...MISC_HELPERS, ...MEMORY_HELPERS };
+import { DYNPTR_HELPERS } from '../dynptr';
+export const HELPERS: Record<string, Impl> = { ...DYNPTR_HELPERS, ...MAP_HELPERS, ...CGRP_STORAGE_HELPERS, ...SOCK_HELPERS, ...HDROPT_HELPERS, ...MISC_HELPERS, ...MEMORY_HELPERS };
 export { KFUNCS };
 export { searchTcpOpt } from './hdropt';
 export { NOT_MODELLED } from './notmodelled';
