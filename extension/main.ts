@@ -8,8 +8,11 @@ import { registerCommands } from './commands';
 import { registerTesting } from './testing';
 import { registerSimBackend } from './simBackend';
 import { registerStarting } from './starting';
+import { registerExplore } from './explore';
+import { registerVerifyOnSave } from './verifyOnSave';
 
 export { runScenarioDirect } from './simBackend'; // the scenario worker's entry (./runWorker)
+export { hookTask } from './taskWorker'; // the explore/verify worker's entry (./taskWorker)
 
 let ctx: Ctx | undefined;
 
@@ -23,6 +26,9 @@ export function activate(context: vscode.ExtensionContext) {
   registerCodeLens(ctx);
   registerTesting(ctx);
   registerStarting(ctx);
+  const bundle = context.asAbsolutePath('dist/extension.js');
+  registerExplore(ctx, bundle);
+  registerVerifyOnSave(ctx, bundle);
   startClientWhenNeeded(ctx);
   const c = ctx;
   ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => { if (c.client) void restartClient(c); }));
