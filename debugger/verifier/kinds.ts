@@ -41,22 +41,23 @@ export const ptr = (type: RegType, extra: Partial<RegState> = {}): RegState => (
 export function sameReg(a: RegState, b: RegState): boolean {
   return a.type === b.type && a.off === b.off && a.varOff === b.varOff && a.maybeNull === b.maybeNull && a.trusted === b.trusted
     && a.btfId === b.btfId && a.mapIndex === b.mapIndex && a.memSize === b.memSize && a.frameNo === b.frameNo
-    && a.funcPc === b.funcPc && a.value === b.value && a.id === b.id;
+    && a.funcPc === b.funcPc && a.value === b.value && a.id === b.id
+    && (a.conflictOf ?? []).join() === (b.conflictOf ?? []).join();
 }
 
 /** The least state covering both (paths meeting at a pc). */
 export function joinReg(a: RegState, b: RegState): RegState {
   if (sameReg(a, b)) return a;
-  if (a.type === 'NOT_INIT') return b.type === 'NOT_INIT' ? a : b.type === 'SCALAR_VALUE' ? scalar() : conflict();
-  if (b.type === 'NOT_INIT') return a.type === 'SCALAR_VALUE' ? scalar() : conflict();
+  if (a.type === 'NOT_INIT') return b.type === 'NOT_INIT' ? a : b.type === 'SCALAR_VALUE' ? scalar() : conflict(a, b);
+  if (b.type === 'NOT_INIT') return a.type === 'SCALAR_VALUE' ? scalar() : conflict(a, b);
   // a pointer on one path, NULL (the scalar 0 a NULL test leaves) on the other: the pointer or
   // NULL, as the kernel's per-path states would see it after a later test against 0
   if (isNullScalar(a) && isPtr(b)) return b.maybeNull ? b : { ...b, maybeNull: true };
   if (isNullScalar(b) && isPtr(a)) return a.maybeNull ? a : { ...a, maybeNull: true };
-  if (a.type !== b.type) return conflict();
+  if (a.type !== b.type) return conflict(a, b);
   if (a.type === 'SCALAR_VALUE') return scalar(a.value === b.value ? a.value : undefined);
-  if (a.type === 'CONFLICT') return a;
-  if (a.btfId !== b.btfId || a.mapIndex !== b.mapIndex || a.frameNo !== b.frameNo || a.funcPc !== b.funcPc) return conflict();
+  if (a.type === 'CONFLICT') return conflict(a, b);
+  if (a.btfId !== b.btfId || a.mapIndex !== b.mapIndex || a.frameNo !== b.frameNo || a.funcPc !== b.funcPc) return conflict(a, b);
   const r: RegState = { ...a };
   r.maybeNull = a.maybeNull || b.maybeNull;
   r.varOff = a.varOff || b.varOff || a.off !== b.off;
@@ -66,7 +67,11 @@ export function joinReg(a: RegState, b: RegState): RegState {
   if (a.id !== b.id) r.id = 0;
   return r;
 }
-const conflict = (): RegState => ({ type: 'CONFLICT', off: 0, varOff: false, maybeNull: false, id: 0 });
+/** CONFLICT with the kinds that met (conflictOf, sorted, for messages). */
+function conflict(a: RegState, b: RegState): RegState {
+  const kinds = new Set<RegType>([...(a.conflictOf ?? (a.type === 'CONFLICT' ? [] : [a.type])), ...(b.conflictOf ?? (b.type === 'CONFLICT' ? [] : [b.type]))]);
+  return { type: 'CONFLICT', off: 0, varOff: false, maybeNull: false, id: 0, conflictOf: [...kinds].sort() };
+}
 
 const isNullScalar = (r: RegState) => r.type === 'SCALAR_VALUE' && r.value === 0n;
 const isPtr = (r: RegState) => r.type !== 'SCALAR_VALUE' && r.type !== 'NOT_INIT' && r.type !== 'CONFLICT';

@@ -57,6 +57,8 @@ export interface RegState {
   value?: bigint;
   /** reg->id: copies of one _or_null pointer share it, so a NULL test on one refines all. 0: none. */
   id: number;
+  /** CONFLICT: the kinds the paths disagreed on (sorted). */
+  conflictOf?: RegType[];
 }
 
 /** The base of one load or store, joined over every path and call context that reach its pc. */

@@ -12,15 +12,25 @@ import { BPF_SOCK_SIZE, BPF_TCP_SOCK_SIZE, type UapiOffsets } from './objects';
 
 export interface ConvertIssue { pc: number; message: string }
 
+const VIEWS = new Set(['PTR_TO_SOCKET', 'PTR_TO_SOCK_COMMON', 'PTR_TO_TCP_SOCK']);
+
 /** The instructions the VM runs, and the accesses the kernel would refuse (a load-time error). */
-export function convertSockAccesses(prog: BpfProgram, kinds: KindsResult, uapi: UapiOffsets): { insns: Insn[]; issues: ConvertIssue[]; converted: number } {
+export function convertSockAccesses(prog: BpfProgram, kinds: KindsResult, uapi: UapiOffsets): { insns: Insn[]; issues: ConvertIssue[]; converted: number; unsure: ConvertIssue[] } {
   const insns = prog.insns.slice();
   const issues: ConvertIssue[] = [];
+  const unsure: ConvertIssue[] = [];
   let converted = 0;
   for (let pc = 0; pc < insns.length; pc++) {
     const a = kinds.accessAt(pc);
     if (!a) continue;
     const t = a.base.type;
+    if (t === 'CONFLICT' && a.base.conflictOf?.some((k) => VIEWS.has(k))) {
+      // the kernel refuses one insn used with different pointer types (save_aux_ptr_type: "same
+      // insn cannot be used with different pointers"); our pass joins paths, so it may also be
+      // a path the kernel knows to be dead: not converted, and said
+      unsure.push({ pc, message: `R${a.reg} is ${a.base.conflictOf.join(' or ')} depending on the path: the access is not converted (a struct bpf_sock/bpf_tcp_sock read here reads the kernel object instead)` });
+      continue;
+    }
     if (t !== 'PTR_TO_SOCKET' && t !== 'PTR_TO_SOCK_COMMON' && t !== 'PTR_TO_TCP_SOCK') continue;
     const view = t === 'PTR_TO_TCP_SOCK' ? 'bpf_tcp_sock' : 'bpf_sock';
     const size = view === 'bpf_tcp_sock' ? BPF_TCP_SOCK_SIZE : BPF_SOCK_SIZE;
@@ -41,5 +51,5 @@ export function convertSockAccesses(prog: BpfProgram, kinds: KindsResult, uapi: 
     insns[pc] = { ...insn, off: insn.off + (view === 'bpf_tcp_sock' ? uapi.tcpSock : uapi.sock) };
     converted++;
   }
-  return { insns, issues, converted };
+  return { insns, issues, converted, unsure };
 }

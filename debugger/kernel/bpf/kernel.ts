@@ -242,6 +242,7 @@ export class BpfKernel implements BpfHooks {
     const kinds = member ? null : analyzeKinds(prog, progType, this.obj, { profile: t.profile.name });
     if (kinds) env.kinds = kinds;
     const conv = kinds ? convertSockAccesses(prog, kinds, this.objects.uapi) : { insns: prog.insns, issues: [], converted: 0, unsure: [] };
+    for (const u of conv.unsure) this.warnings.push(`${prog.name}: insn ${u.pc}${lineOf(prog, u.pc) ? ` (${lineOf(prog, u.pc)})` : ''}: ${u.message}`);
     if (conv.issues.length) {
       const first = conv.issues[0]!;
       fail(first.pc, `${first.message}. Fix the access in the C source; the kernel refuses to load this program.`);

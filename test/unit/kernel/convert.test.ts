@@ -66,3 +66,23 @@ test('sockView: a debugger reading a struct bpf_sock * value finds the converted
   assert.equal(vm!.memory.read(view + 4n, 4), 2n, 'bpf_sock.family (AF_INET) where the debugger reads it');
   assert.equal(k.sockView(vm!, 0x1234n, 'bpf_sock'), 0x1234n, 'not a socket: unchanged');
 });
+
+test('an access whose base is a socket view on one path and another kind on another is left as it is, with a warning', () => {
+  // r2 = ctx->sk on one path, the stack on the other; the load at `join` has no single kind
+  const k = kernelFor(`
+    ldxw %r3, [%r1+0]
+    mov %r2, %r10
+    add %r2, -8
+    stdw [%r10-8], 0
+    jeq %r3, 4, sk
+    ja join
+  sk:
+    ldxdw %r2, [%r1+184]
+    jeq %r2, 0, out
+  join:
+    ldxw %r0, [%r2+4]
+  out:
+    mov %r0, 1
+    exit`);
+  assert.ok(k.warnings.some((w) => /insn 8: R2 is PTR_TO_SOCKET or PTR_TO_STACK depending on the path: the access is not converted/.test(w)), k.warnings.join('\n'));
+});
