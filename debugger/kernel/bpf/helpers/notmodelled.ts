@@ -54,7 +54,6 @@ export const NOT_MODELLED: Record<string, string> = {
   bpf_ringbuf_reserve_dynptr: 'reserves ring buffer space as a dynptr: 0, or -EAGAIN/-EINVAL (kernel/bpf/ringbuf.c); not modelled',
   bpf_ringbuf_submit_dynptr: 'commits a ring buffer dynptr (void; kernel/bpf/ringbuf.c); not modelled',
   bpf_ringbuf_discard_dynptr: 'drops a ring buffer dynptr (void; kernel/bpf/ringbuf.c); not modelled',
-  bpf_dynptr_read: 'copies from a dynptr: 0, or -E2BIG/-EINVAL out of bounds (kernel/bpf/helpers.c); dynptrs are not modelled',
   bpf_dynptr_write: 'copies into a dynptr: 0, or -E2BIG/-EINVAL (kernel/bpf/helpers.c); dynptrs are not modelled',
   bpf_dynptr_data: 'returns a pointer into a dynptr\'s data, or NULL out of bounds (kernel/bpf/helpers.c); dynptrs are not modelled',
   bpf_user_ringbuf_drain: 'calls back once per sample of a BPF_MAP_TYPE_USER_RINGBUF and returns the count (kernel/bpf/ringbuf.c); not modelled',
