@@ -2,8 +2,9 @@
 // running kernel's vmlinux.h) built so that the kernel verifier accepts them (issue 10, "done
 // when": accepted programs never fault in the emulator). Each program is a sequence of blocks,
 // each block one thing issue 10 is about: ctx reads of every readable size/offset of the sockops/
-// table, ctx->sk with and without NULL checks, bpf_sk_fullsock / bpf_tcp_sock /
-// bpf_skc_to_tcp_sock and reads through each view, bpf_cast_to_kern_ctx and bpf_rdonly_cast chains
+// table, ctx->sk with and without NULL checks (without: through bpf_rdonly_cast), bpf_tcp_sock /
+// bpf_skc_to_tcp_sock and reads through each view (bpf_sk_fullsock is not available to these
+// program types), bpf_cast_to_kern_ctx and bpf_rdonly_cast chains
 // (kfuncs: libbpf resolves their BTF ids against /sys/kernel/btf/vmlinux at load), map lookups
 // with NULL checks, sk storage get/create, pointer spills/fills through the stack, helpers and
 // bounded loops. Deterministic for a seed.
@@ -64,8 +65,12 @@ export function ctxReads(): { off: number; size: number; field: string }[] {
   const out: { off: number; size: number; field: string }[] = [];
   for (const f of getProfile('linux-7.1.5').ctxFields) {
     if (f.regType || f.ctype.includes('*')) continue; // pointers (sk, skb_data...) have their own blocks
+    const elem = f.elemSize ?? f.size;
     for (const size of f.readSizes) {
-      for (let o = f.offset; o + size <= f.offset + f.size; o += size) out.push({ off: o, size, field: f.name });
+      // a read narrower than the element is only accepted at the field's first byte
+      // (net/core/filter.c sock_ops_is_valid_access: case offsetof(struct bpf_sock_ops, skb_tcp_flags))
+      const step = size < elem ? f.size : size;
+      for (let o = f.offset; o + size <= f.offset + f.size; o += step) out.push({ off: o, size, field: f.name });
     }
   }
   return out;
@@ -90,22 +95,22 @@ export function generate(seed: number, kind: NofaultKind): GeneratedProgram {
         if (so) {
           const x = pick(r, reads);
           emit(`ctx-read-${x.size}`, `  acc += *(volatile __u${x.size * 8} *)((void *)${C} + ${x.off}); /* ${x.field} */`);
-        } else emit('ctx-read', `  acc += ${C}->${pick(r, ['level', 'optname', 'optlen', 'retval'])};`);
+        } else emit('ctx-read', `  acc += ${C}->${pick(r, ['level', 'optname', 'optlen']) /* retval: getsockopt only (cg_sockopt_is_valid_access) */};`);
         break;
       }
       case 1: // ctx->sk with a NULL check, a field of struct bpf_sock
         emit('sk-null-check', `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) acc += ${sk}->${pick(r, BPF_SOCK_FIELDS)}; }`);
         break;
-      case 2: // fullsock then tcp_sock views
-        emit('fullsock-tcpsock', `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) { struct bpf_sock *${f} = bpf_sk_fullsock(${sk}); if (${f}) { acc += ${f}->${pick(r, BPF_SOCK_FIELDS)}; struct bpf_tcp_sock *${t} = bpf_tcp_sock(${f}); if (${t}) acc += ${t}->${pick(r, BPF_TCP_SOCK_FIELDS)}; } } }`);
+      case 2: // the bpf_tcp_sock view of ctx->sk (bpf_sk_fullsock is not available to sock_ops
+        // nor cgroup sockopt programs: sock_ops_func_proto / cg_sockopt_func_proto; the
+        // sock_ops ctx says is_fullsock instead)
+        emit('tcp-sock-view', `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}${so && r() < 0.5 ? ` && ${C}->is_fullsock` : ''}) { acc += ${sk}->${pick(r, BPF_SOCK_FIELDS)}; struct bpf_tcp_sock *${t} = bpf_tcp_sock(${sk}); if (${t}) acc += ${t}->${pick(r, BPF_TCP_SOCK_FIELDS)}; } }`);
         break;
-      case 3: { // bpf_skc_to_tcp_sock, with or without the NULL check of ctx->sk
-        const check = r() < 0.5;
-        emit(`skc-to-tcp-sock${check ? '' : '-nocheck'}`, check
-          ? `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) { struct tcp_sock *${t} = bpf_skc_to_tcp_sock(${sk}); if (${t}) acc += ${t}->${pick(r, TCP_SOCK_FIELDS)}; } }`
-          : `  { struct tcp_sock *${t} = bpf_skc_to_tcp_sock(${C}->sk); if (${t}) acc += ${t}->${pick(r, TCP_SOCK_FIELDS)}; }`);
+      case 3: // bpf_skc_to_tcp_sock (sock_ops only, with CAP_PERFMON) on the NULL-checked ctx->sk
+        // (the kernel refuses sock_or_null as its argument); cgroup sockopt: the tcp_sock view
+        if (so) emit('skc-to-tcp-sock', `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) { struct tcp_sock *${t} = bpf_skc_to_tcp_sock(${sk}); if (${t}) acc += ${t}->${pick(r, TCP_SOCK_FIELDS)}; } }`);
+        else emit('tcp-sock-view', `  { struct bpf_tcp_sock *${t} = bpf_tcp_sock(${C}->sk); if (${t}) acc += ${t}->${pick(r, BPF_TCP_SOCK_FIELDS)}; }`);
         break;
-      }
       case 4: { // bpf_cast_to_kern_ctx: ->sk (trusted struct sock *), then an rdonly cast of it
         const kt = so ? 'bpf_sock_ops_kern' : 'bpf_sockopt_kern';
         const own = so ? pick(r, ['op', 'is_fullsock', 'args[0]', 'remaining_opt_len']) : pick(r, ['level', 'optname', 'optlen']);
@@ -127,7 +132,7 @@ export function generate(seed: number, kind: NofaultKind): GeneratedProgram {
       case 8: { // sk storage get/create on ctx->sk or on the fullsock
         const full = r() < 0.5;
         emit(`sk-storage${full ? '-fullsock' : ''}`, full
-          ? `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) { struct bpf_sock *${f} = bpf_sk_fullsock(${sk}); if (${f}) { __u64 *${p} = bpf_sk_storage_get(&sks, ${f}, 0, BPF_SK_STORAGE_GET_F_CREATE); if (${p}) { *${p} += 1; acc += *${p}; } } } }`
+          ? `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}${so ? ` && ${C}->is_fullsock` : ''}) { __u64 *${p} = bpf_sk_storage_get(&sks, ${sk}, 0, BPF_SK_STORAGE_GET_F_CREATE); if (${p}) { *${p} += 1; acc += *${p}; } } }`
           : `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) { __u64 *${p} = bpf_sk_storage_get(&sks, ${sk}, 0, BPF_SK_STORAGE_GET_F_CREATE); if (${p}) acc += *${p}; } }`);
         break;
       }

@@ -159,8 +159,12 @@ function writeFixture(work: string, p: GeneratedProgram, fault: NofaultFault, lo
   const src = join(dir, 'program.c');
   const partner = p.kind === 'setsockopt' ? generate(p.seed - 1, 'sockops') : undefined;
   writeFileSync(src, NOFAULT_PRELUDE + (partner ? partner.body + '\n\n' : '') + p.body + '\n');
-  const err = compile(work, src, join(dir, 'program.bpf.o'));
+  const full = join(work, `${p.name}.bpf.o`);
+  const err = compile(work, src, full);
   if (err) { log(`  cannot compile fixture ${src}: ${err}`); return; }
+  // DWARF of vmlinux.h's types is most of the object; .BTF/.BTF.ext (CO-RE, kfuncs, lines) stay
+  const strip = spawnSync('llvm-objcopy-19', ['--strip-debug', full, join(dir, 'program.bpf.o')], { encoding: 'utf8' });
+  if (strip.status !== 0) { log(`  cannot strip fixture ${full}: ${strip.stderr}`); return; }
   const dis = spawnSync('llvm-objdump-19', ['-d', '--no-show-raw-insn', join(dir, 'program.bpf.o')], { encoding: 'utf8' });
   writeFileSync(join(dir, 'disasm.txt'), dis.stdout.replace(/^.*file format.*$/m, ''));
   const sc = nofaultScenario('program.bpf.o', partner ? partner.name : p.name, partner ? p.name : undefined, 'inet');
@@ -168,5 +172,6 @@ function writeFixture(work: string, p: GeneratedProgram, fault: NofaultFault, lo
   // re-run the fixture itself: the fault must reproduce from the committed files
   let again: NofaultFault[] = [];
   try { again = runNofault(join(dir, 'scenario.json'), sc); } catch (e) { again = [{ program: p.name, message: `host error: ${(e as Error).message}`, pc: -1 }]; }
-  writeFileSync(join(dir, 'fault.json'), JSON.stringify({ program: p.name, kind: p.kind, seed: p.seed, seen: fault, reproduced: again.filter((f) => f.program === p.name) }, null, 2) + '\n');
+  const rel = (f: NofaultFault): NofaultFault => ({ ...f, line: f.line?.replace(/^.*\//, '') });
+  writeFileSync(join(dir, 'fault.json'), JSON.stringify({ program: p.name, kind: p.kind, seed: p.seed, seen: rel(fault), reproduced: again.map(rel) }, null, 2) + '\n');
 }
