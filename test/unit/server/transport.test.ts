@@ -87,6 +87,8 @@ test('14 malformed frames and params: every one reported, none leaves the server
     for (let k = 0; k < (String(b).startsWith('Content-Length: 500') ? 6 : 1); k++) s.send(rpc(++id, 'textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } }));
     const r = await s.reply(id);
     assert.ok(!('error' in r), `request ${id} after ${String(b).slice(0, 30)}: ${JSON.stringify(r.error)}`);
+    // stderr is another pipe: its line may arrive after the reply
+    for (let i = 0; i < 200 && !re.test(s.stderr()); i++) await new Promise((res) => setTimeout(res, 25));
     assert.match(s.stderr(), re);
   }
   const hover = await s.reply(10);
