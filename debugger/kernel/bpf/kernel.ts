@@ -87,8 +87,12 @@ export interface BpfKernelOptions {
 }
 
 
-/** Packet/optval regions kept per program (by length) before new lengths get a region per run. */
-const MAX_CACHED_REGIONS = 64;
+/** Packet/optval bytes kept per program in regions reused by length (explore's segments come in
+ *  hundreds of lengths: a region mapped and unmapped per run cost ~20% of its time); past it, new
+ *  lengths get a region per run. */
+const MAX_CACHED_BYTES = 1 << 20;
+/** Bytes held by each such cache. */
+const cachedBytes = new WeakMap<Map<number, Mapped>, number>();
 
 export class BpfKernel implements BpfHooks {
   readonly table: SockopsTable;
@@ -425,7 +429,7 @@ export class BpfKernel implements BpfHooks {
   }
 
   /** A region of exactly `len` bytes holding a copy of `data` (the packet, the optval buffer),
-   *  reused by later runs of the same length; beyond MAX_CACHED_REGIONS lengths, mapped for this
+   *  reused by later runs of the same length; beyond MAX_CACHED_BYTES in all, mapped for this
    *  run only (`transient`). */
   private scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, data: Uint8Array, len: number,
     spec: { name: string; kind: 'packet'; writable: boolean }, transient: bigint[]): Mapped {
@@ -433,8 +437,11 @@ export class BpfKernel implements BpfHooks {
     if (!m) {
       const bytes = new Uint8Array(len);
       m = { bytes, base: env.vm.memory.map({ ...spec, bytes }) };
-      if (cache.size < MAX_CACHED_REGIONS) cache.set(len, m);
-      else transient.push(m.base);
+      const used = (cachedBytes.get(cache) ?? 0) + len;
+      if (used <= MAX_CACHED_BYTES) {
+        cache.set(len, m);
+        cachedBytes.set(cache, used);
+      } else transient.push(m.base);
     } else m.bytes.fill(0);
     m.bytes.set(data.length > len ? data.subarray(0, len) : data);
     return m;
