@@ -34,7 +34,7 @@ export { EXCEPTION_FILTERS, hitMatches, type BreakpointResult, type DataWatch, t
 export { hex, readRegions, regionOf } from './regions';
 
 /** Checkpoint spacing while replaying: every this many hooked instructions or positions. */
-const CP_INSNS = 16_384;
+const CP_INSNS = 4_096;
 const CP_POSITIONS = 4_096;
 
 export type StopReason =
@@ -417,7 +417,7 @@ export class DebugRuntime extends EventEmitter {
       // a checkpoint every CP_INSNS instructions or CP_POSITIONS positions of replay, and at every
       // boundary on the way to where this replay was asked to start (the stop being stepped from,
       // the target stepped back to): the next request from there replays one step at most
-      if (kind === 'boundary' && sim.checkpoint && (sinceCp >= CP_INSNS || pos <= denseUntil || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
+      if (sim.checkpoint && (sinceCp >= CP_INSNS || pos <= denseUntil || (pos - (this.checkpoints.before(pos)?.pos ?? -1)) >= CP_POSITIONS || this.checkpoints.size === 0)) {
         if (!this.checkpoints.has(pos, this.breaks.version)) {
           this.checkpoints.add({
             pos, step: stepIdx, runs: runCount, sim: sim.checkpoint(),
@@ -534,6 +534,15 @@ export class DebugRuntime extends EventEmitter {
 
   /** Breakpoints, data breakpoints and exceptions at a cursor (null when none triggers). */
   private checks(from: number, simRef: () => DebugSim | null): Observe {
+    // the breakpoints and, per program, a mask of the pcs any of them is at (most instructions
+    // are rejected by one byte read)
+    const bps = [...this.breaks.bps.values()];
+    const masks = new Map<BpfProgram, Uint8Array>();
+    for (const bp of bps) for (const [p, pcs] of bp.at) {
+      let m = masks.get(p);
+      if (!m) { m = new Uint8Array(p.insns.length); masks.set(p, m); }
+      for (const pc of pcs) m[pc] = 1;
+    }
     return (c) => {
       const watchPrev = this.watchPrev;
       let stop: Stop | null = null;
@@ -555,7 +564,7 @@ export class DebugRuntime extends EventEmitter {
         stop.hitBreakpointIds!.push(w.id);
       }
       if (c.kind === 'insn' && c.run) {
-        for (const bp of this.breaks.bps.values()) {
+        if (masks.get(c.run.program)?.[c.pc]) for (const bp of bps) {
           const pcs = bp.at.get(c.run.program);
           if (!pcs || !pcs.includes(c.pc)) continue;
           if (bp.condition && !this.condTrue(bp.condition, c, sim)) continue;
