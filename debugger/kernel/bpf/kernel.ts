@@ -32,6 +32,7 @@ import { analyzeKinds } from '../../verifier/kinds';
 import type { KindsResult } from '../../verifier/types';
 import { ARG_CHECKS, HELPERS, KFUNCS } from './helpers';
 import { NOT_MODELLED } from './helpers/notmodelled';
+import { SIM_CGROUP_ID } from './helpers/memory';
 import { KernelObjects, type SockObjects } from './objects';
 import { resolveStructOps, structOpsCtxAccessError, TcpOpsFlags } from './structops';
 import type { StructOpsMemberInfo, StructOpsProfile } from '../../../sockops/types';
@@ -769,7 +770,7 @@ export class BpfKernel implements BpfHooks {
         if (addr === 0n) return null;
         const hit = c.env.vm.memory.find(addr, 1);
         if (hit?.region.base !== c.env.cgroupBase) return c.hc.fault(`0x${addr.toString(16)} is not a struct cgroup${hit ? ` (it points into ${hit.region.name})` : ''}; the verifier wants a trusted cgroup pointer (ARG_PTR_TO_BTF_ID_OR_NULL of struct cgroup)`);
-        return 1;
+        return SIM_CGROUP_ID;
       },
       sockAddr: (c, o) => k.objects.sockBase(c.env, o),
       keyPtr(c, depth, key) {

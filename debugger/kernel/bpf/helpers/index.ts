@@ -33,6 +33,7 @@ export const PURE = new Set([
   'bpf_skc_to_unix_sock', 'bpf_skc_to_mptcp_sock', 'bpf_cgrp_storage_get', 'bpf_cgrp_storage_delete',
   'bpf_probe_read_kernel', 'bpf_probe_read_kernel_str', 'bpf_probe_read_user', 'bpf_probe_read_user_str',
   'bpf_strncmp', 'bpf_spin_lock', 'bpf_spin_unlock', 'bpf_jiffies64', 'bpf_ktime_get_tai_ns',
+  'bpf_get_current_cgroup_id', 'bpf_get_current_ancestor_cgroup_id',
   // change nothing themselves; the helpers their callbacks call refresh after themselves
   'bpf_loop', 'bpf_for_each_map_elem',
 ]);

@@ -1,10 +1,11 @@
-// Helpers that read kernel or user memory, and the string and lock helpers of kernel/bpf/helpers.c:
-// bpf_probe_read_kernel{,_str} (kernel/trace/bpf_trace.c, over copy_from_kernel_nofault /
-// strncpy_from_kernel_nofault), bpf_probe_read_user{,_str}, bpf_strncmp, bpf_spin_lock/unlock,
-// bpf_jiffies64, bpf_ktime_get_tai_ns.
+// Helpers that read kernel or user memory, and the string, lock, clock and cgroup-id helpers of
+// kernel/bpf/helpers.c: bpf_probe_read_kernel{,_str} (kernel/trace/bpf_trace.c, over
+// copy_from_kernel_nofault / strncpy_from_kernel_nofault), bpf_probe_read_user{,_str},
+// bpf_strncmp, bpf_spin_lock/unlock, bpf_jiffies64, bpf_ktime_get_tai_ns,
+// bpf_get_current_cgroup_id, bpf_get_current_ancestor_cgroup_id.
 import { getProfile } from '../../../../sockops';
 import { EFAULT } from '../consts';
-import { r64, u32, type CallCtx, type Impl } from '../run';
+import { i32, r64, u32, type CallCtx, type Impl } from '../run';
 import { readBytes, zeroFill } from './common';
 
 /** ERANGE from the table's errnos (consts.ts does not export it). */
@@ -88,4 +89,13 @@ export const MEMORY_HELPERS: Record<string, Impl> = {
   bpf_jiffies64: (c) => c.host.now() / 1_000_000n,
   // ktime_get_tai_fast_ns(): the simulation keeps TAI = its monotonic clock (offset 0, assumed)
   bpf_ktime_get_tai_ns: (c) => c.host.now(),
+  // cgroup_id(task_dfl_cgroup(current)): the current task is in the simulation's one cgroup,
+  // the one the programs are attached to (assumed: the root of the default hierarchy, id 1,
+  // level 0; in softirq the kernel reads whichever task is current)
+  bpf_get_current_cgroup_id: () => BigInt(SIM_CGROUP_ID),
+  // the ancestor at `level`: the cgroup itself at level 0, none (0) deeper
+  bpf_get_current_ancestor_cgroup_id: (_c, a) => (i32(a[0]!) === 0 ? BigInt(SIM_CGROUP_ID) : 0n),
 };
+
+/** kernfs id of the simulation's one cgroup (assumed: the root cgroup's, 1). */
+export const SIM_CGROUP_ID = 1;

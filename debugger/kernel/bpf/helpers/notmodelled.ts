@@ -16,8 +16,6 @@ export const NOT_MODELLED: Record<string, string> = {
   bpf_get_current_task: 'returns the address of the current task_struct (kernel/trace/bpf_trace.c bpf_get_current_task); the simulation has no tasks',
   bpf_get_current_task_btf: 'returns a trusted pointer to the current task_struct (kernel/trace/bpf_trace.c); the simulation has no tasks',
   bpf_current_task_under_cgroup: 'returns 1 if the current task is in the cgroup of the BPF_MAP_TYPE_CGROUP_ARRAY slot, 0 if not, or a negative errno (kernel/trace/bpf_trace.c); not modelled',
-  bpf_get_current_cgroup_id: 'returns the id of the current task\'s default-hierarchy cgroup (kernel/bpf/helpers.c bpf_get_current_cgroup_id); not modelled',
-  bpf_get_current_ancestor_cgroup_id: 'returns the id of the current task\'s cgroup ancestor at the given level, or 0 (kernel/bpf/helpers.c); not modelled',
   bpf_get_local_storage: 'returns the BPF_MAP_TYPE_CGROUP_STORAGE value of the attached cgroup (never NULL; kernel/bpf/helpers.c bpf_get_local_storage); cgroup local storage maps are not modelled',
   bpf_map_push_elem: 'pushes into a BPF_MAP_TYPE_QUEUE/STACK map: 0, or -E2BIG when full without BPF_EXIST (kernel/bpf/queue_stack_maps.c); queue and stack maps are not modelled',
   bpf_map_pop_elem: 'pops from a BPF_MAP_TYPE_QUEUE/STACK map: 0, or -ENOENT when empty (kernel/bpf/queue_stack_maps.c); queue and stack maps are not modelled',
