@@ -333,7 +333,16 @@ class Checker {
         if (srcX && !r.id && !isConst(r.s)) r.id = this.nextId++; // linked scalars
         if (srcX) f.regs[insn.src] = { ...f.regs[insn.src]!, id: r.id };
         this.writeReg(f, insn.dst, r, pc);
-      } else this.writeReg(f, insn.dst, scalarReg(aluScalar('mov', unknownScalar(), src.s, false)), pc);
+      } else {
+        const r = scalarReg(aluScalar('mov', unknownScalar(), src.s, false));
+        // a 32-bit copy of a value that fits in 32 bits stays linked to its source (BPF_MOV32)
+        if (srcX && src.s.umax <= 0xffffffffn && !isConst(src.s)) {
+          const id = src.id || this.nextId++;
+          f.regs[insn.src] = { ...f.regs[insn.src]!, id };
+          r.id = id;
+        }
+        this.writeReg(f, insn.dst, r, pc);
+      }
       return;
     }
     const dst = this.readReg(f, insn.dst, pc);
@@ -504,8 +513,7 @@ class Checker {
         const what = base.type === 'PTR_TO_TCP_SOCK' ? 'tcp_sock' : 'sock';
         if (t === 'write') throw new VerifierReject(pc, `R${regno} cannot write into ${regTypeStr(base)}`, 'readonly', { reg: regno, type: regTypeStr(base) });
         if (!isConst(base.s)) throw new VerifierReject(pc, `R${regno} invalid ${regTypeStr(base)} access off=${off} size=${size}`, 'bad-deref', { reg: regno });
-        const limit = what === 'tcp_sock' ? 112 : 80; // sizeof(struct bpf_tcp_sock), sizeof(struct bpf_sock)
-        if (off < 0 || off + size > limit || off % size !== 0 || size === 8 && what === 'sock') {
+        if (!sockAccessOk(what, off, size)) {
           throw new VerifierReject(pc, `R${regno} invalid ${what} access off=${off} size=${size}`, 'bad-deref', { reg: regno, off, size, type: what });
         }
         return scalarReg(sizedScalar(size));
@@ -1168,6 +1176,21 @@ class Checker {
 
 import { formatInsn } from '../vm/disasm';
 function formatInsnLazy(insns: Insn[], pc: number): string { return formatInsn(insns, pc); }
+
+/** bpf_sock_is_valid_access / bpf_tcp_sock_is_valid_access (net/core/filter.c): bpf_tcp_sock
+ *  fields are read whole (bytes_received/bytes_acked as 8 bytes, the rest as 4); bpf_sock allows
+ *  narrow loads of the ids, addresses and ports, whole 4-byte loads of the rest. */
+function sockAccessOk(what: 'sock' | 'tcp_sock', off: number, size: number): boolean {
+  if (off < 0 || off % size !== 0) return false;
+  if (what === 'tcp_sock') {
+    if (off >= 112) return false;
+    return off === 80 || off === 88 ? size === 8 : size === 4;
+  }
+  if (off >= 80 || size > 4) return false;
+  if (off >= 48 && off < 52) return off + size <= 50 && (size <= 2 || off === 48); // dst_port (__be16) + padding
+  const narrow = [4, 8, 12, 44, 72, 76].includes(off & ~3) || (off >= 24 && off < 44) || (off >= 52 && off < 72);
+  return narrow ? true : size === 4;
+}
 
 /** The pointee type id of the pointer member at byte `off` of struct `id` (nested structs and
  *  unions searched), or undefined when no pointer member starts there. */
