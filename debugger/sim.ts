@@ -16,6 +16,7 @@ import {
   type SetsockoptOutcome, type SockSnapshot, type TcpAbi, type TcpSock,
 } from './kernel/tcp/index';
 import { compileBpf, parseScenario, readScenarioText, type Expectation, type Scenario, type ScenarioStep } from './scenario/index';
+import { profileForStructs } from '../sockops/choose';
 import { table, type SockopsTable } from '../sockops/index';
 
 /** Sequence number of the first stream byte (rcv_nxt after the handshake): "seq", else
@@ -167,6 +168,13 @@ export class Simulation {
       }
     }
     const object = loadObject(bytes, programFile);
+    // Nobody named a profile: a struct bpf_tcp_ops object runs against its profile (sockops/choose.ts,
+    // the rule the editor and `check` follow).
+    const auto = !opts.profile && !scenario.profile ? profileForStructs((object.structOps ?? []).map((m) => m.struct)) : undefined;
+    if (auto && auto !== t.profile.name) {
+      t = table(auto);
+      scenario = parseScenario(src.text, src.path, { constant: (n) => t.constant(n) });
+    }
     return { scenario, programFile, object, table: t, abi: abiFromTable(t) };
   }
 

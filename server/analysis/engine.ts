@@ -1,6 +1,8 @@
 // The analysis engine: document text -> tree -> hooks (SEC names) -> op sets per statement
 // (across calls into the file's functions) -> findings. Plain TypeScript: the language server,
 // the CLI and the tests all call this.
+import { structOpsFindings } from './structops';
+import { profileForSource } from '../../sockops/choose';
 import type { ProgType } from '../../sockops/types';
 import { ParsedDocument, field, positionAt, type Syn, type TopLevel } from './parser';
 import { Constants } from './consts';
@@ -80,10 +82,18 @@ export interface EngineOptions {
 /** One open document: keeps the tree for incremental reparses. */
 export class DocumentAnalyzer {
   private last: Analysis | undefined;
-  private constructor(private doc: ParsedDocument, readonly table: SockopsTable, private includePaths: string[]) {}
+  /** Without an explicit profile the file chooses (sockops/choose.ts): a struct bpf_tcp_ops
+   *  hook is checked against autolowat-tcp-ops-v5, as `run` loads it. */
+  private explicitProfile = false;
+  private readonly initialTable: SockopsTable;
+  private constructor(private doc: ParsedDocument, public table: SockopsTable, private includePaths: string[]) {
+    this.initialTable = table;
+  }
 
   static async create(opts: EngineOptions = {}): Promise<DocumentAnalyzer> {
-    return new DocumentAnalyzer(await ParsedDocument.create(opts.wasmDir), sockopsTable(opts.profile), opts.includePaths ?? []);
+    const a = new DocumentAnalyzer(await ParsedDocument.create(opts.wasmDir), sockopsTable(opts.profile), opts.includePaths ?? []);
+    a.explicitProfile = opts.profile !== undefined;
+    return a;
   }
 
   /** Analyses `text` (reparsing incrementally from the previous text). `file`: its path or
@@ -91,6 +101,11 @@ export class DocumentAnalyzer {
    *  becomes a finding so the editor shows something. */
   update(text: string, file?: string): Analysis {
     this.doc.update(text);
+    if (!this.explicitProfile) {
+      const want = profileForSource(text);
+      const t = want ? sockopsTable(want) : this.initialTable;
+      if (t !== this.table) this.table = t;
+    }
     try {
       const path = file?.startsWith('file:') ? fileURLToPath(file) : file && !/^\w+:/.test(file) ? file : undefined;
       const includes = path ? localIncludes(text, path, this.table, this.includePaths, analyze) : undefined;
@@ -252,6 +267,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
 
   const analysis: Analysis = { table, universe, consts, funcs, findings: [], text: doc.text, starts: doc.starts, includes, top: doc.topLevel() };
   analysis.findings = checkRules(analysis);
+  analysis.findings.push(...structOpsFindings(table, text, defs)); // struct_ops profiles (./structops.ts)
   return analysis;
 }
 

@@ -17,8 +17,10 @@ export const CALLBACK_HOOKS = ['test/fixtures/kernel/loop_frames.bpf.c', 'test/f
  *  callback hooks above. */
 export function correctHooks(): string[] {
   const out = fixtureFiles().filter((f) => /\/\/ expect-none/.test(readFileSync(f, 'utf8')));
-  const ex = path.join(ROOT, 'examples/autolowat');
-  if (existsSync(ex)) for (const f of readdirSync(ex)) if (f.endsWith('.c')) out.push(path.join(ex, f));
+  for (const dir of ['examples/autolowat', 'examples/autolowat-tcp-ops']) {
+    const ex = path.join(ROOT, dir);
+    if (existsSync(ex)) for (const f of readdirSync(ex)) if (f.endsWith('.c')) out.push(path.join(ex, f));
+  }
   for (const f of CALLBACK_HOOKS) out.push(path.join(ROOT, f));
   return out;
 }

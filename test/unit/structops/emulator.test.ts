@@ -89,3 +89,24 @@ test('the committed autolowat-tcp-ops object is what clang-19 builds from its so
   const shape = (o: typeof fresh) => ({ progs: o.programs.map((p) => ({ name: p.name, section: p.section, insns: p.insns })), maps: o.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize]), kfuncs: o.kfuncs, structOps: o.structOps });
   assert.deepEqual(shape(committed), shape(fresh), 'rebuild: clang-19 -target bpf -O2 -g -I include -idirafter /usr/include/x86_64-linux-gnu -c examples/autolowat-tcp-ops/autolowat.bpf.c -o examples/autolowat-tcp-ops/autolowat.bpf.o');
 });
+
+test('without a profile, a struct bpf_tcp_ops object runs against autolowat-tcp-ops-v5 (as check chooses)', async () => {
+  const { profileForSource } = await import('../../../sockops/choose');
+  const tmp = mkdtempSync(join(tmpdir(), 'tcpops-'));
+  try {
+    const sc = JSON.parse(readFileSync(join(dir, 'case4-partial-descriptor.scenario.json'), 'utf8'));
+    sc.program = obj;
+    delete sc.$schema;
+    delete sc.profile;
+    const f = join(tmp, 'noprofile.scenario.json');
+    writeFileSync(f, JSON.stringify(sc));
+    const sim = Simulation.fromFile(f);
+    assert.equal(sim.prepared.table.profile.name, 'autolowat-tcp-ops-v5');
+    while (!sim.done) sim.stepOnce();
+    assert.equal(sim.failed, 0);
+    assert.equal(profileForSource(readFileSync(join(dir, 'autolowat.bpf.c'), 'utf8')), 'autolowat-tcp-ops-v5');
+    assert.equal(profileForSource(readFileSync(join(root, 'examples/autolowat/autolowat.bpf.c'), 'utf8')), undefined);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
