@@ -6,7 +6,7 @@
 // that every op it asks for runs. Any fault of an accepted program is a failure; it is written to
 // test/fixtures/nofault/<name>/ (program.bpf.o, program.c, disasm.txt, scenario.json, fault.json)
 // and test/unit/kernel/nofault.test.ts replays it without a kernel.
-// Environment: NOFAULT_PROGRAMS (default 160), NOFAULT_SEED (default 1).
+// Environment: NOFAULT_PROGRAMS (default 240), NOFAULT_SEED (default 1).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,13 +40,22 @@ export function nofaultScenario(object: string, sockops: string, setsockopt: str
 
 export interface NofaultFault { program: string; message: string; line?: string; pc: number }
 
-/** Run one scenario; the faults of its program runs. */
-export function runNofault(scenarioPath: string, scenarioText: string): NofaultFault[] {
+/** Run one scenario; the faults of its program runs (and, in `seen`, each program that ran with
+ *  the sock_ops ops it ran at). */
+export function runNofault(scenarioPath: string, scenarioText: string, seen?: Map<string, Set<number>>): NofaultFault[] {
   const sim = new Simulation(Simulation.prepare(scenarioPath, { scenarioText }), { budget: 2_000_000 });
   const out: NofaultFault[] = [];
-  for (const step of sim.runAll().results) for (const tr of step.runs) if (tr.fault) out.push({ program: tr.program, message: tr.fault.message, line: tr.fault.line, pc: tr.fault.pc });
+  for (const step of sim.runAll().results) {
+    for (const tr of step.runs) {
+      if (seen) { let ops = seen.get(tr.program); if (!ops) seen.set(tr.program, ops = new Set()); if (tr.op !== undefined) ops.add(tr.op); }
+      if (tr.fault) out.push({ program: tr.program, message: tr.fault.message, line: tr.fault.line, pc: tr.fault.pc });
+    }
+  }
   return out;
 }
+
+/** Faults by cause (the message without where it happened), for fixtures and the unit test. */
+export const faultCause = (message: string): string => message.replace(/ at \S+:\d+$/, '').replace(/0x[0-9a-f]+/g, 'ADDR');
 
 function vmlinuxH(work: string): string | null {
   const btf = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 28 });
@@ -63,7 +72,7 @@ function compile(work: string, src: string, out: string): string | null {
 
 export async function nofault(opts: { log: (s: string) => void }): Promise<number> {
   const log = opts.log;
-  const count = Number(process.env.NOFAULT_PROGRAMS ?? 160);
+  const count = Number(process.env.NOFAULT_PROGRAMS ?? 240);
   const seed = Number(process.env.NOFAULT_SEED ?? 1) >>> 0;
   if (!Number.isFinite(count) || count < 0) throw new Error(`NOFAULT_PROGRAMS=${process.env.NOFAULT_PROGRAMS} is not a count`);
   log(`\n[6] accepted programs never fault in the emulator: ${count} generated programs, seed ${seed} (NOFAULT_PROGRAMS / NOFAULT_SEED to change)`);
@@ -99,6 +108,7 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
   const runs = Math.max(so.length, ss.length);
   const faults: { p: GeneratedProgram; obj: string; scenario: string; fault: NofaultFault }[] = [];
   const ran = new Set<string>();
+  const seen = new Map<string, Set<number>>();
   let hostErrors = 0;
   for (let k = 0; k < runs && so.length; k++) {
     const a = so[k % so.length]!;
@@ -108,7 +118,7 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
     const scenario = nofaultScenario(a.obj, a.p.name, obj ? b?.p.name : undefined, k % 2 ? 'inet6' : 'inet');
     const path = join(work, `run${k}.scenario.json`);
     let fs: NofaultFault[];
-    try { fs = runNofault(path, scenario); } catch (e) {
+    try { fs = runNofault(path, scenario, seen); } catch (e) {
       hostErrors++;
       log(`  HOST ERROR running ${a.p.name}${obj && b ? ` + ${b.p.name}` : ''}: ${(e as Error).message.split('\n')[0]}`);
       continue;
@@ -128,22 +138,32 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
     if (!a) continue;
     const scenario = nofaultScenario(b.obj, a.p.name, b.p.name, 'inet');
     try {
-      for (const fault of runNofault(join(work, `pair-${b.p.name}.scenario.json`), scenario)) {
+      for (const fault of runNofault(join(work, `pair-${b.p.name}.scenario.json`), scenario, seen)) {
         const p = fault.program === b.p.name ? b.p : a.p;
         if (!faults.some((x) => x.p.name === p.name)) faults.push({ p, obj: b.obj, scenario, fault });
       }
       ran.add(b.p.name);
     } catch (e) { hostErrors++; log(`  HOST ERROR running ${b.p.name}: ${(e as Error).message.split('\n')[0]}`); }
   }
-  for (const f of faults) writeFixture(work, f.p, f.fault, log);
+  // fixtures: at most two programs per cause (the rest are counted and listed)
+  const perCause = new Map<string, number>();
+  for (const f of faults) {
+    const c = faultCause(f.fault.message);
+    const n = perCause.get(c) ?? 0;
+    perCause.set(c, n + 1);
+    if (n < 2) writeFixture(work, f.p, f.fault, log);
+  }
+  const executed = accepted.filter((a) => seen.has(a.p.name)).length;
+  const ops = new Set([...seen.values()].flatMap((s) => [...s]));
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  log(`  generated: ${progs.length}; not compiled: ${notCompiled}; kernel accepted: ${accepted.length}; rejected: ${rejected.length}; run in the emulator: ${ran.size}; faults: ${faults.length}; host errors: ${hostErrors} (${secs} s)`);
+  log(`  generated: ${progs.length}; not compiled: ${notCompiled}; kernel accepted: ${accepted.length}; rejected: ${rejected.length}; run in the emulator: ${ran.size} (${executed} executed at least once; sock_ops ops seen: ${[...ops].sort((x, y) => x - y).join(',')}); faults: ${faults.length}; host errors: ${hostErrors} (${secs} s)`);
   const cov = new Map<string, number>();
   for (const a of accepted) for (const b of a.p.blocks) cov.set(b, (cov.get(b) ?? 0) + 1);
   log(`  blocks in accepted programs: ${[...cov.entries()].sort((x, y) => x[0].localeCompare(y[0])).map(([k, n]) => `${k}:${n}`).join(' ')}`);
   const reasons = new Map<string, number>();
   for (const r of rejected) reasons.set(r.why, (reasons.get(r.why) ?? 0) + 1);
   for (const [w, n] of reasons) log(`  rejected ${n}x: ${w}`);
+  for (const [c, n] of perCause) log(`  fault cause (${n} programs): ${c}`);
   for (const f of faults) log(`  FAULT ${f.p.name}: ${f.fault.message}${f.fault.line ? ` at ${f.fault.line}` : ''} (pc ${f.fault.pc}) -> test/fixtures/nofault/${f.p.name}/`);
   // a generator that makes mostly rejected programs tests nothing: more than a quarter is a failure
   const genBad = rejected.length + notCompiled > progs.length / 4 ? 1 : 0;
@@ -153,7 +173,7 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
 
 /** test/fixtures/nofault/<name>/: the program alone (C, .o), its disassembly, a scenario that
  *  attaches it, and the fault seen. */
-function writeFixture(work: string, p: GeneratedProgram, fault: NofaultFault, log: (s: string) => void): void {
+export function writeFixture(work: string, p: GeneratedProgram, fault: NofaultFault, log: (s: string) => void): void {
   const dir = join(NOFAULT_FIXTURES, p.name);
   mkdirSync(dir, { recursive: true });
   const src = join(dir, 'program.c');
