@@ -45,7 +45,7 @@ test('mutation corpus sample: >= 99% verdicts and >= 95% rejecting insns agree w
   const rec = JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as RecordedCorpus;
   assert.ok(rec.mutants.length >= 1000, `corpus has ${rec.mutants.length} judged mutants`);
   const bases = rec.bases.map((b) => ({ ...b, bytes: new Uint8Array(readFileSync(join(ROOT, b.file))) }));
-  const step = Math.max(1, Math.floor(rec.mutants.length / 300));
+  const step = Math.max(1, Math.floor(rec.mutants.length / 200));
   let n = 0, agree = 0, both = 0, insn = 0;
   const diffs: string[] = [];
   for (let i = 0; i < rec.mutants.length; i += step) {
