@@ -42,6 +42,8 @@ export class BpfSockopsSession extends DebugSession {
   private vars = new Refs();
   /** Counts the stops: the frame ids of the current one start at FRAME_STRIDE * stops + 1. */
   private stops = 0;
+  /** Set when the launch ran a program the verifier rejects (ignoreVerifier): said at the first stop. */
+  private refused: string | undefined;
   private configured = false;
   private launched = false;
   private started = false;
@@ -92,7 +94,8 @@ export class BpfSockopsSession extends DebugSession {
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     const a = args as LaunchArgs & DebugProtocol.LaunchRequestArguments;
     try {
-      const { factory, programPath, notes } = await openLaunch(a);
+      const { factory, programPath, notes, refused } = await openLaunch(a);
+      this.refused = refused;
       this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
       this.rt = new DebugRuntime(factory, { sourceDirs: this.sourceDirs });
       this.rt.interrupt = () => this.pauseRequested();
@@ -149,6 +152,7 @@ export class BpfSockopsSession extends DebugSession {
     }
     const ev = new StoppedEvent(p.stop.reason, THREAD_ID, p.stop.text) as DebugProtocol.StoppedEvent;
     if (p.stop.description) ev.body.description = p.stop.description;
+    if (this.refused && this.stops === 1) ev.body.description = `${this.refused}${ev.body.description ? `; ${ev.body.description}` : ''}`;
     if (p.stop.hitBreakpointIds?.length) ev.body.hitBreakpointIds = p.stop.hitBreakpointIds;
     ev.body.allThreadsStopped = true;
     this.sendEvent(ev);

@@ -3,6 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { SimPort } from './sim-port';
+import { verifyObject } from '../verifier';
+import { ignoredNote, refusalText } from '../verifier/gate';
 
 export interface LaunchArgs {
   /** The hook: a .c (compiled with clang -target bpf -O2 -g) or a .o. Overrides the scenario's "program". */
@@ -16,6 +18,8 @@ export interface LaunchArgs {
   /** Kernel profile (default: the scenario's, else autolowat-sockops-v3). */
   profile?: string;
   cwd?: string;
+  /** Debug a program the verifier rejects (the emulator runs what the kernel would refuse). */
+  ignoreVerifier?: boolean;
 }
 
 export class LaunchError extends Error {
@@ -29,7 +33,7 @@ function fileArg(what: string, p: string, cwd: string): string {
   return abs;
 }
 
-export async function openLaunch(a: LaunchArgs): Promise<{ factory: SimPort; programPath: string; notes: string[] }> {
+export async function openLaunch(a: LaunchArgs): Promise<{ factory: SimPort; programPath: string; notes: string[]; refused?: string }> {
   const cwd = a.cwd ?? process.cwd();
   if (!a.scenario) throw new LaunchError('the launch configuration has no "scenario": give the path of a *.scenario.json file (its steps drive the hook)');
   const scenario = fileArg('scenario', a.scenario, cwd);
@@ -44,5 +48,15 @@ export async function openLaunch(a: LaunchArgs): Promise<{ factory: SimPort; pro
   const factory = SimPort.prepare(scenario, { program, compiler: a.compiler, compilerArgs: args, profile: a.profile });
   const programPath = factory.prepared.programFile;
   notes.push(`bpf-sockops: ${factory.prepared.scenario.file} with ${programPath} (${factory.prepared.object.programs.map((p) => `${p.name} in SEC("${p.section}")`).join(', ')}), profile ${factory.profile.name}`);
+  // ignoreVerifier: the user chose to debug a program the verifier rejects (the extension asked
+  // before launch): say so in the console and at the first stop. Without it nothing is checked
+  // here, so DAP clients and tests that debug faulting programs on purpose are not refused.
+  if (a.ignoreVerifier) {
+    const rejected = verifyObject(factory.prepared.object, { profile: factory.profile.name }).filter((v) => v.verdict === 'rejected');
+    if (rejected.length) {
+      notes.push(...rejected.map((v) => `bpf-sockops: ${refusalText(v)}`), `bpf-sockops: ${ignoredNote(rejected)}`);
+      return { factory, programPath, notes, refused: ignoredNote(rejected) };
+    }
+  }
   return { factory, programPath, notes };
 }
