@@ -278,7 +278,6 @@ export class Simulation {
     const m = this.model;
     const sc = this.scenario;
     const seq0 = streamSeq(sc.socket);
-    const seqOf = (off: number) => (seq0 + off) >>> 0;
     let text = '';
     let ret: number | undefined;
     let data: Uint8Array | undefined;
@@ -297,12 +296,12 @@ export class Simulation {
       switch (s.kind) {
         case 'send':
         case 'segment': {
-          const o = m.segment(seqOf(s.offset), sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
+          const o = m.segment((seq0 + s.offset) >>> 0, sc.stream.subarray(s.offset, s.offset + s.len), { fin: s.fin });
           if (!brief) text = segmentText(o);
           break;
         }
         case 'fin':
-          text = segmentText(m.segment(seqOf(s.offset), new Uint8Array(0), { fin: true }));
+          text = segmentText(m.segment((seq0 + s.offset) >>> 0, new Uint8Array(0), { fin: true }));
           break;
         case 'recv': {
           const r = m.recvmsg(s.len, { peek: s.peek });
