@@ -25,8 +25,9 @@ import { KernCtxLayout, SkbLayout, SockLayout } from './layout';
 import { BpfMap, type MapCheckpoint } from './maps';
 import { Prng, VirtualClock } from './prng';
 import { bpfLoopInlinedCalls } from './callbacks';
-import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError, SOCKOPT_CTX_SIZE } from './prepare';
+import { checkCalls, lineOf, mapHelperError, pickProgram, progTypeOf, scanProgram, sockoptAccessError } from './prepare';
 import { CallDispatch } from './dispatch';
+import { RunFrames } from './frames';
 import { convertSockAccesses } from './convert';
 import { analyzeKinds } from '../../verifier/kinds';
 import type { KindsResult } from '../../verifier/types';
@@ -38,8 +39,8 @@ import { resolveStructOps, structOpsCtxAccessError, TcpOpsFlags } from './struct
 import type { StructOpsMemberInfo, StructOpsProfile } from '../../../sockops/types';
 import type { Skb } from '../types';
 import {
-  PAGE_SIZE, ProgEnv, type ActiveRun, type CallCtx, type InsnHook, type KernelHost, type MapView, type Mapped,
-  type PrintkLine, type RunInfo, type SetsockoptOutcome, type SockOpsFrame, type SockoptFrame,
+  PAGE_SIZE, ProgEnv, type ActiveRun, type CallCtx, type InsnHook, type KernelHost, type MapView,
+  type PrintkLine, type RunInfo, type SetsockoptOutcome, type SockoptFrame,
 } from './run';
 
 /** pcs of the loads the kernel runs as BPF_PROBE_MEM: through PTR_TO_BTF_ID pointers and
@@ -88,12 +89,6 @@ export interface BpfKernelOptions {
 }
 
 
-/** Packet/optval bytes kept per program in regions reused by length (explore's segments come in
- *  hundreds of lengths: a region mapped and unmapped per run cost ~20% of its time); past it, new
- *  lengths get a region per run. */
-const MAX_CACHED_BYTES = 1 << 20;
-/** Bytes held by each such cache. */
-const cachedBytes = new WeakMap<Map<number, Mapped>, number>();
 
 export class BpfKernel implements BpfHooks {
   readonly table: SockopsTable;
@@ -124,7 +119,7 @@ export class BpfKernel implements BpfHooks {
   private readonly rcvqFlag: number;
   private readonly hdrOptLenOp: number | undefined;
   private readonly txhashOff: number;
-  private readonly sockoptMemo = new Map<number, string | null>();
+  private readonly frames: RunFrames;
   /** struct bpf_tcp_ops members attached (./structops.ts) and the sockets' flags; null: none. */
   private readonly tcpOpsEnvs: Map<string, ProgEnv> | null = null;
   private readonly tcpOpsFlags: TcpOpsFlags | null = null;
@@ -158,6 +153,7 @@ export class BpfKernel implements BpfHooks {
     this.sockLayout = new SockLayout(obj.btf);
     this.skbLayout = new SkbLayout(obj.btf);
     this.kernLayout = new KernCtxLayout(obj.btf);
+    this.frames = new RunFrames(this.table, this.kernLayout, this.skbLayout, this.txhashOff, (run) => this.refreshKernArgs(run));
     this.objects = new KernelObjects(this.table, this.sockLayout, this.kernLayout);
     const cg = obj.btf?.find('cgroup', 'struct');
     this.cgroupBytes = new Uint8Array(Math.max(8, cg && obj.btf ? obj.btf.sizeof(cg.id) : 1024));
@@ -359,96 +355,6 @@ export class BpfKernel implements BpfHooks {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Run frames: regions mapped once per program and refilled
-
-  /** A program's VM runs one program run at a time: a run cannot start from inside a helper
-   *  call of a run of the same program (the registers and stack are the VM's). */
-  private notRunning(env: ProgEnv, frame: { run: ActiveRun | null } | null): void {
-    if (frame?.run) throw new Error(`${env.prog.name} is already running: a program run cannot start from inside one of its own helper calls`);
-  }
-
-  private sockOpsFrame(env: ProgEnv): SockOpsFrame {
-    const f = env.sockOpsFrame;
-    this.notRunning(env, f);
-    if (f) return f;
-    const mem = env.vm.memory;
-    const ctx = new Uint8Array(this.table.profile.ctxSize);
-    const kern = new Uint8Array(this.kernLayout.size);
-    const skbBuf = new Uint8Array(this.skbLayout.size);
-    const dv = new DataView(ctx.buffer);
-    const txhash = this.txhashOff;
-    const frame: SockOpsFrame = {
-      ctx, dv, ctxBase: 0n, kern, kdv: new DataView(kern.buffer), kernBase: 0n, skbBuf, sdv: new DataView(skbBuf.buffer), skbBase: 0n,
-      packets: new Map(), run: null,
-    };
-    frame.ctxBase = mem.map({
-      name: 'ctx struct bpf_sock_ops',
-      kind: 'ctx',
-      bytes: ctx,
-      writable: true,
-      check: (off, size, write) => this.table.ctxAccessError(off, size, write),
-      onWrite: (off) => {
-        const run = frame.run;
-        if (!run) return;
-        if (off === 4 && run.kern) this.refreshKernArgs(run);
-        // SOCK_OPS_SET_FIELD: the store reaches sk only under is_locked_tcp_sock; otherwise skipped.
-        if (off === txhash) {
-          if (run.locked) {
-            run.objs.sock.sk_txhash = dv.getUint32(txhash, true);
-            run.dirty = true;
-          } else dv.setUint32(txhash, 0, true);
-        }
-      },
-    });
-    frame.kernBase = mem.map({ name: 'struct bpf_sock_ops_kern', kind: 'kernel', bytes: kern, writable: false });
-    frame.skbBase = mem.map({ name: 'struct sk_buff (the skb of the run)', kind: 'kernel', bytes: skbBuf, writable: false });
-    env.sockOpsFrame = frame;
-    return frame;
-  }
-
-  private sockoptFrame(env: ProgEnv): SockoptFrame {
-    const f = env.sockoptFrame;
-    this.notRunning(env, f);
-    if (f) return f;
-    const ctx = new Uint8Array(SOCKOPT_CTX_SIZE);
-    const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null };
-    frame.ctxBase = env.vm.memory.map({
-      name: 'ctx struct bpf_sockopt', kind: 'ctx', bytes: ctx, writable: true,
-      check: (off, size, write) => this.sockoptAccessError(off, size, write),
-    });
-    env.sockoptFrame = frame;
-    return frame;
-  }
-
-  /** sockoptAccessError for a cgroup/setsockopt program, memoized (asked on every ctx access). */
-  private sockoptAccessError(off: number, size: number, write: boolean): string | null {
-    if (!(off >= 0 && off < 256 && size >= 1 && size <= 8)) return sockoptAccessError(off, size, write, true);
-    const key = (off << 5) | (size << 1) | (write ? 1 : 0);
-    let m = this.sockoptMemo.get(key);
-    if (m === undefined) this.sockoptMemo.set(key, (m = sockoptAccessError(off, size, write, true)));
-    return m;
-  }
-
-  /** A region of exactly `len` bytes holding a copy of `data` (the packet, the optval buffer),
-   *  reused by later runs of the same length; beyond MAX_CACHED_BYTES in all, mapped for this
-   *  run only (`transient`). */
-  private scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, data: Uint8Array, len: number,
-    spec: { name: string; kind: 'packet'; writable: boolean }, transient: bigint[]): Mapped {
-    let m = cache.get(len);
-    if (!m) {
-      const bytes = new Uint8Array(len);
-      m = { bytes, base: env.vm.memory.map({ ...spec, bytes }) };
-      const used = (cachedBytes.get(cache) ?? 0) + len;
-      if (used <= MAX_CACHED_BYTES) {
-        cache.set(len, m);
-        cachedBytes.set(cache, used);
-      } else transient.push(m.base);
-    } else m.bytes.fill(0);
-    m.bytes.set(data.length > len ? data.subarray(0, len) : data);
-    return m;
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Hooks called by the TCP model
 
   sockOps(sock: SockModel, inv: SockOpsInvocation): SockOpsResult | null {
@@ -460,7 +366,7 @@ export class BpfKernel implements BpfHooks {
     const locked = typeof opInfo?.isLockedTcpSock === 'boolean' ? opInfo.isLockedTcpSock : fullsock;
     const skb = (typeof opInfo?.hasSkb === 'boolean' ? opInfo.hasSkb : inv.skb !== null) ? inv.skb : null;
     const objs = this.sockObjects(sock);
-    const frame = this.sockOpsFrame(env);
+    const frame = this.frames.sockOpsFrame(env);
     const trace: ProgramRunTrace = { program: env.prog.name, op: inv.op, r0: 0n, insns: 0, helpers: [], printk: [] };
     const { ctx, dv, kern } = frame;
     ctx.fill(0);
@@ -483,7 +389,7 @@ export class BpfKernel implements BpfHooks {
         bytes.set(skb.payload, skb.header.length);
       }
       const len = bytes.length;
-      const m = this.scratchRegion(env, frame.packets, bytes, len, { name: skb.header ? `skb TCP header + payload (${skb.header.length} + ${skb.payload.length} bytes)` : `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient);
+      const m = this.frames.scratchRegion(env, frame.packets, bytes, len, { name: skb.header ? `skb TCP header + payload (${skb.header.length} + ${skb.payload.length} bytes)` : `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient);
       run.packetBase = m.base;
       run.pkt = m.bytes;
       run.skbLen = len;
@@ -532,7 +438,7 @@ export class BpfKernel implements BpfHooks {
     dv.setBigUint64(0, this.sockBase(env, objs), true);
     const transient: bigint[] = [];
     if (skb) {
-      const m = this.scratchRegion(env, frame.optvals, skb.payload, skb.payload.length, { name: `skb payload (${skb.payload.length} bytes)`, kind: 'packet', writable: false }, transient);
+      const m = this.frames.scratchRegion(env, frame.optvals, skb.payload, skb.payload.length, { name: `skb payload (${skb.payload.length} bytes)`, kind: 'packet', writable: false }, transient);
       run.packetBase = m.base;
       run.pkt = m.bytes;
       run.skbLen = skb.payload.length;
@@ -551,7 +457,7 @@ export class BpfKernel implements BpfHooks {
   /** The BPF_PROG() context region of a member (its arguments, u64 each). */
   private structOpsFrame(env: ProgEnv): SockoptFrame {
     const f = env.sockoptFrame;
-    this.notRunning(env, f);
+    this.frames.notRunning(env, f);
     if (f) return f;
     const member = this.table.profile as Partial<StructOpsProfile>;
     const info = member.structOps!.members.find((m) => m.name === env.structOpsMember)!;
@@ -585,13 +491,13 @@ export class BpfKernel implements BpfHooks {
     const env = this.sockoptEnv;
     if (!env) return null;
     const objs = this.sockObjects(sock);
-    const frame = this.sockoptFrame(env);
+    const frame = this.frames.sockoptFrame(env);
     const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
     // __cgroup_bpf_run_filter_setsockopt: a buffer of max(16, optlen) bytes capped at PAGE_SIZE.
     const optlen = inv.optval.length;
     const maxOptlen = Math.min(Math.max(16, optlen), PAGE_SIZE);
     const transient: bigint[] = [];
-    const { base: optvalBase, bytes: buf } = this.scratchRegion(env, frame.optvals, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
     const { ctx, dv } = frame;
     ctx.fill(0);
     const run: ActiveRun = {
