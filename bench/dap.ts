@@ -7,6 +7,7 @@ import { openLaunch } from '../debugger/runtime/launch';
 import { DebugRuntime, type Paused } from '../debugger/runtime/runtime';
 import { frames, scopes } from '../debugger/runtime/inspect';
 import { Simulation } from '../debugger/sim';
+import { SimPort } from '../debugger/runtime/sim-port';
 import { spawnSync } from 'node:child_process';
 import { framesScenario } from './dap-scale';
 
@@ -97,8 +98,8 @@ async function scale(n: number): Promise<void> {
   const plain = ms(t0);
   const line = readFileSync(join(ex, 'autolowat.bpf.c'), 'utf8').split('\n').findIndex((l) => l.includes('lowat = wanted_rcvlowat(')) + 1;
   t0 = performance.now();
-  const { factory } = await openLaunch({ scenario: file });
-  const rt = new DebugRuntime(factory, { sourceDirs: [ex] });
+  // the runtime's own factory (what launch builds, without the launch's checks)
+  const rt = new DebugRuntime(SimPort.prepare(file), { sourceDirs: [ex] });
   // 3 RCVQ_CB runs per frame reach the line: the (3N-2)th hit is in the last frame
   rt.setSourceBreakpoints(join(ex, 'autolowat.bpf.c'), [{ line, hitCondition: `== ${3 * n - 2}` }]);
   let p = rt.start(false);
