@@ -14,6 +14,10 @@ export class Config {
   get kernelProfile(): string { return this.cfg.get<string>('kernelProfile', 'autolowat-sockops-v3'); }
   get codeLens(): boolean { return this.cfg.get<boolean>('codeLens.enable', true); }
   get trace(): 'off' | 'messages' | 'verbose' { return this.cfg.get('server.trace', 'off'); }
+  /** Compile and verify a hook on save (SOCKOPS007, clang's errors in Problems). */
+  get verifierOnSave(): boolean { return this.cfg.get<boolean>('verifier.onSave', true); }
+  /** Refuse to debug a program the verifier rejects unless the user says to run it anyway. */
+  get verifierBeforeDebug(): boolean { return this.cfg.get<boolean>('verifier.checkBeforeDebug', true); }
 
   get includePaths(): string[] {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';

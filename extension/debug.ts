@@ -11,13 +11,15 @@ import { findBpfPrograms, isSockOpsSection } from './bpfSource';
 import { explainNoScenario, findScenarios, isScenarioUri, pickScenario, readScenario, scenariosForHook } from './scenarios';
 import { launchConfigFor, type LaunchConfig } from './scenarioMatch';
 import { logCompiler } from './runOptions';
+import type { VerifyOnSave } from './verifyOnSave';
+import { launchRefusal } from './hookTasks';
 
 export const DEBUG_TYPE = 'bpf-sockops';
 
-export function registerDebugger(ctx: Ctx): void {
+export function registerDebugger(ctx: Ctx, verifier?: VerifyOnSave): void {
   ctx.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(ctx)),
-    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigProvider(ctx), vscode.DebugConfigurationProviderTriggerKind.Initial),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigProvider(ctx, verifier), vscode.DebugConfigurationProviderTriggerKind.Initial),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new DynamicProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
 }
@@ -71,7 +73,7 @@ export async function configFromEditor(): Promise<LaunchConfig | undefined> {
 }
 
 class ConfigProvider implements vscode.DebugConfigurationProvider {
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx, private readonly verifier?: VerifyOnSave) {}
 
   async provideDebugConfigurations(): Promise<vscode.DebugConfiguration[]> {
     const hook = activeHook();
@@ -129,8 +131,26 @@ class ConfigProvider implements vscode.DebugConfigurationProvider {
         }
       }
     }
-    this.ctx.output.info(`debug: ${config.program} with ${config.scenario}${config.compiler ? ` (compiler ${config.compiler})` : ''}`);
+    if (!(await this.verifierAllows(config))) return undefined;
+    this.ctx.output.info(`debug: ${config.program} with ${config.scenario}${config.compiler ? ` (compiler ${config.compiler})` : ''}${config.ignoreVerifier ? ' (ignoreVerifier)' : ''}`);
     return config;
+  }
+
+  /** The verifier's gate (issue 11): a program it rejects is not launched unless the user chooses
+   *  Debug Anyway (then ignoreVerifier: the adapter says at the first stop that the kernel would
+   *  refuse it). Skipped with ignoreVerifier set or bpfSockops.verifier.checkBeforeDebug off. */
+  private async verifierAllows(config: vscode.DebugConfiguration): Promise<boolean> {
+    if (config.ignoreVerifier === true || !this.verifier || !this.ctx.config.verifierBeforeDebug) return true;
+    const h = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifying ${path.basename(String(config.program))}` },
+      () => this.verifier!.verify(String(config.program), typeof config.compiler === 'string' ? { path: config.compiler, args: (config.compilerArgs as string[] | undefined) ?? [] } : undefined));
+    const refusal = h && launchRefusal(h);
+    if (!refusal) return true;
+    this.ctx.output.warn(`${refusal.message}\n${refusal.detail}`);
+    const a = await vscode.window.showErrorMessage(refusal.message, { modal: true, detail: refusal.detail }, 'Debug Anyway', 'Show Verifier Log');
+    if (a === 'Show Verifier Log') await vscode.commands.executeCommand('bpfSockops.showVerifierLog', vscode.Uri.file(String(config.program)));
+    if (a !== 'Debug Anyway') return false;
+    config.ignoreVerifier = true;
+    return true;
   }
 }
 

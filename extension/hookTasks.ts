@@ -1,8 +1,9 @@
 // Facts of the long jobs (./hookJobs) and how the editor words them: clang's diagnostics parsed
 // with their locations, a rejection's text and place, the verifier log. Plain TypeScript (no
 // vscode) and no heavy imports (loaded at activation); ./verifyOnSave and ./debug present them.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ProgramVerdict } from '../debugger/verifier';
+import { refusalText } from '../debugger/verifier/gate';
 
 /** The code of a verifier rejection in Problems (same source as the language server's). */
 export const VERIFIER_CODE = 'SOCKOPS007';
@@ -53,11 +54,8 @@ export function rejectionText(v: ProgramVerdict): string {
   return `${VERIFIER_HEADLINE}: ${v.kernelMessage ?? 'rejected'} (${v.program}, insn ${v.insn ?? '?'}): ${v.explanation ?? ''}`.trim();
 }
 
-/** One line for a dialog or the debugger: `tcp_autolowat: FILE:LINE:COL: the verifier's words ...`. */
-export function rejectionLine(v: ProgramVerdict): string {
-  const where = v.file ? `${v.file}:${v.line ?? 0}:${v.column ?? 0}: ` : '';
-  return `${v.program} (${v.section}): ${where}${v.kernelMessage ?? 'rejected'} (insn ${v.insn ?? '?'}): ${v.explanation ?? ''}`.trim();
-}
+/** One line for the log, a dialog and the debugger (debugger/verifier/gate: the adapter's words). */
+export const rejectionLine = refusalText;
 
 /** A rejection's place in the C source: 0-based line and column for an editor range (the start
  *  of the line when line_info has no column). `file` is the line_info file resolved against the
@@ -77,4 +75,15 @@ export function verifierLogText(h: HookVerdicts): string {
     parts.push('');
   }
   return parts.join('\n');
+}
+
+/** Whether the debugger should refuse a launch, and the dialog's words (the adapter's, see
+ *  debugger/verifier/gate). A compile failure is left to the launch, which reports it. */
+export function launchRefusal(h: HookVerdicts): { message: string; detail: string } | undefined {
+  const rejected = h.verdicts.filter((v) => v.verdict === 'rejected');
+  if (!rejected.length) return undefined;
+  return {
+    message: `Not debugging ${basename(h.file)}: ${rejected.length === 1 ? `the kernel's verifier will reject ${rejected[0]!.program}` : `the kernel's verifier will reject ${rejected.map((v) => v.program).join(', ')}`}.`,
+    detail: `${rejected.map(refusalText).join('\n\n')}\n\nDebug Anyway runs it in the emulator, which does not refuse it (the kernel would); the first stop says so.`,
+  };
 }

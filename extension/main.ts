@@ -22,13 +22,13 @@ export function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(ctx);
   registerSimBackend(context.asAbsolutePath('dist/extension.js'));
   registerCommands(ctx);
-  registerDebugger(ctx);
+  const bundle = context.asAbsolutePath('dist/extension.js');
+  const verifier = registerVerifyOnSave(ctx, bundle);
+  registerDebugger(ctx, verifier);
   registerCodeLens(ctx);
   registerTesting(ctx);
   registerStarting(ctx);
-  const bundle = context.asAbsolutePath('dist/extension.js');
   registerExplore(ctx, bundle);
-  registerVerifyOnSave(ctx, bundle);
   startClientWhenNeeded(ctx);
   const c = ctx;
   ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => { if (c.client) void restartClient(c); }));

