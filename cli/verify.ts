@@ -11,6 +11,7 @@ import { ObjectError, loadObject, type BpfObject } from '../debugger/object';
 import { CompileError, compileBpf } from '../debugger/scenario/compile';
 import { verifyObject, type ProgramVerdict } from '../debugger/verifier';
 import { profileNames } from '../sockops';
+import { profileForStructs } from '../sockops/choose';
 
 export interface VerifyIo { out: (s: string) => void; err: (s: string) => void }
 
@@ -87,6 +88,8 @@ export async function verifyCommand(args: string[], io: VerifyIo): Promise<numbe
     if (e instanceof CompileError || e instanceof ObjectError || e instanceof FileReadError) { io.err(`bpf-sockops verify: ${e.message}\n`); return 2; }
     throw e;
   }
+  // no --profile: a struct bpf_tcp_ops object is verified against its profile (sockops/choose.ts)
+  profile ??= profileForStructs((obj.structOps ?? []).map((m) => m.struct));
   const all = verifyObject(obj, { profile, perfmon, log: verbose });
   const verdicts = all.filter((v) => v.verdict !== 'skipped');
   for (const s of all.filter((v) => v.verdict === 'skipped')) io.err(`bpf-sockops verify: ${file}: ${s.program} (${s.section}) skipped: only SEC("sockops"), SEC("cgroup/setsockopt") and SEC("cgroup/getsockopt") programs are verified\n`);
