@@ -61,8 +61,8 @@ const SOCK_FIELDS = ['sk_rcvbuf', 'sk_sndbuf', 'sk_rcvlowat', 'sk_mark', '__sk_c
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 /** Every (offset, size) a load of the sockops ctx may use per the sockops/ table, scalars only. */
-export function ctxReads(): { off: number; size: number; field: string }[] {
-  const out: { off: number; size: number; field: string }[] = [];
+export function ctxReads(): { off: number; size: number; field: string; fieldOff: number; elem: number; arrayLen: number }[] {
+  const out: { off: number; size: number; field: string; fieldOff: number; elem: number; arrayLen: number }[] = [];
   for (const f of getProfile('linux-7.1.5').ctxFields) {
     if (f.regType || f.ctype.includes('*')) continue; // pointers (sk, skb_data...) have their own blocks
     const elem = f.elemSize ?? f.size;
@@ -70,7 +70,7 @@ export function ctxReads(): { off: number; size: number; field: string }[] {
       // a read narrower than the element is only accepted at the field's first byte
       // (net/core/filter.c sock_ops_is_valid_access: case offsetof(struct bpf_sock_ops, skb_tcp_flags))
       const step = size < elem ? f.size : size;
-      for (let o = f.offset; o + size <= f.offset + f.size; o += step) out.push({ off: o, size, field: f.name });
+      for (let o = f.offset; o + size <= f.offset + f.size; o += step) out.push({ off: o, size, field: f.name, fieldOff: f.offset, elem, arrayLen: f.size / elem });
     }
   }
   return out;
@@ -88,13 +88,16 @@ export function generate(seed: number, kind: NofaultKind): GeneratedProgram {
   const emit = (block: string, text: string) => { blocks.push(block); lines.push(text); };
   const count = 2 + Math.floor(r() * 6);
   for (let i = 0; i < count; i++) {
-    const b = Math.floor(r() * 14);
+    const b = Math.floor(r() * 19);
     const sk = v(), f = v(), t = v(), p = v();
     switch (b) {
       case 0: {
         if (so) {
           const x = pick(r, reads);
-          emit(`ctx-read-${x.size}`, `  acc += *(volatile __u${x.size * 8} *)((void *)${C} + ${x.off}); /* ${x.field} */`);
+          const elem = x.elem;
+          // whole elements by name (a cast address that clang reuses is a 'modified ctx ptr' to the kernel)
+          if (x.size === elem) emit(`ctx-read-${x.size}`, `  acc += ${C}->${x.field}${x.arrayLen > 1 ? `[${(x.off - x.fieldOff) / elem}]` : ''};`);
+          else emit(`ctx-read-${x.size}`, `  acc += *(volatile __u${x.size * 8} *)((void *)${C} + ${x.off}); /* ${x.field} */`);
         } else emit('ctx-read', `  acc += ${C}->${pick(r, ['level', 'optname', 'optlen']) /* retval: getsockopt only (cg_sockopt_is_valid_access) */};`);
         break;
       }
@@ -155,6 +158,29 @@ export function generate(seed: number, kind: NofaultKind): GeneratedProgram {
         emit('bounded-loop', `  { __u32 ${p}; _Pragma("clang loop unroll(disable)") for (${p} = 0; ${p} < ${lim}; ${p}++) { __u32 ${sk} = ${p} & 3; __u64 *${f} = bpf_map_lookup_elem(&arr, &${sk}); if (${f}) acc += *${f} ^ ${p}; } }`);
         break;
       }
+      case 14: // packet bytes through skb_data with the bounds check (sock_ops); optval bytes (sockopt)
+        if (so) {
+          const k = Math.floor(r() * 48);
+          emit('packet-read', `  { __u8 *${p} = (__u8 *)(long)${C}->skb_data; __u8 *${f} = (__u8 *)(long)${C}->skb_data_end; if (${p} + ${k + 1} <= ${f}) acc += ${p}[${k}]; }`);
+        } else emit('optval-read', `  { __u8 *${p} = ${C}->optval; if (${p} + 1 <= (__u8 *)${C}->optval_end) acc += ${p}[0]; }`);
+        break;
+      case 15: // trusted BTF pointers of the kern ctx that may be NULL, read with and without a check
+        if (so) emit('kern-ctx-skb', `  { struct bpf_sock_ops_kern *${p} = bpf_cast_to_kern_ctx(${C}); struct sk_buff *${f} = ${p}->skb; if (${f}) acc += ${f}->len; acc += ${p}->${pick(r, ['syn_skb', 'skb'])}->${pick(r, ['len', 'data_len', 'mark', 'hash'])}; }`);
+        else emit('kern-ctx-task', `  { struct bpf_sockopt_kern *${p} = bpf_cast_to_kern_ctx(${C}); struct task_struct *${f} = ${p}->current_task; if (${f}) acc += ${f}->pid; acc += ${p}->current_task->tgid; }`);
+        break;
+      case 16: // ctx writes (sock_ops: sk_txhash, reply at ops that read it); sockopt: the tcp_sock view again
+        if (so) emit('ctx-write', `  ${C}->sk_txhash = (__u32)acc;${r() < 0.3 ? ` if (${C}->op == BPF_SOCK_OPS_TIMEOUT_INIT || ${C}->op == BPF_SOCK_OPS_RWND_INIT) ${C}->reply = -1;` : ''}`);
+        else emit('sk-null-check', `  { struct bpf_sock *${sk} = ${C}->sk; if (${sk}) acc += ${sk}->${pick(r, BPF_SOCK_FIELDS)}; }`);
+        break;
+      case 17: { // bpf_setsockopt from the program (sockopt programs: on ctx->sk, cg_sockopt_func_proto)
+        const opt = pick(r, ['1, 36', '1, 18', '6, 1', '6, 3', '1, 8']);
+        emit('setsockopt-helper', `  { int ${p} = ${1 + Math.floor(r() * 1000)}; acc += bpf_setsockopt(${so ? C : `${C}->sk`}, ${opt}, &${p}, sizeof(${p})); }`);
+        break;
+      }
+      case 18: // TCP header options at the ops that allow them (sock_ops); the kern ctx's own fields (sockopt)
+        if (so) emit('hdr-opt', `  if (${C}->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB) acc += bpf_reserve_hdr_opt(${C}, 4, 0); else if (${C}->op == BPF_SOCK_OPS_WRITE_HDR_OPT_CB) { __u8 ${p}[4] = { 0xfd, 4, 0xab, 0xcd }; acc += bpf_store_hdr_opt(${C}, ${p}, 4, 0); } else if (${C}->op == BPF_SOCK_OPS_PARSE_HDR_OPT_CB) { __u8 ${p}[8] = { 0xfd }; acc += bpf_load_hdr_opt(${C}, ${p}, 8, 0); }`);
+        else emit('kern-ctx', `  { struct bpf_sockopt_kern *${p} = bpf_cast_to_kern_ctx(${C}); acc += ${p}->optlen + ${p}->sk->sk_rcvbuf; }`);
+        break;
       default: // cb flags (sock_ops: so that every op runs) or a narrow read of a bpf_sock field
         if (so) emit('cb-flags', `  if (${C}->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB || ${C}->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) acc += bpf_sock_ops_cb_flags_set(${C}, ${pick(r, ['0x0f', '0x7f', '0x4f', '0x1f'])});`);
         else emit('sk-direct', `  { struct bpf_sock *${sk} = ${C}->sk; acc += ${sk}->${pick(r, BPF_SOCK_FIELDS)}; }`);

@@ -160,9 +160,9 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
   const cov = new Map<string, number>();
   for (const a of accepted) for (const b of a.p.blocks) cov.set(b, (cov.get(b) ?? 0) + 1);
   log(`  blocks in accepted programs: ${[...cov.entries()].sort((x, y) => x[0].localeCompare(y[0])).map(([k, n]) => `${k}:${n}`).join(' ')}`);
-  const reasons = new Map<string, number>();
-  for (const r of rejected) reasons.set(r.why, (reasons.get(r.why) ?? 0) + 1);
-  for (const [w, n] of reasons) log(`  rejected ${n}x: ${w}`);
+  const reasons = new Map<string, string[]>();
+  for (const r of rejected) reasons.set(r.why, [...(reasons.get(r.why) ?? []), r.p.name]);
+  for (const [w, ns] of reasons) log(`  rejected ${ns.length}x: ${w} (${ns.slice(0, 3).join(', ')})`);
   for (const [c, n] of perCause) log(`  fault cause (${n} programs): ${c}`);
   for (const f of faults) log(`  FAULT ${f.p.name}: ${f.fault.message}${f.fault.line ? ` at ${f.fault.line}` : ''} (pc ${f.fault.pc}) -> test/fixtures/nofault/${f.p.name}/`);
   // a generator that makes mostly rejected programs tests nothing: more than a quarter is a failure
