@@ -160,6 +160,32 @@ export interface SetsockoptResult {
   trace: ProgramRunTrace | null;
 }
 
+/** The application's getsockopt(2) after the kernel's own handler ran (net/socket.c
+ *  do_sock_getsockopt -> BPF_CGROUP_RUN_PROG_GETSOCKOPT). */
+export interface GetsockoptInvocation {
+  level: number;
+  optname: number;
+  /** The optlen the application passed (max_optlen). */
+  maxOptlen: number;
+  /** The kernel handler's return value (0 or a negative errno). */
+  retval: number;
+  /** With retval 0: the bytes the kernel wrote (their length is the optlen it reported). */
+  optval: Uint8Array;
+  label: string;
+}
+
+/** What getsockopt(2) returns after the cgroup/getsockopt program (kernel/bpf/cgroup.c
+ *  __cgroup_bpf_run_filter_getsockopt). */
+export interface GetsockoptHookResult {
+  /** The syscall's return value: the program's retval (-EPERM when it returned 0 and left no
+   *  errno), or -EFAULT for an optlen out of bounds. */
+  ret: number;
+  /** The bytes copied back to the application and the optlen it sees; null: the program left
+   *  optlen 0 or the call failed, so the kernel's optval/optlen stay as they were. */
+  optval: Uint8Array | null;
+  trace: ProgramRunTrace | null;
+}
+
 export interface SockOpsResult {
   ret: number;
   trace: ProgramRunTrace;
@@ -176,6 +202,8 @@ export interface BpfHooks {
   sockOps(sock: SockModel, inv: SockOpsInvocation): SockOpsResult | null;
   /** Run the attached cgroup/setsockopt program, if any (null: none attached). */
   setsockopt(sock: SockModel, inv: SetsockoptInvocation): SetsockoptResult | null;
+  /** Run the attached cgroup/getsockopt program, if any (null: none attached). */
+  getsockopt?(sock: SockModel, inv: GetsockoptInvocation): GetsockoptHookResult | null;
   /** struct_ops profiles (docs/abi.md §5.3): whether the socket's BPF_TCP_OPS_FLAG_RCVQ is on. */
   tcpOpsOn?(sock: SockModel): boolean;
   /** Run struct bpf_tcp_ops member `member` (enqueue_rcvq with the skb, dequeue_rcvq with null);

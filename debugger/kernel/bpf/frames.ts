@@ -69,7 +69,7 @@ export class RunFrames {
     return frame;
   }
 
-  sockoptFrame(env: ProgEnv): SockoptFrame {
+  sockoptFrame(env: ProgEnv, getsockopt = false): SockoptFrame {
     const f = env.sockoptFrame;
     this.notRunning(env, f);
     if (f) return f;
@@ -77,7 +77,7 @@ export class RunFrames {
     const frame: SockoptFrame = { ctx, dv: new DataView(ctx.buffer), ctxBase: 0n, optvals: new Map(), run: null };
     frame.ctxBase = env.vm.memory.map({
       name: 'ctx struct bpf_sockopt', kind: 'ctx', bytes: ctx, writable: true,
-      check: (off, size, write) => this.sockoptAccessError(off, size, write),
+      check: getsockopt ? (off, size, write) => sockoptAccessError(off, size, write, false) : (off, size, write) => this.sockoptAccessError(off, size, write),
     });
     env.sockoptFrame = frame;
     return frame;

@@ -19,7 +19,8 @@ import { table as sockopsTable, type SockopsTable } from '../../../sockops';
 import type {
   BpfHooks, ProbeReadFact, ProgramRunTrace, SetsockoptInvocation, SockModel, SockOpsInvocation, SockOpsResult,
 } from '../types';
-import { EFAULT, EPERM } from './consts';
+import type { GetsockoptHookResult, GetsockoptInvocation } from '../types';
+import { EFAULT, EINVAL, EPERM } from './consts';
 import { LoadError } from './errors';
 import { KernCtxLayout, SkbLayout, SockLayout } from './layout';
 import { BpfMap, type MapCheckpoint } from './maps';
@@ -66,6 +67,8 @@ export interface BpfKernelOptions {
   sockops?: string;
   /** Function name of a SEC("cgroup/setsockopt") program to attach, if any. */
   setsockopt?: string;
+  /** Function name of a SEC("cgroup/getsockopt") program to attach, if any. */
+  getsockopt?: string;
   /** Variable of SEC(".struct_ops.link") / SEC(".struct_ops") to attach (profiles with struct
    *  bpf_tcp_ops); omitted: the object's only one, when the object has no sockops program. */
   structOps?: string;
@@ -95,12 +98,14 @@ export class BpfKernel implements BpfHooks {
   readonly obj: BpfObject;
   readonly sockopsProgram: BpfProgram | null;
   readonly setsockoptProgram: BpfProgram | null;
+  readonly getsockoptProgram: BpfProgram | null;
   /** Non-fatal observations (layout conflicts, helpers the emulator does not implement). */
   readonly warnings: string[] = [];
 
   private readonly envs: ProgEnv[] = [];
   private readonly sockEnv: ProgEnv | null;
   private readonly sockoptEnv: ProgEnv | null;
+  private readonly getsockoptEnv: ProgEnv | null;
   private readonly bpfMaps: BpfMap[];
   private readonly sockLayout: SockLayout;
   private readonly skbLayout: SkbLayout;
@@ -146,9 +151,10 @@ export class BpfKernel implements BpfHooks {
     // with nothing named, the object's one sockops program is required.
     const so = (this.table.profile as Partial<StructOpsProfile>).structOps;
     const useStructOps = so !== undefined && opts.sockops === undefined && (opts.structOps !== undefined || (obj.structOps ?? []).some((m) => m.struct === so.struct));
-    const alone = opts.sockops === undefined && (opts.setsockopt !== undefined || useStructOps) && !obj.programs.some((p) => p.section === 'sockops');
+    const alone = opts.sockops === undefined && (opts.setsockopt !== undefined || opts.getsockopt !== undefined || useStructOps) && !obj.programs.some((p) => p.section === 'sockops');
     this.sockopsProgram = alone ? null : pickProgram(obj, opts.sockops, 'sockops', 'sockops');
     this.setsockoptProgram = opts.setsockopt !== undefined ? pickProgram(obj, opts.setsockopt, 'cgroup/setsockopt', 'setsockopt') : null;
+    this.getsockoptProgram = opts.getsockopt !== undefined ? pickProgram(obj, opts.getsockopt, 'cgroup/getsockopt', 'getsockopt') : null;
     this.bpfMaps = obj.maps.map((d, i) => new BpfMap(d, i));
     this.sockLayout = new SockLayout(obj.btf);
     this.skbLayout = new SkbLayout(obj.btf);
@@ -171,6 +177,7 @@ export class BpfKernel implements BpfHooks {
     }
     this.sockEnv = this.sockopsProgram ? this.prepare(this.sockopsProgram) : null;
     this.sockoptEnv = this.setsockoptProgram ? this.prepare(this.setsockoptProgram) : null;
+    this.getsockoptEnv = this.getsockoptProgram ? this.prepare(this.getsockoptProgram) : null;
     if (opts.structOps !== undefined && !so) throw new LoadError(obj.file, null, `"structOps" names ${opts.structOps}, but profile ${this.table.profile.name} has no struct_ops hooks; use profile autolowat-tcp-ops-v5.`);
     if (useStructOps && so) {
       const { members } = resolveStructOps(obj, so, opts.structOps);
@@ -185,7 +192,7 @@ export class BpfKernel implements BpfHooks {
   private prepare(prog: BpfProgram, member?: StructOpsMemberInfo): ProgEnv {
     // A struct_ops member's helpers take socket pointers, as the cgroup flavour's do.
     const progType = member ? 'cgroup_setsockopt' : progTypeOf(prog.section);
-    if (!progType) throw new LoadError(this.obj.file, prog.name, `SEC("${prog.section}") is not a program type the emulator runs (sockops, cgroup/setsockopt).`);
+    if (!progType) throw new LoadError(this.obj.file, prog.name, `SEC("${prog.section}") is not a program type the emulator runs (sockops, cgroup/setsockopt, cgroup/getsockopt).`);
     const env = new ProgEnv(prog, progType);
     if (member) env.structOpsMember = member.name;
     env.loopInlined = bpfLoopInlinedCalls(prog.insns);
@@ -537,6 +544,65 @@ export class BpfKernel implements BpfHooks {
     }
     const optval = newLen === 0 ? inv.optval : buf.slice(0, newLen);
     return { action: 'kernel', level, optname, optval, trace };
+  }
+
+  /** The attached cgroup/getsockopt program after the kernel's getsockopt handler ran:
+   *  kernel/bpf/cgroup.c __cgroup_bpf_run_filter_getsockopt. The buffer is max_optlen (the
+   *  application's optlen) bytes capped at PAGE_SIZE (sockopt_alloc_buf; a negative one is
+   *  -EINVAL); when the kernel succeeded it holds the kernel's bytes and ctx.optlen is the
+   *  kernel's optlen, else ctx.optlen is max_optlen. ctx.retval starts as the kernel's return
+   *  (bpf_prog_run_array_cg: run_ctx.retval = retval); a program returning 0 makes it -EPERM
+   *  unless it holds an errno. On success an optlen past the buffer or negative is -EFAULT
+   *  (ignored, keeping the kernel's answer, when max_optlen > PAGE_SIZE); optlen 0 leaves the
+   *  kernel's optval/optlen; else optlen bytes of the buffer go back to the application. */
+  getsockopt(sock: SockModel, inv: GetsockoptInvocation): GetsockoptHookResult | null {
+    const env = this.getsockoptEnv;
+    if (!env) return null;
+    if (inv.maxOptlen < 0) return { ret: -EINVAL, optval: null, trace: null };
+    const objs = this.sockObjects(sock);
+    const frame = this.frames.sockoptFrame(env, true);
+    const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const maxOptlen = Math.min(inv.maxOptlen, PAGE_SIZE);
+    let ctxOptlen = inv.maxOptlen;
+    let origOptlen = inv.maxOptlen;
+    if (inv.retval === 0) {
+      ctxOptlen = origOptlen = inv.optval.length;
+    }
+    const transient: bigint[] = [];
+    // A region of at least one byte (mapping none is not possible); optval_end bounds the program.
+    const initial = inv.retval === 0 ? inv.optval.subarray(0, Math.min(inv.optval.length, maxOptlen)) : new Uint8Array(0);
+    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, initial, Math.max(1, maxOptlen), { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { ctx, dv } = frame;
+    ctx.fill(0);
+    const run: ActiveRun = {
+      env, objs, op: -1, fullsock: true, locked: true, skb: null, ctx, dv, kern: null, kdv: null, skbBase: 0n,
+      packetBase: 0n, pkt: null, skbLen: 0, dataEnd: 0, syn: null, written: 0, remainingOptLen: 0, retval: inv.retval, dirty: false, frame, info: undefined as unknown as RunInfo,
+    };
+    dv.setBigUint64(0, this.sockBase(env, objs), true);
+    dv.setBigUint64(8, optvalBase, true);
+    dv.setBigUint64(16, optvalBase + BigInt(maxOptlen), true);
+    dv.setInt32(24, inv.level, true);
+    dv.setInt32(28, inv.optname, true);
+    dv.setInt32(32, ctxOptlen, true);
+    // bpf_sockopt.retval: cg_sockopt_convert_ctx_access turns it into run_ctx.retval. The ctx
+    // field and bpf_get/set_retval share it here through the value after the run (assumed: a
+    // program mixing a ctx store with bpf_get_retval in one run sees the older value).
+    dv.setInt32(36, inv.retval, true);
+    run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, label: inv.label, sock, skb: null, trace };
+    this.refresh(run, true);
+    const status = this.execute(run, frame.ctxBase, transient);
+    const ctxRetval = dv.getInt32(36, true);
+    let retval = ctxRetval !== inv.retval ? ctxRetval : run.retval;
+    const newLen = dv.getInt32(32, true);
+    const isErr = (v: number) => v < 0 && v >= -4095; // IS_ERR_VALUE((long)retval)
+    // bpf_prog_run_array_cg: a program returning 0 (a fault counts as 0) -> -EPERM unless an errno is set.
+    if ((status.status !== 'exit' || (status.r0 & 1n) === 0n) && !isErr(retval)) retval = -EPERM;
+    if (retval < 0) return { ret: retval, optval: null, trace };
+    if (newLen > maxOptlen || newLen < 0) {
+      if (origOptlen > PAGE_SIZE && newLen >= 0) return { ret: inv.retval, optval: null, trace };
+      return { ret: -EFAULT, optval: null, trace };
+    }
+    return { ret: retval, optval: newLen === 0 ? null : buf.slice(0, newLen), trace };
   }
 
   // ---------------------------------------------------------------------------------------------
