@@ -4,9 +4,11 @@
 import { basename, resolve } from 'node:path';
 import type { ProgramVerdict } from '../debugger/verifier';
 import { refusalText } from '../debugger/verifier/gate';
+import type { EDITOR_CODES } from '../server/codes';
 
-/** The code of a verifier rejection in Problems (same source as the language server's). */
-export const VERIFIER_CODE = 'SOCKOPS007';
+/** The code of a verifier rejection in Problems (same source as the language server's; listed
+ *  with the server's codes in server/codes.ts). */
+export const VERIFIER_CODE: keyof typeof EDITOR_CODES = 'SOCKOPS007';
 export const VERIFIER_HEADLINE = "the kernel's verifier will reject this program";
 /** The code of a clang error in Problems. */
 export const CLANG_SOURCE = 'clang';

@@ -20,3 +20,9 @@ export const SCENARIO_CODES = {
   SCENARIO002: 'the program file is missing or cannot be loaded (a missing .o next to its .c is a warning)',
   SCENARIO003: 'a program the scenario names is not in the object or the C file, or is in the wrong SEC()',
 } as const;
+
+/** Codes in the same source published by the extension, not by this server (they need a compile:
+ *  extension/verifyOnSave.ts, on save in a trusted workspace). */
+export const EDITOR_CODES = {
+  SOCKOPS007: "the kernel's verifier will reject this program (at the rejecting instruction's C line; bpf-sockops verify's words and fix)",
+} as const;
