@@ -37,7 +37,8 @@ export type ModelEvent =
   | TcpLogEntry
   | ({ kind: 'drop'; seq: number; endSeq: number } & DropReason)
   | { kind: 'prog'; op: number; opName: string; label: string; ret: number; trace: ProgramRunTrace }
-  | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null; errno?: number };
+  | { kind: 'setsockopt-prog'; action: 'kernel' | 'consumed' | 'eperm'; level: number; optname: number; trace: ProgramRunTrace | null; errno?: number }
+  | { kind: 'getsockopt-prog'; level: number; optname: number; ret: number; trace: ProgramRunTrace | null };
 
 const u32 = (x: number) => x >>> 0;
 /** bpf_sock_ops.args[0..3]: the given values as u32, missing ones 0. */

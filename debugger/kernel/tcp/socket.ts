@@ -186,11 +186,27 @@ function kernelSetsockopt(s: TcpSock, level: number, optname: number, optval: Ui
   return 'no-level';
 }
 
-/** The application's getsockopt(fd, level, optname, buf, &optlen) with optlen bytes of room
- *  (no cgroup/getsockopt program in the model): sk_getsockopt / do_tcp_getsockopt /
- *  do_ip_getsockopt / do_ipv6_getsockopt. An option the simulator does not model reads as
- *  -ENOPROTOOPT. */
+/** The application's getsockopt(fd, level, optname, buf, &optlen) with optlen bytes of room:
+ *  net/socket.c do_sock_getsockopt(): the kernel first (sk_getsockopt / do_tcp_getsockopt /
+ *  do_ip_getsockopt / do_ipv6_getsockopt; an option the simulator does not model reads as
+ *  -ENOPROTOOPT), then the cgroup/getsockopt program, if attached
+ *  (BPF_CGROUP_RUN_PROG_GETSOCKOPT -> kernel/bpf/cgroup.c __cgroup_bpf_run_filter_getsockopt),
+ *  which sees the kernel's answer and may replace the bytes, optlen and return value. */
 export function getsockopt(m: TcpModel, level: number, optname: number, optlen: number): GetsockoptResult {
+  const s = m.sock;
+  const k = kernelGetsockopt(m, level, optname, optlen);
+  const hook = m.hooks?.getsockopt;
+  if (!hook) return k;
+  const label = `cgroup/getsockopt level ${fmtOpt(level)} optname ${fmtOpt(optname)}`;
+  const r = hook.call(m.hooks, s, { level, optname, maxOptlen: optlen, retval: k.ret, optval: k.data, label });
+  if (!r) return k;
+  m.emit({ kind: 'getsockopt-prog', level, optname, ret: r.ret, trace: r.trace });
+  // A failed call leaves the application's buffer and optlen as the kernel left them.
+  if (r.ret < 0) return { ret: r.ret, data: k.data };
+  return { ret: r.ret, data: r.optval ?? k.data };
+}
+
+function kernelGetsockopt(m: TcpModel, level: number, optname: number, optlen: number): GetsockoptResult {
   const s = m.sock;
   if (optlen < 0) return { ret: m.abi.errno('EINVAL'), data: new Uint8Array(0) };
   const out = new Uint8Array(Math.min(optlen, 4096));
