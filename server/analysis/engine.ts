@@ -49,13 +49,19 @@ export interface FuncAnalysis {
 export function firstSyntaxError(n: Syn): Syn | undefined {
   const memo = errorMemo.get(n);
   if (memo !== undefined) return memo ?? undefined;
-  let e: Syn | undefined = n.missing ? n : undefined;
-  for (const c of n.children) { if (e) break; e = firstSyntaxError(c); }
+  const e = searchMissing(n);
   errorMemo.set(n, e ?? null);
   return e;
 }
-/** Function trees are reused between edits while their text is unchanged: so is this answer. */
+/** Function trees are reused between edits while their text is unchanged: so is this answer
+ *  (kept for the node asked about only, not for every node below it: one map entry per node of
+ *  a 200,000-line file cost more than the search it saved). */
 const errorMemo = new WeakMap<Syn, Syn | null>();
+function searchMissing(n: Syn): Syn | undefined {
+  if (n.missing) return n;
+  for (const c of n.children) { const e = searchMissing(c); if (e) return e; }
+  return undefined;
+}
 
 export interface Analysis {
   table: SockopsTable;

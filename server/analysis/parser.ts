@@ -119,11 +119,12 @@ function nextNonSpace(t: string, i: number): number {
 /** Replaces BPF macros that tree-sitter-c cannot parse by spaces (newlines kept), so that all
  *  offsets, lines and columns of the masked text equal those of the original. */
 export function maskBpfMacros(text: string): { masked: string; sections: SectionMark[] } {
-  const out = text.split('');
-  let touched = false;
+  // UTF-16 code units, written in place (an array of one-character strings cost ~0.5 s on a
+  // 200,000-line file); made on the first blank.
+  let out: Uint16Array | undefined;
   const blank = (a: number, b: number) => {
-    for (let k = a; k < b; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
-    touched = true;
+    out ??= codeUnits(text);
+    for (let k = a; k < b; k++) if (out[k] !== 10 && out[k] !== 13) out[k] = 32;
   };
   const sections: SectionMark[] = [];
   const n = text.length;
@@ -169,7 +170,7 @@ export function maskBpfMacros(text: string): { masked: string; sections: Section
       if (close > 0) {
         // `__uint(` -> `int    `; keep the field name; blank `, value)`.
         blank(i, p + 1);
-        out[i] = 'i'; out[i + 1] = 'n'; out[i + 2] = 't';
+        out![i] = 105; out![i + 1] = 110; out![i + 2] = 116; // `int`
         const nameStart = nextNonSpace(text, p + 1);
         let nameEnd = nameStart;
         while (nameEnd < close && isIdChar(text.charCodeAt(nameEnd))) nameEnd++;
@@ -190,7 +191,19 @@ export function maskBpfMacros(text: string): { masked: string; sections: Section
     }
     i = j - 1;
   }
-  return { masked: touched ? out.join('') : text, sections };
+  return { masked: out ? fromCodeUnits(out) : text, sections };
+}
+
+function codeUnits(text: string): Uint16Array {
+  const a = new Uint16Array(text.length);
+  for (let k = 0; k < text.length; k++) a[k] = text.charCodeAt(k);
+  return a;
+}
+/** The string of these code units, exactly (lone surrogates kept, unlike a UTF-16 decoder). */
+function fromCodeUnits(a: Uint16Array): string {
+  const parts: string[] = [];
+  for (let k = 0; k < a.length; k += 8192) parts.push(String.fromCharCode.apply(null, a.subarray(k, k + 8192) as unknown as number[]));
+  return parts.join('');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +254,36 @@ class SynNode implements Syn {
  *  recurses over the copy and must not exhaust the stack on hostile input. */
 export const MAX_DEPTH = 400;
 
+/** What convert() reads of the grammar: node type names, field names and which types are named,
+ *  all by id, so that a node costs as few calls into wasm as possible (each call copies the
+ *  cursor in and out of wasm memory; on a 200,000-line file they were most of the conversion). */
+interface Grammar { types: string[]; fields: (string | null)[]; named: Map<number, boolean>; lang: Language }
+const grammars = new WeakMap<Language, Grammar>();
+function grammarOf(lang: Language): Grammar {
+  let g = grammars.get(lang);
+  if (!g) grammars.set(lang, g = { types: lang.types, fields: lang.fields, named: new Map(), lang });
+  return g;
+}
+/** As TreeCursor.nodeType: the type's name, `ERROR` for ids without one. */
+function typeName(g: Grammar, id: number): string { return g.types[id] || 'ERROR'; }
+/** As TreeCursor.nodeIsNamed (a node's named flag is its type's: tree-sitter's
+ *  ts_node_is_named reads the symbol metadata of its alias or of its subtree's symbol). */
+function isNamed(g: Grammar, id: number): boolean {
+  let v = g.named.get(id);
+  if (v === undefined) g.named.set(id, v = g.lang.nodeTypeIsNamed(id));
+  return v;
+}
+
+const OPERATOR_TOKENS = new Set(['!', '!=', '%', '%=', '&', '&&', '&=', '*', '*=', '+', '++', '+=', '-', '--', '-=', '->',
+  '.', '/', '/=', '<', '<<', '<<=', '<=', '=', '==', '>', '>=', '>>', '>>=', '^', '^=', '|', '|=', '||', '~']);
+
 /** `errs`: the top-level item has a syntax error somewhere (tree-sitter's hasError); only then
- *  are nodes asked whether they are missing (a call into wasm per node otherwise saved). */
-function convert(cursor: TreeCursor, text: string, base: Base, origin: number, depth = 0, errs = true): Syn {
+ *  are nodes asked whether they are missing (a call into wasm per node otherwise saved).
+ *  `typeId`: the cursor's node type id (the caller has read it). */
+function convert(cursor: TreeCursor, g: Grammar, typeId: number, text: string, base: Base, origin: number, depth = 0, errs = true): Syn {
   const start = cursor.startIndex;
   const end = cursor.endIndex;
-  const node = new SynNode(cursor.nodeType, start - origin, end - origin, base);
+  const node = new SynNode(typeName(g, typeId), start - origin, end - origin, base);
   if (LEAF_TEXT.has(node.type)) node.text = text.slice(start, end);
   if (errs) {
     const missing = cursor.nodeIsMissing;
@@ -256,16 +293,20 @@ function convert(cursor: TreeCursor, text: string, base: Base, origin: number, d
   if (depth >= MAX_DEPTH) return new SynNode('TOO_DEEP', start - origin, end - origin, base);
   if (cursor.gotoFirstChild()) {
     do {
-      const field = cursor.currentFieldName;
-      if (!cursor.nodeIsNamed) {
+      const id = cursor.nodeTypeId;
+      if (!isNamed(g, id)) {
         // A token tree-sitter had to invent (`}` of a missing brace): the node is not as written.
         if (errs && cursor.nodeIsMissing) node.missing = true;
-        if (field === 'operator') node.op = cursor.nodeType;
-        else if (node.type === 'case_statement' && cursor.nodeType === 'default') node.op = 'default';
+        const type = typeName(g, id);
+        // Only these tokens are ever an `operator` field (node-types.json of tree-sitter-c): the
+        // field of the others (`(`, `;`, `,`...) is not asked, one call into wasm fewer each.
+        if (OPERATOR_TOKENS.has(type) && g.fields[cursor.currentFieldId] === 'operator') node.op = type;
+        else if (node.type === 'case_statement' && type === 'default') node.op = 'default';
         continue;
       }
-      if (cursor.nodeType === 'comment') continue;
-      const child = convert(cursor, text, base, origin, depth + 1, errs);
+      if (typeName(g, id) === 'comment') continue;
+      const field = g.fields[cursor.currentFieldId];
+      const child = convert(cursor, g, id, text, base, origin, depth + 1, errs);
       if (field) child.field = field;
       node.children.push(child);
     } while (cursor.gotoNextSibling());
@@ -430,7 +471,7 @@ export class ParsedDocument {
       // New text (or a second item with the same text this pass): convert it.
       const base: Base = { d: n.startIndex };
       const cursor = n.walk();
-      e = { base, syn: convert(cursor, this.masked, base, n.startIndex, 0, n.hasError) };
+      e = { base, syn: convert(cursor, grammarOf(n.tree.language), cursor.nodeTypeId, this.masked, base, n.startIndex, 0, n.hasError) };
       cursor.delete();
       if (used.has(key)) return e.syn;
     }
