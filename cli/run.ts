@@ -162,7 +162,7 @@ function stepJson(r: StepResult, dataHex = true) {
       happened: r.text,
       ...(r.ret !== undefined ? { ret: r.ret } : {}),
       ...(r.data !== undefined ? { data: dataHex ? Buffer.from(r.data).toString('hex') : '' } : {}),
-      runs: r.events.flatMap((e) => e.kind === 'prog' ? [runJson(e.trace, e.label, e.opName)] : e.kind === 'setsockopt-prog' && e.trace ? [{ ...runJson(e.trace, 'cgroup/setsockopt', undefined), action: e.action }] : []),
+      runs: r.events.flatMap((e) => e.kind === 'prog' ? [runJson(e.trace, e.label, e.opName)] : e.kind === 'setsockopt-prog' && e.trace ? [{ ...runJson(e.trace, 'cgroup/setsockopt', undefined), action: e.action }] : e.kind === 'getsockopt-prog' && e.trace ? [{ ...runJson(e.trace, 'cgroup/getsockopt', undefined), ret: e.ret }] : []),
       wakeupsThisStep: r.events.filter((e) => e.kind === 'wakeup').map((e) => (e as { where: string }).where),
       drops: r.events.filter((e) => e.kind === 'drop').map((e) => (e as { why: string }).why),
       ...(r.expect ? { expect: r.expect } : {}),

@@ -191,6 +191,7 @@ export class Simulation {
       ...kernel,
       sockops: sc.sockops,
       setsockopt: sc.setsockopt,
+      getsockopt: sc.getsockopt,
       structOps: sc.structOps,
       profile: prepared.table.profile.name,
       seed: sc.seed ?? 1,
@@ -317,6 +318,15 @@ export class Simulation {
           text = `returned ${r.ret}${r.ret < 0 ? ' (' + this.prepared.abi.errnoName(r.ret) + ')' : ''}: ${setsockoptText(r, m.sock, this.prepared.abi)}`;
           break;
         }
+        case 'getsockopt': {
+          const r = m.getsockopt(s.level, s.optname, s.optlen);
+          ret = r.ret;
+          data = r.data;
+          const abi = this.prepared.abi;
+          const int = r.data.length === 4 ? ` (int ${new DataView(r.data.buffer, r.data.byteOffset, 4).getInt32(0, true)})` : '';
+          text = r.ret < 0 ? `returned ${r.ret} (${abi.errnoName(r.ret)})` : `returned ${r.ret}, optlen ${r.data.length}: ${r.data.length ? hex(r.data) : '(no bytes)'}${int}`;
+          break;
+        }
         case 'rcvbuf': {
           const v = new Uint8Array(4);
           new DataView(v.buffer).setInt32(0, s.bytes, true);
@@ -374,7 +384,7 @@ export class Simulation {
     let fault = false;
     const parts: string[] = [];
     for (const e of events) {
-      if (e.kind === 'prog' || (e.kind === 'setsockopt-prog' && e.trace)) {
+      if (e.kind === 'prog' || ((e.kind === 'setsockopt-prog' || e.kind === 'getsockopt-prog') && e.trace)) {
         const tr = e.trace!;
         runs.push(tr);
         for (const l of tr.printk) this.printkLog.push(l);
@@ -384,6 +394,8 @@ export class Simulation {
           parts.push(`FAULT in ${tr.program}: ${tr.fault.message}${tr.fault.line ? ' at ' + tr.fault.line : ''} (pc ${tr.fault.pc})`);
         } else if (e.kind === 'prog') {
           parts.push(`${e.label} -> ${tr.r0} (${tr.insns} insns)`);
+        } else if (e.kind === 'getsockopt-prog') {
+          parts.push(`cgroup/getsockopt -> ${e.ret}${e.ret < 0 ? ' (' + this.prepared.abi.errnoName(e.ret) + ')' : ''} (${tr.insns} insns)`);
         } else {
           const refused = e.action === 'eperm' && e.errno !== undefined ? ` ${e.errno} (${this.prepared.abi.errnoName(e.errno)})` : '';
           parts.push(`cgroup/setsockopt ${e.action}${refused} (${tr.insns} insns)`);
@@ -408,7 +420,7 @@ export class Simulation {
     const runs: ProgramRunTrace[] = [];
     let fault = false;
     for (const e of events) {
-      const tr = e.kind === 'prog' || e.kind === 'setsockopt-prog' ? e.trace : null;
+      const tr = e.kind === 'prog' || e.kind === 'setsockopt-prog' || e.kind === 'getsockopt-prog' ? e.trace : null;
       if (!tr) continue;
       runs.push(tr);
       for (const l of tr.printk) this.printkLog.push(l);

@@ -12,7 +12,7 @@ export interface ParseOptions {
 
 type Obj = Record<string, unknown>;
 
-const STEP_KINDS = ['send', 'recv', 'setsockopt', 'expect', 'segment', 'fin', 'op', 'advanceTime', 'rcvbuf', 'window', 'memoryPressure', 'sockmap', 'close'];
+const STEP_KINDS = ['send', 'recv', 'setsockopt', 'getsockopt', 'expect', 'segment', 'fin', 'op', 'advanceTime', 'rcvbuf', 'window', 'memoryPressure', 'sockmap', 'close'];
 const EXPECT_KEYS: (keyof Expectation)[] = ['rcvlowat', 'epoll', 'readable', 'wakeups', 'ret', 'cbFlags', 'rcvbuf', 'state', 'receiveQueue', 'data', 'printk'];
 /** Bytes a stream may hold in all (64 MiB; a "send" or "zeros" piece is bounded by it too). */
 const MAX_STREAM = 1 << 26;
@@ -51,7 +51,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   const root = located.value;
   if (!isObj(root)) err('', 'a scenario is a JSON object with "program", "stream" and "steps"');
   const r = root as Obj;
-  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'socket', 'stream', 'steps', 'profile', 'seed', 'frames', 'structOps'];
+  const known = ['$schema', 'description', 'program', 'sockops', 'setsockopt', 'getsockopt', 'socket', 'stream', 'steps', 'profile', 'seed', 'frames', 'structOps'];
   for (const k of Object.keys(r)) if (!known.includes(k)) err(k, `unknown property "${k}"; a scenario has ${known.filter((x) => x !== '$schema').join(', ')}`);
 
   const str = (path: string, v: unknown, what: string): string => {
@@ -83,6 +83,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   if (!/\.(o|c)$/.test(program)) err('program', `"program" must name a .o (clang -target bpf object) or a .c file, got ${JSON.stringify(r.program)}`);
   const sockops = r.sockops === undefined ? undefined : str('sockops', r.sockops, '"sockops" (a function name)');
   const setsockopt = r.setsockopt === undefined ? undefined : str('setsockopt', r.setsockopt, '"setsockopt" (a function name)');
+  const getsockopt = r.getsockopt === undefined ? undefined : str('getsockopt', r.getsockopt, '"getsockopt" (a function name)');
   const profile = r.profile === undefined ? undefined : str('profile', r.profile, '"profile"');
   const structOps = r.structOps === undefined ? undefined : str('structOps', r.structOps, '"structOps" (a variable of SEC(".struct_ops.link"))');
   if (structOps !== undefined && sockops !== undefined) err('structOps', '"structOps" and "sockops" name different kinds of hook: keep one (struct_ops profiles such as autolowat-tcp-ops-v5 use "structOps")');
@@ -325,6 +326,21 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
         label = `setsockopt(${display})`;
         break;
       }
+      case 'getsockopt': {
+        if (!isObj(v)) err(vp, '"getsockopt" is {"level": L, "optname": N, "optlen": BYTES (default 4)}');
+        const s = v as Obj;
+        for (const k of Object.keys(s)) if (!['level', 'optname', 'optlen'].includes(k)) err(`${vp}.${k}`, `unknown getsockopt property "${k}"; use level, optname, optlen`);
+        if (s.level === undefined) err(vp, 'missing "level" (a number or SOL_SOCKET, SOL_TCP...)');
+        if (s.optname === undefined) err(vp, 'missing "optname"');
+        const level = intOrName(`${vp}.level`, s.level, '"level"');
+        const optname = intOrName(`${vp}.optname`, s.optname, '"optname"');
+        const optlen = s.optlen === undefined ? 4 : int(`${vp}.optlen`, s.optlen, '"optlen" (bytes of room the application gives)', 0, 65536);
+        const disp = (x: unknown, n: number) => typeof x === 'string' ? x : (n >>> 0) > 0xffff ? '0x' + (n >>> 0).toString(16) : String(n);
+        const display = `${disp(s.level, level)}, ${disp(s.optname, optname)}, optlen ${optlen}`;
+        step = { kind: 'getsockopt', level, optname, optlen, display };
+        label = `getsockopt(${display})`;
+        break;
+      }
       case 'expect': {
         if (!isObj(v)) err(vp, `"expect" is an object with some of ${EXPECT_KEYS.join(', ')}`);
         const e = v as Obj;
@@ -408,6 +424,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
   if (description !== undefined) res.description = description;
   if (sockops !== undefined) res.sockops = sockops;
   if (setsockopt !== undefined) res.setsockopt = setsockopt;
+  if (getsockopt !== undefined) res.getsockopt = getsockopt;
   if (structOps !== undefined) res.structOps = structOps;
   if (profile !== undefined) res.profile = profile;
   if (seed !== undefined) res.seed = seed;

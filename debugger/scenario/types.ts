@@ -35,7 +35,7 @@ export interface Expectation {
   epoll?: 0 | 1;
   readable?: number;
   wakeups?: number;
-  /** Return value of the previous recv/setsockopt/op step. */
+  /** Return value of the previous recv/setsockopt/getsockopt/op step. */
   ret?: number;
   cbFlags?: number;
   rcvbuf?: number;
@@ -54,6 +54,8 @@ export type Step =
   | { kind: 'fin'; offset: number }
   | { kind: 'recv'; len: number; peek: boolean }
   | { kind: 'setsockopt'; level: number; optname: number; optval: Uint8Array; display: string }
+  /** The application's getsockopt(2) with `optlen` bytes of room. */
+  | { kind: 'getsockopt'; level: number; optname: number; optlen: number; display: string }
   | { kind: 'expect'; expect: Expectation; always?: boolean }
   | { kind: 'op'; op: number | string; args: number[] }
   | { kind: 'advanceTime'; ns: bigint }
@@ -83,6 +85,8 @@ export interface Scenario {
   program: string;
   sockops?: string;
   setsockopt?: string;
+  /** Function name of a SEC("cgroup/getsockopt") program to attach. */
+  getsockopt?: string;
   /** struct_ops profiles: the SEC(".struct_ops.link") variable whose members run (instead of "sockops"). */
   structOps?: string;
   profile?: string;
