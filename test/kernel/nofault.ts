@@ -6,9 +6,10 @@
 // that every op it asks for runs. Any fault of an accepted program is a failure; it is written to
 // test/fixtures/nofault/<name>/ (program.bpf.o, program.c, disasm.txt, scenario.json, fault.json)
 // and test/unit/kernel/nofault.test.ts replays it without a kernel.
-// Environment: NOFAULT_PROGRAMS (default 240), NOFAULT_SEED (default 1).
+// Environment: NOFAULT_PROGRAMS (default 240), NOFAULT_SEED (default 1), NOFAULT_KEEP=1 (keep the
+// generated C, objects and scenarios in the temp dir).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +168,8 @@ export async function nofault(opts: { log: (s: string) => void }): Promise<numbe
   for (const f of faults) log(`  FAULT ${f.p.name}: ${f.fault.message}${f.fault.line ? ` at ${f.fault.line}` : ''} (pc ${f.fault.pc}) -> test/fixtures/nofault/${f.p.name}/`);
   // a generator that makes mostly rejected programs tests nothing: more than a quarter is a failure
   const genBad = rejected.length + notCompiled > progs.length / 4 ? 1 : 0;
+  if (!process.env.NOFAULT_KEEP) rmSync(work, { recursive: true, force: true });
+  else log(`  work files kept in ${work} (NOFAULT_KEEP)`);
   if (genBad) log(`  the generator made ${rejected.length + notCompiled} of ${progs.length} programs the kernel refused or clang could not compile (a generator bug)`);
   return faults.length + hostErrors + genBad;
 }
