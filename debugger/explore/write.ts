@@ -27,7 +27,7 @@ export function counterexampleJson(t: Target, o: Outcome, outFile: string, info:
     description: `bpf-sockops explore counterexample for ${relative(dirname(outFile), sc.file) || sc.file} (seed ${info.seed}, delivery ${info.iteration}, shrunk): ${f.message}`,
     program: prog,
   };
-  for (const k of ['sockops', 'setsockopt', 'profile', 'seed', 'socket', 'stream', 'frames']) if (orig[k] !== undefined) res[k] = orig[k];
+  for (const k of ['sockops', 'setsockopt', 'getsockopt', 'profile', 'seed', 'socket', 'stream', 'frames']) if (orig[k] !== undefined) res[k] = orig[k];
   const steps: unknown[] = t.setup.map((s) => s.json);
   // "send" where the segment starts at the first byte not sent yet (as the parser counts it)
   let inOrder = 0;
