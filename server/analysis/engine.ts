@@ -47,6 +47,7 @@ export interface FuncAnalysis {
 
 /** The first node tree-sitter could not parse or had to complete inside `n`, if any. */
 export function firstSyntaxError(n: Syn): Syn | undefined {
+  if (n.clean) return undefined;
   const memo = errorMemo.get(n);
   if (memo !== undefined) return memo ?? undefined;
   const e = searchMissing(n);
@@ -217,7 +218,11 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
     }
     return f;
   };
+  // A FIFO with a membership set: a file of thousands of hooks made `includes` on the queue
+  // and `shift` quadratic.
   const work: FuncAnalysis[] = [];
+  let head = 0;
+  const queued = new Set<FuncAnalysis>();
   for (const p of programs) {
     const f = get(p.def);
     f.progs.add(p.prog);
@@ -226,11 +231,13 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
       f.paramKinds[0] = 'ctx';
     }
     work.push(f);
+    queued.add(f);
   }
   let steps = 0;
   const limit = 64 * (defs.size + 1) * (universe.values.length + 2);
-  while (work.length && steps++ < limit) {
-    const f = work.shift()!;
+  while (head < work.length && steps++ < limit) {
+    const f = work[head++]!;
+    queued.delete(f);
     const sockops = f.progs.has('sock_ops');
     const entry = sockops ? f.entry : universe.all;
     f.flow = new FlowWalker(env, f.def, entry, f.paramKinds).run();
@@ -258,7 +265,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
         });
         if (unsure && !g.opUnsure) { g.opUnsure = unsure; g.unsureWhy = f.unsureWhy ?? 'pointer'; changed = true; }
       }
-      if (changed && !work.includes(g)) work.push(g);
+      if (changed && !queued.has(g)) { work.push(g); queued.add(g); }
     }
   }
   for (const f of funcs.values()) if (!f.opUnsure && f.flow.unknownOp && f.progs.has('sock_ops')) { f.opUnsure = f.flow.unknownOp; f.unsureWhy = 'pointer'; }

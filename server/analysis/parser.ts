@@ -227,6 +227,8 @@ export interface Syn {
    *  child of this node, or it is an unparsed span holding a brace. GNU case ranges and other
    *  unparsed spans the analysis handles are not marked. */
   missing?: boolean;
+  /** Set on a top-level item tree-sitter parsed without any error: no node below is missing. */
+  clean?: boolean;
 }
 
 const LEAF_TEXT = new Set([
@@ -292,6 +294,7 @@ function convert(cursor: TreeCursor, g: Grammar, typeId: number, text: string, b
   }
   if (depth >= MAX_DEPTH) return new SynNode('TOO_DEEP', start - origin, end - origin, base);
   if (cursor.gotoFirstChild()) {
+    const mark = pending.length;
     do {
       const id = cursor.nodeTypeId;
       if (!isNamed(g, id)) {
@@ -308,12 +311,16 @@ function convert(cursor: TreeCursor, g: Grammar, typeId: number, text: string, b
       const field = g.fields[cursor.currentFieldId];
       const child = convert(cursor, g, id, text, base, origin, depth + 1, errs);
       if (field) child.field = field;
-      node.children.push(child);
+      pending.push(child);
     } while (cursor.gotoNextSibling());
     cursor.gotoParent();
+    if (pending.length > mark) node.children = pending.splice(mark);
   }
   return node;
 }
+/** Children being copied, a stack shared by all convert() calls: each node's list is then cut
+ *  to its exact length (an array grown by push keeps room for ~16, most nodes have 1-3). */
+const pending: Syn[] = [];
 
 export function field(n: Syn, name: string): Syn | undefined {
   for (const c of n.children) if (c.field === name) return c;
@@ -471,7 +478,10 @@ export class ParsedDocument {
       // New text (or a second item with the same text this pass): convert it.
       const base: Base = { d: n.startIndex };
       const cursor = n.walk();
-      e = { base, syn: convert(cursor, grammarOf(n.tree.language), cursor.nodeTypeId, this.masked, base, n.startIndex, 0, n.hasError) };
+      const errs = n.hasError;
+      pending.length = 0;
+      e = { base, syn: convert(cursor, grammarOf(n.tree.language), cursor.nodeTypeId, this.masked, base, n.startIndex, 0, errs) };
+      if (!errs) e.syn.clean = true; // (not a class field: one root per item has it)
       cursor.delete();
       if (used.has(key)) return e.syn;
     }
