@@ -7,6 +7,7 @@ import { loadObject, ObjectError } from '../debugger/object';
 import { CompileError, compileBpf } from '../debugger/scenario/compile';
 import { verifyObject } from '../debugger/verifier';
 import { FileReadError, readFileBounded } from '../io/files';
+import { profileForStructs } from '../sockops/choose';
 import { parseClangOutput, type ExploreTaskOptions, type HookVerdicts, type VerifyTaskOptions } from './hookTasks';
 
 /** explore() with one job (workers inside the editor's worker are not needed: a search yields
@@ -33,7 +34,9 @@ export function verifyHookTask(file: string, o: VerifyTaskOptions = {}): HookVer
   }
   try {
     const obj = loadObject(bytes, abs);
-    const verdicts = verifyObject(obj, { log: true, ...(o.profile ? { profile: o.profile } : {}), ...(o.perfmon === false ? { perfmon: false } : {}) });
+    // a struct bpf_tcp_ops object is judged against its own profile (as `bpf-sockops verify` does)
+    const profile = profileForStructs((obj.structOps ?? []).map((m) => m.struct)) ?? o.profile;
+    const verdicts = verifyObject(obj, { log: true, ...(profile ? { profile } : {}), ...(o.perfmon === false ? { perfmon: false } : {}) });
     return { file: abs, verdicts: verdicts.filter((v) => v.verdict !== 'skipped') };
   } catch (e) {
     if (e instanceof ObjectError) return { file: abs, verdicts: [], error: e.message };

@@ -104,6 +104,9 @@ test('a prebuilt object: every judged program, a missing file is an error naming
   const h = verifyHookTask(path.join(root, 'test/fixtures/verifier/classes.bpf.o'), { profile: 'linux-7.1.5' });
   assert.ok(h.verdicts.some((v) => v.verdict === 'rejected' && v.program === 'bad_storage_null'));
   assert.ok(h.verdicts.some((v) => v.verdict === 'accepted' && v.program === 'good_storage_null'));
+  // a struct bpf_tcp_ops object is judged against its own profile whatever the setting says
+  const so = verifyHookTask(path.join(root, 'examples/autolowat-tcp-ops/autolowat.bpf.o'), { profile: 'autolowat-sockops-v3' });
+  assert.ok(so.verdicts.length > 0 && so.verdicts.every((v) => v.verdict === 'accepted'), JSON.stringify(so.verdicts.map((v) => [v.program, v.verdict, v.kernelMessage])));
   const m = verifyHookTask(path.join(tmp, 'missing.bpf.o'));
   assert.match(m.error!, /missing\.bpf\.o/);
 });
