@@ -194,8 +194,8 @@ try {
     await gotoLine(ws.secLine);
     await lens.locator('a', { hasText: 'Debug with scenario' }).click();
     await maybePick(ws.debugScenario, 10000);
-    // the adapter reports each step in the Debug Console; the last one is steps[n-1], numbered n
-    const last = page.locator('.repl .monaco-list-row', { hasText: new RegExp(`step ${ws.timelineSteps} .*PASS`) }).first();
+    // the adapter reports each step in the Debug Console, numbered as `bpf-sockops run` numbers them: the last one is steps[n-1], step n-1
+    const last = page.locator('.repl .monaco-list-row', { hasText: new RegExp(`step ${ws.timelineSteps - 1} .*PASS`) }).first();
     await last.waitFor({ timeout: 60000 });
     // the adapter stops once at the end (step back still works there); a further stop ends it
     // (the stop's description shows in the Call Stack pane's header, outside .debug-call-stack)
@@ -236,13 +236,25 @@ try {
   await stage('hover', async () => {
     await openFile(ws.broken);
     await gotoLine(ws.brokenLine, ws.brokenCol + 3);
-    await page.keyboard.press('Control+K');
-    await page.keyboard.press('Control+I');
     const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt/ }).first();
-    await hover.waitFor();
-    // the diagnostic part shows first; the server's hover (prototype and doc) follows
-    await page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt\s*\(\s*void/ }).first().waitFor({ timeout: 10000 }).catch(() => {});
-    const text = squash(await hover.innerText());
+    // the hover can be dismissed while it re-renders (the server's part arriving, a notification taking
+    // focus under load): show it again once before giving up
+    let text = '';
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      try {
+        await hover.waitFor({ timeout: 20000 });
+        // the diagnostic part shows first; the server's hover (prototype and doc) follows
+        await page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /bpf_setsockopt\s*\(\s*void/ }).first().waitFor({ timeout: 10000 }).catch(() => {});
+        text = squash(await hover.innerText({ timeout: 5000 }));
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        await page.keyboard.press('Escape');
+        await gotoLine(ws.brokenLine, ws.brokenCol + 3);
+      }
+    }
     lap(`hover: ${text.slice(0, 200)}`);
     check(/bpf_setsockopt\s*\(\s*void\s*\*/.test(text), 'no prototype of bpf_setsockopt in the hover (the server hover is missing)');
     check(/RCVQ_CB|EOPNOTSUPP|-95/.test(text), 'hover does not say what bpf_setsockopt does at RCVQ_CB');
@@ -419,7 +431,14 @@ try {
     const bad = 'bad-name.scenario.json';
     fs.writeFileSync(path.join(wb.WS, bad), JSON.stringify({ program: 'autolowat.bpf.o', sockops: 'tcp_lowat', stream: [{ zeros: 10 }], steps: [{ send: 10 }] }, null, 2) + '\n');
     try {
-      await openFile(bad, 'tcp_lowat');
+      // Quick Open finds a file only once the workbench's file watcher has seen it: retry a few times
+      for (let attempt = 1; ; attempt++) {
+        await page.waitForTimeout(1500);
+        try { await openFile(bad, 'tcp_lowat'); break; } catch (e) {
+          if (attempt >= 4) throw e;
+          await page.keyboard.press('Escape');
+        }
+      }
       await page.keyboard.press('Control+Shift+M');
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: /no program named tcp_lowat/ }).first();
       await row.waitFor({ timeout: 30000 });
