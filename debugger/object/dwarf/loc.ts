@@ -25,13 +25,19 @@ export function dieRanges(s: DebugSections, d: Die): Range[] {
   if (u.version >= 5) {
     const sec = s.need('.debug_rnglists');
     let off: number;
-    if (r.k === 'rnglistx') off = u.rnglistsBase + sec.cursor(u.rnglistsBase + r.v * u.offSize).uN(u.offSize);
+    if (r.k === 'rnglistx') off = listOffset(sec, u.rnglistsBase, r.v, u.offSize);
     else if (r.k === 'num') off = r.v;
     else return [];
     return rnglist(s, u, sec.cursor(off));
   }
   if (r.k !== 'num') return [];
   return rangesV4(s.need('.debug_ranges').cursor(r.v), u);
+}
+
+/** DW_FORM_rnglistx / DW_FORM_loclistx: the list's offset from the unit's offsets table at `base`
+ *  (DWARF 5 §7.28-7.29: entries are relative to the table's base). */
+function listOffset(sec: ReturnType<DebugSections['need']>, base: number, index: number, offSize: number): number {
+  return base + sec.cursor(base + index * offSize).uN(offSize);
 }
 
 function rnglist(s: DebugSections, u: Unit, c: Cursor): Range[] {
@@ -76,7 +82,7 @@ export function dieLocation(s: DebugSections, d: Die, at = AT.location!): LocEnt
   if (u.version >= 5) {
     const sec = s.need('.debug_loclists');
     let off: number;
-    if (v.k === 'loclistx') off = u.loclistsBase + sec.cursor(u.loclistsBase + v.v * u.offSize).uN(u.offSize);
+    if (v.k === 'loclistx') off = listOffset(sec, u.loclistsBase, v.v, u.offSize);
     else if (v.k === 'num') off = v.v;
     else return [];
     return loclist(s, u, sec.cursor(off));
