@@ -1,14 +1,24 @@
 // C expressions at a stop or in a condition: locals, globals, registers, ctx fields, maps and the
 // socket; `->` `.` `[]`, unary `*` `&` `-` `!` `~`, casts to C types from the program's DWARF or
 // BTF, sizeof, arithmetic and comparison with C's integer promotions, `?:`, `&&`, `||`.
-// Names the C program does not have fall back to the debugger's own (./index.ts's ExprEnv:
-// sk_rcvlowat, readable, step, BPF_SOCK_OPS_RCVQ_CB, skops->op as a ctx field, ...).
-import { ExprError, MAX_NESTING } from './index';
+// Names the C program does not have fall back to the debugger's own (CEnv.legacy, fed by
+// ./index.ts's ExprEnv: r0..r10, sk_rcvlowat, readable, step, BPF_SOCK_OPS_RCVQ_CB, skops->op and
+// ctx.args[1] as ctx fields, ...). This is the debugger's only expression parser.
 import type { CMember } from '../object/dwarf/index';
 import {
   BUILTIN_TYPES, common, contents, type CType, type CValue, fromInt, INT, intShape, isInteger, isPointer, isScalar, LONG, leBytes,
   type Mem, pointerTo, promote, scalar, sizeOf, stripType, typeName, UINT, ULONG, VOID,
 } from './ctypes';
+
+export class ExprError extends Error {
+  constructor(readonly column: number, readonly detail: string, readonly source: string) {
+    super(`${detail} (column ${column + 1} of '${source}')`);
+    this.name = 'ExprError';
+  }
+}
+
+/** Deepest nesting of parentheses, unary operators and operands (a bound on the parser's and evaluator's recursion). */
+export const MAX_NESTING = 256;
 
 export interface CEnv {
   /** A C variable (innermost scope first), global or register by name: its value, a reason it has none, or undefined (unknown). */
@@ -220,11 +230,12 @@ export function parseC(src: string, isType: (name: string) => boolean = () => fa
   return e;
 }
 
-/** A chain of names, fields and constant indexes as the debugger's own paths spell it, or null. */
-function legacyPath(e: CExpr): string[] | null {
-  if (e.kind === 'name') return [e.name];
-  if (e.kind === 'member') { const p = legacyPath(e.obj); return p ? [...p, e.field] : null; }
-  if (e.kind === 'index' && e.idx.kind === 'num') { const p = legacyPath(e.obj); return p ? [...p, String(e.idx.value)] : null; }
+/** A chain of names, fields and constant indexes as the debugger's own paths spell it
+ *  (['skops','args','1'] and its text 'skops->args[1]'), or null. */
+function legacyPath(e: CExpr): { path: string[]; text: string } | null {
+  if (e.kind === 'name') return { path: [e.name], text: e.name };
+  if (e.kind === 'member') { const p = legacyPath(e.obj); return p ? { path: [...p.path, e.field], text: `${p.text}${e.arrow ? '->' : '.'}${e.field}` } : null; }
+  if (e.kind === 'index' && e.idx.kind === 'num') { const p = legacyPath(e.obj); return p ? { path: [...p.path, String(e.idx.value)], text: `${p.text}[${e.idx.value}]` } : null; }
   return null;
 }
 
@@ -249,10 +260,16 @@ export function evalC(e: CExpr, env: CEnv, src = ''): CValue {
     if (++depth > MAX_NESTING) err(x, `nested more than ${MAX_NESTING} deep`);
     try { return node(x); } finally { depth--; }
   };
+  const unknown = (x: CExpr, text: string) => { const hint = env.hint?.(); return new ExprError(x.col, `unknown name '${text}'${hint ? `; try ${hint}` : ''}`, src); };
+  // a name neither the program nor the debugger has: a path on it ('skops->nope') is unknown as a whole
+  const unknownNames = new Set<CExpr>();
   const legacy = (x: CExpr, cErr: unknown): CValue => {
-    const path = legacyPath(x);
-    const v = path && env.legacy ? env.legacy(path, src.slice(x.col)) : undefined;
+    const p = legacyPath(x);
+    const v = p && env.legacy ? env.legacy(p.path, p.text) : undefined;
     if (v !== undefined) return fromInt(LONG, v);
+    let root = x;
+    while (root.kind === 'member' || root.kind === 'index') root = root.obj;
+    if (p && p.path.length > 1 && unknownNames.has(root)) throw unknown(root, p.text);
     throw cErr;
   };
   const deref = (x: CExpr, v: CValue): CValue => {
@@ -327,11 +344,11 @@ export function evalC(e: CExpr, env: CEnv, src = ''): CValue {
       case 'name': {
         const v = env.variable(x.name);
         if (v && 'unavailable' in v) {
-          try { return legacy(x, new ExprError(x.col, `${x.name} ${v.unavailable}`, src)); } catch (e) { throw e; }
+          return legacy(x, new ExprError(x.col, `${x.name} ${v.unavailable}`, src));
         }
         if (v) return v;
-        const hint = env.hint?.();
-        return legacy(x, new ExprError(x.col, `unknown name '${x.name}'${hint ? `; try ${hint}` : ''}`, src));
+        unknownNames.add(x);
+        return legacy(x, unknown(x, x.name));
       }
       case 'member': {
         try {

@@ -22,7 +22,9 @@ test('C precedence and integer arithmetic', () => {
   assert.equal(evaluate('!0 + !5 + ~0', env), 0n);
   assert.equal(evaluate('1 == 1 && 2 != 3 || 0', env), 1n);
   assert.equal(evaluate('3 > 2 > 1', env), 0n, '(3 > 2) > 1');
-  assert.equal(evaluate('(1 << 63) - 1 + 1', env), -(1n << 63n), 'wraps at 64 bits');
+  // C: 1 is an int, so 1 << 63 is undefined (the old 64-bit-only language accepted it); 1L is a long
+  assert.equal(evaluate('(1L << 63) - 1 + 1', env), -(1n << 63n), 'wraps at 64 bits');
+  assert.throws(() => evaluate('1 << 63', env), /shift by 63 is undefined for int \(0\.\.31\)/);
 });
 
 test('names: ctx fields by -> or ., array index, registers, socket fields', () => {
@@ -44,4 +46,14 @@ test('errors name the column and what went wrong', () => {
 test('logpoint messages interpolate {expressions}', () => {
   assert.equal(interpolate('lowat={sk_rcvlowat} op={skops->op} {{x}}', env), 'lowat=258 op=21 {x}');
   assert.match(interpolate('bad {nope}', env), /bad <unknown name 'nope'/);
+});
+
+test('the debugger names go through the C parser: casts, ?:, sizeof, the path as written, the names offered', () => {
+  const seen: string[] = [];
+  const named: ExprEnv = { lookup: (path, text) => { seen.push(text); return env.lookup(path, text); }, hint: () => 'r0..r10, skops->op' };
+  assert.equal(evaluate('(unsigned char)r1', named), 255n);
+  assert.equal(evaluate('skops->op == 21 ? sizeof(int) : 0', named), 4n);
+  assert.equal(evaluate('ctx . op + skops -> args [ 0x1 ]', named), 28n);
+  assert.ok(seen.includes('skops->args[1]') && seen.includes('ctx.op'), seen.join(' | '));
+  assert.throws(() => evaluate('skops->nope', named), /unknown name 'skops->nope'; try r0\.\.r10, skops->op/);
 });
