@@ -84,8 +84,10 @@ export class Constants {
     return foreignNames(this.table).get(id)?.value;
   }
 
-  /** Evaluates a syntax node; undefined when not a constant. */
-  eval(n: Syn | undefined): number | undefined {
+  /** Evaluates a syntax node; undefined when not a constant. `local` gives the value of an
+   *  identifier that is a variable or parameter in scope (null: one whose value is not known);
+   *  undefined from it means the name is no variable, so a constant name is looked up. */
+  eval(n: Syn | undefined, local?: (id: string) => number | null | undefined): number | undefined {
     if (!n) return undefined;
     switch (n.type) {
       case 'number_literal': return parseIntLiteral(n.text ?? '');
@@ -95,11 +97,14 @@ export class Constants {
       }
       case 'true': return 1;
       case 'false': return 0;
-      case 'identifier': return this.name(n.text ?? '');
-      case 'parenthesized_expression': return n.children.length === 1 ? this.eval(n.children[0]) : undefined;
-      case 'cast_expression': return this.eval(field(n, 'value'));
+      case 'identifier': {
+        const v = local?.(n.text ?? '');
+        return v === null ? undefined : v ?? this.name(n.text ?? '');
+      }
+      case 'parenthesized_expression': return n.children.length === 1 ? this.eval(n.children[0], local) : undefined;
+      case 'cast_expression': return this.eval(field(n, 'value'), local);
       case 'unary_expression': {
-        const v = this.eval(field(n, 'argument'));
+        const v = this.eval(field(n, 'argument'), local);
         if (v === undefined) return undefined;
         if (n.op === '-') return -v;
         if (n.op === '+') return v;
@@ -108,14 +113,14 @@ export class Constants {
         return undefined;
       }
       case 'binary_expression': {
-        const a = this.eval(field(n, 'left'));
-        const b = a === undefined ? undefined : this.eval(field(n, 'right'));
+        const a = this.eval(field(n, 'left'), local);
+        const b = a === undefined ? undefined : this.eval(field(n, 'right'), local);
         return a === undefined || b === undefined ? undefined : binop(n.op ?? '', a, b);
       }
       case 'conditional_expression': {
-        const c = this.eval(field(n, 'condition'));
+        const c = this.eval(field(n, 'condition'), local);
         if (c === undefined) return undefined;
-        return this.eval(field(n, c ? 'consequence' : 'alternative'));
+        return this.eval(field(n, c ? 'consequence' : 'alternative'), local);
       }
     }
     return undefined;
