@@ -9,6 +9,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DebugRuntime, EXCEPTION_FILTERS, type DataWatch, type Paused } from '../runtime/runtime';
 import { frames, scopes, type VarNode, whereText } from '../runtime/inspect';
+import { assignValue } from '../runtime/assign';
 import { openLaunch, type LaunchArgs } from '../runtime/launch';
 import { disassemble, decodeInsnAddr, insnAddr } from '../runtime/disasm';
 import { regionOf } from '../runtime/runtime';
@@ -429,9 +430,11 @@ export class BpfSockopsSession extends DebugSession {
     const node = (c.cache ?? c.nodes()).find((n) => n.name === args.name);
     if (!node) { this.fail(response, 1004, `no variable '${args.name}' here`, true); return; }
     if (!node.set) { this.fail(response, 1005, `${args.name} is read-only (the kernel does not let a program write it)`, true); return; }
+    const what = node.evaluateName ?? args.name;
     try {
-      const v = rt.evaluate(args.value);
-      node.set(v);
+      // the one range check of every settable place (../runtime/assign.ts): refused, never truncated
+      const v = assignValue(node.set.target, args.value, (text) => rt.evaluate(text));
+      node.set.write(v);
       rt.refresh();
       // re-read the same variable in the refreshed state, by its path from the scope
       const again = this.findAgain(rt, [...c.path, args.name]);
@@ -440,7 +443,7 @@ export class BpfSockopsSession extends DebugSession {
       this.sendResponse(response);
       this.sendEvent(new InvalidatedEvent(['variables']));
     } catch (e) {
-      this.fail(response, 1006, `cannot set ${args.name}: ${(e as Error).message}`, true);
+      this.fail(response, 1006, `cannot set ${what}: ${(e as Error).message}`, true);
     }
   }
 

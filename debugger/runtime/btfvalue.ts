@@ -2,6 +2,7 @@
 import type { Btf } from '../object/types';
 import type { VarNode } from './inspect';
 import { le } from './env';
+import { btfTarget, type IntTarget } from './assign';
 
 const MAX_CHILDREN = 128;
 
@@ -14,9 +15,11 @@ function intAt(bytes: Uint8Array, off: number, size: number): bigint {
   return le(bytes.subarray(off, off + size));
 }
 
+/** Called to make a node settable or watchable at byte offset `off` of `bytes` (size bytes, of C shape `target`). */
+export type LeafFn = (node: VarNode, off: number, size: number, target: IntTarget) => void;
+
 export interface DecodeOpts {
-  /** Called to make a node settable or watchable at byte offset `off` of `bytes` (size bytes). */
-  leaf?: (node: VarNode, off: number, size: number) => void;
+  leaf?: LeafFn;
 }
 
 export function decodeBtf(btf: Btf, typeId: number, bytes: Uint8Array, off: number, name: string, opts: DecodeOpts = {}, depth = 0): VarNode {
@@ -28,10 +31,11 @@ export function decodeBtf(btf: Btf, typeId: number, bytes: Uint8Array, off: numb
     case 'int': {
       const sz = t.size ?? size;
       let v = intAt(bytes, off, sz);
-      if (t.int?.bool) return leaf({ name, value: v ? 'true' : 'false', type }, off, sz, opts);
+      const target = btfTarget(type, sz, { signed: t.int?.signed, bool: t.int?.bool });
+      if (t.int?.bool) return leaf({ name, value: v ? 'true' : 'false', type }, off, sz, opts, target);
       if (t.int?.signed) v = BigInt.asIntN(sz * 8, v);
       const ch = t.int?.char && v >= 32n && v < 127n ? ` '${String.fromCharCode(Number(v))}'` : '';
-      return leaf({ name, value: `${v}${ch}`, type }, off, sz, opts);
+      return leaf({ name, value: `${v}${ch}`, type }, off, sz, opts, target);
     }
     case 'enum':
     case 'enum64': {
@@ -39,11 +43,11 @@ export function decodeBtf(btf: Btf, typeId: number, bytes: Uint8Array, off: numb
       let v = intAt(bytes, off, sz);
       if (t.signed) v = BigInt.asIntN(sz * 8, v);
       const e = t.values?.find((x) => x.value === v);
-      return leaf({ name, value: e ? `${e.name} (${v})` : `${v}`, type }, off, sz, opts);
+      return leaf({ name, value: e ? `${e.name} (${v})` : `${v}`, type }, off, sz, opts, btfTarget(type, sz, { signed: t.signed }));
     }
     case 'ptr': {
       const v = intAt(bytes, off, 8);
-      return leaf({ name, value: v === 0n ? 'NULL' : hexOf(v, 8), type, memoryReference: v ? hexOf(v, 0) : undefined }, off, 8, opts);
+      return leaf({ name, value: v === 0n ? 'NULL' : hexOf(v, 8), type, memoryReference: v ? hexOf(v, 0) : undefined }, off, 8, opts, btfTarget(type, 8, { pointer: true }));
     }
     case 'float':
       return { name, value: hexOf(intAt(bytes, off, size), size), type };
@@ -84,8 +88,8 @@ export function decodeBtf(btf: Btf, typeId: number, bytes: Uint8Array, off: numb
   }
 }
 
-function leaf(node: VarNode, off: number, size: number, opts: DecodeOpts): VarNode {
-  opts.leaf?.(node, off, size);
+function leaf(node: VarNode, off: number, size: number, opts: DecodeOpts, target: IntTarget): VarNode {
+  opts.leaf?.(node, off, size, target);
   return node;
 }
 
@@ -110,7 +114,7 @@ export function rawNode(name: string, bytes: Uint8Array, opts: DecodeOpts = {}):
       const out: VarNode[] = [];
       for (let o = 0; o < bytes.length && out.length < MAX_CHILDREN; o += 8) {
         const n = Math.min(8, bytes.length - o);
-        out.push(leaf({ name: `+${o}`, value: hexOf(intAt(bytes, o, n), n) }, o, n, opts));
+        out.push(leaf({ name: `+${o}`, value: hexOf(intAt(bytes, o, n), n) }, o, n, opts, btfTarget(`${n}-byte word`, n)));
       }
       return out;
     },

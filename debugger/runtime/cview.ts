@@ -9,6 +9,7 @@ import { contents, type CType, type CValue, fromInt, intShape, isInteger, type M
 import type { ExprEnv } from '../expr/index';
 import type { CFrame, DebugInfo, FrameRegs, GlobalResolver, Located } from './locals';
 import type { VarNode } from './inspect';
+import { targetOf } from './assign';
 
 const MAX_CHILDREN = 256;
 
@@ -148,15 +149,15 @@ function setter(node: VarNode, v: CValue, cx: ViewCtx) {
   const { size } = intShape(v.type);
   if (v.reg !== undefined && cx.liveRegs) {
     const r = v.reg;
-    node.set = (x) => edit((vm) => {
+    node.set = { target: targetOf(v.type), write: (x) => edit((vm) => {
       if (!vm) return;
       // a narrower variable in a 64-bit register: the other bits as they were
       const mask = size >= 8 ? (1n << 64n) - 1n : (1n << BigInt(size * 8)) - 1n;
       vm.setReg(r, (vm.reg(r) & ~mask) | (BigInt.asUintN(size * 8, x)));
-    });
+    }) };
   } else if (v.addr !== undefined && cx.isStack(v.addr) && [1, 2, 4, 8].includes(size)) {
     const a = v.addr;
-    node.set = (x) => edit((vm) => vm?.memory.write(a, size as 1 | 2 | 4 | 8, BigInt.asUintN(size * 8, x)));
+    node.set = { target: targetOf(v.type), write: (x) => edit((vm) => vm?.memory.write(a, size as 1 | 2 | 4 | 8, BigInt.asUintN(size * 8, x))) };
   }
 }
 

@@ -7,9 +7,10 @@ import { frameRegs } from './locals';
 import { type FrameView, globalsOf, regionsView, valueNode, type ViewCtx } from './cview';
 import type { DataWatch, DebugRuntime, Paused } from './runtime';
 import { hex, readRegions, regionOf } from './runtime';
-import { decodeBtf, rawNode } from './btfvalue';
+import { decodeBtf, type LeafFn, rawNode } from './btfvalue';
 import { le, sockValue } from './env';
 import { funcAt, lineAt } from './lines';
+import { namedTarget, RAW64, type Setter, STACK_WORD } from './assign';
 
 export interface VarNode {
   name: string;
@@ -18,8 +19,8 @@ export interface VarNode {
   memoryReference?: string;
   evaluateName?: string;
   children?: () => VarNode[];
-  /** Set from what the user typed (an integer expression already evaluated). */
-  set?: (value: bigint) => void;
+  /** Settable: the place's C type (every value is range-checked against it, ./assign.ts) and its writer. */
+  set?: Setter;
   watch?: DataWatch;
 }
 
@@ -155,7 +156,7 @@ export function scopes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<Debug
     list.push({ name: 'Registers', presentationHint: 'registers', nodes: () => registerNodes(at, edit) });
     list.push({ name: 'Stack', nodes: () => stackNodes(at, edit) });
   }
-  list.push({ name: 'Maps', nodes: () => mapNodes(rt, at) });
+  list.push({ name: 'Maps', nodes: () => mapNodes(rt, at, edit) });
   return list;
 }
 
@@ -206,7 +207,7 @@ function contextNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugR
         node.value = `[${vals.join(', ')}]`;
         node.children = () => vals.map((v, i) => {
           const c: VarNode = { name: `[${i}]`, value: `${v}`, evaluateName: `${p}->${f.name}[${i}]`, watch: { kind: 'ctx', offset: f.offset + i * elem, size: elem, name: `${p}->${f.name}[${i}]` } };
-          if (f.writeSize) c.set = (x) => writeAt(f.offset + i * elem, elem, x);
+          if (f.writeSize) c.set = { target: namedTarget(f.ctype, elem), write: (x) => writeAt(f.offset + i * elem, elem, x) };
           return c;
         });
         return node;
@@ -220,7 +221,7 @@ function contextNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugR
       } else if (/ip4$/.test(f.name)) node.value = `${v} (${[0, 1, 2, 3].map((i) => Number((v >> BigInt(8 * i)) & 0xffn)).join('.')})`;
       else node.value = `${v}`;
       node.watch = { kind: 'ctx', offset: f.offset, size: Math.min(f.size, 8), name: `${p}->${f.name}` };
-      if (f.writeSize) node.set = (x) => writeAt(f.offset, f.writeSize!, x);
+      if (f.writeSize) node.set = { target: namedTarget(f.ctype, f.writeSize), write: (x) => writeAt(f.offset, f.writeSize!, x) };
       return node;
     });
   }
@@ -228,16 +229,17 @@ function contextNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugR
   const btf = rt.object.btf;
   const sname = run.program.section.startsWith('cgroup/') && /sockopt/.test(run.program.section) ? 'bpf_sockopt' : 'bpf_sock_ops';
   const t = btf?.find(sname, 'struct');
-  const leaf = (n: VarNode, off: number, size: number) => {
-    if (size <= 8) { n.set = (x) => writeAt(off, size, x); n.watch = { kind: 'ctx', offset: off, size, name: `ctx+${off}` }; }
+  const leaf: LeafFn = (n, off, size, target) => {
+    if ([1, 2, 4, 8].includes(size)) { n.set = { target, write: (x) => writeAt(off, size, x) }; n.watch = { kind: 'ctx', offset: off, size, name: `ctx+${off}` }; }
   };
   if (btf && t) return decodeBtf(btf, t.id, bytes, 0, 'ctx', { leaf }).children?.() ?? [];
   return rawNode('ctx', bytes.subarray(0, Math.min(bytes.length, 256)), { leaf }).children!();
 }
 
-const SOCK_FIELDS: { name: string; settable?: boolean }[] = [
-  { name: 'sk_rcvlowat', settable: true }, { name: 'rcv_nxt' }, { name: 'copied_seq' }, { name: 'readable' },
-  { name: 'epoll' }, { name: 'wakeups' }, { name: 'bpf_sock_ops_cb_flags' }, { name: 'sk_rcvbuf', settable: true },
+/** The socket's fields; the settable ones with their C type in the kernel (include/net/sock.h, struct sock: int sk_rcvlowat, int sk_rcvbuf). */
+const SOCK_FIELDS: { name: string; settable?: 'int' }[] = [
+  { name: 'sk_rcvlowat', settable: 'int' }, { name: 'rcv_nxt' }, { name: 'copied_seq' }, { name: 'readable' },
+  { name: 'epoll' }, { name: 'wakeups' }, { name: 'bpf_sock_ops_cb_flags' }, { name: 'sk_rcvbuf', settable: 'int' },
   { name: 'sk_rmem_alloc' }, { name: 'rcv_wnd' }, { name: 'rcv_wup' }, { name: 'rcv_mss' }, { name: 'state' },
   { name: 'done' }, { name: 'bytes_received' }, { name: 'segs_in' }, { name: 'data_segs_in' }, { name: 'in_sockmap' },
   { name: 'is_mptcp_subflow' },
@@ -269,7 +271,11 @@ function socketNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRu
     if (f.name === 'bpf_sock_ops_cb_flags') node.value = cbFlagNames(rt, Number(v));
     if (f.name === 'readable') node.value = `${v} (rcv_nxt - copied_seq)`;
     if (f.name === 'epoll' || f.name === 'readable') delete node.watch; // derived, not a field
-    if (f.settable) node.set = (x) => edit((_vm, sim) => { const s = sim.socket() as unknown as Record<string, number> | null; if (s) s[f.name] = Number(BigInt.asIntN(32, x)); });
+    if (f.settable) {
+      const name = f.name;
+      node.type = f.settable;
+      node.set = { target: namedTarget(f.settable, 4), write: (x) => edit((_vm, sim) => { const s = sim.socket() as unknown as Record<string, number> | null; if (s) s[name] = Number(x); }) };
+    }
     out.push(node);
   }
   out.push({ name: 'receive queue', value: `${sock.receiveQueue.length} skbs`, children: () => skbNodes(sock.receiveQueue) });
@@ -285,7 +291,7 @@ function registerNodes(at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']
       name: `r${i}`, value: to ? `${addr(v)} (${to})` : `${addr(v)} (${signed})`, evaluateName: `r${i}`, type: to ? 'pointer' : 'u64',
     };
     if (to) node.memoryReference = addr(v);
-    if (i !== 10) node.set = (x) => edit((vm) => vm?.setReg(i, BigInt.asUintN(64, x)));
+    if (i !== 10) node.set = { target: RAW64, write: (x) => edit((vm) => vm?.setReg(i, BigInt.asUintN(64, x))) };
     return node;
   });
 }
@@ -302,22 +308,40 @@ function stackNodes(at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0
     const to = pointsTo(at.regions, v);
     out.push({
       name: `[r10-${512 - off}]`, value: `${addr(v)}${to ? ` (${to})` : ''}`, memoryReference: addr(a),
-      set: (x) => edit((vm) => vm?.memory.write(a, 8, BigInt.asUintN(64, x))),
+      set: { target: STACK_WORD, write: (x) => edit((vm) => vm?.memory.write(a, 8, BigInt.asUintN(64, x))) },
     });
   }
   return out;
 }
 
-function mapNodes(rt: DebugRuntime, at: Paused): VarNode[] {
+/** Write `size` bytes of `value` at `off` of the value of map `map`'s entry `keyHex` in the simulation; throws when the map keeps no such entry. */
+function writeMapValue(sim: Paused['sim'], map: string, keyHex: string, off: number, size: number, value: bigint): void {
+  const find = () => sim.maps().find((m) => m.def.name === map)?.entries().find((e) => hex(e.key) === keyHex);
+  const e = find();
+  if (!e) throw new Error(`${map} has no entry with key ${keyHex} at this point`);
+  const v = BigInt.asUintN(size * 8, value);
+  for (let i = 0; i < size; i++) e.value[off + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  // an array slot never written is shown as zeros the map does not keep: the write would be lost
+  if (find()?.value !== e.value) throw new Error(`${map}[${keyHex}] holds no value yet (an array slot no program has written): nothing to set`);
+}
+
+/** Maps whose values a program cannot write (.rodata is frozen at load, .kconfig is filled by the loader; kernel/bpf/syscall.c map_freeze). */
+const READONLY_MAP = /^\.(rodata|kconfig)/;
+
+function mapNodes(rt: DebugRuntime, at: Paused, edit: (fn: Parameters<DebugRuntime['addEdit']>[0]) => void): VarNode[] {
   const btf = rt.object.btf;
   return at.sim.maps().map((m) => {
     const d = m.def;
     const entries = m.entries();
+    const writable = !READONLY_MAP.test(d.name) && d.typeName !== 'BPF_MAP_TYPE_PERF_EVENT_ARRAY';
     return {
       name: d.name, value: `${d.typeName}, ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`,
       children: () => entries.map((e, i) => {
         const keyHex = hex(e.key);
-        const watchLeaf = (n: VarNode, off: number, size: number) => { n.watch = { kind: 'map', map: d.name, keyHex, offset: off, size, name: `${d.name}[${e.owner ?? keyHex}].${n.name}` }; };
+        const watchLeaf: LeafFn = (n, off, size, target) => {
+          n.watch = { kind: 'map', map: d.name, keyHex, offset: off, size, name: `${d.name}[${e.owner ?? keyHex}].${n.name}` };
+          if (writable && [1, 2, 4, 8].includes(size)) n.set = { target, write: (x) => edit((_vm, sim) => writeMapValue(sim, d.name, keyHex, off, size, x)) };
+        };
         let keyText = e.owner ?? keyHex;
         if (!e.owner && btf && d.keyTypeId) {
           const k = decodeBtf(btf, d.keyTypeId, e.key, 0, 'key');
