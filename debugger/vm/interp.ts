@@ -10,11 +10,12 @@ import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { ATOMIC_CMPXCHG, LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
 
+import { STACK_SIZE, MAX_FRAMES, M_LO, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_INSN, REC, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
+
 const MAX_LOOPS = BPF_MAX_LOOPS, LOCAL = CALL_LOCAL; // module-local copies (no import bindings on hot paths)
 
 export const DEFAULT_BUDGET = 1_000_000; // the verifier's complexity limit (BPF_COMPLEXITY_LIMIT_INSNS)
-export const STACK_SIZE = 512; // MAX_BPF_STACK per frame
-export const MAX_FRAMES = 8; // MAX_CALL_FRAMES (include/linux/bpf_verifier.h)
+export { STACK_SIZE, MAX_FRAMES };
 
 /** Execution tier. 'interp': the interpreter (./loop). 'fast': the program compiled to
  *  JavaScript (./fast), used for runs without a hook from their start; hooks, step() and
@@ -62,9 +63,13 @@ export class Vm implements VmApi {
   readonly brem: Int32Array;
   /** Per function start pc: where a fresh frame of that function is zeroed from (frameFootprint). */
   readonly fillFrom: Int32Array;
+  /** The machine words (./layout): registers, frame records and the program's instruction
+   *  records, in one Int32Array; lo, hi, retPc, fnStart, saved, savedOk, stackHi and mgLeft
+   *  are views of it. */
+  readonly m: Int32Array;
   // machine state
-  readonly lo = new Int32Array(11);
-  readonly hi = new Int32Array(11);
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
   _pc = 0;
   count = 0;
   depth = 0;
@@ -74,12 +79,12 @@ export class Vm implements VmApi {
   private final: RunStatus | null = null;
   private fault: Fault | null = null;
   private skipHookAt = -1;
-  /** @internal */ readonly retPc = new Int32Array(MAX_FRAMES);
-  /** @internal */ readonly fnStart = new Int32Array(MAX_FRAMES);
-  /** @internal */ readonly saved = new Int32Array(MAX_FRAMES * 8);
+  /** @internal */ readonly retPc: Int32Array;
+  /** @internal */ readonly fnStart: Int32Array;
+  /** @internal */ readonly saved: Int32Array;
   /** @internal Frame k's saved[] slot holds its caller's r6-r9 (1), or the frame's function never
    *  writes r6-r9 so they are still the caller's (0, nothing saved). */
-  readonly savedOk = new Uint8Array(MAX_FRAMES);
+  readonly savedOk: Int32Array;
   /** Per function start pc: 1 when the function writes one of r6-r9 (its calls then save them). */
   readonly writes69: Uint8Array;
   /** One 512-byte region per frame depth ("stack frame k"), so an access past a frame's
@@ -88,7 +93,7 @@ export class Vm implements VmApi {
   /** @internal The same frames as 32-bit words (small frame zeroing; frameFootprint is a multiple of 4). */
   readonly stack32: Int32Array[] = [];
   private readonly stackBase: bigint[] = [];
-  /** @internal */ readonly stackHi = new Int32Array(MAX_FRAMES);
+  /** @internal */ readonly stackHi: Int32Array;
   /** Callback frames: the helper coroutine that called frame k (null for other frames) and the
    *  pc of that helper call. */
   /** @internal */ readonly cbIter: (HelperCoroutine | null)[] = new Array(MAX_FRAMES).fill(null);
@@ -101,7 +106,7 @@ export class Vm implements VmApi {
    *  form (the kernel interpreter, JITs without timed may_goto); assumed for x86-64, whose JIT
    *  uses the timed form (BPF_MAX_TIMED_LOOPS per refill, 250 ms: kernel/bpf/core.c
    *  bpf_check_timed_may_goto), which no deterministic model can follow. */
-  readonly mgLeft = new Int32Array(MAX_FRAMES);
+  readonly mgLeft: Int32Array;
   /** Function starts, for checking callback values. */
   private readonly funcSet: Set<number>;
   private readonly helperCtx: HelperContext & { pc: number };
@@ -113,6 +118,15 @@ export class Vm implements VmApi {
     const insns = spec.insns;
     assertValid(insns, { ...opts.validate, funcStarts: [...(opts.validate?.funcStarts ?? []), ...(spec.funcStarts ?? [])] });
     const n = (this.n = insns.length);
+    const m = (this.m = new Int32Array(M_INSN + (n + 1) * REC));
+    this.lo = m.subarray(M_LO, M_LO + 11);
+    this.hi = m.subarray(M_HI, M_HI + 11);
+    this.mgLeft = m.subarray(M_MG, M_MG + MAX_FRAMES);
+    this.retPc = m.subarray(M_RP, M_RP + MAX_FRAMES);
+    this.fnStart = m.subarray(M_FS, M_FS + MAX_FRAMES);
+    this.savedOk = m.subarray(M_SOK, M_SOK + MAX_FRAMES);
+    this.stackHi = m.subarray(M_SHI, M_SHI + MAX_FRAMES);
+    this.saved = m.subarray(M_SV, M_SV + MAX_FRAMES * 8);
     this.code = new Uint8Array(n);
     this.rd = new Uint8Array(n);
     this.rs = new Uint8Array(n);
@@ -170,6 +184,12 @@ export class Vm implements VmApi {
       if (!OPS[this.code[pc]]) continue;
       this.brem[pc] = after;
       after = leader[pc] ? 0 : after + 1;
+    }
+    for (let pc = 0; pc < n; pc++) {
+      const r = M_INSN + pc * REC;
+      if (!OPS[this.code[pc]]) { m[r + F_IMM] = this.klo[pc - 1]; m[r + F_TGT] = this.khi[pc - 1]; continue; } // second slot of ld_imm64
+      m[r + F_DISP] = this.disp[pc]; m[r + F_IMM] = this.imm[pc]; m[r + F_TGT] = this.tgt[pc]; m[r + F_BLEN] = this.blen[pc];
+      m[r + F_OFF] = this.off[pc]; m[r + F_BREM] = this.brem[pc]; m[r + F_FILL] = this.fillFrom[pc]; m[r + F_W69] = this.writes69[pc];
     }
     this.tier = opts.tier === 'fast' && opts.validate?.checkUninit !== false ? 'fast' : 'interp';
     this.funcSet = starts;

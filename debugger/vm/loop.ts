@@ -9,7 +9,8 @@
 //   precise  counts and checks every instruction (single steps, hooks, the end of a budget);
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
 // Operands are read once per case (dd, ss, ii, oo); dst and src come from the dispatch word.
-import { MAX_FRAMES, STACK_SIZE, type Vm } from './interp';
+import type { Vm } from './interp';
+import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_INSN, REC_SHIFT, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
 import { BPF_MAX_LOOPS } from './ops/jump';
@@ -35,6 +36,14 @@ export const READS_OFF = new Uint8Array(256).map((_, c) => {
 
 export type Loop = (vm: Vm, pc: number, n: number, limit: number, stopAtLeader?: boolean) => number;
 
+/** Registers of the templates (L[...] / H[...]) as words of M (./layout). */
+const toM = (code: string) => code.replace(/\bL\[/g, 'M[').replace(/\bH\[/g, `M[${M_HI}+`);
+const lo = (r: number) => `M[${r}]`, hi = (r: number) => `M[${M_HI + r}]`;
+/** Record field f of the instruction at pc (p = its record's index, set at dispatch). */
+const rec = (f: number) => (f === 0 ? 'M[p]' : `M[p+${f}]`);
+/** Record field f of the function starting at pc t. */
+const fnRec = (t: string, f: number) => `M[${M_INSN + f}+(${t}<<${REC_SHIFT})]`;
+
 /** The statements of one opcode's case; `count` is how the loop writes vm.count at a fault. */
 function caseBody(code: number, count: string, zeroOff = false): string {
   const info = OPS[code]!;
@@ -45,49 +54,51 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     const decl: string[] = [];
     if (all.includes('$d')) decl.push('dd = (x >>> 12) & 15');
     if (all.includes('$s')) decl.push('ss = (x >>> 16) & 15');
-    if (all.includes('$imm') || all.includes('$ih')) decl.push('ii = I[pc]');
-    if (all.includes('$off') && !zeroOff) decl.push(`oo = (x & ${BIG_OFF}) === 0 ? x >> 20 : O[pc]`);
+    if (all.includes('$imm') || all.includes('$ih')) decl.push(`ii = ${rec(F_IMM)}`);
+    if (all.includes('$off') && !zeroOff) decl.push(`oo = (x & ${BIG_OFF}) === 0 ? x >> 20 : ${rec(F_OFF)}`);
     const sub = { d: 'dd', s: 'ss', imm: 'ii', ih: '(ii>>31)', off: zeroOff ? '0' : 'oo', pc: 'pc', fault };
-    const pre = (decl.length ? `const ${decl.join(', ')}; ` : '') + instantiate(t.pre, sub);
-    return t.cond !== undefined ? `${pre} if (${instantiate(t.cond, sub)}) pc = T[pc]; else pc++; continue;` : `${pre} pc++; continue;`;
+    const pre = (decl.length ? `const ${decl.join(', ')}; ` : '') + toM(instantiate(t.pre, sub));
+    return t.cond !== undefined ? `${pre} if (${toM(instantiate(t.cond, sub))}) pc = ${rec(F_TGT)}; else pc++; continue;` : `${pre} pc++; continue;`;
   }
+  const save = [6, 7, 8, 9].map((r, i) => `M[b+${i * 2}] = ${lo(r)}; M[b+${i * 2 + 1}] = ${hi(r)};`).join(' ');
+  const restore = [6, 7, 8, 9].map((r, i) => `${lo(r)} = M[b+${i * 2}]; ${hi(r)} = M[b+${i * 2 + 1}];`).join(' ');
   switch (info.kind) {
-    case 'ja': return 'pc = T[pc]; continue;';
+    case 'ja': return `pc = ${rec(F_TGT)}; continue;`;
     // may_goto: falls through while the frame's budget lasts (taking one), jumps once it is 0;
     // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
-    case 'maygoto': return 'if (O[pc] !== 0) { const k = vm.depth; if (MG[k] === 0) { pc = T[pc]; continue; } MG[k]--; } pc++; continue;';
-    case 'lddw': return '{ const dd = (x >>> 12) & 15; L[dd] = KL[pc]; H[dd] = KH[pc]; pc += 2; continue; }';
+    case 'maygoto': return `if (${rec(F_OFF)} !== 0) { const k = ${M_MG} + vm.depth; if (M[k] === 0) { pc = ${rec(F_TGT)}; continue; } M[k]--; } pc++; continue;`;
+    case 'lddw': return `{ const dd = (x >>> 12) & 15; M[dd] = M[p+${(1 << REC_SHIFT) + F_IMM}]; M[${M_HI}+dd] = M[p+${(1 << REC_SHIFT) + F_TGT}]; pc += 2; continue; }`;
     // bpf-to-bpf calls and returns inline (what Vm.call / Vm.popFrame do for them); helpers,
     // kfuncs and callback frames through the Vm. r6-r9 are saved and restored only around a
     // function that writes one of them (Vm.writes69): else they come back unchanged anyway.
-    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const t = T[pc], w = W69[t]; SOK[k] = w; `
-      + 'if (w !== 0) { const b = k * 8; SV[b] = L[6]; SV[b+1] = H[6]; SV[b+2] = L[7]; SV[b+3] = H[7]; SV[b+4] = L[8]; SV[b+5] = H[8]; SV[b+6] = L[9]; SV[b+7] = H[9]; } '
-      + `RP[k] = pc + 1; FS[k] = t; MG[k] = ${BPF_MAX_LOOPS}; const f = FF[t]; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } L[10] = ${STACK_SIZE}; H[10] = SHI[k]; pc = t; continue; }`
+    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const t = ${rec(F_TGT)}, w = ${fnRec('t', F_W69)}; M[${M_SOK}+k] = w; `
+      + `if (w !== 0) { const b = ${M_SV} + (k << 3); ${save} } `
+      + `M[${M_RP}+k] = pc + 1; M[${M_FS}+k] = t; M[${M_MG}+k] = ${BPF_MAX_LOOPS}; const f = ${fnRec('t', F_FILL)}; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
     default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { `
-      + 'if (SOK[k] !== 0) { const b = k * 8; L[6] = SV[b]; H[6] = SV[b+1]; L[7] = SV[b+2]; H[7] = SV[b+3]; L[8] = SV[b+4]; H[8] = SV[b+5]; L[9] = SV[b+6]; H[9] = SV[b+7]; } '
-      + `vm.depth = k - 1; L[10] = ${STACK_SIZE}; H[10] = SHI[k - 1]; pc = RP[k]; continue; } }`
+      + `if (M[${M_SOK}+k] !== 0) { const b = ${M_SV} + (k << 3); ${restore} } `
+      + `vm.depth = k - 1; ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k-1]; pc = M[${M_RP}+k]; continue; } }`
       + '{ const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
 }
 
-const PROLOGUE = 'const L = vm.lo, H = vm.hi, SL = vm.memory.slots, X = vm.disp, BL = vm.blen, BR = vm.brem, O = vm.off, I = vm.imm, T = vm.tgt, KL = vm.klo, KH = vm.khi, MG = vm.mgLeft, '
-  + 'SV = vm.saved, RP = vm.retPc, FS = vm.fnStart, FF = vm.fillFrom, STK = vm.stackBytes, SHI = vm.stackHi, CB = vm.cbIter, S32 = vm.stack32, W69 = vm.writes69, SOK = vm.savedOk;';
+const PROLOGUE = 'const M = vm.m, SL = vm.memory.slots, STK = vm.stackBytes, CB = vm.cbIter, S32 = vm.stack32;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (x & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
+const DISPATCH_WORD = `const p = ${M_INSN} + (pc << ${REC_SHIFT}), x = M[p + ${F_DISP}];`;
 
 function buildBlocks(): Loop {
   const cases: string[] = [];
   for (let code = 0; code < 256; code++) {
     if (!OPS[code]) continue;
     for (const z of READS_OFF[code] ? [0, ZERO_OFF] : [0]) {
-      cases.push(`case ${code + z + LEADER}: { const bl = BL[pc]; if (n + bl > limit) { vm._pc = pc; vm.count = n; return ${R_PRECISE}; } n += bl; }`);
-      cases.push(`case ${code + z}: { ${caseBody(code, 'n - BR[pc]', z !== 0)} }`);
+      cases.push(`case ${code + z + LEADER}: { const bl = ${rec(F_BLEN)}; if (n + bl > limit) { vm._pc = pc; vm.count = n; return ${R_PRECISE}; } n += bl; }`);
+      cases.push(`case ${code + z}: { ${caseBody(code, `n - ${rec(F_BREM)}`, z !== 0)} }`);
     }
   }
   const src = `return function interpBlocks(vm, pc, n, limit) {
   ${PROLOGUE}
   for (;;) {
-    const x = X[pc];
+    ${DISPATCH_WORD}
     switch (x & ${DISPATCH}) {
 ${cases.join('\n')}
     ${BAD}
@@ -107,9 +118,9 @@ function buildPrecise(): Loop {
   ${PROLOGUE}
   for (;;) {
     if (n >= limit) { vm._pc = pc; vm.count = n; return ${R_LIMIT}; }
-    if (stopAtLeader && (X[pc] & ${LEADER}) !== 0 && n + BL[pc] <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
+    ${DISPATCH_WORD}
+    if (stopAtLeader && (x & ${LEADER}) !== 0 && n + ${rec(F_BLEN)} <= limit) { vm._pc = pc; vm.count = n; return ${R_LEADER}; }
     n++;
-    const x = X[pc];
     switch (x & ${DISPATCH}) {
 ${cases.join('\n')}
     ${BAD}
