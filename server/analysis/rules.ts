@@ -10,6 +10,7 @@ import type { OpState, Admit } from './opset';
 import { foreignNames, type SockopsTable } from './table';
 import type { CbFlagInfo } from '../../sockops/types';
 import { CODES, type Code } from '../codes';
+import { chainKey, chainText, contextsAt, valueIn, type ChainLink } from './contexts';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
@@ -148,32 +149,112 @@ function checkCall(a: Analysis, f: FuncAnalysis, c: CallEvent, sockops: boolean,
   if (!t.availableAtLoad(fn, 'sock_ops').ok) return;
   if (f.opUnsure) return; // an op test the walk could not follow reaches here: no op verdict
   const ops = effective(c.state, mayFire);
-  const args = c.args.map((x) => a.consts.eval(x));
-  const fails = t.failingOps(fn, ops, args);
-  if (!fails.length) return;
-  const failing = new Set<number>();
-  let conditional = false;
-  for (const g of fails) { g.ops.forEach((o) => failing.add(o)); if (g.conditional) conditional = true; }
-  const failOps = ops.filter((o) => failing.has(o));
-  const okOps = ops.filter((o) => !failing.has(o));
-  const parts = fails.map((g) => {
+  // Fast path: with unknown arguments a rule that may apply counts as failing, so no failure
+  // here means none on any path.
+  if (!t.failingOps(fn, ops, c.args.map((x) => a.consts.eval(x))).length) return;
+  const v = judgeByContext(a, f, c, fn, ops);
+  if (!v.fails.length) return;
+  const failOps = ops.filter((o) => v.failing.has(o));
+  const okOps = ops.filter((o) => !v.failing.has(o));
+  const parts = v.fails.map((g) => {
     const cond = g.conditional && g.rule.when?.length ? ` when ${g.rule.when.map((w) => w.name).join(' and ')}` : '';
     const after = g.rule.afterArgChecks ? ` (after the argument checks: ${g.rule.afterArgChecks})` : '';
     return `at ${opList(t, g.ops)} it returns ${errnoText(t, g.errno)}${cond}: ${g.rule.why}${after}`;
   });
-  const related = [...admitsFor(t, c.state, failOps, 'reach this call'), ...callbackSites(a, f, failOps)];
+  const reached = reachedText(a, failOps, v.chains);
+  const related = [...admitsFor(t, c.state, failOps, 'reach this call'), ...callbackSites(a, f, failOps), ...chainSites(a, failOps, v.chains)];
   const ctx = c.args[0] ? a.text.slice(c.args[0].start, c.args[0].end) : 'skops';
   const lowat = rcvlowatInstead(a, c, failOps, ops, ctx);
   const instead = lowat ? ` To set sk_rcvlowat at ${opList(t, failOps)}, call ${lowat.kfunc}(bpf_cast_to_kern_ctx(${ctx}), ${lowat.value}).` : '';
-  if (!okOps.length && !conditional) {
+  if (!okOps.length && !v.conditional) {
     out.push({ code: 'SOCKOPS002', severity: 'error', start, end, related,
-      message: `${c.name}() fails at every op reaching this call (${opList(t, ops)}): ${parts.join('; ')}.${instead}`, fix: lowat?.everywhere ? lowat : undefined });
+      message: `${c.name}() fails at every op reaching this call (${opList(t, ops)}): ${parts.join('; ')}.${reached}${instead}`, fix: lowat?.everywhere ? lowat : undefined });
   } else {
     out.push({ code: 'SOCKOPS003', severity: 'warning', start, end, related,
-      message: `${c.name}() fails at ${opList(t, failOps)}${conditional ? ' (depending on its arguments)' : ''}: ${parts.join('; ')}.` +
+      message: `${c.name}() fails at ${opList(t, failOps)}${v.conditional ? ' (depending on its arguments)' : ''}: ${parts.join('; ')}.${reached}` +
         (okOps.length ? ` It works at ${opList(t, okOps)}.` : '') + instead,
       fix: okOps.length ? { kind: 'guard', call: c.name, okOps, failOps, ctx } : lowat?.everywhere ? lowat : undefined });
   }
+}
+
+type FailGroup = ReturnType<SockopsTable['failingOps']>[number];
+
+interface ContextVerdict {
+  /** Failing rules with the ops (over every context) at which each fails. */
+  fails: FailGroup[];
+  failing: Set<number>;
+  /** Some failure depends on argument values: unknown ones, or ones that differ between the
+   *  paths reaching the call at one op (it fails on one path and works on another). */
+  conditional: boolean;
+  /** For each failing op, the call chain of a path on which it fails (absent in a program). */
+  chains: Map<number, ChainLink[]>;
+}
+
+/** The call judged once per calling context (./contexts.ts): the ops of the paths that reach it,
+ *  with the argument values those paths pass, as the verifier checks each call in its caller's
+ *  state. An op fails if it fails on some path. */
+function judgeByContext(a: Analysis, f: FuncAnalysis, c: CallEvent, fn: Parameters<SockopsTable['failingOps']>[0], ops: number[]): ContextVerdict {
+  const t = a.table;
+  const groups = new Map<FailGroup['rule'], FailGroup>();
+  const failing = new Set<number>();
+  const chains = new Map<number, ChainLink[]>();
+  let conditional = false;
+  const okSomewhere = new Set<number>();
+  for (const k of contextsAt(a, f, c.state)) {
+    const here = ops.filter((o) => (k.mask & a.universe.bit(o)) !== 0);
+    if (!here.length) continue;
+    const args = c.args.map((x) => valueIn(a, f, k.bindings, x));
+    const okHere = new Set(here);
+    for (const g of t.failingOps(fn, here, args)) {
+      let m = groups.get(g.rule);
+      if (!m) groups.set(g.rule, (m = { ...g, ops: [] }));
+      if (g.conditional) { m.conditional = true; conditional = true; }
+      for (const o of g.ops) {
+        okHere.delete(o);
+        if (!m.ops.includes(o)) m.ops.push(o);
+        failing.add(o);
+        const chain = k.via[a.universe.indexOf(o)];
+        if (chain?.length && !chains.has(o)) chains.set(o, chain);
+      }
+    }
+    for (const o of okHere) okSomewhere.add(o);
+  }
+  const fails = [...groups.values()];
+  for (const g of fails) g.ops.sort((x, y) => x - y);
+  fails.sort((x, y) => x.errno - y.errno || x.ops[0]! - y.ops[0]!);
+  if ([...failing].some((o) => okSomewhere.has(o))) conditional = true;
+  return { fails, failing, conditional, chains };
+}
+
+/** ` FAIL_OP is reached from case X via f() at line N.` for the failing ops reached through calls. */
+function reachedText(a: Analysis, failOps: number[], chains: Map<number, ChainLink[]>): string {
+  const byPath = new Map<string, { op: number; chain: ChainLink[] }[]>();
+  for (const op of failOps) {
+    const chain = chains.get(op);
+    if (!chain) continue;
+    const key = chainKey(chain);
+    let l = byPath.get(key);
+    if (!l) byPath.set(key, (l = []));
+    l.push({ op, chain });
+  }
+  return [...byPath.values()].map((l) =>
+    ` ${opList(a.table, l.map((p) => p.op))} ${l.length === 1 ? 'is' : 'are'} reached ${chainText(a, l)}.`).join('');
+}
+
+/** Related information: the calls along the chains of the failing ops. */
+function chainSites(a: Analysis, failOps: number[], chains: Map<number, ChainLink[]>): Related[] {
+  const byNode = new Map<Syn, { link: ChainLink; ops: number[] }>();
+  for (const op of failOps) {
+    for (const link of chains.get(op) ?? []) {
+      let e = byNode.get(link.node);
+      if (!e) byNode.set(link.node, (e = { link, ops: [] }));
+      if (!e.ops.includes(op)) e.ops.push(op);
+    }
+  }
+  return [...byNode.values()].map(({ link, ops }) => {
+    const fn = field(link.node, 'function') ?? link.node;
+    return { start: fn.start, end: fn.end, message: `${link.caller}() calls ${link.callee}() here, at ${opList(a.table, ops)}` };
+  });
 }
 
 /** A setsockopt-style attempt to move sk_rcvlowat (`bpf_setsockopt(ctx, SOL_SOCKET, SO_RCVLOWAT,
