@@ -96,7 +96,11 @@ function compute(a: Analysis): Map<string, CallContext[]> {
       if (!list) out.set(g.def.name, (list = []));
       let key = bindingKey(bindings);
       let target = list.find((x) => bindingKey(x.bindings) === key);
-      if (!target && list.length >= MAX_CONTEXTS) { key = ''; target = list.find((x) => bindingKey(x.bindings) === ''); }
+      // Full: the merged context with unknown values takes the rest (it counts in the cap).
+      if (!target && list.length >= MAX_CONTEXTS - (list.some((x) => bindingKey(x.bindings) === '') ? 0 : 1)) {
+        key = '';
+        target = list.find((x) => bindingKey(x.bindings) === '');
+      }
       if (!target) {
         target = { mask: 0, bindings: key === '' ? [] : bindings, via: u.values.map(() => undefined) };
         list.push(target);
