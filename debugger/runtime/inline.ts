@@ -6,7 +6,7 @@
 // the static call graph when that names a single path. Nothing is shown where the extents are
 // silent: lines without a known function (line 0, another file, no source) keep the chain as is.
 import { readTextBounded } from '../../io/files';
-import { basename, isAbsolute, resolve } from 'node:path';
+import type { SourcePolicy } from './source-policy';
 import type { BpfProgram } from '../object/types';
 import { type CFunc, funcOfLine, scanCFunctions } from './cfuncs';
 import { funcAt, lineAt } from './lines';
@@ -40,7 +40,7 @@ export class SourceFuncs {
     return s;
   }
 
-  constructor(private readonly read: (file: string) => { path: string; text: string } | null) {}
+  constructor(private readonly read: (file: string) => SourceRead) {}
 
   /** The functions of a line_info file (null when the source cannot be read or does not match). */
   fileFuncs(file: string, lineTexts: Map<number, string>): CFuncRef[] | null {
@@ -49,6 +49,9 @@ export class SourceFuncs {
     const src = this.read(file);
     if (!src) {
       this.notes.push(`bpf-sockops: ${file} not found: inlined functions are not shown and step over follows lines only`);
+    } else if ('note' in src) {
+      // not read by the source policy: said once, with what follows from it
+      if (src.note) this.notes.push(`${src.note}. Inlined functions of it are not shown and step over follows lines only`);
     } else {
       const lines = src.text.split('\n');
       // the object's line_info carries each line's text: a source edited since the build is not used
@@ -207,14 +210,17 @@ export class InlineTracker {
   }
 }
 
-/** Reads a line_info file name from the first of `dirs` where it (or its base name) exists. */
-export function sourceReader(dirs: () => string[]): (file: string) => { path: string; text: string } | null {
+/** What a source reader answers: the text, a source not shown (with the console line, the first time), or nothing found. */
+export type SourceRead = { path: string; text: string } | { note: string | null } | null;
+
+/** Reads a line_info file name from the first of `dirs` where it (or its base name) exists, when
+ *  `policy` allows it (./source-policy.ts: only under the folders the user chose). */
+export function sourceReader(dirs: () => string[], policy: () => SourcePolicy): (file: string) => SourceRead {
   return (file) => {
-    const cands = isAbsolute(file) ? [file] : [];
-    for (const d of dirs()) cands.push(resolve(d, file), resolve(d, basename(file)));
-    for (const c of cands) {
-      try { return { path: c, text: readTextBounded(c, 'source').text }; } catch { /* next (a FIFO, a device or a huge file is never read: io/files) */ }
-    }
-    return null;
+    const at = policy().find(file, dirs());
+    if (!at) return null;
+    if ('refused' in at) return { note: policy().noteOnce(at) };
+    // a FIFO, a device or a huge file is never read (io/files); `within` checks again at the open
+    try { return { path: at.path, text: readTextBounded(at.path, 'source', { within: policy().dirs }).text }; } catch { return null; }
   };
 }

@@ -28,6 +28,7 @@ import { History } from './history';
 import { CAP, type Checkpoint, CheckpointStore } from './checkpoints';
 import { Breakpoints, type BreakpointResult, type DataWatch, type FunctionBreakpointSpec, type InstructionBreakpointSpec, safeHit, shownWatch, type SourceBreakpointSpec } from './breakpoints';
 import { Sources } from './sources';
+import type { SourcePolicy } from './source-policy';
 import { hex, readRegions } from './regions';
 
 export { EXCEPTION_FILTERS, hitMatches, type BreakpointResult, type DataWatch, type FunctionBreakpointSpec, type InstructionBreakpointSpec, type SourceBreakpointSpec } from './breakpoints';
@@ -146,8 +147,9 @@ export class DebugRuntime extends EventEmitter {
   private readonly breaks: Breakpoints;
   private inlineCache: { pos: number; replay: number; frames: InlineFrame[] } | null = null;
 
-  /** `sourceDirs`: where line_info file names are looked for (then the scenario's folder and cwd). */
-  constructor(private readonly factory: SimFactory, opts: { sourceDirs?: string[] } = {}) {
+  /** `sourceDirs`: where line_info file names are looked for (then the scenario's folder and cwd);
+   *  `sourcePolicy`: which of them may be read and shown (./source-policy.ts; default: all of them). */
+  constructor(private readonly factory: SimFactory, opts: { sourceDirs?: string[]; sourcePolicy?: SourcePolicy } = {}) {
     super();
     const sourceDirs = [...(opts.sourceDirs ?? []), dirname(factory.scenarioPath), process.cwd()];
     this.profile = factory.profile;
@@ -166,7 +168,7 @@ export class DebugRuntime extends EventEmitter {
     }
     this.paramName = pname;
     this.probe = probe;
-    this.src = new Sources(probe.object, factory.objectBytes, sourceDirs, (t) => this.out(t, 'console'));
+    this.src = new Sources(probe.object, factory.objectBytes, sourceDirs, (t) => this.out(t, 'console'), opts.sourcePolicy);
     this.breaks = new Breakpoints({
       programs: this.programs, objectFile: probe.object.file, callName: (p, pc) => this.callName(p, pc),
       isType: (n) => !!this.debugInfo()?.typeByName(n), movedWhy: (path, from, to, score) => this.src.movedWhy(path, from, to, score),

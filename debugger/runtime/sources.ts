@@ -5,13 +5,23 @@ import type { BpfObject, BpfProgram } from '../object/types';
 import { fileMatch, lineTable } from './lines';
 import { lineZero } from './dwarfline';
 import { type ProgInline, progInline, SourceFuncs, sourceReader } from './inline';
+import { SourcePolicy } from './source-policy';
 
 export class Sources {
   private lines = new Map<BpfProgram, Int32Array>();
   private sources: SourceFuncs | null = null;
   private inlines = new Map<BpfProgram, ProgInline>();
 
-  constructor(private readonly object: BpfObject, private readonly objectBytes: Uint8Array | undefined, private readonly sourceDirs: string[], private readonly out: (text: string, category?: 'console') => void) {}
+  /** Which sources may be read (./source-policy.ts); without one, those under `sourceDirs`. */
+  readonly policy: SourcePolicy;
+
+  constructor(private readonly object: BpfObject, private readonly objectBytes: Uint8Array | undefined, private readonly sourceDirs: string[], private readonly out: (text: string, category?: 'console') => void, policy?: SourcePolicy) {
+    this.policy = policy ?? new SourcePolicy(sourceDirs.map((dir) => ({ dir, why: 'a source folder' })));
+  }
+
+  private reader() {
+    return sourceReader(() => this.sourceDirs, () => this.policy);
+  }
 
   private get programs(): BpfProgram[] { return this.object.programs; }
 
@@ -45,7 +55,7 @@ export class Sources {
   inlineOf(prog: BpfProgram): ProgInline {
     let p = this.inlines.get(prog);
     if (!p) {
-      if (!this.sources) this.sources = new SourceFuncs(sourceReader(() => this.sourceDirs));
+      if (!this.sources) this.sources = new SourceFuncs(this.reader());
       const before = this.sources.notes.length;
       p = progInline(prog, this.sources, this.lineTableOf(prog));
       for (const n of this.sources.notes.slice(before)) this.out(`${n}\n`, 'console');
@@ -62,7 +72,8 @@ export class Sources {
     const text = li?.text ? ` (\`${li.text.trim().slice(0, 60)}\`)` : '';
     // a statement whose code is not on its line, in an object with shared code (DWARF line 0):
     // clang merged it with the same code of other statements (a tail-merged call, a common return)
-    const src = sourceReader(() => this.sourceDirs)(path)?.text.split('\n')[from - 1] ?? '';
+    const read = this.reader()(path);
+    const src = read && 'text' in read ? read.text.split('\n')[from - 1] ?? '' : '';
     const statement = /[;)]\s*(\/\/.*|\/\*.*\*\/)?\s*$/.test(src) && /\w/.test(src);
     const shared = this.programs.some((p) => { const z = this.lineZeroOf(p); return !!z && z.includes(1); });
     const why = statement && shared
