@@ -1,7 +1,7 @@
 // The option rows the live kernel answered (fixtures/sockopt-live.json) and the emulator must
 // answer alike (sockopt.test.ts). Regenerate the answers on a machine where bpf() and cgroup v2
 // work (root): node --import tsx test/unit/kernel/sockopt-rows.ts --live
-// It builds fixtures/sockopt_live.c with clang-19 and libbpf, runs fixtures/sockopt_rows.bpf.o on
+// It builds tools/bpfrun/sockops_live.c with clang-19 and libbpf, runs it --rows on fixtures/sockopt_rows.bpf.o on
 // one loopback connection per family and writes fixtures/sockopt-live.json.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,14 +52,14 @@ function live(): void {
   const here = join(import.meta.dirname, 'fixtures');
   const dir = mkdtempSync(join(tmpdir(), 'sockopt-live-'));
   try {
-    const tool = join(dir, 'sockopt_live');
-    const cc = spawnSync('clang-19', ['-O1', '-o', tool, join(here, 'sockopt_live.c'), '-lbpf'], { encoding: 'utf8' });
+    const tool = join(dir, 'sockops_live');
+    const cc = spawnSync('clang-19', ['-O1', '-o', tool, join(here, '../../../../tools/bpfrun/sockops_live.c'), '-lbpf'], { encoding: 'utf8' });
     if (cc.status !== 0) throw new Error(cc.stderr);
     const cg = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1];
     if (!cg) throw new Error('no cgroup2 mount');
     const input = LIVE_ROWS.map((r) => `${r[1]} ${r[2]} ${r[3]} ${r[4]}`).join('\n') + '\n';
     const run = (v6: boolean, port: number): LiveAnswer[] => {
-      const r = spawnSync(tool, [join(here, 'sockopt_rows.bpf.o'), cg, String(port), '200'], { input, encoding: 'utf8', env: { ...process.env, ...(v6 ? { V6: '1' } : {}) } });
+      const r = spawnSync(tool, ['--rows', join(here, 'sockopt_rows.bpf.o'), cg, String(port), '200'], { input, encoding: 'utf8', env: { ...process.env, ...(v6 ? { V6: '1' } : {}) } });
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
       if (r.status !== 0 || lines.at(-1)?.ran !== 1) throw new Error(`live run failed: ${r.stdout}${r.stderr}`);
       return lines.slice(0, -1) as unknown as LiveAnswer[];
