@@ -14,6 +14,7 @@ import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScal
 import { tnumAdd, tnumConst } from './tnum';
 import { EXPECTED, KFUNC_PROTOS, PROTOS, PROTOS_BY_TYPE, type ArgType } from './protos';
 import { liveness, cfgCheck, prunePoints } from './cfg';
+import { History, Precision, stackAccessFlag, linkedRegs, type Checkpoint } from './precision';
 
 export const COMPLEXITY_LIMIT = 1_000_000; // BPF_COMPLEXITY_LIMIT_INSNS
 const MAX_CALL_FRAMES = 8;
@@ -64,8 +65,9 @@ const OP_SYM: Record<string, string> = { add: '+=', sub: '-=', mul: '*=', div: '
 
 type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
 interface GlobalFunc { name: string; idx: number; args: GlobalArg[]; voidRet: boolean }
-interface Snap { state: VState; parent: Snap | null; branches: number; pc: number; hits: number; misses: number }
-interface Path { state: VState; pc: number; last: Snap | null }
+interface Snap extends Checkpoint { state: VState; parent: Snap | null; branches: number; pc: number; hits: number; misses: number }
+/** One path being walked: its state, next pc, last checkpoint, newest history entry since it. */
+interface Path { state: VState; pc: number; last: Snap | null; hist: number }
 
 const CTX_SIZE_SOCKOPT = 40; // sizeof(struct bpf_sockopt)
 
@@ -97,6 +99,13 @@ class Checker {
   private jmps = 0;
   private prevJmps = 0;
   private prevInsns = 0;
+  private readonly hist = new History();
+  private readonly prec: Precision;
+  /** The path whose instruction is being processed. */
+  private curPath!: Path;
+  /** Set by stackRead when the value is a spilled register's. */
+  private filled = false;
+  private readonly liveRegs = { regsAt: (pc: number) => this.live[pc]! };
 
   constructor(private readonly obj: BpfObject, private readonly prog: BpfProgram, private readonly progType: ProgType, opts: CheckOptions) {
     this.insns = prog.insns;
@@ -105,6 +114,7 @@ class Checker {
     this.logOn = !!opts.log;
     this.limit = opts.limit ?? COMPLEXITY_LIMIT;
     this.prune = prunePoints(this.insns);
+    this.prec = new Precision(this.insns, this.hist);
     this.gpl = /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(obj.license);
   }
 
@@ -141,7 +151,7 @@ class Checker {
   }
 
   private walkFrom(state: VState, pc: number): void {
-    let path: Path | undefined = { state, pc, last: null };
+    let path: Path | undefined = { state, pc, last: null, hist: -1 };
     while (path) {
       const end = this.runPath(path);
       if (end) this.endPath(path);
@@ -162,7 +172,7 @@ class Checker {
   /** push_stack: the other side of the branch at `at` waits, starting at `pc`. */
   private push(state: VState, pc: number, from: Path, at: number): void {
     if (from.last) from.last.branches++;
-    this.pending.push({ state, pc, last: from.last });
+    this.pending.push({ state, pc, last: from.last, hist: from.hist });
     if (this.pending.length > 8192) throw new VerifierReject(at, 'The sequence of 8193 jumps is too complex.', 'too-large');
   }
 
@@ -177,6 +187,8 @@ class Checker {
         return true;
       }
       const insn = this.insns[pc]!;
+      p.hist = this.hist.push(pc, p.hist);
+      this.curPath = p;
       if (this.logOn) this.log.push(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${this.insnText(pc)}`);
       const next = this.step(p, insn, pc);
       if (next === 'exit') return true;
@@ -187,42 +199,79 @@ class Checker {
   private visited(p: Path): boolean {
     const pc = p.pc;
     let list = this.explored.get(pc);
-    const frame = p.state.frames[p.state.frames.length - 1]!;
     const liveMask = this.live[pc]!;
-    const live = (r: number) => r === 10 || ((liveMask >> r) & 1) === 1;
     // is_state_visited (kernel/bpf/states.c): remember a new state only after 2 jumps and 8 insns
     let add = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
     if (list) {
-      for (let i = 0; i < list.length; i++) {
+      // the kernel adds new states at the head of the list and walks it from there: newest first
+      for (let i = list.length - 1; i >= 0; i--) {
         const s = list[i]!;
         if (s.branches > 0) {
-          // a state of this path's own loop, still being explored
-          if (statesEqual(s.state, p.state)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
-          // may_goto loops converge like iterators: a state within an in-progress one is safe
-          if (this.insns[pc]!.code === 0xe5 && statesSafe(s.state, p.state, live, true)) { s.hits++; return true; }
+          // a state of this path's own loop, still being explored: its precision marks are not
+          // final, so it only serves the infinite-loop test (exact) and may_goto convergence
+          if (statesEqual(s.state, p.state, liveMask)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
+          if (this.insns[pc]!.code === 0xe5 && statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, true)) { s.hits++; return true; }
           if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
-        } else if (statesSafe(s.state, p.state, live)) {
+        } else if (statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon)) {
           s.hits++;
+          this.propagatePrecision(s, p);
           return true;
         }
         // miss: a state that keeps missing is dropped from the list (miss_cnt > hit_cnt * 3 + 3)
         if (add) s.misses++;
-        if (s.misses > s.hits * 3 + 3) { list.splice(i, 1); i--; }
+        if (s.misses > s.hits * 3 + 3) list.splice(i, 1);
       }
     } else {
       list = [];
       this.explored.set(pc, list);
     }
-    void frame;
-    if (add && list.length < 64) {
+    if (add) {
       this.prevJmps = this.jmps;
       this.prevInsns = this.processed;
-      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc, hits: 0, misses: 0 };
+      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc, hits: 0, misses: 0, hist: p.hist };
       list.push(snap);
       p.last = snap;
+      p.hist = -1;
       this.states++;
     }
     return false;
+  }
+
+  /** propagate_precision: what the explored state needed precisely, the current path needs too
+   *  (its scalars matched only because they were not compared). */
+  private propagatePrecision(old: Snap, p: Path): void {
+    const bt = this.prec.bt;
+    bt.reset(p.state.frames.length - 1);
+    old.state.frames.forEach((f, fr) => {
+      for (let r = 0; r < 10; r++) { const x = f.regs[r]!; if (x.type === 'SCALAR_VALUE' && x.precise) bt.setReg(fr, r); }
+      for (const [spi, sl] of f.stack) if (sl.spill?.type === 'SCALAR_VALUE' && sl.spill.precise && sl.bytes[0] === 'spill') bt.setSlot(fr, spi);
+    });
+    this.prec.markChain(p.hist, p.pc, p.last);
+  }
+
+  /** mark_chain_precision for registers of the innermost frame, from the instruction being
+   *  processed (its own effect is not traced: it has not happened yet). */
+  private precise(...regs: number[]): void {
+    const p = this.curPath;
+    const bt = this.prec.bt;
+    const fr = p.state.frames.length - 1;
+    bt.reset(fr);
+    for (const r of regs) { const x = p.state.frames[fr]!.regs[r]; if (x?.type === 'SCALAR_VALUE') bt.setReg(fr, r); }
+    this.prec.markChain(this.hist.prev[p.hist]!, p.pc, p.last);
+  }
+
+  /** mark_chain_precision_batch for one stack slot (a constant map key). */
+  private preciseSlot(frameNo: number, spi: number): void {
+    const p = this.curPath;
+    const bt = this.prec.bt;
+    bt.reset(p.state.frames.length - 1);
+    bt.setSlot(frameNo, spi);
+    this.prec.markChain(this.hist.prev[p.hist]!, p.pc, p.last);
+  }
+
+  /** INSN_F_STACK_ACCESS on the instruction being processed. */
+  private stackFlag(frameNo: number, spi: number): void {
+    this.hist.flags[this.curPath.hist]! |= stackAccessFlag(frameNo, spi);
   }
 
   // ---- one instruction ----
@@ -347,6 +396,9 @@ class Checker {
     }
     const dst = this.readReg(f, insn.dst, pc);
     if (isPtr(dst) || isPtr(src)) {
+      // adjust_reg_min_max_vals: the scalar added to a pointer is relied on exactly
+      if (srcX && isPtr(dst) && !isPtr(src)) this.precise(insn.src);
+      else if (srcX && !isPtr(dst) && isPtr(src)) this.precise(insn.dst);
       this.writeReg(f, insn.dst, this.ptrAlu(op, dst, src, insn, pc, alu64), pc);
       return;
     }
@@ -614,8 +666,16 @@ class Checker {
     if (o % size !== 0) throw new VerifierReject(pc, `misaligned stack access off ${base.off}+${off - base.off} size ${size}`, 'stack-misaligned', { reg: regno, off: o, size });
     this.stackDepth = Math.max(this.stackDepth, -o);
     frame.depth = Math.max(frame.depth, -o);
-    if (t === 'write') { this.stackWrite(frame, o, size, value!, pc); return scalarReg(unknownScalar()); }
-    return this.stackRead(frame, o, size, pc, regno);
+    const frameNo = base.frameNo ?? p.state.frames.length - 1;
+    if (t === 'write') {
+      this.stackFlag(frameNo, slotIdx(o));
+      this.stackWrite(frame, o, size, value!, pc, valueReg);
+      return scalarReg(unknownScalar());
+    }
+    this.filled = false;
+    const r = this.stackRead(frame, o, size, pc, regno);
+    if (this.filled) this.stackFlag(frameNo, slotIdx(o)); // a spilled register restored
+    return r;
   }
 
   private varStackAccess(frame: Frame, base: Reg, regno: number, off: number, size: number, t: 'read' | 'write', pc: number): Reg {
@@ -645,7 +705,7 @@ class Checker {
     return scalarReg(sizedScalar(size));
   }
 
-  private stackWrite(frame: Frame, o: number, size: number, value: Reg, pc: number): void {
+  private stackWrite(frame: Frame, o: number, size: number, value: Reg, pc: number, valueReg = -1): void {
     const idx = slotIdx(o);
     const slot = ensureSlot(frame, o);
     if (size === 8 && o % 8 === 0) {
@@ -668,6 +728,8 @@ class Checker {
       return;
     }
     const zero = value.type === 'SCALAR_VALUE' && isConst(value.s) && constValue(value.s) === 0n;
+    // check_stack_write_fixed_off: STACK_ZERO relies on the register being exactly 0
+    if (zero && valueReg >= 0) this.precise(valueReg);
     for (let i = 0; i < size; i++) {
       const b = o + i;
       const sl = ensureSlot(frame, b);
@@ -679,16 +741,17 @@ class Checker {
   private stackRead(frame: Frame, o: number, size: number, pc: number, regno: number): Reg {
     const slot = frame.stack.get(slotIdx(o));
     if (slot?.spill && (slot.spillSize ?? 8) === 8 && slot.bytes.every((b) => b === 'spill')) {
-      if (size === 8 && o % 8 === 0) return cloneReg(slot.spill);
+      if (size === 8 && o % 8 === 0) { this.filled = true; return cloneReg(slot.spill); }
       if (isPtr(slot.spill)) {
         if (this.perfmon) return scalarReg(sizedScalar(size));
         throw new VerifierReject(pc, 'invalid size of register fill', 'stack-fill', { reg: regno });
       }
       const sp = slot.spill.s;
+      if (isConst(sp) && o % 8 === 0) this.filled = true;
       if (isConst(sp) && o % 8 === 0) return scalarReg(constScalar(constValue(sp) & ((1n << BigInt(size * 8)) - 1n)));
       return scalarReg(sizedScalar(size));
     }
-    if (slot?.spill && o % 8 === 0 && size === slot.spillSize) return cloneReg(slot.spill);
+    if (slot?.spill && o % 8 === 0 && size === slot.spillSize) { this.filled = true; return cloneReg(slot.spill); }
     let allZero = true;
     for (let i = 0; i < size; i++) {
       const b = o + i;
@@ -716,6 +779,7 @@ class Checker {
     if (zeros) return 0n;
     const slot = frame.stack.get(slotIdx(o));
     if (o % 8 !== 0 || !slot?.spill || slot.spill.type !== 'SCALAR_VALUE' || (slot.spillSize ?? 8) !== keySize || !isConst(slot.spill.s)) return undefined;
+    this.preciseSlot(key.frameNo ?? p.state.frames.length - 1, slotIdx(o)); // get_constant_map_key
     return constValue(slot.spill.s);
   }
 
@@ -760,8 +824,20 @@ class Checker {
     const b = srcX ? this.readReg(f, insn.src, pc) : scalarReg(constScalar(j32 ? BigInt.asUintN(32, BigInt(insn.imm)) : BigInt.asUintN(64, BigInt(insn.imm))));
     const target = pc + 1 + insn.off;
     const verdict = this.branchVerdict(a, b, cond, j32);
-    if (verdict === 1) return target;
-    if (verdict === 0) return pc + 1;
+    if (verdict !== -1) {
+      // check_cond_jmp_op: a branch decided by the bounds makes them precise
+      const regs: number[] = [];
+      if (a.type === 'SCALAR_VALUE') regs.push(insn.dst);
+      if (srcX && b.type === 'SCALAR_VALUE') regs.push(insn.src);
+      if (regs.length) this.precise(...regs);
+      return verdict === 1 ? target : pc + 1;
+    }
+    // scalars sharing an id are refined together: their precision goes together (collect_linked_regs)
+    for (const r of srcX ? [a, b] : [a]) {
+      if (r.type !== 'SCALAR_VALUE' || !r.id) continue;
+      const l = linkedRegs(p.state, r.id);
+      if (l.length > 1) this.hist.linked.set(p.hist, [...(this.hist.linked.get(p.hist) ?? []), ...l]);
+    }
     // both ways: the other branch waits on the stack
     const other = cloneState(p.state);
     const taken = this.refineBranch(other, insn, cond, j32, true, srcX);
@@ -924,6 +1000,7 @@ class Checker {
         if (k === 'trusted_kern_ctx' && !(r.type === 'PTR_TO_BTF_ID' && r.trusted)) throw new VerifierReject(pc, `R${i + 1} must be referenced or trusted`, 'helper-arg', { reg: i + 1, name, expected: 'trusted kern ctx' });
         if (k === 'scalar' && r.type !== 'SCALAR_VALUE') throw new VerifierReject(pc, `arg#${i} is not a scalar`, 'helper-arg', { reg: i + 1, name });
         if (k === 'const_btf_id' && !(r.type === 'SCALAR_VALUE' && isConst(r.s))) throw new VerifierReject(pc, `R${i + 1} must be a known constant`, 'helper-arg', { reg: i + 1, name });
+        if (k === 'const_btf_id') this.precise(i + 1);
       });
       if (proto.ret === 'kern_ctx') ret = ptrReg('PTR_TO_BTF_ID', { trusted: true, btfName: 'bpf_sock_ops_kern', btfId: this.obj.btf?.find('bpf_sock_ops_kern', 'struct')?.id });
       else if (proto.ret === 'rdonly_cast') {
@@ -956,6 +1033,7 @@ class Checker {
     } else {
       for (let i = 0; i < proto.args.length; i++) this.checkArg(p, f, proto.args[i]!, i + 1, proto.args[i + 1], pc, h.name, meta);
     }
+    if (h.name === 'bpf_loop') this.precise(1); // the iteration count decides the walk
     // callbacks: verify the callback body once, as a call from here (bpf_loop & co)
     let ret: Reg = scalarReg(unknownScalar());
     if (proto) {
@@ -1052,6 +1130,7 @@ class Checker {
         if (reg.type !== 'SCALAR_VALUE') throw typeErr();
         if (!isConst(reg.s)) throw new VerifierReject(pc, `R${regno} is not a known constant'`, 'helper-size', { reg: regno, helper });
         meta.allocSize = Number(constValue(reg.s));
+        this.precise(regno);
         return;
       case 'CONST_SIZE': case 'CONST_SIZE_OR_ZERO':
         if (reg.type !== 'SCALAR_VALUE') throw typeErr();
@@ -1080,6 +1159,7 @@ class Checker {
           if (s.umax >= BigInt(BPF_MAX_VAR_SIZ)) throw new VerifierReject(pc, `R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`, 'helper-size', { reg: regno + 1, helper });
           // a variable size turns raw (write-only) mode off: the buffer must be initialised (check_mem_size_reg)
           if (s.umax > 0n) this.helperMem(p, reg, regno, Number(s.umin), Number(s.umax), at === 'PTR_TO_UNINIT_MEM' && isConst(s), pc, helper);
+          this.precise(regno + 1); // check_mem_size_reg
         }
         return;
       }
@@ -1114,6 +1194,7 @@ class Checker {
       // return from a bpf-to-bpf call or a callback
       const r0 = this.readReg(f, 0, pc);
       if (f.callback) {
+        if (r0.type === 'SCALAR_VALUE') this.precise(0); // prepare_func_exit: the callback's R0 range is relied on
         if (r0.type !== 'SCALAR_VALUE') throw new VerifierReject(pc, `At callback return the register R0 is not a known value (${regTypeStr(r0)})`, 'ret-ptr');
         if (r0.s.smin < 0n || r0.s.smax > 1n) throw new VerifierReject(pc, `At callback return the register R0 has${r0.s.smin > S64_MIN ? ` smin=${r0.s.smin}` : ''}${r0.s.smax < (1n << 63n) - 1n ? ` smax=${r0.s.smax}` : ''}${r0.s.smin === S64_MIN && r0.s.smax === (1n << 63n) - 1n ? ' unknown scalar value' : ''} should have been in [0, 1]`, 'retval', { callback: f.callback.helper });
       }
@@ -1145,6 +1226,7 @@ class Checker {
       if (!this.perfmon) throw new VerifierReject(pc, 'R0 leaks addr as return value', 'ret-ptr');
       throw new VerifierReject(pc, `At program exit the register R0 is not a known value (${regTypeStr(r0)})`, 'ret-ptr', { type: regTypeStr(r0) });
     }
+    this.precise(0); // check_return_code relies on R0's range
     const s = r0.s;
     if (s.smin < 0n || s.smax > 1n) {
       let m = 'At program exit the register R0 has';

@@ -31,6 +31,9 @@ export interface Reg {
   rdonly?: boolean;
   /** Name of the struct behind PTR_TO_BTF_ID, for messages. */
   btfName?: string;
+  /** SCALAR_VALUE in an explored state: some later instruction relied on its value
+   *  (bpf_reg_state.precise, set by mark_chain_precision). */
+  precise?: boolean;
 }
 
 const ZERO = constScalar(0n);
@@ -79,77 +82,103 @@ export function cloneFrame(f: Frame): Frame {
 }
 export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })) });
 
-// ---- pruning (states_equal / regsafe / stacksafe, simplified: no precision marks) ----
+// ---- pruning (kernel/bpf/states.c: states_equal / func_states_equal / regsafe / stacksafe) ----
 
-/** old is at least as general as cur: everything safe from old is safe from cur. */
-export function regSafe(old: Reg, cur: Reg, loose = false): boolean {
+/** regsafe(NOT_EXACT): old is at least as general as cur. A scalar of the explored state that no
+ *  later instruction needed precisely (not `precise`, see mark_chain_precision in ./precision.ts)
+ *  matches any scalar; `rangeWithin` (the kernel's RANGE_WITHIN, used where precision marks may
+ *  not be final) compares every scalar's bounds regardless. */
+export function regSafe(old: Reg, cur: Reg, rangeWithin = false): boolean {
   if (old.type === 'NOT_INIT') return true;
-  if (old.type === 'SCALAR_VALUE') return cur.type === 'SCALAR_VALUE' && (loose || scalarCovers(old.s, cur.s));
-  if (cur.type !== old.type || old.off !== cur.off || old.maybeNull !== cur.maybeNull) return false;
+  // register types must match exactly, modifiers included (PTR_MAYBE_NULL, MEM_RDONLY, ...)
+  if (cur.type !== old.type || old.maybeNull !== cur.maybeNull || old.trusted !== cur.trusted || old.rdonly !== cur.rdonly || old.ringbuf !== cur.ringbuf) return false;
+  if (old.type === 'SCALAR_VALUE') return (!old.precise && !rangeWithin) || scalarCovers(old.s, cur.s);
+  if (old.off !== cur.off) return false;
   if ((old.refObjId === 0) !== (cur.refObjId === 0)) return false;
-  if (old.mapIndex !== cur.mapIndex || old.frameNo !== cur.frameNo || old.funcPc !== cur.funcPc || old.btfId !== cur.btfId || old.trusted !== cur.trusted || old.memSize !== cur.memSize) return false;
+  if (old.mapIndex !== cur.mapIndex || old.frameNo !== cur.frameNo || old.funcPc !== cur.funcPc || old.btfId !== cur.btfId || old.memSize !== cur.memSize) return false;
   if (old.type === 'PTR_TO_PACKET' && old.range > cur.range) return false;
   return scalarCovers(old.s, cur.s);
 }
 
-function byteSafe(o: ByteKind, c: ByteKind): boolean {
-  if (o === 'invalid') return true;
-  if (o === 'misc') return c === 'misc' || c === 'zero';
-  return o === c;
+/** The kernel's slot_type index k (0: the byte at the slot's highest address) in our byte order. */
+const kind = (s: Slot | undefined, k: number): ByteKind => (s ? s.bytes[7 - k]! : 'invalid');
+
+/** An unknown scalar that is not precise: what a load from STACK_MISC bytes gives (unbound_reg). */
+const UNBOUND: Reg = { type: 'SCALAR_VALUE', off: 0, s: unknownScalar(), maybeNull: false, id: 0, refObjId: 0, range: 0 };
+
+/** scalar_reg_for_stack: the spilled scalar at kernel index k, or an unbound scalar when bytes
+ *  k..7 are all misc (or uninitialised, readable with CAP_PERFMON), else none. */
+function scalarRegForStack(s: Slot | undefined, k: number, perfmon: boolean): Reg | undefined {
+  if (s?.spill && s.spill.type === 'SCALAR_VALUE' && kind(s, k) === 'spill') return s.spill;
+  for (let i = k; i < 8; i++) {
+    const b = kind(s, i);
+    if (b === 'misc' || (b === 'invalid' && perfmon)) continue;
+    return undefined;
+  }
+  return UNBOUND;
 }
 
-export function frameSafe(old: Frame, cur: Frame, live: ((r: number) => boolean) | null, loose = false): boolean {
-  for (let r = 0; r < 11; r++) {
-    if (live && !live(r)) continue;
-    if (!regSafe(old.regs[r]!, cur.regs[r]!, loose)) return false;
-  }
-  for (const [k, os] of old.stack) {
-    const cs = cur.stack.get(k);
-    if (os.spill && (os.spillSize ?? 8) < 8) {
-      // a narrow scalar spill: the same spill in cur, or misc bytes where old had them
-      if (!(cs?.spill && cs.spillSize === os.spillSize && regSafe(os.spill, cs.spill))) {
-        if (!(os.spill.type === 'SCALAR_VALUE' && scalarCovers(os.spill.s, unknownScalar()) && cs && cs.bytes.slice(0, os.spillSize).every((b) => b !== 'invalid'))) return false;
+/** stacksafe(NOT_EXACT / RANGE_WITHIN), byte by byte over the explored state's slots. With
+ *  CAP_PERFMON (allow_uninit_stack) old STACK_MISC bytes match anything. `liveSlot` (when
+ *  given) says which slots a later instruction may read: dead ones were cleaned. */
+export function stackSafe(old: Frame, cur: Frame, perfmon: boolean, rangeWithin = false, liveSlot?: (spi: number) => boolean): boolean {
+  for (const [spi, os] of old.stack) {
+    if (liveSlot && !liveSlot(spi)) continue;
+    const cs = cur.stack.get(spi);
+    for (let k = 0; k < 8; k++) {
+      const ot = kind(os, k);
+      if (ot === 'invalid') continue;
+      if (perfmon && ot === 'misc') continue;
+      if (k === 0 || k === 4) {
+        const o = scalarRegForStack(os, k, perfmon), c = scalarRegForStack(cs, k, perfmon);
+        if (o && c) {
+          if (!regSafe(o, c, rangeWithin)) return false;
+          k += k === 0 ? 7 : 3;
+          continue;
+        }
       }
-      for (let i = os.spillSize!; i < 8; i++) { const ob = os.bytes[i]!; if (ob !== 'invalid' && !byteSafe(ob, cs ? cs.bytes[i]! : 'invalid')) return false; }
-      continue;
-    }
-    if (os.spill && os.bytes.every((b) => b === 'spill')) {
-      if (!cs?.spill || !cs.bytes.every((b) => b === 'spill') || !regSafe(os.spill, cs.spill)) {
-        // a spilled unknown scalar is as general as misc bytes
-        if (os.spill.type === 'SCALAR_VALUE' && scalarCovers(os.spill.s, unknownScalar()) && cs && cs.bytes.every((b) => b !== 'invalid')) continue;
-        return false;
-      }
-      continue;
-    }
-    for (let i = 0; i < 8; i++) {
-      const ob = os.bytes[i]!;
-      if (ob === 'invalid') continue;
-      const cb = cs ? cs.bytes[i]! : 'invalid';
-      if (ob === 'misc' && cb === 'spill' && cs?.spill?.type === 'SCALAR_VALUE') continue;
-      if (!byteSafe(ob, cb)) return false;
+      const ct = kind(cs, k);
+      if (ot === 'misc' && ct === 'zero') continue;
+      if (ot !== ct) return false;
+      if (k !== 7) continue;
+      if (ot === 'spill' && !(os.spill && cs?.spill && regSafe(os.spill, cs.spill, rangeWithin))) return false;
     }
   }
   return true;
 }
 
-/** `loose`: scalar registers match whatever their values (the kernel's imprecise scalars at an
- *  iterator / may_goto checkpoint; we keep no precision marks, so only used there). */
-export function statesSafe(old: VState, cur: VState, live: (r: number) => boolean, loose = false): boolean {
+export interface Liveness {
+  /** Registers (bit r) live before pc in the innermost frame. */
+  regsAt(pc: number): number;
+}
+
+/** states_equal(NOT_EXACT or RANGE_WITHIN): every frame (callsites equal), the live registers of
+ *  each (the innermost at pc, a caller's at its return site: r6-r9 only, r0-r5 are set or
+ *  clobbered by the return), stacks, references. */
+export function statesSafe(old: VState, cur: VState, pc: number, live: Liveness, perfmon: boolean, rangeWithin = false): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  for (let i = 0; i < old.frames.length; i++) {
+  const n = old.frames.length;
+  for (let i = 0; i < n; i++) {
     const o = old.frames[i]!, c = cur.frames[i]!;
     if (o.callsite !== c.callsite) return false;
-    if (!frameSafe(o, c, i === old.frames.length - 1 ? live : null, loose)) return false;
+    const mask = i === n - 1 ? live.regsAt(pc) : live.regsAt(old.frames[i + 1]!.callsite + 1) & ~0x3f;
+    for (let r = 0; r < 10; r++) {
+      if (((mask >> r) & 1) === 0) continue;
+      if (!regSafe(o.regs[r]!, c.regs[r]!, rangeWithin)) return false;
+    }
+    if (!stackSafe(o, c, perfmon, rangeWithin)) return false;
   }
   return true;
 }
 
-/** Exactly the same state (the infinite-loop test). */
-export function statesEqual(a: VState, b: VState): boolean {
+/** Exactly the same state (the infinite-loop test; dead registers of the innermost frame, which
+ *  the kernel cleans before comparing, are left out by `liveMask`). */
+export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
   if (a.frames.length !== b.frames.length) return false;
   for (let i = 0; i < a.frames.length; i++) {
     const x = a.frames[i]!, y = b.frames[i]!;
     for (let r = 0; r < 11; r++) {
+      if (i === a.frames.length - 1 && ((liveMask >> r) & 1) === 0) continue;
       const p = x.regs[r]!, q = y.regs[r]!;
       if (p.type !== q.type) return false;
       if (p.type === 'NOT_INIT') continue;
