@@ -95,6 +95,9 @@ class ConfigProvider implements vscode.DebugConfigurationProvider {
       void vscode.window.showErrorMessage('bpf-sockops launch configuration needs "program" (a .c or .o) and "scenario" (a *.scenario.json).');
       return undefined;
     }
+    // the workspace folder is the adapter's "cwd" when none is set: relative paths start there (as
+    // the Restricted Mode check below takes them), and the debugger shows sources under it
+    if (config.cwd === undefined && _f) config.cwd = _f.uri.fsPath;
     if (!fs.existsSync(config.scenario)) {
       // `${fileBasenameNoExtension}.scenario.json` of x.bpf.c is x.bpf.scenario.json: try x.scenario.json.
       const plain = config.scenario.replace(/\.bpf\.scenario\.json$/, '.scenario.json');
