@@ -10,7 +10,7 @@ import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { ATOMIC_CMPXCHG, LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
 
-import { STACK_SIZE, MAX_FRAMES, M_LO, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_INSN, REC, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
+import { STACK_SIZE, MAX_FRAMES, M_LO, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 
 const MAX_LOOPS = BPF_MAX_LOOPS, LOCAL = CALL_LOCAL; // module-local copies (no import bindings on hot paths)
 
@@ -72,7 +72,11 @@ export class Vm implements VmApi {
   readonly hi: Int32Array;
   _pc = 0;
   count = 0;
-  depth = 0;
+  /** The current frame depth (0: the program's entry function), kept in m for the loops. */
+  get depth(): number { return this.m[M_DEPTH]; }
+  set depth(k: number) { this.m[M_DEPTH] = k; }
+  /** The whole of m as bytes (the interpreter's stack accesses). */
+  readonly mdv: DataView;
   private budget = DEFAULT_BUDGET;
   private hook: RunOptions['hook'] | undefined;
   private state: 'idle' | 'running' | 'done' = 'idle';
@@ -127,6 +131,7 @@ export class Vm implements VmApi {
     this.savedOk = m.subarray(M_SOK, M_SOK + MAX_FRAMES);
     this.stackHi = m.subarray(M_SHI, M_SHI + MAX_FRAMES);
     this.saved = m.subarray(M_SV, M_SV + MAX_FRAMES * 8);
+    this.mdv = new DataView(m.buffer, m.byteOffset, m.byteLength);
     this.code = new Uint8Array(n);
     this.rd = new Uint8Array(n);
     this.rs = new Uint8Array(n);
@@ -195,12 +200,14 @@ export class Vm implements VmApi {
     this.funcSet = starts;
     this.memory = opts.memory ?? new Memory();
     for (let k = 0; k < MAX_FRAMES; k++) {
-      const bytes = new Uint8Array(STACK_SIZE);
+      const bytes = new Uint8Array(m.buffer, m.byteOffset + (M_STACK + k * (STACK_SIZE / 4)) * 4, STACK_SIZE);
       const base = this.memory.map({ name: `stack frame ${k}`, kind: 'stack', bytes, writable: true });
       this.stackBytes.push(bytes);
       this.stack32.push(new Int32Array(bytes.buffer, bytes.byteOffset, STACK_SIZE / 4));
       this.stackBase.push(base);
       this.stackHi[k] = Number(base >> 32n);
+      // the interpreter finds frame k at high word stackHi[0] + k (its stack fast path)
+      if (this.stackHi[k] !== this.stackHi[0] + k) throw new Error('VM: stack frames must be mapped at consecutive region numbers');
     }
     const vm = this;
     this.helperCtx = {

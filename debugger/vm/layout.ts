@@ -17,8 +17,14 @@ export const M_SOK = M_FS + MAX_FRAMES;
 export const M_SHI = M_SOK + MAX_FRAMES;
 /** The caller's r6-r9 saved by frame k: (lo, hi) pairs at M_SV + k * 8. */
 export const M_SV = M_SHI + MAX_FRAMES;
+/** The current frame depth (Vm.depth). */
+export const M_DEPTH = M_SV + MAX_FRAMES * 8;
+/** The stack frames, STACK_SIZE bytes each (frame k from word M_STACK + k * STACK_SIZE / 4): the
+ *  Vm maps them as its regions "stack frame k" (consecutive high words from M[M_SHI]), and the
+ *  interpreter reaches them through one DataView of the whole buffer (Vm.mdv). */
+export const M_STACK = M_DEPTH + 8;
 /** Instruction records: REC words per slot, from M_INSN + pc * REC. */
-export const M_INSN = M_SV + MAX_FRAMES * 8;
+export const M_INSN = M_STACK + MAX_FRAMES * STACK_SIZE / 4;
 export const REC_SHIFT = 3, REC = 1 << REC_SHIFT;
 /** Fields of a record. DISP: the dispatch word (Vm.disp). IMM: imm. TGT: jump or call target.
  *  BLEN / BREM: Vm.blen / Vm.brem. OFF: off. FILL / W69: at a function start, Vm.fillFrom and

@@ -10,11 +10,11 @@
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
 // Operands are read once per case (dd, ss, ii, oo); dst and src come from the dispatch word.
 import type { Vm } from './interp';
-import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_INSN, REC_SHIFT, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
+import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC_SHIFT, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
 import { BPF_MAX_LOOPS } from './ops/jump';
-import { HELPER_FNS, HELPER_NAMES, instantiate, template } from './semantics';
+import { HELPER_FNS, HELPER_NAMES, instantiate, template, type StackPath } from './semantics';
 
 // Loop outcome codes.
 export const R_LIMIT = 0, R_FAULT = 1, R_EXIT = 2, R_PRECISE = 3, R_LEADER = 4;
@@ -44,11 +44,15 @@ const rec = (f: number) => (f === 0 ? 'M[p]' : `M[p+${f}]`);
 /** Record field f of the function starting at pc t. */
 const fnRec = (t: string, f: number) => `M[${M_INSN + f}+(${t}<<${REC_SHIFT})]`;
 
+/** Loads and stores reach the Vm's own stack frames in M through one DataView (Vm.mdv). */
+const STACK: StackPath = { hi0: `M[${M_SHI}]`, dv: 'MDV', base: String(M_STACK * 4) };
+const DEPTH = `M[${M_DEPTH}]`;
+
 /** The statements of one opcode's case; `count` is how the loop writes vm.count at a fault. */
 function caseBody(code: number, count: string, zeroOff = false): string {
   const info = OPS[code]!;
   const fault = `{ vm._pc = pc; vm.count = ${count}; return 1; }`;
-  const t = template(info, zeroOff);
+  const t = template(info, zeroOff, STACK);
   if (t) {
     const all = t.pre + (t.cond ?? '');
     const decl: string[] = [];
@@ -66,23 +70,23 @@ function caseBody(code: number, count: string, zeroOff = false): string {
     case 'ja': return `pc = ${rec(F_TGT)}; continue;`;
     // may_goto: falls through while the frame's budget lasts (taking one), jumps once it is 0;
     // may_goto +0 is removed at load (kernel/bpf/fixups.c bpf_opt_remove_nops) and takes none
-    case 'maygoto': return `if (${rec(F_OFF)} !== 0) { const k = ${M_MG} + vm.depth; if (M[k] === 0) { pc = ${rec(F_TGT)}; continue; } M[k]--; } pc++; continue;`;
+    case 'maygoto': return `if (${rec(F_OFF)} !== 0) { const k = ${M_MG} + ${DEPTH}; if (M[k] === 0) { pc = ${rec(F_TGT)}; continue; } M[k]--; } pc++; continue;`;
     case 'lddw': return `{ const dd = (x >>> 12) & 15; M[dd] = M[p+${(1 << REC_SHIFT) + F_IMM}]; M[${M_HI}+dd] = M[p+${(1 << REC_SHIFT) + F_TGT}]; pc += 2; continue; }`;
     // bpf-to-bpf calls and returns inline (what Vm.call / Vm.popFrame do for them); helpers,
     // kfuncs and callback frames through the Vm. r6-r9 are saved and restored only around a
     // function that writes one of them (Vm.writes69): else they come back unchanged anyway.
-    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = vm.depth + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } vm.depth = k; const t = ${rec(F_TGT)}, w = ${fnRec('t', F_W69)}; M[${M_SOK}+k] = w; `
+    case 'call': return `if (((x >>> 16) & 15) === ${CALL_LOCAL}) { const k = ${DEPTH} + 1; if (k >= ${MAX_FRAMES}) { vm.callOverflow(pc); ${fault} } ${DEPTH} = k; const t = ${rec(F_TGT)}, w = ${fnRec('t', F_W69)}; M[${M_SOK}+k] = w; `
       + `if (w !== 0) { const b = ${M_SV} + (k << 3); ${save} } `
-      + `M[${M_RP}+k] = pc + 1; M[${M_FS}+k] = t; M[${M_MG}+k] = ${BPF_MAX_LOOPS}; const f = ${fnRec('t', F_FILL)}; if (f < ${STACK_SIZE}) { if (f >= ${STACK_SIZE - 64}) { const z = S32[k]; for (let i = f >> 2; i < ${STACK_SIZE / 4}; i++) z[i] = 0; } else STK[k].fill(0, f); } ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k]; pc = t; continue; }`
+      + `M[${M_RP}+k] = pc + 1; M[${M_FS}+k] = t; M[${M_MG}+k] = ${BPF_MAX_LOOPS}; const f = ${fnRec('t', F_FILL)}; if (f < ${STACK_SIZE}) { const z = ${M_STACK} + k * ${STACK_SIZE / 4}; if (f >= ${STACK_SIZE - 64}) { for (let i = z + (f >> 2); i < z + ${STACK_SIZE / 4}; i++) M[i] = 0; } else M.fill(0, z + (f >> 2), z + ${STACK_SIZE / 4}); } ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    default: return `{ const k = vm.depth; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { `
+    default: return `{ const k = ${DEPTH}; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { `
       + `if (M[${M_SOK}+k] !== 0) { const b = ${M_SV} + (k << 3); ${restore} } `
-      + `vm.depth = k - 1; ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k-1]; pc = M[${M_RP}+k]; continue; } }`
+      + `${DEPTH} = k - 1; ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k-1]; pc = M[${M_RP}+k]; continue; } }`
       + '{ const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
 }
 
-const PROLOGUE = 'const M = vm.m, SL = vm.memory.slots, STK = vm.stackBytes, CB = vm.cbIter, S32 = vm.stack32;';
+const PROLOGUE = 'const M = vm.m, MDV = vm.mdv, SL = vm.memory.slots, CB = vm.cbIter;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (x & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
 const DISPATCH_WORD = `const p = ${M_INSN} + (pc << ${REC_SHIFT}), x = M[p + ${F_DISP}];`;
 

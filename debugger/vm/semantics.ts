@@ -11,6 +11,7 @@
 // Semantics: RFC 9669 and the kernel interpreter (kernel/bpf/core.c ___bpf_prog_run).
 import { OPS, type OpInfo } from './opcodes';
 import { ATOMIC_CMPXCHG } from './ops/loadstore';
+import { MAX_FRAMES, STACK_SIZE } from './layout';
 
 export interface Template {
   /** Statements to run (for jcond: declarations before the condition). */
@@ -65,24 +66,39 @@ const COND32: Record<string, string> = {
   jset: '(a&b)!==0',
 };
 
-/** Effective address base+off as (ah, a) with o = unsigned offset in the region, r = region. */
+/** Effective address base+off as (ah, a) with o = unsigned offset in the region. */
 const addr = (base: string, zeroOff: boolean) => zeroOff
-  ? `const a=L[${base}], ah=H[${base}], o=a>>>0, r=SL[ah-${0xff00}];`
-  : `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0, r=SL[ah-${0xff00}];`;
+  ? `const a=L[${base}], ah=H[${base}], o=a>>>0;`
+  : `const ba=L[${base}], a=(ba+$off)|0, ah=(H[${base}]+($off>>31)+(((a>>>0)<(ba>>>0))?1:0))|0, o=a>>>0;`;
+/** r = the region of the address. */
+const REGION = `const r=SL[ah-${0xff00}];`;
 
-export function loadValue(size: number, signExt: boolean): string {
-  if (size === 8) return 'L[$d]=r.dv.getInt32(o,true); H[$d]=r.dv.getInt32(o+4,true);';
-  const get = { 1: signExt ? 'getInt8(o)' : 'getUint8(o)', 2: signExt ? 'getInt16(o,true)' : 'getUint16(o,true)', 4: 'getInt32(o,true)' }[size as 1 | 2 | 4];
-  return signExt ? `const v=r.dv.${get}; L[$d]=v; H[$d]=v>>31;` : `L[$d]=r.dv.${get}; H[$d]=0;`;
+/** A load of `size` bytes at byte offset `o` of DataView `dv` into register $d. */
+export function loadValue(size: number, signExt: boolean, dv = 'r.dv', o = 'o'): string {
+  if (size === 8) return `L[$d]=${dv}.getInt32(${o},true); H[$d]=${dv}.getInt32((${o})+4,true);`;
+  const get = { 1: signExt ? `getInt8(${o})` : `getUint8(${o})`, 2: signExt ? `getInt16(${o},true)` : `getUint16(${o},true)`, 4: `getInt32(${o},true)` }[size as 1 | 2 | 4];
+  return signExt ? `const v=${dv}.${get}; L[$d]=v; H[$d]=v>>31;` : `L[$d]=${dv}.${get}; H[$d]=0;`;
 }
-export function storeValue(size: number, lo: string, hi: string): string {
-  if (size === 8) return `r.dv.setInt32(o,${lo},true); r.dv.setInt32(o+4,${hi},true);`;
-  const set = { 1: `setInt8(o,${lo})`, 2: `setInt16(o,${lo},true)`, 4: `setInt32(o,${lo},true)` }[size as 1 | 2 | 4];
-  return `r.dv.${set};`;
+/** A store of the value (lo, hi) into `size` bytes at byte offset `o` of DataView `dv`. */
+export function storeValue(size: number, lo: string, hi: string, dv = 'r.dv', o = 'o'): string {
+  if (size === 8) return `${dv}.setInt32(${o},${lo},true); ${dv}.setInt32((${o})+4,${hi},true);`;
+  const set = { 1: `setInt8(${o},${lo})`, 2: `setInt16(${o},${lo},true)`, 4: `setInt32(${o},${lo},true)` }[size as 1 | 2 | 4];
+  return `${dv}.${set};`;
 }
 
-/** The template of an opcode. `zeroOff`: the tier knows the off field is 0 (addresses need no add). */
-export function template(info: OpInfo, zeroOff = false): Template | null {
+/** A tier's direct way to its own stack frames (the regions "stack frame 0..MAX_FRAMES-1",
+ *  plain and writable, at consecutive high words from `hi0`): an access that falls inside
+ *  frame k = ah - hi0 reads DataView `dv` at byte `base` + k * STACK_SIZE + o, without the
+ *  region lookup; any other address goes the ordinary way. Same results and faults. */
+export interface StackPath { hi0: string; dv: string; base: string }
+
+/** The template of an opcode. `zeroOff`: the tier knows the off field is 0 (addresses need no add).
+ *  `stack`: loads and stores try the tier's stack frames first. */
+export function template(info: OpInfo, zeroOff = false, stack?: StackPath): Template | null {
+  const viaStack = (size: number, direct: string, other: string) => stack && info.kind !== 'atomic'
+    ? `${addr(info.kind === 'ldx' ? '$s' : '$d', zeroOff)} const sk=(ah-${stack.hi0})>>>0; if(sk<${MAX_FRAMES} && o<=${STACK_SIZE - size}){ ${direct} } else { ${REGION} ${other} }`
+    : `${addr(info.kind === 'ldx' ? '$s' : '$d', zeroOff)} ${REGION} ${other}`;
+  const so = stack ? `${stack.base}+(sk*${STACK_SIZE})+o` : 'o';
   const is64 = info.is64;
   const bl = info.srcReg ? 'L[$s]' : '$imm';
   const bh = info.srcReg ? 'H[$s]' : '$ih';
@@ -105,11 +121,14 @@ export function template(info: OpInfo, zeroOff = false): Template | null {
       if (is64) return { pre: `const a=L[$d], ah=H[$d], b=${bl}, bh=${bh};`, cond: COND64[info.name] };
       return { pre: `const a=L[$d], b=${bl};`, cond: COND32[info.name] };
     case 'ldx':
-      return { pre: `${addr('$s', zeroOff)} if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(vm.loadSlow($pc,ah,a,${info.size},${info.signExt})){ L[$d]=DM[0]; H[$d]=DM[1]; } else $FAULT` };
+      return { pre: viaStack(info.size, stack ? loadValue(info.size, info.signExt, stack.dv, so) : '',
+        `if(r!==undefined && r.plain && o+${info.size}<=r.len){ ${loadValue(info.size, info.signExt)} } else if(vm.loadSlow($pc,ah,a,${info.size},${info.signExt})){ L[$d]=DM[0]; H[$d]=DM[1]; } else $FAULT`) };
     case 'st':
-      return { pre: `${addr('$d', zeroOff)} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT` };
+      return { pre: viaStack(info.size, stack ? storeValue(info.size, '$imm', '$ih', stack.dv, so) : '',
+        `if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, '$imm', '$ih')} } else if(!vm.storeSlow($pc,ah,a,${info.size},$imm,$ih)) $FAULT`) };
     case 'stx':
-      return { pre: `${addr('$d', zeroOff)} if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT` };
+      return { pre: viaStack(info.size, stack ? storeValue(info.size, 'L[$s]', 'H[$s]', stack.dv, so) : '',
+        `if(r!==undefined && r.plainW && o+${info.size}<=r.len){ ${storeValue(info.size, 'L[$s]', 'H[$s]')} } else if(!vm.storeSlow($pc,ah,a,${info.size},L[$s],H[$s])) $FAULT`) };
     case 'atomic': // the old value comes back in DM: into r0 for cmpxchg, into src for the fetch forms
       return { pre: `${addr('$d', zeroOff)} if(!vm.atomic($pc,ah,a,${info.size},$imm,L[$s],${info.size === 8 ? 'H[$s]' : '0'},L[0],H[0])) $FAULT if($imm===${ATOMIC_CMPXCHG}){ L[0]=DM[0]; H[0]=DM[1]; } else if(($imm&1)!==0){ L[$s]=DM[0]; H[$s]=DM[1]; }` };
     default:
