@@ -1,7 +1,11 @@
-// `bpf-sockops check FILE... [--format text|json]`: the language server's diagnostics without an
-// editor (design.md §5). Same engine as the server (server/analysis/). Exit 1 if any error.
+// `bpf-sockops check FILE... [--format text|json] [--profile NAME] [-I DIR]...`: the language
+// server's diagnostics without an editor (design.md §5). Same engine as the server
+// (server/analysis/); -I adds folders for the local includes it follows. Exit 1 if any error.
 import { FileReadError, readTextBounded } from '../io/files';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DocumentAnalyzer, positioned } from '../server/analysis/engine';
+import { format, parseCommand, profile, repeated, text } from './args';
 
 export interface CheckDiagnostic {
   file: string;
@@ -14,34 +18,26 @@ export interface CheckDiagnostic {
   message: string;
 }
 
-const USAGE = 'usage: bpf-sockops check FILE... [--format text|json] [--profile NAME]';
+const USAGE = 'usage: bpf-sockops check FILE... [--format text|json] [--profile NAME] [-I DIR]...';
+
+const SPEC = { format: format(), profile: profile(), include: repeated(text('-I', 'a directory')) };
 
 export async function checkCommand(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  let format: 'text' | 'json' = 'text';
-  let profile: string | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
-      if (v !== 'text' && v !== 'json') { io.err(`bpf-sockops check: --format must be text or json, not ${v ?? '(nothing)'}\n${USAGE}\n`); return 2; }
-      format = v;
-    } else if (a === '--profile' || a.startsWith('--profile=')) {
-      profile = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
-      if (!profile) { io.err(`bpf-sockops check: --profile needs a name\n${USAGE}\n`); return 2; }
-    } else if (a === '-h' || a === '--help') {
-      io.out(`${USAGE}\n`);
-      return 0;
-    } else if (a.startsWith('-') && a !== '-') {
-      io.err(`bpf-sockops check: unknown option ${a}\n${USAGE}\n`);
-      return 2;
-    } else files.push(a);
+  const p = parseCommand('check', USAGE, args, SPEC, io, { missing: 'no input files' });
+  if (typeof p === 'number') return p;
+  const files = p.positional;
+  const fmt = p.opts.format ?? 'text';
+  const profile = p.opts.profile;
+  // -I DIR: searched for `#include "x.h"` after the including file's own folder, in the order
+  // given, as clang searches them; relative to the current directory, as clang takes them
+  const includePaths = p.opts.include.map((d) => resolve(d));
+  for (const [i, d] of includePaths.entries()) {
+    if (!isDirectory(d)) io.err(`bpf-sockops check: warning: -I ${p.opts.include[i]}: no such directory (ignored, as clang ignores it)\n`);
   }
-  if (!files.length) { io.err(`bpf-sockops check: no input files\n${USAGE}\n`); return 2; }
 
   let analyzer: DocumentAnalyzer;
   try {
-    analyzer = await DocumentAnalyzer.create({ profile });
+    analyzer = await DocumentAnalyzer.create({ profile, includePaths });
   } catch (e) {
     io.err(`bpf-sockops check: ${(e as Error).message}\n`);
     return 2;
@@ -77,8 +73,12 @@ export async function checkCommand(args: string[], io: { out: (s: string) => voi
   } finally {
     analyzer.dispose();
   }
-  if (format === 'json') io.out(JSON.stringify(all, null, 2) + '\n');
+  if (fmt === 'json') io.out(JSON.stringify(all, null, 2) + '\n');
   else for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
   if (all.some((d) => d.severity === 'error')) return 1;
   return unreadable ? 1 : 0;
+}
+
+function isDirectory(p: string): boolean {
+  try { return statSync(p).isDirectory(); } catch { return false; }
 }

@@ -8,6 +8,7 @@ import {
   ByteView, CORE_KIND_OBJDUMP, CORE_KINDS, ObjectError, RELOC_NAMES, decodeSlots, parseBtf, parseBtfExt, parseElf,
   resolveCoreRelo, type BtfExt, type ElfFile, type ElfSection, type ParsedBtf,
 } from '../debugger/object';
+import { flag, oneOf, parseCommand } from './args';
 
 export interface DisasmIo {
   out: (s: string) => void;
@@ -20,20 +21,18 @@ export interface DisasmOptions {
   alu32?: boolean; // instruction text of llvm-objdump --mcpu=v3 (w registers)
 }
 
-const USAGE = 'usage: bpf-sockops disasm FILE.o [--no-source] [--no-reloc] [--mcpu=v1|v2|v3|v4]\n';
+const USAGE = 'usage: bpf-sockops disasm FILE.o [--no-source] [--no-reloc] [--mcpu=v1|v2|v3|v4]';
+
+const SPEC = { noSource: flag('--no-source'), noReloc: flag('--no-reloc'), mcpu: oneOf('--mcpu', ['v1', 'v2', 'v3', 'v4']) };
 
 export async function disasmCommand(args: string[], io: DisasmIo): Promise<number> {
-  const files: string[] = [];
+  const p = parseCommand('disasm', USAGE, args, SPEC, io, { missing: 'give the BPF object to disassemble' });
+  if (typeof p === 'number') return p;
+  const files = p.positional;
   const opts: DisasmOptions = {};
-  for (const a of args) {
-    if (a === '--no-source') opts.source = false;
-    else if (a === '--no-reloc') opts.relocs = false;
-    else if (/^--mcpu=v[1-4]$/.test(a)) opts.alu32 = Number(a.slice(-1)) >= 3;
-    else if (a === '-h' || a === '--help') { io.out(USAGE); return 0; }
-    else if (a.startsWith('-')) { io.err(`bpf-sockops disasm: unknown option ${a}\n${USAGE}`); return 2; }
-    else files.push(a);
-  }
-  if (files.length === 0) { io.err(USAGE); return 2; }
+  if (p.opts.noSource) opts.source = false;
+  if (p.opts.noReloc) opts.relocs = false;
+  if (p.opts.mcpu) opts.alu32 = Number(p.opts.mcpu.slice(1)) >= 3;
   let status = 0;
   for (const file of files) {
     let bytes: Uint8Array;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { explore, mergeReports, TargetError, type ExploreOptions, type ExploreReport } from '../debugger/explore/index';
 import { ScenarioError } from '../debugger/scenario/index';
+import { format, type Format, int, parseCommand, profile, shard, text } from './args';
 
 export { exploreWorkerMain } from '../debugger/explore/index';
 
@@ -13,50 +14,25 @@ export interface CliIo { out: (s: string) => void; err: (s: string) => void }
 const USAGE = `usage: bpf-sockops explore SCENARIO.json [--seed N] [--budget N] [--out FILE] [--format text|json] [--jobs N] [--shard K/N]
        bpf-sockops explore merge REPORT.json... [--format text|json]`;
 
+const SPEC = {
+  seed: int('--seed', 0, 0xffffffff), budget: int('--budget', 1, 1e9), jobs: int('--jobs', 1, 256), shard: shard(),
+  out: text('--out', 'a file name'), format: format(), program: text('--program', 'a file'), profile: profile(),
+};
+
 export async function exploreCommand(args: string[], io: CliIo): Promise<number> {
   if (args[0] === 'merge') return mergeCommand(args.slice(1), io);
-  const bad = (msg: string): number => { io.err(`bpf-sockops explore: ${msg}\n${USAGE}\n`); return 2; };
-  let file: string | undefined;
-  let format: 'text' | 'json' = 'text';
+  const p = parseCommand('explore', USAGE, args, SPEC, io, { max: 1, noun: 'scenario', missing: 'give the scenario to explore' });
+  if (typeof p === 'number') return p;
+  const file = p.positional[0]!;
+  const { format: fmt = 'text', seed, budget, jobs, shard: sh, out, program, profile: prof } = p.opts;
   const opts: ExploreOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string | undefined => (eq > 0 ? a.slice(eq + 1) : args[++i]);
-    const int = (what: string, min: number, max: number): number | null => {
-      const v = value();
-      if (v === undefined || !/^\d+$/.test(v) || +v < min || +v > max) { bad(`${what} takes an integer from ${min} to ${max}${v === undefined ? '' : `, not ${JSON.stringify(v)}`}`); return null; }
-      return +v;
-    };
-    switch (name) {
-      case '--seed': { const n = int('--seed', 0, 0xffffffff); if (n === null) return 2; opts.seed = n; break; }
-      case '--budget': { const n = int('--budget', 1, 1e9); if (n === null) return 2; opts.budget = n; break; }
-      case '--jobs': { const n = int('--jobs', 1, 256); if (n === null) return 2; opts.jobs = n; break; }
-      case '--out': { const v = value(); if (!v) return bad('--out needs a file name'); opts.out = v; break; }
-      case '--format': {
-        const v = value();
-        if (v !== 'text' && v !== 'json') return bad(`--format must be text or json, not ${JSON.stringify(v)}`);
-        format = v;
-        break;
-      }
-      case '--shard': {
-        const v = value() ?? '';
-        const m = /^(\d+)\/(\d+)$/.exec(v);
-        if (!m || +m[1]! < 1 || +m[1]! > +m[2]! || +m[2]! > 1e6) return bad(`--shard takes K/N with 1 <= K <= N (e.g. 2/8), not ${JSON.stringify(v)}`);
-        opts.shard = { k: +m[1]!, n: +m[2]! };
-        break;
-      }
-      case '--program': { const v = value(); if (!v) return bad('--program needs a file'); opts.program = v; break; }
-      case '--profile': { const v = value(); if (!v) return bad('--profile needs a name'); opts.profile = v; break; }
-      case '-h': case '--help': io.out(USAGE + '\n'); return 0;
-      default:
-        if (a.startsWith('-')) return bad(`unknown option ${a}`);
-        if (file !== undefined) return bad(`one scenario at a time (got ${file} and ${a})`);
-        file = a;
-    }
-  }
-  if (!file) return bad('give the scenario to explore');
+  if (seed !== undefined) opts.seed = seed;
+  if (budget !== undefined) opts.budget = budget;
+  if (jobs !== undefined) opts.jobs = jobs;
+  if (sh !== undefined) opts.shard = sh;
+  if (out !== undefined) opts.out = out;
+  if (program !== undefined) opts.program = program;
+  if (prof !== undefined) opts.profile = prof;
   let report: ExploreReport;
   try {
     report = await explore(file, opts);
@@ -67,23 +43,15 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
     }
     throw e;
   }
-  print(report, format, io);
+  print(report, fmt, io);
   return report.counterexample ? 1 : 0;
 }
 
 async function mergeCommand(args: string[], io: CliIo): Promise<number> {
-  let format: 'text' | 'json' = 'text';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
-      if (v !== 'text' && v !== 'json') { io.err(`bpf-sockops explore merge: --format must be text or json\n${USAGE}\n`); return 2; }
-      format = v;
-    } else if (a.startsWith('-')) { io.err(`bpf-sockops explore merge: unknown option ${a}\n${USAGE}\n`); return 2; }
-    else files.push(a);
-  }
-  if (!files.length) { io.err(`bpf-sockops explore merge: give the JSON reports of the shards\n${USAGE}\n`); return 2; }
+  const p = parseCommand('explore merge', USAGE, args, { format: format() }, io, { missing: 'give the JSON reports of the shards' });
+  if (typeof p === 'number') return p;
+  const files = p.positional;
+  const fmt = p.opts.format ?? 'text';
   let merged: ExploreReport;
   try {
     merged = mergeReports(files.map((file) => {
@@ -95,12 +63,12 @@ async function mergeCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`bpf-sockops explore merge: ${(e as Error).message}\n`);
     return 2;
   }
-  print(merged, format, io);
+  print(merged, fmt, io);
   return merged.counterexample ? 1 : 0;
 }
 
-function print(r: ExploreReport, format: 'text' | 'json', io: CliIo): void {
-  if (format === 'json') { io.out(JSON.stringify(r, null, 2) + '\n'); return; }
+function print(r: ExploreReport, fmt: Format, io: CliIo): void {
+  if (fmt === 'json') { io.out(JSON.stringify(r, null, 2) + '\n'); return; }
   const e = r.explored;
   const shards = r.shards.length === 1 && r.shards[0]!.n === 1 ? '' : ` (shard${r.shards.length > 1 ? 's' : ''} ${r.shards.map((s) => `${s.k}/${s.n}`).join(', ')})`;
   io.out(`explored ${e.deliveries} deliveries of ${r.scenario}${shards}: ${e.systematic} systematic (of ${e.systematicSpace}), ${e.random} random, ${e.mutated} mutated; ` +

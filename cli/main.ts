@@ -20,7 +20,9 @@ export interface Io {
 const USAGE = `usage: bpf-sockops <command> [args]
 
 commands:
-  check FILE... [--format text|json]   op-aware checks of sock_ops hooks (exit 1 on any error)
+  check FILE... [--format text|json] [--profile NAME] [-I DIR]...
+                                       op-aware checks of sock_ops hooks (exit 1 on any error);
+                                       -I: folders for #include "x.h" after the file's own, as clang
   run SCENARIO.json [--format text|json]  run a scenario through the emulator (exit 0 iff all expects pass)
   disasm FILE.o                        disassemble a BPF object, C source lines interleaved
   verify FILE.o|FILE.c [--format text|json] [--profile P] [-v]  the kernel verifier's predicted verdict (exit 1 if any rejected)

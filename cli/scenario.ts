@@ -5,45 +5,38 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { CaptureError, scenarioFromCapture, type FromPcapOptions } from '../debugger/pcap/scenario';
+import { custom, parseCommand, text } from './args';
 
 export interface CliIo { out: (s: string) => void; err: (s: string) => void }
 
 const USAGE = `usage: bpf-sockops scenario from-pcap FILE.pcap|FILE.pcapng [--flow PEER:PORT-US:PORT|N] [--out FILE]
          [--program FILE.o|FILE.c] [--sockops NAME] [--setsockopt NAME] [--enable LEVEL:OPTNAME]`;
 
+const SPEC = {
+  flow: text('--flow', 'PEER:PORT-US:PORT or a connection number'),
+  out: text('--out', 'a file name'),
+  program: text('--program', 'a file'),
+  sockops: text('--sockops', 'a function name'),
+  setsockopt: text('--setsockopt', 'a function name'),
+  enable: custom('--enable', 'LEVEL:OPTNAME (numbers, e.g. 0xdeadbeef:0x8badf00d)', (v) => {
+    const m = /^(0x[0-9a-f]+|\d+):(0x[0-9a-f]+|\d+)$/i.exec(v);
+    return m ? { level: Number(m[1]), optname: Number(m[2]) } : null;
+  }),
+};
+
 export async function scenarioCommand(args: string[], io: CliIo): Promise<number> {
   const bad = (msg: string): number => { io.err(`bpf-sockops scenario: ${msg}\n${USAGE}\n`); return 2; };
   if (args[0] === '-h' || args[0] === '--help') { io.out(USAGE + '\n'); return 0; }
   if (args[0] !== 'from-pcap') return bad(args[0] ? `unknown subcommand ${JSON.stringify(args[0])}` : 'give a subcommand');
+  const p = parseCommand('scenario', USAGE, args.slice(1), SPEC, io, { max: 1, noun: 'capture', missing: 'give the capture file' });
+  if (typeof p === 'number') return p;
+  const file = p.positional[0]!;
+  const { out, program, flow, sockops, setsockopt, enable } = p.opts;
   const opts: FromPcapOptions = {};
-  let file: string | undefined;
-  let out: string | undefined;
-  let program: string | undefined;
-  for (let i = 1; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string | undefined => (eq > 0 ? a.slice(eq + 1) : args[++i]);
-    switch (name) {
-      case '--flow': { const v = value(); if (!v) return bad('--flow needs PEER:PORT-US:PORT or a connection number'); opts.flow = v; break; }
-      case '--out': { const v = value(); if (!v) return bad('--out needs a file name'); out = v; break; }
-      case '--program': { const v = value(); if (!v) return bad('--program needs a file'); program = v; break; }
-      case '--sockops': { const v = value(); if (!v) return bad('--sockops needs a function name'); opts.sockops = v; break; }
-      case '--setsockopt': { const v = value(); if (!v) return bad('--setsockopt needs a function name'); opts.setsockopt = v; break; }
-      case '--enable': {
-        const v = value() ?? '';
-        const m = /^(0x[0-9a-f]+|\d+):(0x[0-9a-f]+|\d+)$/i.exec(v);
-        if (!m) return bad(`--enable takes LEVEL:OPTNAME (numbers, e.g. 0xdeadbeef:0x8badf00d), not ${JSON.stringify(v)}`);
-        opts.enable = { level: Number(m[1]), optname: Number(m[2]) };
-        break;
-      }
-      default:
-        if (a.startsWith('-')) return bad(`unknown option ${a}`);
-        if (file !== undefined) return bad(`one capture at a time (got ${file} and ${a})`);
-        file = a;
-    }
-  }
-  if (!file) return bad('give the capture file');
+  if (flow !== undefined) opts.flow = flow;
+  if (sockops !== undefined) opts.sockops = sockops;
+  if (setsockopt !== undefined) opts.setsockopt = setsockopt;
+  if (enable !== undefined) opts.enable = enable;
   let bytes: Uint8Array;
   try { bytes = new Uint8Array(readFileSync(file)); } catch (e) {
     io.err(`bpf-sockops scenario: ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path\n`);

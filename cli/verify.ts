@@ -10,8 +10,8 @@ import { FileReadError, readFileBounded } from '../io/files';
 import { ObjectError, loadObject, type BpfObject } from '../debugger/object';
 import { CompileError, compileBpf } from '../debugger/scenario/compile';
 import { verifyObject, type ProgramVerdict } from '../debugger/verifier';
-import { profileNames } from '../sockops';
 import { profileForStructs } from '../sockops/choose';
+import { flag, format, parseCommand, profile } from './args';
 
 export interface VerifyIo { out: (s: string) => void; err: (s: string) => void }
 
@@ -47,38 +47,16 @@ export function toVerifyJson(v: ProgramVerdict): VerifyJson {
   };
 }
 
+const SPEC = { format: format(), profile: profile(), verbose: flag('-v', '--verbose'), noPerfmon: flag('--no-perfmon') };
+
 export async function verifyCommand(args: string[], io: VerifyIo): Promise<number> {
-  let format: 'text' | 'json' = 'text';
-  let profile: string | undefined;
-  let verbose = false;
-  let perfmon = true;
-  let file: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (name: string): string | undefined => {
-      const eq = a.indexOf('=');
-      if (eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) io.err(`bpf-sockops verify: ${name} needs a value\n${USAGE}\n`);
-      return v;
-    };
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = value('--format');
-      if (v === undefined) return 2;
-      if (v !== 'text' && v !== 'json') { io.err(`bpf-sockops verify: --format must be text or json, not ${JSON.stringify(v)}\n`); return 2; }
-      format = v;
-    } else if (a === '--profile' || a.startsWith('--profile=')) {
-      profile = value('--profile');
-      if (profile === undefined) return 2;
-      if (!profileNames().includes(profile)) { io.err(`bpf-sockops verify: unknown profile ${JSON.stringify(profile)}: known profiles are ${profileNames().join(', ')}\n`); return 2; }
-    } else if (a === '-v' || a === '--verbose') verbose = true;
-    else if (a === '--no-perfmon') perfmon = false;
-    else if (a === '-h' || a === '--help') { io.out(USAGE + '\n'); return 0; }
-    else if (a.startsWith('-')) { io.err(`bpf-sockops verify: unknown option ${a}\n${USAGE}\n`); return 2; }
-    else if (file === undefined) file = a;
-    else { io.err(`bpf-sockops verify: one file at a time (got ${file} and ${a})\n`); return 2; }
-  }
-  if (!file) { io.err(USAGE + '\n'); return 2; }
+  const p = parseCommand('verify', USAGE, args, SPEC, io, { max: 1, noun: 'file', missing: 'give the object or C file to verify' });
+  if (typeof p === 'number') return p;
+  const file = p.positional[0]!;
+  const fmt = p.opts.format ?? 'text';
+  const verbose = p.opts.verbose;
+  const perfmon = !p.opts.noPerfmon;
+  let profile = p.opts.profile;
 
   let obj: BpfObject;
   try {
@@ -94,7 +72,7 @@ export async function verifyCommand(args: string[], io: VerifyIo): Promise<numbe
   const verdicts = all.filter((v) => v.verdict !== 'skipped');
   for (const s of all.filter((v) => v.verdict === 'skipped')) io.err(`bpf-sockops verify: ${file}: ${s.program} (${s.section}) skipped: only SEC("sockops"), SEC("cgroup/setsockopt") and SEC("cgroup/getsockopt") programs are verified\n`);
   if (verdicts.length === 0) { io.err(`bpf-sockops verify: ${file}: no sock_ops or cgroup sockopt program to verify\n`); return 2; }
-  if (format === 'json') io.out(JSON.stringify(verdicts.map(toVerifyJson), null, 2) + '\n');
+  if (fmt === 'json') io.out(JSON.stringify(verdicts.map(toVerifyJson), null, 2) + '\n');
   else {
     for (const v of verdicts) {
       if (verbose) for (const l of v.log) io.out(`  ${l}\n`);
