@@ -1,7 +1,7 @@
 // The Debug Adapter Protocol session: a thin translator between DAP requests and the debug
 // runtime (../runtime/), which knows nothing of DAP. Requests in, runtime calls out, events back.
-import { existsSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import {
   Breakpoint, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Response, Scope as DapScope,
   Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
@@ -14,6 +14,7 @@ import { openLaunch, type LaunchArgs } from '../runtime/launch';
 import { disassemble, decodeInsnAddr, insnAddr } from '../runtime/disasm';
 import { regionOf } from '../runtime/runtime';
 import { requestArgumentProblem } from './validate';
+import { type SourceLookup, SourcePolicy, type SourceRoot } from '../runtime/source-policy';
 
 const THREAD_ID = 1;
 /** Frame ids of a stop are FRAME_STRIDE * (stop number) + 1.., so an id from an earlier stop is never valid again. */
@@ -49,7 +50,9 @@ export class BpfSockopsSession extends DebugSession {
   private launched = false;
   private started = false;
   private sourceDirs: string[] = [];
-  private sourceCache = new Map<string, string>();
+  /** Which sources the object names may be read and shown (../runtime/source-policy.ts). */
+  private policy = new SourcePolicy([]);
+  private sourceCache = new Map<string, SourceLookup>();
 
   /** `onEnd` runs when the client disconnects or the stream closes (instead of process.exit). */
   constructor(private readonly onEnd: () => void = () => {}) {
@@ -93,12 +96,26 @@ export class BpfSockopsSession extends DebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
-    const a = args as LaunchArgs & DebugProtocol.LaunchRequestArguments;
+    const a = args as LaunchArgs & { sourceRoots?: string[] } & DebugProtocol.LaunchRequestArguments;
     try {
+      const cwd = resolve(a.cwd ?? process.cwd());
+      const extra = (a.sourceRoots ?? []).map((d) => resolve(cwd, d));
+      for (const d of extra) {
+        let dir = false;
+        try { dir = statSync(d).isDirectory(); } catch { /* missing */ }
+        if (!dir) throw new Error(`"sourceRoots": ${d} is not a folder: list folders that hold the hook's sources (relative ones start at ${cwd})`);
+      }
       const { factory, programPath, notes, refused } = await openLaunch(a);
       this.refused = refused;
-      this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), a.cwd ?? process.cwd()];
-      this.rt = new DebugRuntime(factory, { sourceDirs: this.sourceDirs });
+      const roots: SourceRoot[] = [
+        { dir: cwd, why: a.cwd !== undefined ? 'the launch configuration\'s "cwd"' : 'the debug adapter\'s folder (the launch configuration has no "cwd")' },
+        { dir: dirname(programPath), why: 'the program\'s folder' },
+        { dir: dirname(factory.scenarioPath), why: 'the scenario\'s folder' },
+        ...extra.map((dir) => ({ dir, why: '"sourceRoots"' })),
+      ];
+      this.policy = new SourcePolicy(roots);
+      this.sourceDirs = [dirname(programPath), dirname(factory.scenarioPath), cwd, ...extra];
+      this.rt = new DebugRuntime(factory, { sourceDirs: this.sourceDirs, sourcePolicy: this.policy });
       this.rt.interrupt = () => this.pauseRequested();
       this.launchArgs = a;
       this.rt.on('output', (text: string, category: string) => this.sendEvent(new OutputEvent(text, category)));
@@ -334,16 +351,23 @@ export class BpfSockopsSession extends DebugSession {
 
   // ---- state
 
+  /** The Source of a line-info file name: its path when the policy lets it be shown; else a
+   *  deemphasized Source that names where it is and why it is not shown (said once in the console). */
   private resolveSource(file: string | undefined): Source | undefined {
     if (!file) return undefined;
-    let path = this.sourceCache.get(file);
-    if (path === undefined) {
-      const cands = isAbsolute(file) ? [file] : [];
-      for (const d of this.sourceDirs) cands.push(resolve(d, file), resolve(d, basename(file)));
-      path = cands.find((c) => existsSync(c)) ?? file;
-      this.sourceCache.set(file, path);
+    let at = this.sourceCache.get(file);
+    if (!this.sourceCache.has(file)) {
+      at = this.policy.find(file, this.sourceDirs);
+      this.sourceCache.set(file, at ?? null);
     }
-    return new Source(basename(path), path);
+    if (!at) return new Source(basename(file), file); // found nowhere: the editor says it cannot open it
+    if ('path' in at) return new Source(basename(at.path), at.path);
+    const note = this.policy.noteOnce(at);
+    if (note) this.sendEvent(new OutputEvent(`${note}\n`, 'console'));
+    const src = new Source(`${at.refused} (not shown)`) as DebugProtocol.Source;
+    src.presentationHint = 'deemphasize';
+    src.origin = `not shown: ${at.why}`;
+    return src as Source;
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {

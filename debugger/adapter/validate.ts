@@ -26,7 +26,7 @@ export const REQUEST_ARGUMENTS: Record<string, Record<string, [Check, string]>> 
     scenario: [opt(isStr), 'the path of a *.scenario.json file'], program: [opt(isStr), 'the path of a .c or .o file'],
     cwd: [opt(isStr), 'a directory path'], compiler: [opt(isStr), 'the path of clang'], compilerArgs: [opt(strList), 'a list of strings'],
     profile: [opt(isStr), 'a kernel profile name'], stopOnEntry: [opt(isBool), 'true or false'], noDebug: [opt(isBool), 'true or false'],
-    ignoreVerifier: [opt(isBool), 'true or false'],
+    ignoreVerifier: [opt(isBool), 'true or false'], sourceRoots: [opt(strList), 'a list of folder paths'],
   },
   setBreakpoints: { source: [isObj, 'a Source object'], breakpoints: [opt(listOf({ line: isInt })), 'a list of {line}'], lines: [opt((v) => Array.isArray(v) && v.length <= MAX_BREAKPOINTS && v.every(isInt)), 'a list of line numbers'] },
   setFunctionBreakpoints: { breakpoints: breakpoints({ name: isStr }, 'a list of {name}') },
