@@ -99,11 +99,13 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
   // branch coverage: each conditional jump's outcome (taken / not), per program
   let prevPc = -1;
   let prevProg = '';
+  let prevHash = 0;
   let jumps: Uint8Array | undefined;
   if (feats && opts.coverage === 'branches') {
-    sim.kernel.setInsnHook(({ pc, program }) => {
-      if (program.name !== prevProg) { prevProg = program.name; jumps = condJumps(program); prevPc = -1; }
-      if (prevPc >= 0 && jumps![prevPc]) feats.add(Math.imul(prevPc * 2 + (pc === prevPc + 1 ? 0 : 1), 0x9e3779b1) ^ hashName(prevProg));
+    sim.kernel.setInsnHook((info) => {
+      const pc = info.pc;
+      if (info.program.name !== prevProg) { prevProg = info.program.name; prevHash = hashName(prevProg); jumps = condJumps(info.program); prevPc = -1; }
+      if (prevPc >= 0 && jumps![prevPc]) feats.add(Math.imul(prevPc * 2 + (pc === prevPc + 1 ? 0 : 1), 0x9e3779b1) ^ prevHash);
       prevPc = pc;
     });
   } // the setup itself faults: `run` shows it; nothing to explore

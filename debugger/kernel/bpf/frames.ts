@@ -41,7 +41,7 @@ export class RunFrames {
     const dv = new DataView(ctx.buffer);
     const txhash = this.txhashOff;
     const frame: SockOpsFrame = {
-      ctx, dv, ctxBase: 0n, kern, kdv: new DataView(kern.buffer), kernBase: 0n, skbBuf, sdv: new DataView(skbBuf.buffer), skbBase: 0n,
+      ctx, dv, ctxBase: 0n, kern, kdv: new DataView(kern.buffer), kernBase: 0n, args: ctx.subarray(4, 20), skbBuf, sdv: new DataView(skbBuf.buffer), skbBase: 0n,
       packets: new Map(), run: null,
     };
     frame.ctxBase = mem.map({
@@ -94,19 +94,20 @@ export class RunFrames {
 
   /** A region of exactly `len` bytes holding a copy of `data` (the packet, the optval buffer),
    *  reused by later runs of the same length; beyond MAX_CACHED_BYTES in all, mapped for this
-   *  run only (`transient`). */
+   *  run only (`transient`). `name` names a new region (a region keeps the name it was mapped
+   *  with). */
   scratchRegion(env: ProgEnv, cache: Map<number, Mapped>, data: Uint8Array, len: number,
-    spec: { name: string; kind: 'packet'; writable: boolean }, transient: bigint[]): Mapped {
+    name: (len: number) => string, writable: boolean, transient: bigint[]): Mapped {
     let m = cache.get(len);
     if (!m) {
       const bytes = new Uint8Array(len);
-      m = { bytes, base: env.vm.memory.map({ ...spec, bytes }) };
+      m = { bytes, base: env.vm.memory.map({ name: name(len), kind: 'packet', writable, bytes }) };
       const used = (cachedBytes.get(cache) ?? 0) + len;
       if (used <= MAX_CACHED_BYTES) {
         cache.set(len, m);
         cachedBytes.set(cache, used);
       } else transient.push(m.base);
-    } else m.bytes.fill(0);
+    } else if (data.length < len) m.bytes.fill(0, data.length);
     m.bytes.set(data.length > len ? data.subarray(0, len) : data);
     return m;
   }

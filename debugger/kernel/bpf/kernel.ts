@@ -56,6 +56,9 @@ function probeLoads(prog: BpfProgram, kinds: KindsResult): Set<number> {
   return out;
 }
 
+/** The name of a packet region of `len` bytes (built only when a region is mapped). */
+const PACKET_NAME = (len: number) => `skb payload (${len} bytes)`;
+
 export type { RunInfo, InsnHook, SetsockoptOutcome, MapView, PrintkLine } from './run';
 
 /** BpfKernel.checkpoint(). */
@@ -89,6 +92,9 @@ export interface BpfKernelOptions {
    *  (Simulation) or drop them (benchmarks, fuzzers): a log that grows with every run costs
    *  ~30% of the per-event time in GC (bench/kernel.ts). */
   printkLog?: boolean;
+  /** The VM tier the programs run in (default 'interp'; 'fast': compiled to JavaScript, the same
+   *  results; bench/kernel.ts measures both on the example hook). */
+  tier?: 'interp' | 'fast';
 }
 
 
@@ -117,6 +123,7 @@ export class BpfKernel implements BpfHooks {
   private readonly rng: Prng;
   private readonly clock: { nowNs(): bigint };
   private readonly budget: number | undefined;
+  private readonly tier: 'interp' | 'fast';
   private readonly printkLog: PrintkLine[] = [];
   private readonly keepPrintk: boolean;
   private insnHook: InsnHook | null = null;
@@ -143,6 +150,7 @@ export class BpfKernel implements BpfHooks {
     this.rng = new Prng(opts.seed ?? 0);
     this.clock = opts.clock ?? new VirtualClock();
     this.budget = opts.budget;
+    this.tier = opts.tier ?? 'interp';
     this.keepPrintk = opts.printkLog ?? true;
     this.rcvqFlag = this.table.cbFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')?.value ?? 0;
     this.hdrOptLenOp = this.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB');
@@ -295,7 +303,7 @@ export class BpfKernel implements BpfHooks {
         },
       },
       calls,
-      { memory },
+      { memory, tier: this.tier },
     );
     env.vm = vm;
     this.envs.push(env);
@@ -377,7 +385,8 @@ export class BpfKernel implements BpfHooks {
     const trace: ProgramRunTrace = { program: env.prog.name, op: inv.op, r0: 0n, insns: 0, helpers: [], printk: [] };
     const { ctx, dv, kern } = frame;
     ctx.fill(0);
-    kern.fill(0);
+    // bpf_sock_ops_kern and the sk_buff need no zeroing: read-only to the program, and every
+    // refresh/fill writes all of their modeled fields (the rest stays 0)
     const run: ActiveRun = {
       env, objs, op: inv.op, fullsock, locked, skb, ctx, dv, kern, kdv: frame.kdv, skbBase: 0n, packetBase: 0n,
       pkt: null, skbLen: 0, dataEnd: 0, syn: inv.syn ?? null, written: 0,
@@ -396,14 +405,13 @@ export class BpfKernel implements BpfHooks {
         bytes.set(skb.payload, skb.header.length);
       }
       const len = bytes.length;
-      const m = this.frames.scratchRegion(env, frame.packets, bytes, len, { name: skb.header ? `skb TCP header + payload (${skb.header.length} + ${skb.payload.length} bytes)` : `skb payload (${len} bytes)`, kind: 'packet', writable: false }, transient);
+      const m = this.frames.scratchRegion(env, frame.packets, bytes, len, skb.header ? () => `skb TCP header + payload (${skb.header!.length} + ${skb.payload.length} bytes)` : PACKET_NAME, false, transient);
       run.packetBase = m.base;
       run.pkt = m.bytes;
       run.skbLen = len;
       run.dataEnd = skb.dataEnd ?? 0;
       run.skbBase = frame.skbBase;
-      frame.skbBuf.fill(0);
-      this.skbLayout.fill(frame.skbBuf, skb, { packet: run.packetBase, sock: this.sockBase(env, objs) }, frame.sdv);
+      this.skbLayout.fillWith(frame.skbBuf, frame.sdv, skb, run.packetBase, this.sockBase(env, objs));
     }
     run.info = {
       kind: 'sockops', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, kernCtxBase: frame.kernBase, label: inv.label, op: inv.op,
@@ -445,14 +453,14 @@ export class BpfKernel implements BpfHooks {
     dv.setBigUint64(0, this.sockBase(env, objs), true);
     const transient: bigint[] = [];
     if (skb) {
-      const m = this.frames.scratchRegion(env, frame.optvals, skb.payload, skb.payload.length, { name: `skb payload (${skb.payload.length} bytes)`, kind: 'packet', writable: false }, transient);
+      const m = this.frames.scratchRegion(env, frame.optvals, skb.payload, skb.payload.length, PACKET_NAME, false, transient);
       run.packetBase = m.base;
       run.pkt = m.bytes;
       run.skbLen = skb.payload.length;
       const sf = this.structOpsSkb(env);
       run.skbBase = sf.base;
       sf.bytes.fill(0);
-      this.skbLayout.fill(sf.bytes, skb, { packet: run.packetBase, sock: this.sockBase(env, objs) }, sf.dv);
+      this.skbLayout.fillWith(sf.bytes, sf.dv, skb, run.packetBase, this.sockBase(env, objs));
       dv.setBigUint64(8, run.skbBase, true);
     }
     run.info = { kind: 'setsockopt', program: env.prog, vm: env.vm, ctxBase: frame.ctxBase, label, sock, skb, trace };
@@ -504,7 +512,7 @@ export class BpfKernel implements BpfHooks {
     const optlen = inv.optval.length;
     const maxOptlen = Math.min(Math.max(16, optlen), PAGE_SIZE);
     const transient: bigint[] = [];
-    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, inv.optval, maxOptlen, { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, inv.optval, maxOptlen, () => `sockopt optval (${maxOptlen} bytes)`, true, transient);
     const { ctx, dv } = frame;
     ctx.fill(0);
     const run: ActiveRun = {
@@ -571,7 +579,7 @@ export class BpfKernel implements BpfHooks {
     const transient: bigint[] = [];
     // A region of at least one byte (mapping none is not possible); optval_end bounds the program.
     const initial = inv.retval === 0 ? inv.optval.subarray(0, Math.min(inv.optval.length, maxOptlen)) : new Uint8Array(0);
-    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, initial, Math.max(1, maxOptlen), { name: `sockopt optval (${maxOptlen} bytes)`, kind: 'packet', writable: true }, transient);
+    const { base: optvalBase, bytes: buf } = this.frames.scratchRegion(env, frame.optvals, initial, Math.max(1, maxOptlen), () => `sockopt optval (${maxOptlen} bytes)`, true, transient);
     const { ctx, dv } = frame;
     ctx.fill(0);
     const run: ActiveRun = {
@@ -623,8 +631,12 @@ export class BpfKernel implements BpfHooks {
         const opts: { budget?: number; hook?: (pc: number) => void } = {};
         if (this.budget !== undefined) opts.budget = this.budget;
         if (hook) {
-          const info = run.info;
-          opts.hook = (pc: number) => hook({ pc, vm: env.vm, program: env.prog, run: info });
+          // one argument object per run, refilled before each instruction (InsnHook)
+          const arg = { pc: 0, vm: env.vm, program: env.prog, run: run.info };
+          opts.hook = (pc: number) => {
+            arg.pc = pc;
+            return hook(arg);
+          };
         }
         status = env.vm.run(ctxBase, opts);
       } else status = env.vm.run(ctxBase);

@@ -326,20 +326,30 @@ export class SkbLayout {
       size = Math.max(size, cb + 48);
     }
     this.size = size;
+    const source: Record<typeof this.slots[number]['key'], [string, FieldKind]> = {
+      len: ['(skb.header ? skb.header.length : 0) + skb.payload.length', 'num'],
+      data_len: ['0', 'num'],
+      data: ['packet', 'big'],
+      head: ['packet', 'big'],
+      sk: ['sock', 'big'],
+      seq: ['skb.seq', 'num'],
+      end_seq: ['skb.endSeq', 'num'],
+      tcp_flags: ['skb.tcpFlags', 'num'],
+    };
+    this.write = compileWriter<[Skb, bigint, bigint]>(['skb', 'packet', 'sock'],
+      this.slots.map(({ key, slot }) => writeStatement(source[key][0], source[key][1], slot.offset, slot.size, size)));
   }
 
+  /** fill() compiled from the slots, in their order (a later slot wins where two overlap). */
+  private readonly write: (dv: DataView, buf: Uint8Array, skb: Skb, packet: bigint, sock: bigint) => void;
+
   fill(buf: Uint8Array, skb: Skb, p: SkbPointers, dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): void {
-    for (const { key, slot } of this.slots) {
-      const v: FieldValue =
-        key === 'len' ? (skb.header?.length ?? 0) + skb.payload.length
-        : key === 'data_len' ? 0
-        : key === 'data' || key === 'head' ? p.packet
-        : key === 'sk' ? p.sock
-        : key === 'seq' ? skb.seq
-        : key === 'end_seq' ? skb.endSeq
-        : skb.tcpFlags;
-      putValue(dv, buf, slot.offset, slot.size, v);
-    }
+    this.write(dv, buf, skb, p.packet, p.sock);
+  }
+
+  /** fill() without the pointers object. */
+  fillWith(buf: Uint8Array, dv: DataView, skb: Skb, packet: bigint, sock: bigint): void {
+    this.write(dv, buf, skb, packet, sock);
   }
 }
 

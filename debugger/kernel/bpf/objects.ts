@@ -12,7 +12,7 @@
 import type { SockopsTable } from '../../../sockops';
 import type { SockModel } from '../types';
 import { compileWriter, putValue, writeStatement, type FieldKind, type KernCtxLayout, type SockLayout } from './layout';
-import type { ActiveRun, ProgEnv } from './run';
+import type { ActiveRun, ProgEnv, SockOpsFrame } from './run';
 import { familyNumber } from './sockopt';
 
 /** A socket's kernel object: one region, one address. */
@@ -123,7 +123,7 @@ export class KernelObjects {
       // bpf_sock_ops_kern as the kernel fills it before the run (args shared with the UAPI ctx)
       this.kernLayout.fill(run.kern, {
         sk,
-        args: run.ctx.subarray(4, 20),
+        args: (run.frame as SockOpsFrame).args,
         skb: run.skb ? run.skbBase : 0n,
         skbDataEnd: run.skb ? run.packetBase + BigInt(run.dataEnd) : 0n,
         op: run.op,

@@ -176,22 +176,25 @@ function parseFormat(f: Uint8Array): Op[] {
 const parsed = new Map<number, { bytes: Uint8Array; ops: Op[] }[]>();
 const MAX_PARSED = 512;
 
-function parsedFormat(f: Uint8Array): Op[] {
+/** The parsed format of f[0..n) (the bytes before the NUL). */
+function parsedFormat(f: Uint8Array, n: number): Op[] {
   let h = 0x811c9dc5; // FNV-1a
-  for (let i = 0; i < f.length; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
   let list = parsed.get(h);
   if (list) {
-    outer: for (const e of list) {
-      if (e.bytes.length !== f.length) continue;
-      for (let i = 0; i < f.length; i++) if (e.bytes[i] !== f[i]) continue outer;
+    outer: for (let k = 0; k < list.length; k++) {
+      const e = list[k]!;
+      if (e.bytes.length !== n) continue;
+      for (let i = 0; i < n; i++) if (e.bytes[i] !== f[i]) continue outer;
       return e.ops;
     }
   } else {
     if (parsed.size >= MAX_PARSED) parsed.clear();
     parsed.set(h, (list = []));
   }
-  const ops = parseFormat(f);
-  list.push({ bytes: f.slice(), ops });
+  const bytes = f.slice(0, n);
+  const ops = parseFormat(bytes);
+  list.push({ bytes, ops });
   return ops;
 }
 
@@ -204,10 +207,11 @@ function tooMany(n: number): PrintkResult {
 export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory): PrintkResult {
   const nul = fmt.indexOf(0);
   if (nul < 0) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
-  const ops = parsedFormat(fmt.subarray(0, nul));
+  const ops = parsedFormat(fmt, nul);
   let out = '';
   let numSpec = 0;
-  for (const op of ops) {
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k]!;
     if (op.k === 'lit') out += op.s;
     else if (op.k === 'conv') {
       if (numSpec >= args.length) return tooMany(args.length);

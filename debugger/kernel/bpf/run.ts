@@ -30,6 +30,8 @@ export interface RunInfo {
   trace: ProgramRunTrace;
 }
 
+/** Called before each instruction. `info` is one object per program run, refilled before each
+ *  instruction: read it during the call, keep none of it. */
 export type InsnHook = (info: { pc: number; vm: VmApi; program: BpfProgram; run: RunInfo }) => void;
 
 /** What setsockopt() returns: SetsockoptResult (whose `errno` says what the application gets
@@ -54,6 +56,8 @@ export interface SockOpsFrame {
   kern: Uint8Array;
   kdv: DataView;
   kernBase: bigint;
+  /** ctx bytes 4..20: args[4] / reply, shared with bpf_sock_ops_kern.args. */
+  args: Uint8Array;
   skbBuf: Uint8Array;
   sdv: DataView;
   skbBase: bigint;

@@ -100,7 +100,10 @@ function queueAndOut(m: TcpModel, skb: QueuedSkb, overlap?: number): SegmentOutc
       return drop(m, skb, { reason: 'PROTO_MEM', rmemAlloc: s.sk_rmem_alloc, rcvbuf: s.sk_rcvbuf, queue: 'receive' });
     }
   }
-  const out = { kind: 'queued' as const, ...facts(m, skb), ...(overlap !== undefined ? { overlap } : {}), moved: 0 };
+  const fin = (skb.tcpFlags & TCPHDR_FIN) !== 0;
+  const out: Extract<SegmentOutcome, { kind: 'queued' }> = overlap !== undefined
+    ? { kind: 'queued', seq: m.r(skb.seq), endSeq: m.r(skb.endSeq), len: skb.payload.length, fin, overlap, moved: 0 }
+    : { kind: 'queued', seq: m.r(skb.seq), endSeq: m.r(skb.endSeq), len: skb.payload.length, fin, moved: 0 };
   queueRcv(m, skb);
   if (skb.payload.length) measureRcvMss(m, skb.payload.length);
   if (skb.tcpFlags & TCPHDR_FIN) tcpFin(m);
