@@ -13,7 +13,8 @@
 // after a call (R1 !read_ok, our validator too), so only a host reading them could tell, and
 // the Vm uses this tier only for programs validated with that check. The interpreter stays
 // for hooks, stepping and resuming after a pause (RunOptions.hook: every instruction is seen).
-import { MAX_FRAMES, STACK_SIZE, type Vm } from './interp';
+import type { Vm } from './interp';
+import { MAX_FRAMES, M_DEPTH, STACK_SIZE } from './layout';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
 import { BPF_MAX_LOOPS } from './ops/jump';
@@ -72,7 +73,7 @@ function compileFunction(vm: Vm, start: number, end: number, fill: Int32Array): 
   const out: string[] = [];
   out.push(`function F${start}(${ARGS}) {`);
   out.push(`  let l0=0,h0=0,l6=0,h6=0,l7=0,h7=0,l8=0,h8=0,l9=0,h9=0, mg=${BPF_MAX_LOOPS}, _n=N, blk=0, epc=0, ecnt=0, prop=0;`);
-  out.push(`  const k=vm.depth, l10=${STACK_SIZE}, h10=STKHI[k], SDV=STKDV[k], lim=LIMIT;`);
+  out.push(`  const k=MW[${M_DEPTH}], l10=${STACK_SIZE}, h10=STKHI[k], SDV=STKDV[k], lim=LIMIT;`);
   out.push('  run: for(;;) { switch(blk) {');
   for (let b = 0; b < starts.length; b++) {
     const b0 = starts[b], b1 = b + 1 < starts.length ? starts[b + 1] : end;
@@ -106,14 +107,14 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
     case 'call': {
       if (s === CALL_LOCAL) {
         const t = vm.tgt[pc];
-        return `if (k+1>=${MAX_FRAMES}) { vm.callOverflow(${pc}); ${fault} } vm.depth=k+1; ${zeroFrame(t, fill)} N=_n; `
-          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; prop=1; break run; } vm.depth=k; _n=N; l0=r; h0=RH; }`;
+        return `if (k+1>=${MAX_FRAMES}) { vm.callOverflow(${pc}); ${fault} } MW[${M_DEPTH}]=k+1; ${zeroFrame(t, fill)} N=_n; `
+          + `{ const r=F${t}(${ARGS}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; prop=1; break run; } MW[${M_DEPTH}]=k; _n=N; l0=r; h0=RH; }`;
       }
       // helper or kfunc: the Vm calls it with r1-r5 from its register file; callbacks run here
       return `${WRITE_REGS} N=_n; { let hs=vm.helperStart(${pc}); `
-        + 'while (hs===1) { const it=vm.pendIt, t=vm.pendTarget, f=FN[t]; vm.pendIt=null; vm.depth=k+1; STK[k+1].fill(0, FILL[t]); '
+        + `while (hs===1) { const it=vm.pendIt, t=vm.pendTarget, f=FN[t]; vm.pendIt=null; MW[${M_DEPTH}]=k+1; STK[k+1].fill(0, FILL[t]); `
         + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
-        + `vm.depth=k; LO[0]=r; HI[0]=RH; hs=vm.helperStep(${pc}, it, vm.reg(0)); } `
+        + `MW[${M_DEPTH}]=k; LO[0]=r; HI[0]=RH; hs=vm.helperStep(${pc}, it, vm.reg(0)); } `
         + `if (hs<0) { ST=${F_FAULT}; epc=${pc}; ecnt=N; l0=LO[0]; h0=HI[0]; break run; } l0=LO[0]; h0=HI[0]; _n=N; }`;
     }
     default: break;
@@ -142,7 +143,7 @@ export function compileFast(vm: Vm): FastProgram | null {
   const parts: string[] = [];
   for (let i = 0; i < starts.length; i++) parts.push(compileFunction(vm, starts[i], endOf(i), fill));
   const source = `
-const LO=vm.lo, HI=vm.hi, SL=vm.memory.slots, STK=vm.stackBytes, STKHI=vm.stackHi, SAVED=vm.saved, RETPC=vm.retPc,
+const MW=vm.m, LO=vm.lo, HI=vm.hi, SL=vm.memory.slots, STK=vm.stackBytes, STKHI=vm.stackHi, SAVED=vm.saved, RETPC=vm.retPc,
   FNS=vm.fnStart, MGL=vm.mgLeft, CBIT=vm.cbIter, CBPC=vm.cbPc, SOK=vm.savedOk;
 const STKDV=STK.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
 let N=0, LIMIT=0, ST=0, RH=0;

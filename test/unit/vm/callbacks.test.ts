@@ -164,3 +164,36 @@ exit`;
   assert.deepEqual(vm.frames().map((f) => [f.funcStart, f.returnPc, f.callbackOf]), [[0, -1, undefined], [4, 3, 2], [9, 7, 6]]);
   assert.deepEqual(vm.resume(), { status: 'exit', r0: 5n, insns: 3 + 4 + 2 });
 });
+
+test('the fast tier runs callbacks (bpf_loop, nested coroutines, a budget ending inside one) as the interpreter does', () => {
+  const nested = `
+lddw %r1, func f
+mov %r6, 7
+call 9
+add %r0, %r6
+exit
+f:
+mov %r6, 100
+lddw %r1, func g
+call 9
+add %r0, %r6
+exit
+g:
+mov %r0, 3
+exit`;
+  const twice: HelperFn = function* (_c, r1) { const a = yield { fn: r1, args: [] }; const b = yield { fn: r1, args: [] }; return a + b; };
+  const cases: [string, CallTable][] = [[LOOP3, loopCalls], [nested, withHelpers({ 9: twice })]];
+  for (const [src, calls] of cases) {
+    for (const budget of [undefined, 4, 7, 9, 12]) {
+      const out = (['interp', 'fast'] as const).map((tier) => {
+        const vm = new Vm({ insns: assemble(src) }, calls, { tier });
+        if (tier === 'fast') assert.ok(vm.fastProgram(), 'the fast tier compiles a program with helper calls and callbacks');
+        const st = vm.run(0n, budget === undefined ? {} : { budget });
+        return JSON.stringify({ st, pc: vm.pc, count: vm.insnCount, frames: vm.frames().map((f) => [f.funcStart, f.returnPc, f.callbackOf ?? null]) }, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+      });
+      assert.equal(out[1], out[0], `budget ${budget}`);
+    }
+  }
+  const done = new Vm({ insns: assemble(nested) }, withHelpers({ 9: twice }), { tier: 'fast' }).run(0n);
+  assert.deepEqual(done.status === 'exit' ? done.r0 : done, 7n + 2n * (100n + 6n));
+});
