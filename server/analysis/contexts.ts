@@ -58,6 +58,9 @@ export function callContexts(a: Analysis): Map<string, CallContext[]> {
  *  context brings (code the walk reached some other way) get a context of their own with
  *  unknown values and no chain. */
 export function contextsAt(a: Analysis, f: FuncAnalysis, state: OpState): CallContext[] {
+  // A program: every op at its entry and nothing known of its parameters (the ctx); callers,
+  // if any, could add no op and no failure that this one context does not show already.
+  if (f.def.section === 'sockops') return [{ mask: a.universe.all.mask, bindings: [], via: a.universe.values.map(() => []) }];
   const list = callContexts(a).get(f.def.name) ?? [];
   let covered = 0;
   for (const c of list) covered |= c.mask;
@@ -70,12 +73,14 @@ function compute(a: Analysis): Map<string, CallContext[]> {
   const u = a.universe;
   const work: [FuncAnalysis, CallContext][] = [];
   const queued = new Set<CallContext>();
+  const keys = new Map<CallContext, string>();
   const push = (f: FuncAnalysis, c: CallContext) => { if (!queued.has(c)) { queued.add(c); work.push([f, c]); } };
   for (const f of a.funcs.values()) {
     // SEC("sockops") programs (engine.ts progTypeOfSection): every op at their entry.
     if (f.def.section !== 'sockops') continue;
     const c: CallContext = { mask: u.all.mask, bindings: [], via: u.values.map(() => []) };
     out.set(f.def.name, [c]);
+    keys.set(c, '');
     push(f, c);
   }
   let head = 0;
@@ -83,26 +88,28 @@ function compute(a: Analysis): Map<string, CallContext[]> {
   while (head < work.length && head < limit) {
     const [f, c] = work[head++]!;
     queued.delete(c);
+    let depth = 0;
+    for (const v of c.via) if (v && v.length > depth) depth = v.length;
     for (const cs of f.flow.callSites) {
       const g = a.funcs.get(cs.callee);
       if (!g) continue;
       // A timer callback runs later, at no op we know (as in the engine).
       const mask = (cs.async ? u.all.mask : c.mask & cs.state.mask) >>> 0;
       if (!mask) continue;
-      const depth = Math.max(0, ...c.via.map((v) => v?.length ?? 0));
       const bindings = cs.kind || depth >= MAX_DEPTH ? [] : argsOf(cs.node).map((x) => valueIn(a, f, c.bindings, x));
       const link: ChainLink = { caller: f.def.name, callee: cs.callee, node: cs.node, state: cs.state, kind: cs.kind, helper: cs.helper };
       let list = out.get(g.def.name);
       if (!list) out.set(g.def.name, (list = []));
       let key = bindingKey(bindings);
-      let target = list.find((x) => bindingKey(x.bindings) === key);
+      let target = list.find((x) => keys.get(x) === key);
       // Full: the merged context with unknown values takes the rest (it counts in the cap).
-      if (!target && list.length >= MAX_CONTEXTS - (list.some((x) => bindingKey(x.bindings) === '') ? 0 : 1)) {
+      if (!target && list.length >= MAX_CONTEXTS - (list.some((x) => keys.get(x) === '') ? 0 : 1)) {
         key = '';
-        target = list.find((x) => bindingKey(x.bindings) === '');
+        target = list.find((x) => keys.get(x) === '');
       }
       if (!target) {
         target = { mask: 0, bindings: key === '' ? [] : bindings, via: u.values.map(() => undefined) };
+        keys.set(target, key);
         list.push(target);
       }
       const fresh = (mask & ~target.mask) >>> 0;
