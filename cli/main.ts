@@ -15,6 +15,8 @@ export { exploreWorkerMain } from './explore';
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** A promise while stdout is backed up (a slow pipe reader), for long outputs to wait on. */
+  wait?: () => Promise<void> | null;
 }
 
 const USAGE = `usage: bpf-sockops <command> [args]
@@ -66,7 +68,18 @@ const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 
 function stdio(): Io {
   closedPipes();
-  return { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); } };
+  return { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); }, wait: stdoutDrained };
+}
+
+/** Resolves when stdout has room again (or is gone: the EPIPE handler below ends the command). */
+function stdoutDrained(): Promise<void> | null {
+  const s = process.stdout;
+  if (!s.writableNeedDrain) return null;
+  return new Promise((resolve) => {
+    const done = () => { s.off('drain', done); s.off('close', done); resolve(); };
+    s.on('drain', done);
+    s.on('close', done);
+  });
 }
 
 let pipesWatched = false;
