@@ -311,7 +311,13 @@ try {
     await tryCommand('View: Close All Editors');
   });
 
-  await stage('debug', async () => {
+  /** The line of the top frame as the Call Stack view shows it. */
+  const stopLine = async () => {
+    const m = new RegExp(`${ws.hook.replace(/\./g, '\\.')}\\s*(\\d+):`).exec(squash(await page.locator('.debug-call-stack').innerText()));
+    return m ? Number(m[1]) : NaN;
+  };
+  /** F5 on the hook with the breakpoint on ws.bpLine (set if missing); returns once stopped there. */
+  async function debugToBreakpoint() {
     await openFile(ws.hook);
     await gotoLine(ws.bpLine);
     const bp = page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint');
@@ -321,11 +327,16 @@ try {
     await maybePick('BPF sock_ops');               // "select debugger", if VS Code asks
     await maybePick(ws.debugScenario, 5000);       // our scenario pick: the hook has several
     await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-stackframe').first().waitFor({ timeout: 60000 });
+    await page.waitForFunction(() => /\d+:\d+/.test(document.querySelector('.debug-call-stack')?.textContent ?? ''));
+  }
+  async function endDebugSession() {
+    await page.keyboard.press('Shift+F5');
+    await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 60000 });
+  }
+
+  await stage('debug', async () => {
+    await debugToBreakpoint();
     const vars = page.locator('.debug-variables');
-    const stopLine = async () => {
-      const m = new RegExp(`${ws.hook.replace(/\./g, '\\.')}\\s*(\\d+):`).exec(squash(await page.locator('.debug-call-stack').innerText()));
-      return m ? Number(m[1]) : NaN;
-    };
     /** sk_rcvlowat as the Variables view shows it; waits (up to 5 s) for `want` so a refresh in
      *  flight is not read as the answer, then reports whatever is shown. */
     const readLowat = async (want) => {
@@ -339,7 +350,6 @@ try {
       check(m, `cannot read sk_rcvlowat from "${t}"`);
       return Number(m[1]);
     };
-    await page.waitForFunction(() => /\d+:\d+/.test(document.querySelector('.debug-call-stack')?.textContent ?? ''));
     const line0 = await stopLine();
     const before = await readLowat(ws.rcvlowatBefore);
     lap(`stopped at ${ws.hook}:${line0} (breakpoint on ${ws.bpLine}); sk_rcvlowat = ${before}; call stack: ${squash(await page.locator('.debug-call-stack').innerText()).slice(0, 140)}`);
@@ -365,8 +375,62 @@ try {
     check(lines.length === 1, `step over took ${lines.length} steps (lines ${lines.join(' ')}) to pass the kfunc call on line ${ws.kfuncLine}; one is expected`);
     check(after === ws.rcvlowatAfter, `sk_rcvlowat after the kfunc is ${after}, bpf-sockops run says ${ws.rcvlowatAfter}`);
     await shot('debug-after');
-    await page.keyboard.press('Shift+F5');
-    await page.locator('.debug-toolbar').waitFor({ state: 'hidden' });
+    await endDebugSession();
+  });
+
+  // issue 12: a C local from the object's DWARF in the Variables view (the Locals scope, first and
+  // expanded), and the same value in the editor's debug hover over its name
+  await stage('locals', async () => {
+    await debugToBreakpoint();
+    const line0 = await stopLine();
+    check(line0 === ws.bpLine, `stopped on line ${line0}, the breakpoint is on ${ws.bpLine}`);
+    // the pointer into the map value, as the adapter formats it: '0xff15... (map autolowat_state ...)'
+    const valueRe = `0x[0-9a-f]+ \\(map ${ws.mapName}[^)]*\\)`;
+    const rowRe = `^${ws.localName}\\s*[:=]?\\s*(${valueRe})`;
+    const localRow = () => page.evaluate((re) => {
+      for (const r of document.querySelectorAll('.debug-variables .monaco-list-row')) {
+        const m = new RegExp(re).exec((r.textContent ?? '').replace(/\s+/g, ' ').trim());
+        if (m) return m[1];
+      }
+      return null;
+    }, rowRe);
+    const scopesShown = () => page.evaluate(() => [...document.querySelectorAll('.debug-variables .monaco-list-row')].map((r) => (r.textContent ?? '').replace(/\s+/g, ' ').trim()).slice(0, 12).join(' | '));
+    // the Locals scope comes first and VS Code expands it; expand it if a refresh left it closed
+    let value = null;
+    for (let attempt = 1; attempt <= 3 && !value; attempt++) {
+      await page.waitForFunction((re) => [...document.querySelectorAll('.debug-variables .monaco-list-row')]
+        .some((r) => new RegExp(re).test((r.textContent ?? '').replace(/\s+/g, ' ').trim())), rowRe, { timeout: 10000 }).catch(() => {});
+      value = await localRow();
+      if (value) break;
+      const locals = page.locator('.debug-variables .monaco-list-row[aria-expanded="false"]', { hasText: /^\s*Locals\s*$/ }).first();
+      if (await locals.count()) await locals.click();
+    }
+    check(value, `no ${ws.localName} in the Locals scope of the Variables view (rows: ${await scopesShown()})`);
+    const firstScope = await page.locator('.debug-variables .monaco-list-row').first().innerText();
+    check(/^\s*Locals\s*$/.test(firstScope), `the first scope is "${squash(firstScope)}", not Locals`);
+    lap(`Variables view, Locals: ${ws.localName} = ${value}`);
+    // the debug hover: the cursor on the name in the editor, then Debug: Show Hover (Ctrl+K Ctrl+I
+    // while debugging); a hover can be dismissed while the view re-renders: show it again
+    const hover = page.locator('.debug-hover-widget').filter({ hasText: new RegExp(valueRe) }).first();
+    let text = '';
+    for (let attempt = 1; ; attempt++) {
+      await gotoLine(ws.bpLine, ws.localCol);
+      if (attempt < 3) { await page.keyboard.press('Control+K'); await page.keyboard.press('Control+I'); } else await command('Debug: Show Hover');
+      try {
+        await hover.waitFor({ timeout: 10000 });
+        text = squash(await hover.innerText({ timeout: 5000 }));
+        break;
+      } catch (e) {
+        if (attempt >= 4) throw new Error(`no debug hover with ${ws.localName}'s value over ${ws.hook}:${ws.bpLine}:${ws.localCol}: ${e.message.split('\n')[0]}`);
+        await page.keyboard.press('Escape');
+      }
+    }
+    lap(`debug hover over ${ws.localName}: ${text.slice(0, 160)}`);
+    check(text.includes(value), `the hover shows "${text}", the Variables view ${ws.localName} = ${value}`);
+    results.locals = { name: ws.localName, value, hover: text.slice(0, 200) };
+    await shot('debug-locals-hover');
+    await page.keyboard.press('Escape');
+    await endDebugSession();
   });
 
   await stage('timeline', async () => {

@@ -31,6 +31,11 @@ export function buildWorkspace(ws) {
   let bpIdx = kfuncIdx - 1;
   while (bpIdx > 0 && /^\s*(\/\/.*|\/\*.*|\*.*|)$/.test(lines[bpIdx])) bpIdx--;
 
+  // a local the Variables view and a hover must show at the breakpoint: the first variable passed
+  // to the call on the breakpoint's line (`lowat = wanted_rcvlowat(st, ...)`: st)
+  const arg = /\(\s*([A-Za-z_]\w*)\s*[,)]/.exec(lines[bpIdx]);
+  if (!arg) throw new Error(`${hook}:${bpIdx + 1} passes no variable to a call: the locals stage has nothing to hover`);
+
   // the mistake: bpf_setsockopt at RCVQ_CB
   const caseIdx = lines.findIndex((l) => /case\s+BPF_SOCK_OPS_RCVQ_CB\s*:/.test(l));
   let broken = lines.slice();
@@ -75,6 +80,8 @@ export function buildWorkspace(ws) {
     hook,
     kfuncLine: kfuncIdx + 1,
     bpLine: bpIdx + 1,
+    localName: arg[1],
+    localCol: arg.index + arg[0].indexOf(arg[1]) + 2, // 1-based, one character into the name
     ...firstRcvlowatChange(path.join(ws, debugScenario)),
     secLine: lines.findIndex((l) => /^\s*SEC\("sockops"\)/.test(l)) + 1,
     sockopsFunc: /SEC\("sockops"\)\s*\n?\s*int\s+(\w+)/.exec(src)?.[1] ?? 'tcp_autolowat',
