@@ -144,7 +144,7 @@ export function valueIn(a: Analysis, f: FuncAnalysis, bindings: readonly (number
       if (assigns?.length || taken) return null;
       return bindings[pi] ?? null;
     }
-    if (!assigns) return undefined; // no variable of this function: a constant name, or a global
+    if (!assigns) return taken ? null : undefined; // else no variable of this function: a constant name, or a global
     const s = assigns[0]!;
     if (taken || assigns.length !== 1 || (s.op !== 'init' && s.op !== '=') || !s.value || visiting.has(id)) return null;
     visiting.add(id);
