@@ -2,14 +2,17 @@
 // `st->remaining -= take;` in consume, first segment of 6 bytes): a value that does not fit the
 // place's C type is refused with the variable, the type and its range (one check,
 // debugger/runtime/assign.ts); one that fits is stored at the place's width and read back; map
-// values and globals written here are what the program reads next.
+// values and globals written here are what the program reads next. And the BTF-typed ctx of the
+// example's cgroup/setsockopt program.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { evaluate, FRAMES_C, FRAMES_SCENARIO, launch, resume, scope, top, withClient } from './client';
+import { join } from 'node:path';
+import { evaluate, EXAMPLE, FRAMES_C, FRAMES_SCENARIO, launch, resume, scope, top, withClient } from './client';
 
+const CASE4 = join(EXAMPLE, 'case4-partial-descriptor.scenario.json');
 const L_TAKE = readFileSync(FRAMES_C, 'utf8').split('\n').findIndex((l) => l.includes('st->remaining -= take;')) + 1;
 
 async function stopInConsume(dc: DebugClient): Promise<void> {
@@ -133,5 +136,21 @@ test('a map value and a global set at a stop are what the program reads in its n
     const seen = Number((await evaluate(dc, 'events_seen')).split(' ')[0]);
     assert.ok(seen > 1000 && seen < 1010, `events_seen ${seen}: counted on from the value set`);
     assert.equal(await evaluate(dc, 'st->frames'), '7');
+  });
+});
+
+test('the ctx of another program type, typed from the object\'s BTF: struct bpf_sockopt of cgroup/setsockopt', async () => {
+  await withClient(async (dc) => {
+    const s = await launch(dc, { scenario: CASE4 }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'tcp_autolowat_setsockopt' }] }));
+    assert.equal(s?.body.reason, 'function breakpoint');
+    let ctx = await scope(dc, 'Context');
+    const optlen = ctx.vars.find((v) => v.name === 'optlen');
+    assert.ok(optlen, `optlen in ${ctx.vars.map((v) => v.name).join(', ')}`);
+    assert.match(optlen.type ?? '', /^(__s32|int)$/);
+    assert.match(await set(dc, ctx.ref, 'optlen', '2147483648'), new RegExp(`cannot set optlen: 2147483648 does not fit in ${optlen.type} ${INT_RANGE}`));
+    ctx = await scope(dc, 'Context');
+    assert.equal(await set(dc, ctx.ref, 'optlen', '-1'), '-1', 'a signed field takes a negative value');
+    const level = ctx.vars.find((v) => v.name === 'level')!;
+    assert.match(level.type ?? '', /^(__s32|int)$/);
   });
 });
