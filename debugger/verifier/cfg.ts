@@ -72,17 +72,40 @@ export function cfgCheck(insns: Insn[], prog: BpfProgram): void {
   }
 }
 
-/** 1 at jump targets, branch fall-throughs and call return sites. */
+/** Bits of prunePoints(). */
+export const PRUNE = 1, FORCE_CHECKPOINT = 2, JMP_POINT = 4;
+/** Helpers that call a callback synchronously (bpf_is_sync_callback_calling_insn): bpf_for_each_map_elem,
+ *  bpf_find_vma, bpf_loop, bpf_user_ringbuf_drain. */
+const SYNC_CALLBACK_HELPERS = new Set([164, 180, 181, 209]);
+
+/** Per insn, as kernel/bpf/cfg.c visit_insn marks them: PRUNE (is_state_visited runs there) on
+ *  conditional jumps themselves, their targets, `ja` targets, return sites of calls, bpf-to-bpf
+ *  calls and their callees, callback-calling helper calls; FORCE_CHECKPOINT on may_goto and
+ *  callback-calling calls; JMP_POINT where the walk arrives non-linearly (branch targets, call
+ *  return sites). */
 export function prunePoints(insns: Insn[]): Uint8Array {
-  const p = new Uint8Array(insns.length + 1);
-  for (let pc = 0; pc < insns.length; pc++) {
+  const n = insns.length;
+  const p = new Uint8Array(n + 1);
+  const mark = (t: number, bits: number) => { if (t >= 0 && t < n) p[t]! |= bits; };
+  for (let pc = 0; pc < n; pc++) {
     const i = insns[pc]!;
-    if (i.code === 0x18) { pc++; continue; }
+    if (i.code === 0x18) {
+      if (i.src === 4) { mark(pc + 2, PRUNE | JMP_POINT); mark(pc, PRUNE); mark(pc + 1 + i.imm, PRUNE | JMP_POINT); }
+      pc++;
+      continue;
+    }
     if (!isJmp(i)) continue;
     const op = i.code & 0xf0;
     if (op === 0x90) continue;
-    if (op === 0x80) { if (pc + 1 < insns.length) p[pc + 1] = 1; continue; }
-    for (const s of successors(insns, pc)) if (s >= 0 && s < insns.length) p[s] = 1;
+    if (op === 0x80) {
+      mark(pc + 1, PRUNE | JMP_POINT);
+      if (i.src === 1) { mark(pc, PRUNE); mark(pc + 1 + i.imm, PRUNE | JMP_POINT); }
+      else if (i.src === 0 && SYNC_CALLBACK_HELPERS.has(i.imm)) mark(pc, PRUNE | FORCE_CHECKPOINT | JMP_POINT);
+      continue;
+    }
+    if (op === 0x00) { mark(pc + 1 + (i.code === 0x06 ? i.imm : i.off), PRUNE | JMP_POINT); continue; }
+    mark(pc, PRUNE | (op === 0xe0 ? FORCE_CHECKPOINT : 0));
+    mark(pc + 1 + i.off, PRUNE | JMP_POINT);
   }
   return p;
 }
@@ -138,4 +161,42 @@ export function liveness(insns: Insn[], _prog: BpfProgram): Uint16Array {
     }
   }
   return live;
+}
+
+/** Strongly connected components of the instruction graph (kernel/bpf/cfg.c compute_scc: calls
+ *  fall through, each function on its own): per insn the id (from 1) of the loop it is part of,
+ *  0 when it is in none. Iterative Tarjan. */
+export function loopSccs(insns: Insn[]): Int32Array {
+  const n = insns.length;
+  const scc = new Int32Array(n);
+  const index = new Int32Array(n).fill(-1), low = new Int32Array(n), onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  let next = 0, ids = 0;
+  const succ = (pc: number) => (insns[pc] ? successors(insns, pc).filter((s) => s >= 0 && s < n) : []);
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1 || (root > 0 && insns[root - 1]?.code === 0x18)) continue;
+    const work: { v: number; s: number[]; i: number }[] = [{ v: root, s: succ(root), i: 0 }];
+    index[root] = low[root] = next++; stack.push(root); onStack[root] = 1;
+    while (work.length) {
+      const top = work[work.length - 1]!;
+      if (top.i < top.s.length) {
+        const w = top.s[top.i++]!;
+        if (index[w] === -1) {
+          index[w] = low[w] = next++; stack.push(w); onStack[w] = 1;
+          work.push({ v: w, s: succ(w), i: 0 });
+        } else if (onStack[w]) low[top.v] = Math.min(low[top.v]!, index[w]!);
+        continue;
+      }
+      work.pop();
+      const v = top.v;
+      if (work.length) { const u = work[work.length - 1]!.v; low[u] = Math.min(low[u]!, low[v]!); }
+      if (low[v] !== index[v]) continue;
+      const members: number[] = [];
+      let w: number;
+      do { w = stack.pop()!; onStack[w] = 0; members.push(w); } while (w !== v);
+      const selfLoop = members.length === 1 && top.s.includes(v);
+      if (members.length > 1 || selfLoop) { ids++; for (const m of members) scc[m] = ids; }
+    }
+  }
+  return scc;
 }

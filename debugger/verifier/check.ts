@@ -9,11 +9,11 @@ import type { BpfObject, BpfProgram } from '../object/types';
 import type { Insn } from '../vm/api';
 import type { ProgType } from '../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../sockops';
-import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, isPtr, regTypeStr, regStr, statesSafe, statesEqual } from './state';
+import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, isPtr, regTypeStr, regStr, statesSafe, statesEqual, widenImprecise } from './state';
 import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScalar, isConst, negate, rangeScalar, refine, sizedScalar, sync, unknownScalar, violated, cloneScalar, S64_MIN, constValue } from './scalar';
 import { tnumAdd, tnumConst } from './tnum';
 import { EXPECTED, KFUNC_PROTOS, PROTOS, PROTOS_BY_TYPE, type ArgType } from './protos';
-import { liveness, cfgCheck, prunePoints } from './cfg';
+import { liveness, cfgCheck, prunePoints, loopSccs, PRUNE, FORCE_CHECKPOINT, JMP_POINT } from './cfg';
 import { History, Precision, stackAccessFlag, linkedRegs, type Checkpoint } from './precision';
 
 export const COMPLEXITY_LIMIT = 1_000_000; // BPF_COMPLEXITY_LIMIT_INSNS
@@ -65,9 +65,14 @@ const OP_SYM: Record<string, string> = { add: '+=', sub: '-=', mul: '*=', div: '
 
 type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
 interface GlobalFunc { name: string; idx: number; args: GlobalArg[]; voidRet: boolean }
-interface Snap extends Checkpoint { state: VState; parent: Snap | null; branches: number; pc: number; hits: number; misses: number }
+interface Snap extends Checkpoint { state: VState; parent: Snap | null; branches: number; pc: number; hits: number; misses: number; scc: string | null }
+/** A path pruned against a state of its own loop (bpf_scc_backedge): its precision is propagated
+ *  again when the loop's visit ends, as more marks may have reached the loop state since. */
+interface Backedge { old: Snap; hist: number; pc: number; last: Snap | null; frames: number }
+/** bpf_scc_visit: one walk of a loop (per call chain): the checkpoint that entered it, backedges. */
+interface SccVisit { entry: Snap | null; backedges: Backedge[] }
 /** One path being walked: its state, next pc, last checkpoint, newest history entry since it. */
-interface Path { state: VState; pc: number; last: Snap | null; hist: number }
+interface Path { state: VState; pc: number; last: Snap | null; hist: number; jh: number }
 
 const CTX_SIZE_SOCKOPT = 40; // sizeof(struct bpf_sockopt)
 
@@ -103,6 +108,10 @@ class Checker {
   private readonly prec: Precision;
   /** The path whose instruction is being processed. */
   private curPath!: Path;
+  private scc!: Int32Array;
+  private readonly visits = new Map<string, SccVisit>();
+  /** The kernel's jump-history entry of the current insn was counted (cur_hist_ent). */
+  private jhDone = false;
   /** Set by stackRead when the value is a spilled register's. */
   private filled = false;
   private readonly liveRegs = { regsAt: (pc: number) => this.live[pc]! };
@@ -122,6 +131,7 @@ class Checker {
     try {
       cfgCheck(this.insns, this.prog);
       this.live = liveness(this.insns, this.prog);
+      this.scc = loopSccs(this.insns);
       this.walk();
       return { accepted: true, processed: this.processed, log: this.finishLog(), stackDepth: this.stackDepth, states: this.states };
     } catch (e) {
@@ -151,7 +161,7 @@ class Checker {
   }
 
   private walkFrom(state: VState, pc: number): void {
-    let path: Path | undefined = { state, pc, last: null, hist: -1 };
+    let path: Path | undefined = { state, pc, last: null, hist: -1, jh: 0 };
     while (path) {
       const end = this.runPath(path);
       if (end) this.endPath(path);
@@ -160,19 +170,52 @@ class Checker {
     }
   }
 
+  /** bpf_update_branch_counts: a path ended; checkpoints whose every branch is done are final
+   *  (a loop's entry state ending its visit propagates the loop's backedges: maybe_exit_scc). */
   private endPath(p: Path): void {
     let s = p.last;
     while (s) {
       s.branches--;
       if (s.branches > 0) break;
+      if (s.scc !== null) {
+        const v = this.visits.get(s.scc);
+        if (v && v.entry === s) { v.entry = null; this.propagateBackedges(v); }
+      }
       s = s.parent;
     }
+  }
+
+  /** compute_scc_callchain: the call sites down to the outermost frame standing in a loop, and that
+   *  loop's id; null when no frame is in one. */
+  private sccKey(st: VState, pc: number): string | null {
+    let key = '';
+    for (let i = 0; i < st.frames.length; i++) {
+      const at = i === st.frames.length - 1 ? pc : st.frames[i + 1]!.callsite;
+      const id = this.scc[at]!;
+      if (id) return `${key}${id}`;
+      key += `${at},`;
+    }
+    return null;
+  }
+
+  /** propagate_backedges: re-propagate precision along every backedge until nothing changes. */
+  private propagateBackedges(v: SccVisit): void {
+    for (let i = 0; v.backedges.length; i++) {
+      const before = this.prec.changes;
+      if (i > 64) {
+        for (const b of v.backedges) this.prec.markAll(b.last);
+        break;
+      }
+      for (const b of v.backedges) this.propagatePrecision(b.old, b.frames, b.hist, b.pc, b.last);
+      if (this.prec.changes === before) break;
+    }
+    v.backedges = [];
   }
 
   /** push_stack: the other side of the branch at `at` waits, starting at `pc`. */
   private push(state: VState, pc: number, from: Path, at: number): void {
     if (from.last) from.last.branches++;
-    this.pending.push({ state, pc, last: from.last, hist: from.hist });
+    this.pending.push({ state, pc, last: from.last, hist: from.hist, jh: from.jh });
     if (this.pending.length > 8192) throw new VerifierReject(at, 'The sequence of 8193 jumps is too complex.', 'too-large');
   }
 
@@ -182,13 +225,15 @@ class Checker {
       if (this.processed++ >= this.limit) throw new VerifierReject(p.pc, `BPF program is too large. Processed ${this.limit + 1} insn`, 'too-large', { limit: this.limit });
       const pc = p.pc;
       if (pc < 0 || pc >= this.insns.length) throw new VerifierReject(pc, `invalid insn idx ${pc} insn_cnt ${this.insns.length}`, 'jump-range');
-      if (this.prune[pc] && this.visited(p)) {
+      if (this.prune[pc]! & PRUNE && this.visited(p)) {
         if (this.logOn) this.log.push(`${pc}: safe`);
         return true;
       }
       const insn = this.insns[pc]!;
       p.hist = this.hist.push(pc, p.hist);
       this.curPath = p;
+      this.jhDone = false;
+      if (this.prune[pc]! & JMP_POINT) this.countJh();
       if (this.logOn) this.log.push(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${this.insnText(pc)}`);
       const next = this.step(p, insn, pc);
       if (next === 'exit') return true;
@@ -200,26 +245,40 @@ class Checker {
     const pc = p.pc;
     let list = this.explored.get(pc);
     const liveMask = this.live[pc]!;
+    const forced = (this.prune[pc]! & FORCE_CHECKPOINT) !== 0 || p.jh > 40;
     // is_state_visited (kernel/bpf/states.c): remember a new state only after 2 jumps and 8 insns
-    let add = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
+    let add = forced || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8);
+    const mayGoto = this.insns[pc]!.code === 0xe5;
     if (list) {
       // the kernel adds new states at the head of the list and walks it from there: newest first
       for (let i = list.length - 1; i >= 0; i--) {
         const s = list[i]!;
+        let hit = false, loop = false;
         if (s.branches > 0) {
           // a state of this path's own loop, still being explored: its precision marks are not
-          // final, so it only serves the infinite-loop test (exact) and may_goto convergence
-          if (statesEqual(s.state, p.state, liveMask)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
-          if (this.insns[pc]!.code === 0xe5 && statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, true)) { s.hits++; return true; }
-          if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
-        } else if (statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon)) {
+          // final, so it only serves may_goto convergence (RANGE_WITHIN) and the infinite-loop test
+          if (mayGoto && (s.state.mayGoto ?? 0) !== (p.state.mayGoto ?? 0) && statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, true)) {
+            hit = loop = true;
+          } else {
+            if (statesEqual(s.state, p.state, liveMask)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
+            if (!forced && this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
+          }
+        } else {
+          // a loop state whose backedges are pending has incomplete marks: compare exactly
+          loop = s.scc !== null && !!this.visits.get(s.scc)?.backedges.length;
+          hit = statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, loop);
+        }
+        if (hit) {
           s.hits++;
-          this.propagatePrecision(s, p);
+          const n = p.state.frames.length;
+          this.propagatePrecision(s, n, p.hist, pc, p.last);
+          if (loop && s.scc !== null) this.visits.get(s.scc)?.backedges.push({ old: s, hist: p.hist, pc, last: p.last, frames: n });
           return true;
         }
-        // miss: a state that keeps missing is dropped from the list (miss_cnt > hit_cnt * 3 + 3)
+        // miss: a state that keeps missing is dropped (miss_cnt > hit_cnt * n + n)
         if (add) s.misses++;
-        if (s.misses > s.hits * 3 + 3) list.splice(i, 1);
+        const lim = (this.prune[pc]! & FORCE_CHECKPOINT) && s.branches > 0 ? 64 : 3;
+        if (s.misses > s.hits * lim + lim) list.splice(i, 1);
       }
     } else {
       list = [];
@@ -228,10 +287,18 @@ class Checker {
     if (add) {
       this.prevJmps = this.jmps;
       this.prevInsns = this.processed;
-      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc, hits: 0, misses: 0, hist: p.hist };
+      const key = this.sccKey(p.state, pc);
+      const snap: Snap = { state: cloneState(p.state), parent: p.last, branches: 1, pc, hits: 0, misses: 0, hist: p.hist, scc: key };
+      if (key !== null) {
+        // maybe_enter_scc
+        let v = this.visits.get(key);
+        if (!v) this.visits.set(key, (v = { entry: null, backedges: [] }));
+        if (!v.entry) v.entry = snap;
+      }
       list.push(snap);
       p.last = snap;
       p.hist = -1;
+      p.jh = 0;
       this.states++;
     }
     return false;
@@ -239,14 +306,14 @@ class Checker {
 
   /** propagate_precision: what the explored state needed precisely, the current path needs too
    *  (its scalars matched only because they were not compared). */
-  private propagatePrecision(old: Snap, p: Path): void {
+  private propagatePrecision(old: Snap, frames: number, hist: number, pc: number, last: Snap | null): void {
     const bt = this.prec.bt;
-    bt.reset(p.state.frames.length - 1);
+    bt.reset(frames - 1);
     old.state.frames.forEach((f, fr) => {
       for (let r = 0; r < 10; r++) { const x = f.regs[r]!; if (x.type === 'SCALAR_VALUE' && x.precise) bt.setReg(fr, r); }
       for (const [spi, sl] of f.stack) if (sl.spill?.type === 'SCALAR_VALUE' && sl.spill.precise && sl.bytes[0] === 'spill') bt.setSlot(fr, spi);
     });
-    this.prec.markChain(p.hist, p.pc, p.last);
+    this.prec.markChain(hist, pc, last);
   }
 
   /** mark_chain_precision for registers of the innermost frame, from the instruction being
@@ -272,6 +339,14 @@ class Checker {
   /** INSN_F_STACK_ACCESS on the instruction being processed. */
   private stackFlag(frameNo: number, spi: number): void {
     this.hist.flags[this.curPath.hist]! |= stackAccessFlag(frameNo, spi);
+    this.countJh();
+  }
+
+  /** One more entry in the kernel's jump history of this path (it forces a checkpoint past 40). */
+  private countJh(): void {
+    if (this.jhDone) return;
+    this.jhDone = true;
+    this.curPath.jh++;
   }
 
   // ---- one instruction ----
@@ -813,8 +888,14 @@ class Checker {
     if (op === 0x80) return this.call(p, f, insn, pc);
     if (op === 0x90) return this.exit(p, pc);
     if (op === 0xe0) {
-      // may_goto: both ways (the budget can run out on any iteration)
-      this.push(cloneState(p.state), pc + 1, p, pc);
+      // may_goto (check_cond_jmp_op, BPF_JCOND): the next iteration waits with one more level of
+      // depth, its imprecise scalars widened against the previous iteration's state
+      // (find_prev_entry); this path leaves the loop
+      const next = cloneState(p.state);
+      next.mayGoto = (next.mayGoto ?? 0) + 1;
+      const prev = this.prevEntry(p, pc);
+      if (prev) widenImprecise(prev.state, next);
+      this.push(next, pc + 1, p, pc);
       return pc + 1 + insn.off;
     }
     const cond = JMP_OPS[op];
@@ -836,7 +917,7 @@ class Checker {
     for (const r of srcX ? [a, b] : [a]) {
       if (r.type !== 'SCALAR_VALUE' || !r.id) continue;
       const l = linkedRegs(p.state, r.id);
-      if (l.length > 1) this.hist.linked.set(p.hist, [...(this.hist.linked.get(p.hist) ?? []), ...l]);
+      if (l.length > 1) { this.hist.linked.set(p.hist, [...(this.hist.linked.get(p.hist) ?? []), ...l]); this.countJh(); }
     }
     // both ways: the other branch waits on the stack
     const other = cloneState(p.state);
@@ -846,6 +927,14 @@ class Checker {
     if (!fall) { p.state = other; return target; }
     if (taken) this.push(other, target, p, pc);
     return pc + 1;
+  }
+
+  /** find_prev_entry: the nearest older checkpoint of this path at pc, with the same call sites. */
+  private prevEntry(p: Path, pc: number): Snap | undefined {
+    const cs = (st: VState) => st.frames.map((f) => f.callsite).join();
+    const mine = cs(p.state);
+    for (let s = p.last?.parent ?? null; s; s = s.parent) if (s.pc === pc && s.branches > 0 && cs(s.state) === mine) return s;
+    return undefined;
   }
 
   private branchVerdict(a: Reg, b: Reg, op: CondOp, j32: boolean): 1 | 0 | -1 {

@@ -74,6 +74,8 @@ export class Precision {
   /** Counters for the log / bench. */
   marks = 0;
   fallbacks = 0;
+  /** Precise marks newly set (propagate_backedges runs until this stops moving). */
+  changes = 0;
 
   constructor(private readonly insns: Insn[], readonly hist: History) {}
 
@@ -112,7 +114,7 @@ export class Precision {
         if (!(m & 1)) continue;
         const reg = f.regs[r];
         if (!reg || reg.type !== 'SCALAR_VALUE' || reg.precise) bt.clearReg(fr, r);
-        else f.regs[r] = { ...reg, precise: true };
+        else { f.regs[r] = { ...reg, precise: true }; this.changes++; }
       }
       if (bt.stackEmpty(fr)) continue;
       for (let spi = 0; spi < 64; spi++) {
@@ -121,6 +123,7 @@ export class Precision {
         const sp = slot?.spill;
         if (!slot || !sp || sp.type !== 'SCALAR_VALUE' || slot.bytes[0] !== 'spill' || sp.precise) { bt.clearSlot(fr, spi); continue; }
         f.stack.set(spi, { ...slot, spill: { ...sp, precise: true } });
+        this.changes++;
       }
     }
   }

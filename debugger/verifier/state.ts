@@ -73,6 +73,8 @@ export interface RefState { id: number; insn: number }
 export interface VState {
   frames: Frame[];
   refs: RefState[];
+  /** may_goto_depth: may_goto instructions taken on this path (the loop-convergence test). */
+  mayGoto?: number;
 }
 
 export function cloneFrame(f: Frame): Frame {
@@ -80,7 +82,7 @@ export function cloneFrame(f: Frame): Frame {
   for (const [k, v] of f.stack) stack.set(k, { bytes: [...v.bytes], ...(v.spill ? { spill: cloneReg(v.spill) } : {}), ...(v.spillSize !== undefined ? { spillSize: v.spillSize } : {}) });
   return { regs: f.regs.map(cloneReg), stack, funcStart: f.funcStart, callsite: f.callsite, ...(f.callback ? { callback: f.callback } : {}), depth: f.depth };
 }
-export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })) });
+export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), mayGoto: s.mayGoto ?? 0 });
 
 // ---- pruning (kernel/bpf/states.c: states_equal / func_states_equal / regsafe / stacksafe) ----
 
@@ -147,6 +149,32 @@ export function stackSafe(old: Frame, cur: Frame, perfmon: boolean, rangeWithin 
   return true;
 }
 
+/** scalars_exact_for_widen: the same value knowledge (ids aside). */
+function sameScalar(a: Reg, b: Reg): boolean {
+  return a.type === b.type && a.off === b.off && scalarEquals(a.s, b.s);
+}
+
+/** widen_imprecise_scalars (kernel/bpf/verifier.c): at a may_goto, scalars of the next iteration
+ *  that no instruction needed precisely and that changed since the previous iteration's state
+ *  become unknown, so that the loop's states converge. Mutates `cur` (its own copy). */
+export function widenImprecise(old: VState, cur: VState): void {
+  const widen = (o: Reg | undefined, c: Reg | undefined): Reg | undefined => {
+    if (!o || !c || o.type !== 'SCALAR_VALUE' || c.type !== 'SCALAR_VALUE') return undefined;
+    if (o.precise || c.precise || sameScalar(o, c)) return undefined;
+    return { type: 'SCALAR_VALUE', off: 0, s: unknownScalar(), maybeNull: false, id: 0, refObjId: 0, range: 0 };
+  };
+  for (let fr = Math.min(old.frames.length, cur.frames.length) - 1; fr >= 0; fr--) {
+    const fo = old.frames[fr]!, fc = cur.frames[fr]!;
+    for (let r = 0; r < 11; r++) { const w = widen(fo.regs[r], fc.regs[r]); if (w) fc.regs[r] = w; }
+    for (const [spi, os] of fo.stack) {
+      const cs = fc.stack.get(spi);
+      if (!cs || os.bytes[0] !== 'spill' || cs.bytes[0] !== 'spill') continue;
+      const w = widen(os.spill, cs.spill);
+      if (w) fc.stack.set(spi, { ...cs, spill: w });
+    }
+  }
+}
+
 export interface Liveness {
   /** Registers (bit r) live before pc in the innermost frame. */
   regsAt(pc: number): number;
@@ -174,7 +202,7 @@ export function statesSafe(old: VState, cur: VState, pc: number, live: Liveness,
 /** Exactly the same state (the infinite-loop test; dead registers of the innermost frame, which
  *  the kernel cleans before comparing, are left out by `liveMask`). */
 export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
-  if (a.frames.length !== b.frames.length) return false;
+  if (a.frames.length !== b.frames.length || (a.mayGoto ?? 0) !== (b.mayGoto ?? 0)) return false;
   for (let i = 0; i < a.frames.length; i++) {
     const x = a.frames[i]!, y = b.frames[i]!;
     for (let r = 0; r < 11; r++) {
