@@ -14,7 +14,7 @@
 // the Vm uses this tier only for programs validated with that check. The interpreter stays
 // for hooks, stepping and resuming after a pause (RunOptions.hook: every instruction is seen).
 import type { Vm } from './interp';
-import { MAX_FRAMES, M_DEPTH, STACK_SIZE } from './layout';
+import { MAX_FRAMES, M_DEPTH, SOK_CALLBACK, STACK_SIZE } from './layout';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
 import { BPF_MAX_LOOPS } from './ops/jump';
@@ -113,7 +113,7 @@ function compileInsn(vm: Vm, pc: number, j: number, len: number, blockOf: Map<nu
       // helper or kfunc: the Vm calls it with r1-r5 from its register file; callbacks run here
       return `${WRITE_REGS} N=_n; { let hs=vm.helperStart(${pc}); `
         + `while (hs===1) { const it=vm.pendIt, t=vm.pendTarget, f=FN[t]; vm.pendIt=null; MW[${M_DEPTH}]=k+1; STK[k+1].fill(0, FILL[t]); `
-        + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=1; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
+        + `const r=f(${ARGS_FROM_VM}); if (ST!==0) { ${saveCallee('(k+1)')} RETPC[k+1]=${pc + 1}; SOK[k+1]=${SOK_CALLBACK}; CBIT[k+1]=it; CBPC[k+1]=${pc}; prop=1; break run; } `
         + `MW[${M_DEPTH}]=k; LO[0]=r; HI[0]=RH; hs=vm.helperStep(${pc}, it, vm.reg(0)); } `
         + `if (hs<0) { ST=${F_FAULT}; epc=${pc}; ecnt=N; l0=LO[0]; h0=HI[0]; break run; } l0=LO[0]; h0=HI[0]; _n=N; }`;
     }

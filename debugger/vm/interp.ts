@@ -10,7 +10,7 @@ import { CALL_HELPER, CALL_LOCAL, callbackPc, callbackValue } from './ops/call';
 import { ATOMIC_CMPXCHG, LDIMM64_FUNC, LDIMM64_SRC_NAMES } from './ops/loadstore';
 import { BPF_MAX_LOOPS } from './ops/jump';
 
-import { STACK_SIZE, MAX_FRAMES, M_LO, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
+import { STACK_SIZE, MAX_FRAMES, M_LO, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC, SOK_CALLBACK, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 
 const MAX_LOOPS = BPF_MAX_LOOPS, LOCAL = CALL_LOCAL; // module-local copies (no import bindings on hot paths)
 
@@ -559,7 +559,7 @@ export class Vm implements VmApi {
     this.pendIt = null;
     const k = ++this.depth, sv = this.saved, L = this.lo, H = this.hi;
     for (let i = 0; i < 4; i++) { sv[k * 8 + i * 2] = L[6 + i]; sv[k * 8 + i * 2 + 1] = H[6 + i]; }
-    this.savedOk[k] = 1;
+    this.savedOk[k] = SOK_CALLBACK;
     this.retPc[k] = pc + 1;
     this.fnStart[k] = target;
     this.cbIter[k] = it;

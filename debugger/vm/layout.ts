@@ -8,12 +8,14 @@ export const MAX_FRAMES = 8; // MAX_CALL_FRAMES (include/linux/bpf_verifier.h)
 
 /** Low words of r0-r10 at M_LO + r, high words at M_HI + r. */
 export const M_LO = 0, M_HI = 16;
-/** Per frame depth k (0..MAX_FRAMES-1): may_goto budget, return pc, function start, saved-flag,
- *  high word of the frame's stack base. */
+/** Per frame depth k (0..MAX_FRAMES-1): may_goto budget, return pc, function start, saved-flag
+ *  (Vm.savedOk: 0 nothing saved, 1 the caller's r6-r9 saved, SOK_CALLBACK saved and the frame is
+ *  a callback of a helper, see Vm.cbIter), high word of the frame's stack base. */
 export const M_MG = 32;
 export const M_RP = M_MG + MAX_FRAMES;
 export const M_FS = M_RP + MAX_FRAMES;
 export const M_SOK = M_FS + MAX_FRAMES;
+export const SOK_CALLBACK = 2;
 export const M_SHI = M_SOK + MAX_FRAMES;
 /** The caller's r6-r9 saved by frame k: (lo, hi) pairs at M_SV + k * 8. */
 export const M_SV = M_SHI + MAX_FRAMES;

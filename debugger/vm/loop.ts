@@ -10,7 +10,7 @@
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
 // Operands are read once per case (dd, ss, ii, oo); dst and src come from the dispatch word.
 import type { Vm } from './interp';
-import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC_SHIFT, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
+import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC_SHIFT, SOK_CALLBACK, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 import { OPS } from './opcodes';
 import { CALL_LOCAL } from './ops/call';
 import { BPF_MAX_LOOPS } from './ops/jump';
@@ -40,7 +40,7 @@ export type Loop = (vm: Vm, pc: number, n: number, limit: number, stopAtLeader?:
 const toM = (code: string) => code.replace(/\bL\[/g, 'M[').replace(/\bH\[/g, `M[${M_HI}+`);
 const lo = (r: number) => `M[${r}]`, hi = (r: number) => `M[${M_HI + r}]`;
 /** Record field f of the instruction at pc (p = its record's index, set at dispatch). */
-const rec = (f: number) => (f === 0 ? 'M[p]' : `M[p+${f}]`);
+const rec = (f: number) => (f === 0 ? 'M[p]' : `M[(p+${f})|0]`);
 /** Record field f of the function starting at pc t. */
 const fnRec = (t: string, f: number) => `M[${M_INSN + f}+(${t}<<${REC_SHIFT})]`;
 
@@ -79,16 +79,17 @@ function caseBody(code: number, count: string, zeroOff = false): string {
       + `if (w !== 0) { const b = ${M_SV} + (k << 3); ${save} } `
       + `M[${M_RP}+k] = pc + 1; M[${M_FS}+k] = t; M[${M_MG}+k] = ${BPF_MAX_LOOPS}; const f = ${fnRec('t', F_FILL)}; if (f < ${STACK_SIZE}) { const z = ${M_STACK} + k * ${STACK_SIZE / 4}; if (f >= ${STACK_SIZE - 64}) { for (let i = z + (f >> 2); i < z + ${STACK_SIZE / 4}; i++) M[i] = 0; } else M.fill(0, z + (f >> 2), z + ${STACK_SIZE / 4}); } ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k]; pc = t; continue; }`
       + `{ const t = vm.call(pc); if (t < 0) ${fault} pc = t; continue; }`;
-    default: return `{ const k = ${DEPTH}; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } if (CB[k] === null) { `
-      + `if (M[${M_SOK}+k] !== 0) { const b = ${M_SV} + (k << 3); ${restore} } `
+    // exit: a callback frame (savedOk SOK_CALLBACK) returns into its helper through the Vm
+    default: return `{ const k = ${DEPTH}; if (k === 0) { vm._pc = pc; vm.count = n; return 2; } const s = M[${M_SOK}+k]; if (s !== ${SOK_CALLBACK}) { `
+      + `if (s !== 0) { const b = ${M_SV} + (k << 3); ${restore} } `
       + `${DEPTH} = k - 1; ${lo(10)} = ${STACK_SIZE}; ${hi(10)} = M[${M_SHI}+k-1]; pc = M[${M_RP}+k]; continue; } }`
       + '{ const t = vm.popFrame(); if (t < 0) { vm.count = n; return 1; } pc = t; continue; }';
   }
 }
 
-const PROLOGUE = 'const M = vm.m, MDV = vm.mdv, SL = vm.memory.slots, CB = vm.cbIter;';
+const PROLOGUE = 'pc |= 0; const M = vm.m, MDV = vm.mdv, SL = vm.memory.slots;';
 const BAD = `default: vm.setFault('bad-insn', pc, 'unknown opcode 0x' + (x & 255).toString(16)); vm._pc = pc; vm.count = n; return 1;`;
-const DISPATCH_WORD = `const p = ${M_INSN} + (pc << ${REC_SHIFT}), x = M[p + ${F_DISP}];`;
+const DISPATCH_WORD = `const p = (${M_INSN} + (pc << ${REC_SHIFT})) | 0, x = M[p + ${F_DISP}];`;
 
 function buildBlocks(): Loop {
   const cases: string[] = [];
