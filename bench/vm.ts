@@ -1,68 +1,46 @@
 // VM benchmark: instructions per second on three clang-19-compiled programs in bench/programs/
 // (an ALU loop, a byte parse over a 4 KiB buffer, a call-heavy loop): our interpreter, our fast
 // tier, the interpreter with a hook, and, when its sources are present, uBPF's C interpreter
-// built with -O2 (scripts/ubpf-bench.sh) on the same bytecode and buffer, with the ratios.
-// Times are CPU time of the measuring process (process.cpuUsage here, CLOCK_PROCESS_CPUTIME_ID in
-// the uBPF harness), so other load on a shared machine counts less, and each figure is the best
-// of a few interleaved rounds. Prints figures;
+// built with -O2 and its JIT (scripts/ubpf-bench.sh) on the same bytecode and buffer, with the
+// ratios. Our engines run in a child process from an esbuild bundle of bench/vm-engine.ts, as
+// the CLI ships (plain node): under the tsx loader that runs this file, V8's ArrayBufferDetaching
+// protector is invalidated (its module-hooks thread transfers buffers), which puts a detached-
+// buffer check on every typed-array access of the process; the in-process interpreter figure is
+// printed too ("interp@tsx"). Without esbuild everything runs in-process.
+// Times are CPU time of the measuring process (process.cpuUsage in ours,
+// CLOCK_PROCESS_CPUTIME_ID in the uBPF harness), so other load on a shared machine counts less,
+// and each figure is the best of a few interleaved rounds. Prints figures;
 // asserts only that every engine returns the same r0. Run: node --import tsx bench/vm.ts
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadObject } from '../debugger/object/index';
-import { encodeInsns, Vm, type Tier, type CallTable, type Insn } from '../debugger/vm/index';
+import { encodeInsns, type Tier } from '../debugger/vm/index';
+import { CASES, measure, program, type Case, type Figure, type Prog } from './vm-engine';
 
 const DIR = join(import.meta.dirname, 'programs');
-const noCalls: CallTable = { helper: () => undefined, kfunc: () => undefined };
 /** Where scripts/ubpf-bench.sh looks for uBPF's sources when UBPF_SRC is not set. */
 const DEFAULT_UBPF_SRC = '/work/.mirror/iovisor+ubpf/repo';
 
-interface Case { name: string; file: string; buf?: () => Uint8Array }
-
-function parseBuffer(): Uint8Array {
-  const buf = new Uint8Array(4096);
-  let s = 12345;
-  for (let i = 0; i < buf.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; buf[i] = s >>> 24; }
-  return buf;
-}
-
-const CASES: Case[] = [
-  { name: 'ALU loop', file: 'alu_loop.o' },
-  { name: 'byte parse 4 KiB', file: 'byte_parse.o', buf: parseBuffer },
-  { name: 'call-heavy loop', file: 'call_loop.o' },
-];
-
-interface Prog { insns: Insn[]; funcStarts: number[] }
-function program(c: Case): Prog {
-  const obj = loadObject(new Uint8Array(readFileSync(join(DIR, c.file))), c.file);
-  const prog = obj.programs[0];
-  return { insns: prog.insns, funcStarts: prog.funcs.map((f) => f.startPc) };
-}
-
-interface Figure { mips: number; insns: number; r0: bigint }
-
-function measure(c: Case, p: Prog, tier: Tier, ms: number, withHook: boolean): Figure {
-  const vm = new Vm({ insns: p.insns, funcStarts: p.funcStarts }, noCalls, { tier });
-  const r1 = c.buf ? vm.memory.map({ name: 'buf', kind: 'packet', bytes: c.buf(), writable: false }) : 0n;
-  const once = () => {
-    const st = vm.run(r1, withHook ? { budget: 100_000_000, hook: () => false } : { budget: 100_000_000 });
-    if (st.status !== 'exit') throw new Error(`${c.name} [${tier}]: ${st.status === 'fault' ? st.fault.message : 'paused'}`);
-    return st;
-  };
-  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-  // warm up until V8 has optimized the loop (its compiler threads count in CPU time too)
-  for (let w = cpu(), k = 0; k < 2 || cpu() - w < Math.min(300, ms / 2); k++) once();
-  let insns = 0, runs = 0, r0 = 0n;
-  const t0 = cpu();
-  let el = 0;
-  while (el < ms || runs < 3) {
-    const st = once() as { r0: bigint; insns: number };
-    insns += st.insns; r0 = st.r0; runs++;
-    el = cpu() - t0;
+/** bench/vm-engine.ts bundled by esbuild into `dir`; null (with the reason) when it cannot be. */
+async function engineBundle(dir: string): Promise<{ file: string | null; why: string }> {
+  try {
+    const esbuild = await import('esbuild');
+    const file = join(dir, 'vm-engine.cjs');
+    esbuild.buildSync({ entryPoints: [join(import.meta.dirname, 'vm-engine.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: file, logLevel: 'error' });
+    return { file, why: '' };
+  } catch (e) {
+    return { file: null, why: `esbuild bundle failed (${(e as Error).message.split('\n')[0]})` };
   }
-  return { mips: insns / el / 1000, insns: insns / runs, r0 };
+}
+
+function measureChild(bundle: string, c: Case, tier: Tier, ms: number, withHook: boolean): Figure {
+  const r = spawnSync(process.execPath, [bundle, 'measure', DIR, c.file, tier, String(ms), withHook ? '1' : '0'], { encoding: 'utf8' });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`engine child on ${c.file} [${tier}]: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.status}`}`);
+  const j = JSON.parse(line) as { mips: number; insns: number; r0: string };
+  return { mips: j.mips, insns: j.insns, r0: BigInt(j.r0) };
 }
 
 /** The uBPF harness binary: $UBPF_BENCH_BIN, else built by scripts/ubpf-bench.sh when uBPF's
@@ -76,12 +54,12 @@ function ubpfBinary(): { bin: string | null; why: string } {
   return { bin: r.stdout.trim().split('\n').pop()!, why: '' };
 }
 
-function measureUbpf(bin: string, dir: string, c: Case, p: Prog, insnsPerRun: number, ms: number): Figure {
+function measureUbpf(bin: string, dir: string, c: Case, p: Prog, insnsPerRun: number, ms: number, jit = false): Figure {
   const code = join(dir, c.file + '.bin');
   writeFileSync(code, encodeInsns(p.insns));
   let mem = '-';
   if (c.buf) { mem = join(dir, c.file + '.mem'); writeFileSync(mem, c.buf()); }
-  const r = spawnSync(bin, [code, mem, String(ms)], { encoding: 'utf8' });
+  const r = spawnSync(bin, [code, mem, String(ms), ...(jit ? ['jit'] : [])], { encoding: 'utf8' });
   const m = /runs=(\d+) ns=(\d+) r0=0x([0-9a-f]+)/.exec(r.stdout);
   if (r.status !== 0 || !m) throw new Error(`uBPF on ${c.file}: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.status}`}`);
   return { mips: (insnsPerRun * Number(m[1])) / Number(m[2]) * 1000, insns: insnsPerRun, r0: BigInt('0x' + m[3]) };
@@ -92,20 +70,26 @@ export async function benchVm(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const { bin, why } = ubpfBinary();
   const tmp = mkdtempSync(join(tmpdir(), 'bench-vm-'));
+  const { file: bundle, why: noBundle } = await engineBundle(tmp);
+  const ours = (c: Case, p: Prog, tier: Tier, ms: number, hook: boolean) => bundle ? measureChild(bundle, c, tier, ms, hook) : measure(c, p, tier, ms, hook);
   console.log('vm: million instructions per CPU second (higher is better), best of %d interleaved rounds', rounds);
-  console.log(bin ? `  uBPF: its C interpreter (ubpf_exec), built -O2 by scripts/ubpf-bench.sh${process.env.UBPF_BENCH_REV ? ` from ${process.env.UBPF_BENCH_REV}` : ''}` : `  uBPF: not measured: ${why}`);
+  console.log(bundle ? '  ours: in a child process from an esbuild bundle (plain node, as the CLI ships); interp@tsx: the interpreter in this process, under the tsx loader'
+    : `  ours: in this process (${noBundle})`);
+  console.log(bin ? `  uBPF: its C interpreter (ubpf_exec) and its JIT (ubpf_compile), built -O2 by scripts/ubpf-bench.sh${process.env.UBPF_BENCH_REV ? ` from ${process.env.UBPF_BENCH_REV}` : ''}` : `  uBPF: not measured: ${why}`);
   const rows: string[] = [];
   try {
     for (const c of CASES) {
-      const p = program(c);
+      const p = program(DIR, c);
       const best: Record<string, Figure> = {};
       const keep = (k: string, f: Figure) => { if (!best[k] || f.mips > best[k].mips) best[k] = f; };
       for (let r = 0; r < rounds; r++) {
-        keep('interp', measure(c, p, 'interp', minMs / rounds, false));
-        keep('fast', measure(c, p, 'fast', minMs / rounds, false));
+        keep('interp', ours(c, p, 'interp', minMs / rounds, false));
+        keep('fast', ours(c, p, 'fast', minMs / rounds, false));
+        if (bundle) keep('interp@tsx', measure(c, p, 'interp', minMs / rounds, false));
         if (bin) keep('uBPF', measureUbpf(bin, tmp, c, p, best.interp.insns, minMs / rounds));
       }
-      keep('interp+hook', measure(c, p, 'interp', minMs / 3, true));
+      keep('interp+hook', ours(c, p, 'interp', minMs / 3, true));
+      if (bin) keep('uBPF-JIT', measureUbpf(bin, tmp, c, p, best.interp.insns, minMs / 3, true));
       const r0s = new Set(Object.values(best).map((f) => f.r0));
       const parts = Object.entries(best).map(([k, f]) => `${k} ${f.mips.toFixed(1)}`);
       console.log(`  ${c.name.padEnd(17)} ${String(best.interp.insns).padStart(8)} insns/run   ${parts.join('   ')} M/s${r0s.size > 1 ? `   r0 DIFFERS: ${Object.entries(best).map(([k, f]) => `${k} 0x${f.r0.toString(16)}`).join(', ')}` : ''}`);
@@ -113,7 +97,8 @@ export async function benchVm(): Promise<void> {
       if (best.uBPF) {
         const u = best.uBPF.mips;
         const fx = best.fast.mips / u, ix = best.interp.mips / u;
-        rows.push(`  ${c.name.padEnd(17)} fast/uBPF ${fx.toFixed(2)}x (target 3x${fx >= 3 ? ', met' : ', NOT met'})   interp/uBPF ${ix.toFixed(2)}x (target 1x${ix >= 1 ? ', met' : ', NOT met'})`);
+        const tsx = best['interp@tsx'] ? `   interp@tsx/uBPF ${(best['interp@tsx'].mips / u).toFixed(2)}x` : '';
+        rows.push(`  ${c.name.padEnd(17)} fast/uBPF ${fx.toFixed(2)}x (target 3x${fx >= 3 ? ', met' : ', NOT met'})   interp/uBPF ${ix.toFixed(2)}x (target 1x${ix >= 1 ? ', met' : ', NOT met'})${tsx}`);
       }
     }
     if (rows.length) { console.log('  ratios against uBPF\'s C interpreter (-O2), same bytecode, same run:'); for (const r of rows) console.log(r); }

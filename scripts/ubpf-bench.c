@@ -1,7 +1,8 @@
-// Timing harness for uBPF's interpreter, built by scripts/ubpf-bench.sh against uBPF's own
-// sources (never committed here). Usage: ubpf-bench PROGRAM.bin MEM.bin|- MIN_MS
+// Timing harness for uBPF's interpreter and JIT, built by scripts/ubpf-bench.sh against uBPF's
+// own sources (never committed here). Usage: ubpf-bench PROGRAM.bin MEM.bin|- MIN_MS [jit]
 // Runs the raw bytecode (8-byte slots) with r1 = a copy of MEM (or a 64-byte zero buffer) until
 // MIN_MS of CPU time have passed, and prints "runs=N ns=T r0=0xV" (T: CPU time) on one line.
+// With "jit": the program compiled by ubpf_compile (x86-64 or arm64) instead of ubpf_exec.
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static uint64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) { fprintf(stderr, "usage: %s PROGRAM.bin MEM.bin|- MIN_MS\n", argv[0]); return 2; }
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "jit"))) { fprintf(stderr, "usage: %s PROGRAM.bin MEM.bin|- MIN_MS [jit]\n", argv[0]); return 2; }
 	size_t code_len, mem_len = 64;
 	void *code = slurp(argv[1], &code_len);
 	void *mem = strcmp(argv[2], "-") ? slurp(argv[2], &mem_len) : calloc(1, mem_len);
@@ -45,11 +46,20 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	if (ubpf_load(vm, code, (uint32_t)code_len, &err) < 0) { fprintf(stderr, "ubpf_load: %s\n", err ? err : "?"); return 1; }
 	uint64_t r0 = 0;
+	ubpf_jit_fn jit = NULL;
+	if (argc == 5) {
+		jit = ubpf_compile(vm, &err);
+		if (!jit) { fprintf(stderr, "ubpf_compile: %s\n", err ? err : "?"); return 1; }
+	}
+#define RUN_ONCE() do { \
+		if (jit) r0 = jit(mem, mem_len); \
+		else if (ubpf_exec(vm, mem, mem_len, &r0) < 0) { fprintf(stderr, "ubpf_exec failed\n"); return 1; } \
+	} while (0)
 	for (int i = 0; i < 2; i++) /* warm up */
-		if (ubpf_exec(vm, mem, mem_len, &r0) < 0) { fprintf(stderr, "ubpf_exec failed\n"); return 1; }
+		RUN_ONCE();
 	uint64_t runs = 0, t0 = now_ns(), t;
 	do {
-		if (ubpf_exec(vm, mem, mem_len, &r0) < 0) { fprintf(stderr, "ubpf_exec failed\n"); return 1; }
+		RUN_ONCE();
 		runs++;
 		t = now_ns();
 	} while ((double)(t - t0) < min_ms * 1e6 || runs < 3);
