@@ -4,9 +4,10 @@
 // built with -O2 and its JIT (scripts/ubpf-bench.sh) on the same bytecode and buffer, with the
 // ratios. Our engines run in a child process from an esbuild bundle of bench/vm-engine.ts, as
 // the CLI ships (plain node): under the tsx loader that runs this file, V8's ArrayBufferDetaching
-// protector is invalidated (its module-hooks thread transfers buffers), which puts a detached-
-// buffer check on every typed-array access of the process; the in-process interpreter figure is
-// printed too ("interp@tsx"). Without esbuild everything runs in-process.
+// protector gets invalidated while modules load (seen with node --trace-protector-invalidation;
+// not in a plain node run of the bundle), which puts a detached-buffer check on every typed-array
+// access of the process; the in-process interpreter figure is printed too ("interp@tsx").
+// Without esbuild everything runs in-process.
 // Times are CPU time of the measuring process (process.cpuUsage in ours,
 // CLOCK_PROCESS_CPUTIME_ID in the uBPF harness), so other load on a shared machine counts less,
 // and each figure is the best of a few interleaved rounds. Prints figures;
