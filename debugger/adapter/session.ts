@@ -23,7 +23,7 @@ const FRAME_STRIDE = 1 << 16;
 const MAX_DISASSEMBLE = 1 << 16;
 
 /** A variables container: how to list it, and its path from the scope (to find it again after a re-run). */
-interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[] }
+interface Container { nodes: () => VarNode[]; cache?: VarNode[]; path: string[]; /** Its frame in the stack view (values typed into it are evaluated there). */ frame: number }
 
 /** Variables references: never reused, so one from an earlier stop is refused instead of naming another container. */
 class Refs {
@@ -408,10 +408,11 @@ export class BpfSockopsSession extends DebugSession {
     // text in the Variables view; it asks again for the new stop's frames
     if (stale && args.frameId >= 1 && args.frameId <= this.stops * FRAME_STRIDE) { response.body = { scopes: [] }; this.sendResponse(response); return; }
     if (stale) { this.fail(response, 1013, stale); return; }
-    const list = scopes(rt, at, (fn) => rt.addEdit(fn), args.frameId - this.stops * FRAME_STRIDE - 1);
+    const frame = args.frameId - this.stops * FRAME_STRIDE - 1;
+    const list = scopes(rt, at, (fn) => rt.addEdit(fn), frame);
     response.body = {
       scopes: list.map((s) => {
-        const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes, path: [s.name] }), !!s.expensive) as DebugProtocol.Scope;
+        const sc = new DapScope(s.name, this.vars.create({ nodes: s.nodes, path: [s.name], frame }), !!s.expensive) as DebugProtocol.Scope;
         if (s.presentationHint) sc.presentationHint = s.presentationHint;
         return sc;
       }),
@@ -419,8 +420,8 @@ export class BpfSockopsSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  private toVariable(n: VarNode, path: string[]): DebugProtocol.Variable {
-    const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: [...path, n.name] }) : 0 };
+  private toVariable(n: VarNode, c: Container): DebugProtocol.Variable {
+    const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: [...c.path, n.name], frame: c.frame }) : 0 };
     if (n.type) v.type = n.type;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
@@ -436,7 +437,7 @@ export class BpfSockopsSession extends DebugSession {
       c.cache = c.nodes();
       let list = c.cache;
       if (args.start !== undefined || args.count) list = list.slice(args.start ?? 0, args.count ? (args.start ?? 0) + args.count : undefined);
-      response.body = { variables: list.map((n) => this.toVariable(n, c.path)) };
+      response.body = { variables: list.map((n) => this.toVariable(n, c)) };
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, 1003, `cannot show these variables: ${(e as Error).message}`);
@@ -457,11 +458,11 @@ export class BpfSockopsSession extends DebugSession {
     const what = node.evaluateName ?? args.name;
     try {
       // the one range check of every settable place (../runtime/assign.ts): refused, never truncated
-      const v = assignValue(node.set.target, args.value, (text) => rt.evaluate(text));
+      const v = assignValue(node.set.target, args.value, (text) => rt.evaluate(text, c.frame));
       node.set.write(v);
       rt.refresh();
       // re-read the same variable in the refreshed state, by its path from the scope
-      const again = this.findAgain(rt, [...c.path, args.name]);
+      const again = this.findAgain(rt, [...c.path, args.name], c.frame);
       this.vars.reset();
       response.body = { value: again?.value ?? String(v) };
       this.sendResponse(response);
@@ -471,10 +472,10 @@ export class BpfSockopsSession extends DebugSession {
     }
   }
 
-  private findAgain(rt: DebugRuntime, path: string[]): VarNode | undefined {
+  private findAgain(rt: DebugRuntime, path: string[], frame: number): VarNode | undefined {
     const at = rt.paused;
     if (!at) return undefined;
-    const sc = scopes(rt, at, (fn) => rt.addEdit(fn)).find((x) => x.name === path[0]);
+    const sc = scopes(rt, at, (fn) => rt.addEdit(fn), frame).find((x) => x.name === path[0]);
     let nodes = sc?.nodes();
     let node: VarNode | undefined;
     for (const name of path.slice(1)) {
@@ -492,7 +493,7 @@ export class BpfSockopsSession extends DebugSession {
     try {
       const frame = args.frameId !== undefined ? args.frameId - this.stops * FRAME_STRIDE - 1 : 0;
       const n = rt.evaluateNode(args.expression, frame);
-      response.body = { result: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: ['(evaluate)', args.expression] }) : 0 };
+      response.body = { result: n.value, variablesReference: n.children ? this.vars.create({ nodes: n.children, path: ['(evaluate)', args.expression], frame }) : 0 };
       if (n.type) response.body.type = n.type;
       if (n.memoryReference) response.body.memoryReference = n.memoryReference;
       this.sendResponse(response);

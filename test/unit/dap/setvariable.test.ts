@@ -120,6 +120,14 @@ test('setVariable refuses what does not fit, on every kind of place, and stores 
     assert.ok(before > 0 && before < 1000);
     const ro = await child(dc, 'Maps', '.rodata', '[0]');
     assert.deepEqual(ro.vars[0]!.presentationHint?.attributes, ['readOnly']);
+
+    // a value is evaluated in the frame whose scope is edited: `done` is consume's (set to 1 above)
+    // in frame 0 and its caller dap_frames' own (still 0) in frame 1
+    const f = await top(dc);
+    assert.equal(f[1]!.name, 'dap_frames');
+    const ctxOf = async (i: number) => (await dc.scopesRequest({ frameId: f[i]!.id })).body.scopes.find((x) => x.name === 'Context')!.variablesReference;
+    assert.equal(await set(dc, await ctxOf(1), 'sk_txhash', 'done + 100'), '100');
+    assert.equal(await set(dc, await ctxOf(0), 'sk_txhash', 'done + 100'), '101');
   });
 });
 
