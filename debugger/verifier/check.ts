@@ -9,7 +9,7 @@ import type { BpfObject, BpfProgram } from '../object/types';
 import type { Insn } from '../vm/api';
 import type { ProgType } from '../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../sockops';
-import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, isPtr, regTypeStr, regStr, statesSafe, statesEqual, widenImprecise } from './state';
+import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, ownSlot, isPtr, regTypeStr, regStr, statesSafe, statesEqual, widenImprecise } from './state';
 import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScalar, isConst, negate, rangeScalar, refine, sizedScalar, sync, unknownScalar, violated, cloneScalar, S64_MIN, constValue } from './scalar';
 import { tnumAdd, tnumConst } from './tnum';
 import { EXPECTED, KFUNC_PROTOS, PROTOS, PROTOS_BY_TYPE, type ArgType } from './protos';
@@ -1395,12 +1395,8 @@ function bswap(x: bigint, bits: number): bigint {
 
 const slotIdx = (o: number) => Math.floor((-o - 1) / 8);
 const byteIdx = (o: number) => ((o % 8) + 8) % 8;
-function ensureSlot(f: Frame, o: number): Slot {
-  const k = slotIdx(o);
-  let s = f.stack.get(k);
-  if (!s) { s = { bytes: Array(8).fill('invalid') }; f.stack.set(k, s); }
-  return s;
-}
+/** The slot holding fp offset o, writable in place (copy-on-write). */
+const ensureSlot = (f: Frame, o: number): Slot => ownSlot(f, slotIdx(o));
 
 function markNull(st: VState, id: number, refObjId: number, isNull: boolean): void {
   for (const f of st.frames) {
@@ -1408,8 +1404,8 @@ function markNull(st: VState, id: number, refObjId: number, isNull: boolean): vo
       const r = f.regs[i]!;
       if (r.maybeNull && id && r.id === id) f.regs[i] = isNull ? scalarReg(constScalar(0n)) : { ...r, maybeNull: false };
     }
-    for (const s of f.stack.values()) {
-      if (s.spill?.maybeNull && id && s.spill.id === id) s.spill = isNull ? scalarReg(constScalar(0n)) : { ...s.spill, maybeNull: false };
+    for (const [k, s] of f.stack) {
+      if (s.spill?.maybeNull && id && s.spill.id === id) f.stack.set(k, { ...s, own: undefined, spill: isNull ? scalarReg(constScalar(0n)) : { ...s.spill, maybeNull: false } });
     }
   }
   if (isNull && refObjId) releaseRef(st, refObjId);
@@ -1444,7 +1440,7 @@ function markPktRange(st: VState, pkt: Reg, range: number): void {
       const r = f.regs[i]!;
       if (r.type === 'PTR_TO_PACKET' && r.id === pkt.id && r.range < range) f.regs[i] = { ...r, range };
     }
-    for (const s of f.stack.values()) if (s.spill?.type === 'PTR_TO_PACKET' && s.spill.id === pkt.id && s.spill.range < range) s.spill = { ...s.spill, range };
+    for (const [k, s] of f.stack) if (s.spill?.type === 'PTR_TO_PACKET' && s.spill.id === pkt.id && s.spill.range < range) f.stack.set(k, { ...s, own: undefined, spill: { ...s.spill, range } });
   }
 }
 

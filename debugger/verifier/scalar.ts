@@ -32,8 +32,14 @@ export function constScalar(v: bigint): Scalar {
   return { varOff: tnumConst(u), smin: s64(u), smax: s64(u), umin: u, umax: u, s32min: s32(u), s32max: s32(u), u32min: u32(u), u32max: u32(u) };
 }
 /** A scalar known to lie in [0, 2^(8*size)) (a zero-extended load of `size` bytes). */
+const SIZED: Scalar[] = [];
+/** Scalars are never changed once built (every operation works on a copy), so the common ones are
+ *  shared. */
 export function sizedScalar(size: number): Scalar {
   if (size >= 8) return unknownScalar();
+  return (SIZED[size] ??= sizedScalarNew(size));
+}
+function sizedScalarNew(size: number): Scalar {
   const r = unknownScalar();
   r.varOff = tnumRange(0n, (1n << BigInt(size * 8)) - 1n);
   return sync(r);
@@ -129,7 +135,13 @@ export function violated(r: Scalar): boolean {
 export function sync(r: Scalar): Scalar {
   if (violated(r)) return r;
   update32(r); update64(r);
-  deduce(r); deduce(r);
+  // deduce() is a function of the fields alone: once a round changes nothing, the rest (a second
+  // round, bound_offset, update_reg_bounds, all part of a round) changes nothing either
+  const v = r.varOff, smin = r.smin, smax = r.smax, umin = r.umin, umax = r.umax, s32min = r.s32min, s32max = r.s32max, u32min = r.u32min, u32max = r.u32max;
+  deduce(r);
+  if (r.varOff.value === v.value && r.varOff.mask === v.mask && r.smin === smin && r.smax === smax && r.umin === umin && r.umax === umax &&
+    r.s32min === s32min && r.s32max === s32max && r.u32min === u32min && r.u32max === u32max) return r;
+  deduce(r);
   boundOffset(r);
   update32(r); update64(r);
   return r;
@@ -424,13 +436,13 @@ function refineRanges(a: { umin: bigint; umax: bigint; smin: bigint; smax: bigin
 
 /** old covers cur (range_within + tnum_in): the pruning test for scalars. */
 export function scalarCovers(old: Scalar, cur: Scalar): boolean {
-  return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin && old.smax >= cur.smax &&
+  return old === cur || old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin && old.smax >= cur.smax &&
     old.u32min <= cur.u32min && old.u32max >= cur.u32max && old.s32min <= cur.s32min && old.s32max >= cur.s32max &&
     tnumIn(old.varOff, cur.varOff);
 }
 
 export function scalarEquals(a: Scalar, b: Scalar): boolean {
-  return a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax && a.u32min === b.u32min &&
+  return a === b || a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax && a.u32min === b.u32min &&
     a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max && a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask;
 }
 

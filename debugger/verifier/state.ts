@@ -51,6 +51,8 @@ export interface Slot {
   spill?: Reg; // the register when all 8 bytes are 'spill' (or a narrower scalar spill)
   /** Bytes of a narrower scalar spill at the slot's start (8 when absent). */
   spillSize?: number;
+  /** Copy-on-write: the token of the one frame allowed to change this slot in place. */
+  own?: object;
 }
 export const STACK_SIZE = 512; // MAX_BPF_STACK
 
@@ -66,6 +68,8 @@ export interface Frame {
   callback?: { helper: string };
   /** Deepest stack byte this function touched (for the combined stack size). */
   depth: number;
+  /** Copy-on-write token: slots whose `own` is this may be changed in place (see ownSlot). */
+  tok?: object;
 }
 
 export interface RefState { id: number; insn: number }
@@ -77,10 +81,28 @@ export interface VState {
   mayGoto?: number;
 }
 
+/** A copy sharing the (immutable) registers and the stack slots: both frames lose the right to
+ *  change the shared slots in place, the first write copies a slot (ownSlot). */
 export function cloneFrame(f: Frame): Frame {
-  const stack = new Map<number, Slot>();
-  for (const [k, v] of f.stack) stack.set(k, { bytes: [...v.bytes], ...(v.spill ? { spill: cloneReg(v.spill) } : {}), ...(v.spillSize !== undefined ? { spillSize: v.spillSize } : {}) });
-  return { regs: f.regs.map(cloneReg), stack, funcStart: f.funcStart, callsite: f.callsite, ...(f.callback ? { callback: f.callback } : {}), depth: f.depth };
+  f.tok = {};
+  const c: Frame = { regs: f.regs.slice(), stack: new Map(f.stack), funcStart: f.funcStart, callsite: f.callsite, depth: f.depth, tok: {} };
+  if (f.callback) c.callback = f.callback;
+  return c;
+}
+
+/** The slot at index k, writable in place by this frame (copied first when shared). */
+export function ownSlot(f: Frame, k: number): Slot {
+  if (!f.tok) f.tok = {};
+  let s = f.stack.get(k);
+  if (!s) s = { bytes: ['invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid'], own: f.tok };
+  else if (s.own !== f.tok) {
+    const c: Slot = { bytes: s.bytes.slice(), own: f.tok };
+    if (s.spill) c.spill = s.spill;
+    if (s.spillSize !== undefined) c.spillSize = s.spillSize;
+    s = c;
+  } else return s;
+  f.stack.set(k, s);
+  return s;
 }
 export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), mayGoto: s.mayGoto ?? 0 });
 
@@ -91,7 +113,7 @@ export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFr
  *  matches any scalar; `rangeWithin` (the kernel's RANGE_WITHIN, used where precision marks may
  *  not be final) compares every scalar's bounds regardless. */
 export function regSafe(old: Reg, cur: Reg, rangeWithin = false): boolean {
-  if (old.type === 'NOT_INIT') return true;
+  if (old.type === 'NOT_INIT' || old === cur) return true;
   // register types must match exactly, modifiers included (PTR_MAYBE_NULL, MEM_RDONLY, ...)
   if (cur.type !== old.type || old.maybeNull !== cur.maybeNull || old.trusted !== cur.trusted || old.rdonly !== cur.rdonly || old.ringbuf !== cur.ringbuf) return false;
   if (old.type === 'SCALAR_VALUE') return (!old.precise && !rangeWithin) || scalarCovers(old.s, cur.s);
@@ -127,6 +149,7 @@ export function stackSafe(old: Frame, cur: Frame, perfmon: boolean, rangeWithin 
   for (const [spi, os] of old.stack) {
     if (liveSlot && !liveSlot(spi)) continue;
     const cs = cur.stack.get(spi);
+    if (cs === os) continue; // a shared slot (copy-on-write) is the same
     for (let k = 0; k < 8; k++) {
       const ot = kind(os, k);
       if (ot === 'invalid') continue;
@@ -203,11 +226,12 @@ export function statesSafe(old: VState, cur: VState, pc: number, live: Liveness,
  *  the kernel cleans before comparing, are left out by `liveMask`). */
 export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
   if (a.frames.length !== b.frames.length || (a.mayGoto ?? 0) !== (b.mayGoto ?? 0)) return false;
-  for (let i = 0; i < a.frames.length; i++) {
+  for (let i = a.frames.length - 1; i >= 0; i--) { // the innermost frame differs most often
     const x = a.frames[i]!, y = b.frames[i]!;
     for (let r = 0; r < 11; r++) {
       if (i === a.frames.length - 1 && ((liveMask >> r) & 1) === 0) continue;
       const p = x.regs[r]!, q = y.regs[r]!;
+      if (p === q) continue; // registers are never changed in place: shared means equal
       if (p.type !== q.type) return false;
       if (p.type === 'NOT_INIT') continue;
       if (p.off !== q.off || p.maybeNull !== q.maybeNull || p.range !== q.range || !scalarEquals(p.s, q.s)) return false;
@@ -215,7 +239,9 @@ export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
     if (x.stack.size !== y.stack.size) return false;
     for (const [k, s] of x.stack) {
       const t = y.stack.get(k);
-      if (!t || s.bytes.join() !== t.bytes.join()) return false;
+      if (!t) return false;
+      if (s === t) continue;
+      for (let b = 0; b < 8; b++) if (s.bytes[b] !== t.bytes[b]) return false;
       if (s.spill && (!t.spill || s.spill.type !== t.spill.type || !scalarEquals(s.spill.s, t.spill.s) || s.spill.off !== t.spill.off)) return false;
     }
   }
