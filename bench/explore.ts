@@ -32,7 +32,7 @@ function timed<T>(fn: () => T): { r: T; ms: number; cpuMs: number } {
 }
 
 function kernelLayer(obj: ReturnType<typeof loadObject>, segments: number): number {
-  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, printkLog: false });
+  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, printkLog: false, trace: 'brief' });
   const model = new TcpModel(abiFromTable(table()), { family: 'inet6' }, kernel);
   model.passiveOpen({ seq: 0 });
   model.setsockopt(0xdeadbeef, 0x8badf00d, Uint8Array.of(1, 0, 0, 0));

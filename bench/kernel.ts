@@ -55,7 +55,8 @@ function print(layer: string, shape: string, f: Figures): void {
 /** The TCP model and the BPF side without the Simulation: enable, then `segments` segments. */
 function kernelLoop(obj: ReturnType<typeof loadObject>, seg: number, segments: number, refreshAfterEveryHelper: boolean): Figures {
   const t = table();
-  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, refreshAfterEveryHelper, printkLog: false });
+  // trace level 'brief' (what explore runs with): calls counted, no object per helper call
+  const kernel = BpfKernel.load(obj, { sockops: 'tcp_autolowat', setsockopt: 'tcp_autolowat_setsockopt', seed: 1, refreshAfterEveryHelper, printkLog: false, trace: 'brief' });
   const model = new TcpModel(abiFromTable(t), { family: 'inet6' }, kernel);
   model.passiveOpen({ seq: 0 });
   const one = new Uint8Array(4);
@@ -73,7 +74,7 @@ function kernelLoop(obj: ReturnType<typeof loadObject>, seg: number, segments: n
       f.events++;
       if (e.label.includes('enqueue')) f.enqueue++;
       f.insns += e.trace.insns;
-      f.helpers += e.trace.helpers.length;
+      f.helpers += e.trace.calls!.length;
       if (e.trace.fault) f.faulted = true;
     }
   }

@@ -69,6 +69,9 @@ const sessions = new WeakMap<Target, Session>();
 function setUp(t: Target): Session {
   const sim = new Simulation({ ...t.prepared, scenario: { ...t.prepared.scenario, steps: t.setup } });
   sim.keepTrace = false;
+  // what a delivery reads of a run's helper calls: pc and r0's low byte (coverage), the calls
+  // that returned an errno (ignored errors): no object per call
+  sim.kernel.traceLevel = 'brief';
   let setupFault = false;
   while (!sim.done) {
     if (sim.stepOnce().fault) { setupFault = true; break; }
@@ -119,7 +122,9 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
       if (tr.op === rcvqOp) out.rcvqRuns++;
       if (feats) {
         let h = (tr.insns * 31 + (tr.op ?? 99)) | 0;
-        for (const c of tr.helpers) h = (Math.imul(h, 33) + c.pc * 7 + Number(c.ret & 0xffn)) | 0;
+        const calls = tr.calls;
+        if (calls) for (let i = 0; i < calls.length; i++) h = (Math.imul(h, 33) + (calls[i]! >>> 8) * 7 + (calls[i]! & 0xff)) | 0;
+        else for (const c of tr.helpers) h = (Math.imul(h, 33) + c.pc * 7 + Number(c.ret & 0xffn)) | 0;
         feats.add(h);
       }
     }
@@ -141,7 +146,7 @@ export function runDelivery(t: Target, evs: readonly Ev[], opts: ExecOptions = {
         return false;
       }
       const dead = t.ignoredRet.get(tr.program);
-      for (const c of tr.helpers) {
+      for (const c of tr.helpers) { // at trace level 'brief': only the calls with a negative r0
         if (c.ret < 0n || c.ret >= 0x8000000000000000n) {
           if (dead?.has(c.pc)) {
             const ret = BigInt.asIntN(64, c.ret);

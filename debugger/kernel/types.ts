@@ -98,7 +98,12 @@ export interface ProgramRunTrace {
   op?: number; // sock_ops op
   r0: bigint;
   insns: number;
+  /** Every helper/kfunc call, in order; at trace level 'brief' (BpfKernel.traceLevel) only the
+   *  calls whose r0 is negative as a signed 64-bit value (errnos). */
   helpers: HelperCallTrace[];
+  /** Trace level 'brief' only: one number per helper/kfunc call, in order, pc * 256 + (r0 & 0xff)
+   *  (its length is the number of calls). Absent at level 'full'. */
+  calls?: number[];
   printk: string[];
   fault?: { pc: number; message: string; line?: string /* file:line */ };
   /** A load through a kernel (BTF) pointer that the kernel runs as a probe read failed and

@@ -160,12 +160,17 @@ export class CallDispatch {
   }
 
   finishCall(env: ProgEnv, e: CallEntry, pc: number, run: ActiveRun, a: bigint[], ran: boolean, ret: bigint): bigint {
-    const name = e.name;
     ret = BigInt.asUintN(64, ret);
-    const t: HelperCallTrace = { pc, name, args: e.nparams === 5 ? a : a.slice(0, e.nparams), ret };
-    // a negative errno: -4095..-1 as u64
-    if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
-    run.info.trace.helpers.push(t);
+    const trace = run.info.trace;
+    const calls = trace.calls;
+    if (calls === undefined || ret >= 0x8000000000000000n) {
+      const t: HelperCallTrace = { pc, name: e.name, args: e.nparams === 5 ? a : a.slice(0, e.nparams), ret };
+      // a negative errno: -4095..-1 as u64
+      if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
+      trace.helpers.push(t);
+    }
+    // trace level 'brief': pc and r0's low byte (a comparison first: no BigInt made for small r0)
+    if (calls !== undefined) calls.push(pc * 256 + (ret < 256n ? Number(ret) : Number(ret & 0xffn)));
     if (this.deps.refreshAlways) this.deps.refresh(run, true);
     else if ((ran && !e.pure) || run.dirty) this.deps.refresh(run, false);
     return ret;

@@ -92,12 +92,20 @@ export interface BpfKernelOptions {
    *  (Simulation) or drop them (benchmarks, fuzzers): a log that grows with every run costs
    *  ~30% of the per-event time in GC (bench/kernel.ts). */
   printkLog?: boolean;
+  /** What each run's trace keeps of its helper calls (default 'full'; see traceLevel). */
+  trace?: TraceLevel;
   /** The VM tier the programs run in (default 'interp'; 'fast': compiled to JavaScript, the same
    *  results; bench/kernel.ts measures both on the example hook). */
   tier?: 'interp' | 'fast';
 }
 
 
+
+/** 'full': every helper call in ProgramRunTrace.helpers (pc, name, args, r0, errno); 'brief':
+ *  ProgramRunTrace.calls (pc and r0's low byte per call) and, in helpers, only the calls that
+ *  returned a negative r0: no object per call, for callers that only count and hash calls
+ *  (explore, benchmarks). */
+export type TraceLevel = 'full' | 'brief';
 
 export class BpfKernel implements BpfHooks {
   readonly table: SockopsTable;
@@ -107,6 +115,8 @@ export class BpfKernel implements BpfHooks {
   readonly getsockoptProgram: BpfProgram | null;
   /** Non-fatal observations (layout conflicts, helpers the emulator does not implement). */
   readonly warnings: string[] = [];
+  /** The trace level of the runs that start from now on (TraceLevel). */
+  traceLevel: TraceLevel;
 
   private readonly envs: ProgEnv[] = [];
   private readonly sockEnv: ProgEnv | null;
@@ -151,6 +161,7 @@ export class BpfKernel implements BpfHooks {
     this.clock = opts.clock ?? new VirtualClock();
     this.budget = opts.budget;
     this.tier = opts.tier ?? 'interp';
+    this.traceLevel = opts.trace ?? 'full';
     this.keepPrintk = opts.printkLog ?? true;
     this.rcvqFlag = this.table.cbFlag('BPF_SOCK_OPS_RCVQ_CB_FLAG')?.value ?? 0;
     this.hdrOptLenOp = this.table.constant('BPF_SOCK_OPS_HDR_OPT_LEN_CB');
@@ -382,7 +393,7 @@ export class BpfKernel implements BpfHooks {
     const skb = (typeof opInfo?.hasSkb === 'boolean' ? opInfo.hasSkb : inv.skb !== null) ? inv.skb : null;
     const objs = this.sockObjects(sock);
     const frame = this.frames.sockOpsFrame(env);
-    const trace: ProgramRunTrace = { program: env.prog.name, op: inv.op, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const trace = this.newTrace(env, inv.op);
     const { ctx, dv, kern } = frame;
     ctx.fill(0);
     // bpf_sock_ops_kern and the sk_buff need no zeroing: read-only to the program, and every
@@ -442,7 +453,7 @@ export class BpfKernel implements BpfHooks {
     if (!env) return null;
     const objs = this.sockObjects(sock);
     const frame = this.structOpsFrame(env);
-    const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const trace = this.newTrace(env);
     const { ctx, dv } = frame;
     ctx.fill(0);
     const run: ActiveRun = {
@@ -507,7 +518,7 @@ export class BpfKernel implements BpfHooks {
     if (!env) return null;
     const objs = this.sockObjects(sock);
     const frame = this.frames.sockoptFrame(env);
-    const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const trace = this.newTrace(env);
     // __cgroup_bpf_run_filter_setsockopt: a buffer of max(16, optlen) bytes capped at PAGE_SIZE.
     const optlen = inv.optval.length;
     const maxOptlen = Math.min(Math.max(16, optlen), PAGE_SIZE);
@@ -569,7 +580,7 @@ export class BpfKernel implements BpfHooks {
     if (inv.maxOptlen < 0) return { ret: -EINVAL, optval: null, trace: null };
     const objs = this.sockObjects(sock);
     const frame = this.frames.sockoptFrame(env, true);
-    const trace: ProgramRunTrace = { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] };
+    const trace = this.newTrace(env);
     const maxOptlen = Math.min(inv.maxOptlen, PAGE_SIZE);
     let ctxOptlen = inv.maxOptlen;
     let origOptlen = inv.maxOptlen;
@@ -615,6 +626,15 @@ export class BpfKernel implements BpfHooks {
 
   // ---------------------------------------------------------------------------------------------
   // Running
+
+  /** A run's trace, empty, at the current trace level. */
+  private newTrace(env: ProgEnv, op?: number): ProgramRunTrace {
+    const t: ProgramRunTrace = op === undefined
+      ? { program: env.prog.name, r0: 0n, insns: 0, helpers: [], printk: [] }
+      : { program: env.prog.name, op, r0: 0n, insns: 0, helpers: [], printk: [] };
+    if (this.traceLevel === 'brief') t.calls = [];
+    return t;
+  }
 
   private execute(run: ActiveRun, ctxBase: bigint, transient: bigint[]): RunStatus {
     const env = run.env;

@@ -86,7 +86,13 @@ function drop(m: TcpModel, skb: QueuedSkb, why: DropReason): SegmentOutcome {
   return { kind: 'dropped', ...at, ...why };
 }
 
-const facts = (m: TcpModel, skb: QueuedSkb) => ({ seq: m.r(skb.seq), endSeq: m.r(skb.endSeq), len: skb.payload.length, fin: (skb.tcpFlags & TCPHDR_FIN) !== 0 });
+type OfoOutcome = Extract<SegmentOutcome, { kind: 'ofo' }>;
+/** The 'ofo' outcome (its keys in one order, built without spreads: this runs per segment). */
+function ofoOutcome(m: TcpModel, skb: QueuedSkb, placed: OfoOutcome['placed'], prev?: number): OfoOutcome {
+  const o: OfoOutcome = { kind: 'ofo', seq: m.r(skb.seq), endSeq: m.r(skb.endSeq), len: skb.payload.length, fin: (skb.tcpFlags & TCPHDR_FIN) !== 0, rcvNxt: m.r(m.sock.rcv_nxt), placed };
+  if (prev !== undefined) o.skb = prev;
+  return o;
+}
 
 /** tcp_data_queue() queue_and_out: rmem check, tcp_queue_rcv(), tcp_event_data_recv(),
  *  tcp_fin(), tcp_ofo_queue(), tcp_data_ready(), then our ACK (window update). */
@@ -130,7 +136,6 @@ function dataQueueOfo(m: TcpModel, skb: QueuedSkb): SegmentOutcome {
   const q = s.ofo;
   const p = q.findPrev(skb.seq);
   const prev = p ? q.at(p) : undefined;
-  const base = { kind: 'ofo' as const, ...facts(m, skb), rcvNxt: m.r(s.rcv_nxt) };
   let at: OfoPos;
   let out: SegmentOutcome;
   if (p && prev && before(skb.seq, prev.endSeq)) {
@@ -140,19 +145,20 @@ function dataQueueOfo(m: TcpModel, skb: QueuedSkb): SegmentOutcome {
       q.replace(p, skb);
       s.sk_rmem_alloc += skb.truesize - prev.truesize;
       at = p;
-      out = { ...base, placed: 'replaces', skb: prev.id };
+      out = ofoOutcome(m, skb, 'replaces', prev.id);
     } else {
       at = q.insertAfter(p, skb);
       s.sk_rmem_alloc += skb.truesize;
-      out = { ...base, placed: 'overlaps', skb: prev.id };
+      out = ofoOutcome(m, skb, 'overlaps', prev.id);
     }
   } else if (prev && !(prev.tcpFlags & TCPHDR_FIN) && tryCoalesce(m, prev, skb)) {
+    const o = ofoOutcome(m, skb, 'coalesced', prev.id);
     sendAck(m);
-    return { ...base, placed: 'coalesced', skb: prev.id };
+    return o;
   } else {
     at = q.insertAfter(p, skb);
     s.sk_rmem_alloc += skb.truesize;
-    out = { ...base, placed: 'inserted' };
+    out = ofoOutcome(m, skb, 'inserted');
   }
   // merge_right: remove the skbs skb fully covers (they follow it)
   for (const gone of q.removeCoveredAfter(at, skb.endSeq)) s.sk_rmem_alloc -= gone.truesize;
