@@ -454,8 +454,8 @@ export class BpfSockopsSession extends DebugSession {
     if (!c) { this.fail(response, 1014, this.staleRef(args.variablesReference), true); return; }
     const node = (c.cache ?? c.nodes()).find((n) => n.name === args.name);
     if (!node) { this.fail(response, 1004, `no variable '${args.name}' here`, true); return; }
-    if (!node.set) { this.fail(response, 1005, `${args.name} is read-only (the kernel does not let a program write it)`, true); return; }
     const what = node.evaluateName ?? args.name;
+    if (!node.set) { this.fail(response, 1005, `${what} is read-only: ${node.readOnly ?? 'the kernel does not let a program write it'}`, true); return; }
     try {
       // the one range check of every settable place (../runtime/assign.ts): refused, never truncated
       const v = assignValue(node.set.target, args.value, (text) => rt.evaluate(text, c.frame));

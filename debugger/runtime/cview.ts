@@ -17,8 +17,10 @@ export interface ViewCtx {
   mem: Mem;
   /** 'ctx+8', 'stack of tcp_autolowat+504' for an address, or '' when unmapped. */
   where: (addr: bigint) => string;
-  /** A writable stack address (edits allowed there). */
-  isStack: (addr: bigint) => boolean;
+  /** The program's stack at `addr` (`size` bytes), where edits are made by address; else why
+   *  not, for the message. Map values and global data are set in the Maps scope, by map, key
+   *  and offset: their guest addresses are not the same from one replay to the next. */
+  writable: (addr: bigint, size: number) => true | string;
   /** Replays `fn` at this stop on every re-run (absent: read-only). */
   edit?: (fn: (vm: VmApi | null) => void) => void;
   /** The registers are the live ones of the innermost frame (they can be set). */
@@ -117,7 +119,7 @@ function memberOf(v: CValue, m: { type: CType; offset: number; bitSize?: number;
 
 /** A value as a tree node: expandable, settable where it lives in a register or a stack slot. */
 export function valueNode(name: string, loc: Located, cx: ViewCtx, evaluateName?: string): VarNode {
-  if ('unavailable' in loc) return { name, value: `<${loc.unavailable.replace(/^is /, '')}>`, evaluateName };
+  if ('unavailable' in loc) return { name, value: `<${loc.unavailable.replace(/^is /, '')}>`, evaluateName, readOnly: `it ${/^is /.test(loc.unavailable) ? loc.unavailable : `is ${loc.unavailable}`}` };
   const v = loc;
   const node: VarNode = { name, value: formatValue(v, cx), type: typeName(v.type), evaluateName };
   const t = stripType(v.type);
@@ -140,12 +142,14 @@ export function valueNode(name: string, loc: Located, cx: ViewCtx, evaluateName?
     }
   }
   if (isInteger(v.type) || t.kind === 'pointer') setter(node, v, cx);
+  else node.readOnly = `it is ${t.kind === 'struct' || t.kind === 'union' ? 'a struct or union' : t.kind === 'array' ? 'an array' : `of type ${typeName(v.type)}`}: set its members or elements one at a time`;
   return node;
 }
 
 function setter(node: VarNode, v: CValue, cx: ViewCtx) {
   const edit = cx.edit;
-  if (!edit || v.bitSize !== undefined) return;
+  if (!edit) { node.readOnly = 'it is the value of an expression, not a place'; return; }
+  if (v.bitSize !== undefined) { node.readOnly = 'it is a bit field, which the debugger does not set'; return; }
   const { size } = intShape(v.type);
   if (v.reg !== undefined && cx.liveRegs) {
     const r = v.reg;
@@ -155,19 +159,33 @@ function setter(node: VarNode, v: CValue, cx: ViewCtx) {
       const mask = size >= 8 ? (1n << 64n) - 1n : (1n << BigInt(size * 8)) - 1n;
       vm.setReg(r, (vm.reg(r) & ~mask) | (BigInt.asUintN(size * 8, x)));
     }) };
-  } else if (v.addr !== undefined && cx.isStack(v.addr) && [1, 2, 4, 8].includes(size)) {
+  } else if (v.reg !== undefined) {
+    node.readOnly = 'it is held in a register of a caller frame: set it while stopped in the innermost frame';
+  } else if (v.addr !== undefined && [1, 2, 4, 8].includes(size)) {
     const a = v.addr;
-    node.set = { target: targetOf(v.type), write: (x) => edit((vm) => vm?.memory.write(a, size as 1 | 2 | 4 | 8, BigInt.asUintN(size * 8, x))) };
+    const ok = cx.writable(a, size);
+    if (ok === true) node.set = { target: targetOf(v.type), write: (x) => edit((vm) => vm?.memory.write(a, size as 1 | 2 | 4 | 8, BigInt.asUintN(size * 8, x))) };
+    else node.readOnly = ok;
+  } else {
+    node.readOnly = 'the debug info gives its value but no place that holds it (a constant or a computed value)';
   }
 }
 
 /** Where a stop's memory is: a reader over copied or live regions, and region names. */
-export function regionsView(regions: () => Region[], read: (a: bigint, n: number) => Uint8Array): Pick<ViewCtx, 'mem' | 'where' | 'isStack'> {
+export function regionsView(regions: () => Region[], read: (a: bigint, n: number) => Uint8Array): Pick<ViewCtx, 'mem' | 'where' | 'writable'> {
   const find = (a: bigint) => regions().find((r) => a >= r.base && a < r.base + BigInt(r.bytes.length));
   return {
     mem: { read },
     where: (a) => { const r = find(a); return r ? `${r.name}+${Number(a - r.base)}` : ''; },
-    isStack: (a) => { const r = find(a); return !!r && r.kind === 'stack' && r.writable; },
+    writable: (a, n) => {
+      const r = find(a);
+      if (!r) return 'it is not in guest memory';
+      const inside = a + BigInt(n) <= r.base + BigInt(r.bytes.length);
+      if (!inside) return `it runs past the end of ${r.name}`;
+      if (r.kind === 'stack' && r.writable) return true;
+      if ((r.kind === 'map' || r.kind === 'global') && r.writable) return `it is in ${r.name}: set it in the Maps scope`;
+      return `it is in ${r.name}, which the program cannot write`;
+    },
   };
 }
 

@@ -21,6 +21,8 @@ export interface VarNode {
   children?: () => VarNode[];
   /** Settable: the place's C type (every value is range-checked against it, ./assign.ts) and its writer. */
   set?: Setter;
+  /** Why it cannot be set, when that is not the kernel's rule (optimized out, a caller's register, ...). */
+  readOnly?: string;
   watch?: DataWatch;
 }
 

@@ -121,6 +121,13 @@ test('setVariable refuses what does not fit, on every kind of place, and stores 
     const ro = await child(dc, 'Maps', '.rodata', '[0]');
     assert.deepEqual(ro.vars[0]!.presentationHint?.attributes, ['readOnly']);
 
+    // what cannot be set says why: through a pointer in Locals, st->frames is in the map value (set in Maps)
+    const stv = await child(dc, 'Locals', 'st');
+    assert.match(await set(dc, stv.ref, 'frames', '3'), /^error: st->frames is read-only: it is in map frame_state sk_storage sock#1: set it in the Maps scope$/);
+    loc = await scope(dc, 'Locals');
+    assert.match(await set(dc, loc.ref, 'len', '1'), /^error: len is read-only: it is optimized out here$/);
+    assert.match(await set(dc, loc.ref, '____fmt', '1'), /____fmt is read-only: it is an array: set its members or elements one at a time/);
+
     // a value is evaluated in the frame whose scope is edited: `done` is consume's (set to 1 above)
     // in frame 0 and its caller dap_frames' own (still 0) in frame 1
     const f = await top(dc);
@@ -128,6 +135,9 @@ test('setVariable refuses what does not fit, on every kind of place, and stores 
     const ctxOf = async (i: number) => (await dc.scopesRequest({ frameId: f[i]!.id })).body.scopes.find((x) => x.name === 'Context')!.variablesReference;
     assert.equal(await set(dc, await ctxOf(1), 'sk_txhash', 'done + 100'), '100');
     assert.equal(await set(dc, await ctxOf(0), 'sk_txhash', 'done + 100'), '101');
+    const callerLocals = (await dc.scopesRequest({ frameId: f[1]!.id })).body.scopes[0]!.variablesReference;
+    assert.match(await set(dc, callerLocals, 'st', '1'), /st is read-only: it is held in a register of a caller frame: set it while stopped in the innermost frame/);
+    assert.match(await set(dc, callerLocals, 'done', '1'), /done is read-only: the debug info gives its value but no place that holds it/);
   });
 });
 
