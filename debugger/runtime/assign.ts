@@ -57,6 +57,11 @@ export function rangeOf(t: IntTarget): { min: bigint; max: bigint } {
   return { min: 0n, max: (1n << b) - 1n };
 }
 
+/** A long number or expression in a message: its start and its length. */
+function clip(t: string): string {
+  return t.length <= 48 ? t : `${t.slice(0, 24)}… (${t.length} characters)`;
+}
+
 const LITERAL = /^([-+]?)\s*(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
 
 /** A C integer literal, optionally negated, at its exact value (no C typing): null when `text` is not one. */
@@ -82,8 +87,9 @@ export function assignValue(t: IntTarget, text: string, evaluate: (expr: string)
   const v = lit ?? evaluate(text);
   const { min, max } = rangeOf(t);
   if (v >= min && v <= max) return v;
-  const typed = text.trim();
-  const shown = typed === `${v}` ? typed : lit !== null ? `${typed} (${v})` : `${typed} is ${v}, which`;
+  const typed = clip(text.trim());
+  const dec = clip(`${v}`);
+  const shown = typed === dec ? typed : lit !== null ? `${typed} (${dec})` : `${typed} is ${dec}, which`;
   // a hex, binary or octal literal is often a bit pattern: say how to write it for a signed place
   let hint = '';
   if (!t.bool && t.signed === true && lit !== null && /^\s*0[xXbB0-7]/.test(text) && v > max && v < 1n << BigInt(t.bits)) hint = `; for the bit pattern 0x${v.toString(16)} write ${BigInt.asIntN(t.bits, v)}`;

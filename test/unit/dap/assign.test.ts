@@ -65,6 +65,9 @@ test('a value that does not fit is refused with the type and its range, never tr
   assert.equal(reg('-9223372036854775808'), -(1n << 63n));
   assert.throws(() => reg('18446744073709551616'), { message: '18446744073709551616 does not fit in 64-bit register (-9223372036854775808..18446744073709551615)' });
   assert.throws(() => reg('-9223372036854775809'), /does not fit in 64-bit register/);
+  // a huge literal is named by its start and length, not printed whole
+  const huge = '0x' + 'f'.repeat(5000);
+  assert.throws(() => set('int', huge), (e: Error) => e.message.length < 300 && /^0xffff.*… \(5002 characters\) \(.*… \(\d+ characters\)\) does not fit in int/.test(e.message));
   // what the evaluator refuses is its own message
   assert.throws(() => set('int', 'no_such + 1'), /unknown name 'no_such'/);
 });
