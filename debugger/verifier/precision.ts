@@ -76,6 +76,7 @@ export class Precision {
   fallbacks = 0;
   /** Precise marks newly set (propagate_backedges runs until this stops moving). */
   changes = 0;
+  steps = 0;
 
   constructor(private readonly insns: Insn[], readonly hist: History) {}
 
@@ -89,6 +90,7 @@ export class Precision {
     for (;;) {
       while (e >= 0) {
         const pc = h.pc[e]!;
+        this.steps++;
         if (this.backtrackInsn(pc, subseq, e) === UNSUPPORTED) { this.markAll(cp); return; }
         if (bt.empty()) return;
         subseq = pc;
