@@ -19,7 +19,7 @@ export class Prng {
   }
   /** The generator's state (the debugger's checkpoints) and putting it back. */
   get state(): [bigint, bigint] { return [this.s0, this.s1]; }
-  set state(s: [bigint, bigint]) { [this.s0, this.s1] = s; }
+  set state(s: [bigint, bigint]) { this.s0 = s[0]; this.s1 = s[1]; }
   nextU32(): number {
     let a = this.s0;
     const b = this.s1;
