@@ -8,6 +8,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalyzer, positioned, type Analysis } from './analysis/engine';
+import { PREVIEW, previewMismatch, type Preview } from './analysis/preview';
 import { complete, hover, quickFixes, signature, type ItemKind } from './analysis/features';
 import { SOURCE } from './codes';
 import { serverTransport } from './transport';
@@ -75,6 +76,17 @@ const severity: Record<string, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+function diagnosticsOf(a: Analysis, uri: string): Diagnostic[] {
+  return positioned(a).map((f) => ({
+    range: f.range,
+    severity: severity[f.severity],
+    code: f.code,
+    source: SOURCE,
+    message: f.message,
+    relatedInformation: f.relatedRanges.map((r) => ({ location: { uri, range: r.range }, message: r.message })),
+  }));
+}
+
 function validate(doc: TextDocument): Promise<unknown> {
   if (isScenarioDocument(doc.uri)) return Promise.resolve(); // ./scenarios.ts checks those
   const e = entry(doc.uri);
@@ -83,23 +95,31 @@ function validate(doc: TextDocument): Promise<unknown> {
     if (!latest || open.get(doc.uri) !== e) return;
     if (e.version === latest.version && e.analysis) return;
     let a: Analysis;
+    let preview: Preview | undefined;
     try {
-      a = (await e.analyzer).update(latest.getText(), latest.uri);
+      const analyzer = await e.analyzer;
+      const text = latest.getText();
+      // A large file's first analysis: the findings of its first functions go out at once
+      // (./analysis/preview.ts), then the whole file's, a superset that replaces them.
+      if (!e.analysis && text.length >= PREVIEW.minLines * 8) { // (the preview counts the lines)
+        preview = analyzer.preview(text, latest.uri);
+        if (preview) {
+          await connection.sendDiagnostics({ uri: latest.uri, version: latest.version, diagnostics: diagnosticsOf(preview.analysis, latest.uri) });
+          await new Promise((r) => setImmediate(r)); // let the frame leave before the long analysis
+        }
+      }
+      a = analyzer.update(text, latest.uri);
     } catch (err) {
       connection.console.error(`bpf-sockops: ${(err as Error).message}`);
       return;
     }
     e.analysis = a;
     e.version = latest.version;
-    const diagnostics: Diagnostic[] = positioned(a).map((f) => ({
-      range: f.range,
-      severity: severity[f.severity],
-      code: f.code,
-      source: SOURCE,
-      message: f.message,
-      relatedInformation: f.relatedRanges.map((r) => ({ location: { uri: latest.uri, range: r.range }, message: r.message })),
-    }));
-    await connection.sendDiagnostics({ uri: latest.uri, version: latest.version, diagnostics });
+    if (preview) {
+      const wrong = previewMismatch(preview, a);
+      if (wrong) connection.console.error(`bpf-sockops: the first diagnostics of ${latest.uri} differed from the whole analysis (${wrong}); please report it with the file attached.`);
+    }
+    await connection.sendDiagnostics({ uri: latest.uri, version: latest.version, diagnostics: diagnosticsOf(a, latest.uri) });
   }).catch((err) => connection.console.error(`bpf-sockops: ${(err as Error).message}`));
   return e.chain;
 }

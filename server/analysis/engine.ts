@@ -13,6 +13,7 @@ import { sockopsTable, type SockopsTable } from './table';
 import { checkRules, type Finding } from './rules';
 import { localIncludes, type IncludeInfo } from './includes';
 import { fileURLToPath } from 'node:url';
+import { previewAnalysis, type Preview } from './preview';
 
 export type { Finding } from './rules';
 
@@ -108,13 +109,9 @@ export class DocumentAnalyzer {
    *  becomes a finding so the editor shows something. */
   update(text: string, file?: string): Analysis {
     this.doc.update(text);
-    if (!this.explicitProfile) {
-      const want = profileForSource(text);
-      const t = want ? sockopsTable(want) : this.initialTable;
-      if (t !== this.table) this.table = t;
-    }
+    this.chooseTable(text);
     try {
-      const path = file?.startsWith('file:') ? fileURLToPath(file) : file && !/^\w+:/.test(file) ? file : undefined;
+      const path = localPath(file);
       const includes = path ? localIncludes(text, path, this.table, this.includePaths, analyze) : undefined;
       this.last = analyze(this.doc, this.table, includes);
       this.last.file = path;
@@ -129,13 +126,41 @@ export class DocumentAnalyzer {
     return this.last;
   }
 
+  /** The findings of the first functions of `text` before update() (./preview.ts): exactly
+   *  those update(text, file) gives inside `covered`. Undefined when the text has no preview (or
+   *  it failed: update() then says why). Leaves the document as it was. */
+  preview(text: string, file?: string, opts: { seedLines?: number; minLines?: number } = {}): Preview | undefined {
+    this.chooseTable(text);
+    try {
+      const path = localPath(file);
+      const includes = path ? localIncludes(text, path, this.table, this.includePaths, analyze) : undefined;
+      const p = previewAnalysis(text, this.table, includes, opts);
+      if ('why' in p) return undefined;
+      p.analysis.file = path;
+      return p;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private chooseTable(text: string): void {
+    if (this.explicitProfile) return;
+    const want = profileForSource(text);
+    this.table = want ? sockopsTable(want) : this.initialTable;
+  }
+
   get analysis(): Analysis | undefined { return this.last; }
   get document(): ParsedDocument { return this.doc; }
 
   dispose(): void { this.doc.dispose(); }
 }
 
-function functionDef(n: Syn, text: string): FuncDef | undefined {
+/** A path for a file name or `file:` URI (other URIs: none). */
+function localPath(file: string | undefined): string | undefined {
+  return file?.startsWith('file:') ? fileURLToPath(file) : file && !/^\w+:/.test(file) ? file : undefined;
+}
+
+export function functionDef(n: Syn, text: string): FuncDef | undefined {
   const body = field(n, 'body');
   let d = field(n, 'declarator');
   while (d && d.type !== 'function_declarator') d = field(d, 'declarator') ?? d.children.find((c) => c.type.endsWith('declarator'));
@@ -170,7 +195,24 @@ function collectEnums(n: Syn, consts: Constants): void {
   for (const c of n.children) collectEnums(c, consts);
 }
 
-export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: IncludeInfo[]): Analysis {
+/** What analyze() reads of a parsed text: a ParsedDocument, or some of a file's top-level items
+ *  parsed piece by piece (./preview.ts). */
+export interface SourceView {
+  text: string;
+  /** The text with BPF macros masked (at least over the items given). */
+  masked: string;
+  starts: number[];
+  topLevel(): TopLevel[];
+}
+
+export interface AnalyzeOptions {
+  /** Names of every function the whole file defines, when the view holds only some of them. */
+  knownFunctions?: ReadonlySet<string>;
+  /** How many functions the whole file defines (the fixpoint's step bound), likewise. */
+  functionCount?: number;
+}
+
+export function analyze(doc: SourceView, table: SockopsTable, includes?: IncludeInfo[], opts: AnalyzeOptions = {}): Analysis {
   const text = doc.masked;
   const universe = new OpUniverse(table.firingOps()); // ops that never fire (BPF_SOCK_OPS_VOID: OpInfo.neverFires) are in no op set
   const consts = new Constants(table);
@@ -200,7 +242,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
   const env = {
     consts,
     text: doc.text,
-    isUserFunction: (name: string) => defs.has(name),
+    isUserFunction: opts.knownFunctions ? (name: string) => defs.has(name) || opts.knownFunctions!.has(name) : (name: string) => defs.has(name),
     isTableFunction: (name: string) => !!table.helper(name) || !!table.kfunc(name),
     callbackOf: (name: string) => callbackHelper(table, name),
     structFields: (name: string) => structs.get(name),
@@ -234,7 +276,7 @@ export function analyze(doc: ParsedDocument, table: SockopsTable, includes?: Inc
     queued.add(f);
   }
   let steps = 0;
-  const limit = 64 * (defs.size + 1) * (universe.values.length + 2);
+  const limit = 64 * (Math.max(defs.size, opts.functionCount ?? 0) + 1) * (universe.values.length + 2);
   while (head < work.length && steps++ < limit) {
     const f = work[head++]!;
     queued.delete(f);

@@ -34,9 +34,17 @@ const SKIP = new Set(['vmlinux.h']);
 /** `#include "x"` directives of a text, with their offsets. */
 export function quotedIncludes(text: string): { name: string; start: number; end: number }[] {
   const out: { name: string; start: number; end: number }[] = [];
-  const re = /^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"/gm;
+  // `#` first, then the line's start: a regex anchored at every line start (`^...`/m) took
+  // ~30 ms on a 200,000-line file, the search for `#include` a few.
+  const re = /#[ \t]*include[ \t]*"([^"\n]+)"/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) out.push({ name: m[1]!, start: m.index, end: m.index + m[0].length });
+  while ((m = re.exec(text))) {
+    let s = m.index;
+    while (s > 0 && (text.charCodeAt(s - 1) === 32 || text.charCodeAt(s - 1) === 9)) s--;
+    const before = s > 0 ? text.charCodeAt(s - 1) : 10;
+    if (before !== 10 && before !== 13 && before !== 0x2028 && before !== 0x2029) continue; // as `^` with the m flag
+    out.push({ name: m[1]!, start: s, end: m.index + m[0].length });
+  }
   return out;
 }
 

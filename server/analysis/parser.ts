@@ -503,3 +503,131 @@ export class ParsedDocument {
     this.parser.delete();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// One top-level piece of a file parsed on its own (./preview.ts)
+
+/** A parser for pieces, once loadCLanguage() has finished; else undefined. */
+export function pieceParser(): Parser | undefined {
+  if (!loaded) return undefined;
+  const p = new Parser();
+  p.setLanguage(loaded);
+  return p;
+}
+
+/** Parsed pieces by text. */
+export type PieceCache = Map<string, PieceTemplate>;
+
+export interface ParsedPiece {
+  /** Top-level items, offsets in the whole file, SEC marks attached as ParsedDocument does. */
+  items: TopLevel[];
+  /** The piece's text with BPF macros masked (same length). */
+  masked: string;
+  /** tree-sitter found an error in the piece. */
+  hasError: boolean;
+}
+
+/** A piece as parsed once (offsets relative to the piece until it is first placed: `moved`). */
+export interface PieceTemplate { items: TopLevel[]; masked: string; hasError: boolean; moved?: number }
+
+/** Parses `text` (a run of whole top-level items starting at a line start, as ./partition.ts
+ *  cuts them) placed at `offset` of its file. `cache`: pieces by text, so that a piece repeated
+ *  verbatim is parsed once (its later places get a copy of the tree). */
+export function parsePiece(parser: Parser, text: string, offset: number, cache?: Map<string, PieceTemplate>): ParsedPiece {
+  let t = cache?.get(text);
+  if (!t) {
+    t = parsePieceAt0(parser, text);
+    cache?.set(text, t);
+  }
+  return place(t, offset);
+}
+
+function parsePieceAt0(parser: Parser, text: string): PieceTemplate {
+  const { masked, sections } = maskBpfMacros(text);
+  const tree = parser.parse(masked);
+  if (!tree) return { items: [], masked, hasError: true };
+  try {
+    const items: TopLevel[] = [];
+    const g = grammarOf(tree.language);
+    const walk = (n: Node) => {
+      for (let i = 0; i < n.childCount; i++) {
+        const c = n.child(i)!;
+        const t = c.type;
+        if (t === 'preproc_if' || t === 'preproc_ifdef' || t === 'preproc_else' || t === 'preproc_elif' ||
+            t === 'preproc_elifdef' || t === 'linkage_specification' || t === 'declaration_list') { walk(c); continue; }
+        if (!c.isNamed || t === 'comment') continue;
+        const base: Base = { d: c.startIndex };
+        const cursor = c.walk();
+        const errs = c.hasError;
+        pending.length = 0;
+        const syn = convert(cursor, g, cursor.nodeTypeId, masked, base, c.startIndex, 0, errs);
+        if (!errs) syn.clean = true;
+        cursor.delete();
+        items.push({ syn });
+      }
+    };
+    walk(tree.rootNode);
+    const inComment = (offset: number) => {
+      const n = tree.rootNode.descendantForIndex(offset);
+      return !!n && (n.type === 'comment' || n.type === 'string_literal' || n.type === 'string_content');
+    };
+    attachSections(items, sections, inComment);
+    return { items, masked, hasError: tree.rootNode.hasError };
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Attaches each SEC mark to the first item that starts at or after it (and a mark inside an
+ *  item to that item), skipping marks in comments or strings. */
+function attachSections(items: TopLevel[], sections: SectionMark[], inComment: (offset: number) => boolean): void {
+  let k = 0;
+  for (const item of items) {
+    while (k < sections.length && sections[k]!.end <= item.syn.start) {
+      const s = sections[k]!;
+      if (!inComment(s.start)) item.section = s;
+      k++;
+    }
+    while (k < sections.length && sections[k]!.start < item.syn.end) {
+      const s = sections[k]!;
+      if (!item.section && !inComment(s.start)) item.section = s;
+      k++;
+    }
+  }
+}
+
+/** The template's items at `offset`: the template's own trees the first time, copies after. */
+function place(t: PieceTemplate, offset: number): ParsedPiece {
+  const first = t.moved === undefined;
+  const moved = t.moved ?? 0;
+  const items = t.items.map((it) => {
+    let syn: Syn;
+    if (first) {
+      (it.syn as unknown as { base: Base }).base.d += offset;
+      syn = it.syn;
+    } else {
+      syn = cloneSyn(it.syn, { d: it.syn.start - moved + offset }, it.syn.start);
+    }
+    const s = it.section;
+    const section = s && { name: s.name, start: s.start - moved + offset, end: s.end - moved + offset };
+    return section ? { syn, section } : { syn };
+  });
+  if (first) {
+    t.moved = offset;
+    for (const it of t.items) if (it.section) it.section = { ...it.section, start: it.section.start + offset, end: it.section.end + offset };
+  }
+  return { items, masked: t.masked, hasError: t.hasError };
+}
+
+/** A copy of an item's tree with its own base (`origin`: the item's start in the template). */
+function cloneSyn(s: Syn, base: Base, origin: number): Syn {
+  const n = new SynNode(s.type, s.start - origin, s.end - origin, base);
+  if (s.field !== undefined) n.field = s.field;
+  if (s.op !== undefined) n.op = s.op;
+  if (s.text !== undefined) n.text = s.text;
+  if (s.error) n.error = true;
+  if (s.missing) n.missing = true;
+  if (s.clean) (n as Syn).clean = true;
+  if (s.children.length) n.children = s.children.map((c) => cloneSyn(c, base, origin));
+  return n;
+}
