@@ -9,6 +9,10 @@
 //   precise  counts and checks every instruction (single steps, hooks, the end of a budget);
 //            with stopAtLeader it hands back at the next block start that fits (R_LEADER).
 // Operands are read once per case (dd, ss, ii, oo); dst and src come from the dispatch word.
+// Everything the loops read per instruction is in one Int32Array M (Vm.m, ./layout): registers,
+// frame records, the depth and each slot's record (dispatch word, imm, target, block counts), so
+// V8 checks one typed array per instruction; the Vm's own stack frames are in M's buffer too and
+// loads and stores reach them through one DataView (MDV) before trying the region table.
 import type { Vm } from './interp';
 import { MAX_FRAMES, STACK_SIZE, M_HI, M_MG, M_RP, M_FS, M_SOK, M_SHI, M_SV, M_DEPTH, M_STACK, M_INSN, REC_SHIFT, SOK_CALLBACK, F_DISP, F_IMM, F_TGT, F_BLEN, F_OFF, F_BREM, F_FILL, F_W69 } from './layout';
 import { OPS } from './opcodes';

@@ -254,3 +254,48 @@ test('hostile programs: random instruction words never cause a host exception', 
   }
   assert.ok(ran > 200 && rejected > 100, `ran ${ran}, rejected ${rejected}`);
 });
+
+test('stack frames: a callee reads and writes its caller\'s frame through a pointer; accesses past either end of a frame fault; both tiers and single steps agree', () => {
+  // f gets a pointer 8 bytes below the caller's frame top, adds 1 to the u64 there and writes
+  // its own frame's top and bottom slots; the caller reads the u64 back
+  const ok = `
+stdw [%r10-8], 41
+mov %r1, %r10
+add %r1, -8
+call local f
+ldxdw %r0, [%r10-8]
+exit
+f:
+ldxdw %r2, [%r1+0]
+add %r2, 1
+stxdw [%r1+0], %r2
+stdw [%r10-8], 7
+stb [%r10-512], 9
+ldxb %r3, [%r10-512]
+add %r2, %r3
+stxdw [%r1+0], %r2
+mov %r0, 0
+exit`;
+  const faults: [string, RegExp][] = [
+    ['stw [%r10+0], 1\nmov %r0, 0\nexit', /store of 4 bytes .* outside any region \(stack frame 0 has 512 bytes, offset 512\)/],
+    ['ldxdw %r0, [%r10-4]\nexit', /load of 8 bytes .* outside any region \(stack frame 0 has 512 bytes, offset 508\)/],
+    ['ldxb %r0, [%r10-513]\nexit', /load of 1 bytes at 0x[0-9a-f]+ is outside any region/],
+    ['mov %r1, %r10\ncall local f\nexit\nf:\nldxw %r0, [%r1+0]\nexit', /load of 4 bytes .* outside any region \(stack frame 0 has 512 bytes, offset 512\)/],
+  ];
+  const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  for (const tier of ['interp', 'fast'] as const) {
+    const vm = new Vm({ insns: assemble(ok) }, none, { tier });
+    assert.deepEqual(vm.run(0n), { status: 'exit', r0: 41n + 1n + 9n, insns: 16 }, tier);
+    for (const [src, re] of faults) {
+      const st = new Vm({ insns: assemble(src) }, none, { tier, validate: { checkUninit: false } }).run(0n);
+      assert.equal(st.status, 'fault', `${tier}: ${src}`);
+      if (st.status === 'fault') assert.match(st.fault.message, re, `${tier}: ${src}`);
+      // one instruction at a time (the interpreter's precise loop) ends the same way
+      const step = new Vm({ insns: assemble(src) }, none, { tier, validate: { checkUninit: false } });
+      step.start(0n);
+      let s = step.step();
+      while (s.status === 'paused') s = step.step();
+      assert.equal(show(s), show(st), `${tier} stepwise: ${src}`);
+    }
+  }
+});
