@@ -477,7 +477,7 @@ class Checker {
       this.writeReg(f, insn.dst, this.ptrAlu(op, dst, src, insn, pc, alu64), pc);
       return;
     }
-    this.writeReg(f, insn.dst, scalarReg(aluMemo(op, dst.s, src.s, alu64)), pc);
+    this.writeReg(f, insn.dst, scalarReg(aluScalar(op, dst.s, src.s, alu64)), pc);
   }
 
   private ptrAlu(op: AluOp, dst: Reg, src: Reg, insn: Insn, pc: number, alu64: boolean): Reg {
@@ -1394,20 +1394,6 @@ function immScalar(imm: number, alu64: boolean): Scalar {
   let s = m.get(imm);
   if (!s) m.set(imm, (s = constScalar(alu64 ? BigInt.asUintN(64, BigInt(imm)) : BigInt.asUintN(32, BigInt(imm)))));
   return s;
-}
-
-/** aluScalar, remembered per (dst, src) scalar object: paths that share registers (copy-on-write
- *  states) repeat the same bounds arithmetic, which is pure. */
-const ALU_MEMO = new WeakMap<Scalar, Map<Scalar, Map<string, Scalar>>>();
-function aluMemo(op: AluOp, dst: Scalar, src: Scalar, alu64: boolean): Scalar {
-  let bySrc = ALU_MEMO.get(dst);
-  if (!bySrc) ALU_MEMO.set(dst, (bySrc = new Map()));
-  let byOp = bySrc.get(src);
-  if (!byOp) bySrc.set(src, (byOp = new Map()));
-  const k = alu64 ? op : op + '32';
-  let r = byOp.get(k);
-  if (!r) byOp.set(k, (r = aluScalar(op, dst, src, alu64)));
-  return r;
 }
 
 function bswap(x: bigint, bits: number): bigint {
