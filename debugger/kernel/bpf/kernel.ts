@@ -355,11 +355,12 @@ export class BpfKernel implements BpfHooks {
     return base;
   }
 
-  private valueBase(env: ProgEnv, m: BpfMap, v: Uint8Array, label = 'value'): bigint {
+  /** `label` names a new region (a function: only called then). */
+  private valueBase(env: ProgEnv, m: BpfMap, v: Uint8Array, label: string | (() => string) = 'value'): bigint {
     if (m.kind === 'global') return this.globalBase(env, m);
     let base = env.valueBases.get(v);
     if (base === undefined) {
-      base = env.memory.map({ name: `map ${m.def.name} ${label}`, kind: 'map', bytes: v, writable: true });
+      base = env.memory.map({ name: `map ${m.def.name} ${typeof label === 'function' ? label() : label}`, kind: 'map', bytes: v, writable: true });
       env.valueBases.set(v, base);
     }
     return base;

@@ -176,23 +176,24 @@ function parseFormat(f: Uint8Array): Op[] {
 const parsed = new Map<number, { bytes: Uint8Array; ops: Op[] }[]>();
 const MAX_PARSED = 512;
 
-/** The parsed format of f[0..n) (the bytes before the NUL). */
-function parsedFormat(f: Uint8Array, n: number): Op[] {
+/** The parsed format of f[start..end) (the bytes before the NUL). */
+function parsedFormat(f: Uint8Array, start: number, end: number): Op[] {
+  const n = end - start;
   let h = 0x811c9dc5; // FNV-1a
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
   let list = parsed.get(h);
   if (list) {
     outer: for (let k = 0; k < list.length; k++) {
       const e = list[k]!;
       if (e.bytes.length !== n) continue;
-      for (let i = 0; i < n; i++) if (e.bytes[i] !== f[i]) continue outer;
+      for (let i = 0; i < n; i++) if (e.bytes[i] !== f[start + i]) continue outer;
       return e.ops;
     }
   } else {
     if (parsed.size >= MAX_PARSED) parsed.clear();
     parsed.set(h, (list = []));
   }
-  const bytes = f.slice(0, n);
+  const bytes = f.slice(start, end);
   const ops = parseFormat(bytes);
   list.push({ bytes, ops });
   return ops;
@@ -205,9 +206,16 @@ function tooMany(n: number): PrintkResult {
 /** Validate `fmt` as bpf_bprintf_prepare() does and format it with `args`. `fmt` is the raw
  *  fmt_size bytes the program passed. */
 export function formatPrintk(fmt: Uint8Array, args: bigint[], mem: PrintkMemory): PrintkResult {
-  const nul = fmt.indexOf(0);
-  if (nul < 0) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
-  const ops = parsedFormat(fmt, nul);
+  return formatPrintkAt(fmt, 0, fmt.length, args, mem);
+}
+
+/** formatPrintk() of the fmt_size bytes buf[off..off+size) (read in place: no copy). */
+export function formatPrintkAt(buf: Uint8Array, off: number, size: number, args: bigint[], mem: PrintkMemory): PrintkResult {
+  const end = off + size;
+  let nul = off;
+  while (nul < end && buf[nul] !== 0) nul++;
+  if (nul === end) return { ok: false, errno: -EINVAL, why: 'format string is not NUL-terminated within fmt_size' };
+  const ops = parsedFormat(buf, off, nul);
   let out = '';
   let numSpec = 0;
   for (let k = 0; k < ops.length; k++) {

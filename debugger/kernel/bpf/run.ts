@@ -172,7 +172,7 @@ export interface KernelHost {
   /** The map a CONST_PTR_TO_MAP value names, else a fault. */
   map(c: CallCtx, handle: bigint): BpfMap;
   /** The guest address of a map value (mapped on first use). */
-  valuePtr(c: CallCtx, m: BpfMap, v: Uint8Array, label?: string): bigint;
+  valuePtr(c: CallCtx, m: BpfMap, v: Uint8Array, label?: string | (() => string)): bigint;
   /** A deleted value: unmapped when the run ends. */
   forget(c: CallCtx, v: Uint8Array): void;
   /** The socket a guest pointer names (any view of it), or null. */

@@ -6,6 +6,9 @@ import { forEachMapElem, type ElemPtrs } from '../callbacks';
 import { r64, type CallCtx, type Impl } from '../run';
 import { readBytes } from './common';
 
+/** BPF_SK_STORAGE_GET_F_CREATE as a bigint (made once: compared on every call). */
+const F_CREATE = BigInt(BPF_SK_STORAGE_GET_F_CREATE);
+
 export const MAP_HELPERS: Record<string, Impl> = {
   bpf_map_lookup_elem(c, a) {
     const m = c.host.map(c, a[0]!);
@@ -48,14 +51,14 @@ export const MAP_HELPERS: Record<string, Impl> = {
     const m = c.host.map(c, a[0]!);
     const o = c.host.sock(c, a[1]!);
     const flags = a[3]!;
-    if (!o || !c.run.fullsock || flags > BigInt(BPF_SK_STORAGE_GET_F_CREATE)) return 0n;
+    if (!o || !c.run.fullsock || flags > F_CREATE) return 0n;
     let v = m.storage.get(o.sock.id);
     if (!v && flags & 1n) {
       v = new Uint8Array(m.def.valueSize);
       if (a[2]! !== 0n) v.set(readBytes(c, a[2]!, m.def.valueSize));
       m.storage.set(o.sock.id, v);
     }
-    return v ? c.host.valuePtr(c, m, v, `sk_storage sock#${o.sock.id}`) : 0n;
+    return v ? c.host.valuePtr(c, m, v, () => `sk_storage sock#${o.sock.id}`) : 0n;
   },
   bpf_sk_storage_delete(c, a) {
     const m = c.host.map(c, a[0]!);
@@ -108,7 +111,7 @@ export const CGRP_STORAGE_HELPERS: Record<string, Impl> = {
       if (a[2]! !== 0n) v.set(readBytes(c, a[2]!, m.def.valueSize));
       m.storage.set(id, v);
     }
-    return v ? c.host.valuePtr(c, m, v, `cgrp_storage cgroup#${id}`) : 0n;
+    return v ? c.host.valuePtr(c, m, v, () => `cgrp_storage cgroup#${id}`) : 0n;
   },
   bpf_cgrp_storage_delete(c, a) {
     const m = cgrpMap(c, a[0]!, 'bpf_cgrp_storage_delete');

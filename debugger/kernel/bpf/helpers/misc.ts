@@ -2,7 +2,7 @@
 // kernel/trace/bpf_trace.c, kernel/bpf/cgroup.c).
 import { E2BIG, EINVAL } from '../consts';
 import { bpfLoop } from '../callbacks';
-import { formatPrintk, MAX_BPRINTF_VARARGS } from '../printk';
+import { formatPrintk, formatPrintkAt, MAX_BPRINTF_VARARGS } from '../printk';
 import { i32, r64, u32, type Impl } from '../run';
 import { printkMemory, readBytes } from './common';
 
@@ -14,8 +14,12 @@ export const MISC_HELPERS: Record<string, Impl> = {
   bpf_get_smp_processor_id: () => 0n,
   bpf_get_numa_node_id: () => 0n,
   bpf_trace_printk(c, a) {
-    const fmt = readBytes(c, a[0]!, u32(a[1]!));
-    const r = formatPrintk(fmt, [a[2]!, a[3]!, a[4]!], printkMemory(c));
+    // the format read in place when it lies in one region (readBytes would copy it; a bad
+    // address goes through readBytes for its fault)
+    const size = u32(a[1]!);
+    const hit = size > 0 ? c.hc.memory.find(a[0]!, size) : null;
+    const args = [a[2]!, a[3]!, a[4]!];
+    const r = hit ? formatPrintkAt(hit.region.bytes, hit.offset, size, args, printkMemory(c)) : formatPrintk(readBytes(c, a[0]!, size), args, printkMemory(c));
     if (!r.ok) return r64(r.errno);
     c.host.printk(c, r.text);
     return BigInt(r.ret);
