@@ -7,7 +7,7 @@
 // protector gets invalidated while modules load (seen with node --trace-protector-invalidation;
 // not in a plain node run of the bundle), which puts a detached-buffer check on every typed-array
 // access of the process; the in-process interpreter figure is printed too ("interp@tsx").
-// Without esbuild everything runs in-process.
+// Without esbuild, or with BENCH_VM_INPROCESS=1, everything runs in-process.
 // Times are CPU time of the measuring process (process.cpuUsage in ours,
 // CLOCK_PROCESS_CPUTIME_ID in the uBPF harness), so other load on a shared machine counts less,
 // and each figure is the best of a few interleaved rounds. Prints figures;
@@ -71,7 +71,7 @@ export async function benchVm(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const { bin, why } = ubpfBinary();
   const tmp = mkdtempSync(join(tmpdir(), 'bench-vm-'));
-  const { file: bundle, why: noBundle } = await engineBundle(tmp);
+  const { file: bundle, why: noBundle } = process.env.BENCH_VM_INPROCESS ? { file: null, why: 'BENCH_VM_INPROCESS is set' } : await engineBundle(tmp);
   const ours = (c: Case, p: Prog, tier: Tier, ms: number, hook: boolean) => bundle ? measureChild(bundle, c, tier, ms, hook) : measure(c, p, tier, ms, hook);
   console.log('vm: million instructions per CPU second (higher is better), best of %d interleaved rounds', rounds);
   console.log(bundle ? '  ours: in a child process from an esbuild bundle (plain node, as the CLI ships); interp@tsx: the interpreter in this process, under the tsx loader'
