@@ -169,8 +169,9 @@ export class CallDispatch {
       if (e.returnsInt && ret > 0xfffffffffffff000n) t.errno = this.errnoName(Number(BigInt.asIntN(64, ret)));
       trace.helpers.push(t);
     }
-    // trace level 'brief': pc and r0's low byte (a comparison first: no BigInt made for small r0)
-    if (calls !== undefined) calls.push(pc * 256 + (ret < 256n ? Number(ret) : Number(ret & 0xffn)));
+    // trace level 'brief': pc and r0's low byte, without a BigInt operation below 2^53 (a double
+    // holds r0 exactly there, and `& 0xff` takes its low bits exactly)
+    if (calls !== undefined) calls.push(pc * 256 + (ret < 0x20000000000000n ? Number(ret) & 0xff : Number(ret & 0xffn)));
     if (this.deps.refreshAlways) this.deps.refresh(run, true);
     else if ((ran && !e.pure) || run.dirty) this.deps.refresh(run, false);
     return ret;
