@@ -10,13 +10,18 @@ import type { Insn } from '../vm/api';
 import type { ProgType } from '../../sockops/types';
 import { table as sockopsTable, type SockopsTable } from '../../sockops';
 import { type Reg, type Frame, type VState, type Slot, STACK_SIZE, notInit, scalarReg, ptrReg, cloneReg, cloneState, ownSlot, isPtr, regTypeStr, regStr, statesSafe, statesEqual, widenImprecise } from './state';
-import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScalar, isConst, negate, rangeScalar, refine, sizedScalar, sync, unknownScalar, violated, cloneScalar, S64_MIN, constValue } from './scalar';
+import { type AluOp, type CondOp, type Scalar, aluScalar, branchTaken, constScalar, isConst, negate, rangeScalar, refine, sizedScalar, sync, unknownScalar, violated, cloneScalar, S64_MIN, constValue, isConst32 } from './scalar';
 import { tnumAdd, tnumConst } from './tnum';
 import { EXPECTED, KFUNC_PROTOS, PROTOS, PROTOS_BY_TYPE, type ArgType } from './protos';
 import { liveness, cfgCheck, prunePoints, loopSccs, PRUNE, FORCE_CHECKPOINT, JMP_POINT } from './cfg';
 import { History, Precision, stackAccessFlag, linkedRegs, type Checkpoint } from './precision';
 
 export const COMPLEXITY_LIMIT = 1_000_000; // BPF_COMPLEXITY_LIMIT_INSNS
+/** bpf_base_func_proto (kernel/bpf/helpers.c): helpers offered only to a loader with CAP_PERFMON. */
+const PERFMON_HELPERS = new Set(['bpf_trace_printk', 'bpf_get_current_task', 'bpf_get_current_task_btf', 'bpf_get_current_comm', 'bpf_probe_read_user',
+  'bpf_probe_read_kernel', 'bpf_probe_read_user_str', 'bpf_probe_read_kernel_str', 'bpf_copy_from_user', 'bpf_copy_from_user_task', 'bpf_snprintf_btf',
+  'bpf_snprintf', 'bpf_task_pt_regs', 'bpf_trace_vprintk', 'bpf_perf_event_read_value', 'bpf_perf_event_read', 'bpf_send_signal', 'bpf_send_signal_thread',
+  'bpf_get_task_stack', 'bpf_get_branch_snapshot']);
 const MAX_CALL_FRAMES = 8;
 const BPF_MAX_VAR_OFF = 1 << 29;
 const BPF_MAX_VAR_SIZ = 1 << 29;
@@ -939,12 +944,13 @@ class Checker {
 
   private branchVerdict(a: Reg, b: Reg, op: CondOp, j32: boolean): 1 | 0 | -1 {
     if (a.type === 'SCALAR_VALUE' && b.type === 'SCALAR_VALUE') return branchTaken(a.s, b.s, op, j32);
-    // pointer vs 0: a non-NULL pointer is never 0
+    // is_branch_taken: a pointer the verifier knows is not NULL (reg_not_null) against 0
     const ptr = isPtr(a) ? a : b, other = isPtr(a) ? b : a;
-    if (!j32 && other.type === 'SCALAR_VALUE' && isConst(other.s) && constValue(other.s) === 0n && !ptr.maybeNull && isPtr(ptr)) {
-      if (op === 'jeq') return 0;
-      if (op === 'jne') return 1;
-    }
+    if (other.type !== 'SCALAR_VALUE' || !regNotNull(ptr)) return -1;
+    const zero = j32 ? isConst32(other.s) && (constValue(other.s) & 0xffffffffn) === 0n : isConst(other.s) && constValue(other.s) === 0n;
+    if (!zero) return -1;
+    if (op === 'jeq') return 0;
+    if (op === 'jne') return 1;
     return -1;
   }
 
@@ -1113,7 +1119,7 @@ class Checker {
       throw new VerifierReject(pc, sleep ? `helper call might sleep in a non-sleepable prog` : `program of this type cannot use helper ${h.name}#${id}`, 'helper-unavailable', { name: h.name, id });
     }
     // bpf_sk_base_func_proto: the bpf_skc_to_*() casts return BTF pointers and need CAP_PERFMON
-    if (!this.perfmon && /^bpf_skc_to_/.test(h.name)) throw new VerifierReject(pc, `program of this type cannot use helper ${h.name}#${id}`, 'helper-unavailable', { name: h.name, id, needs: 'CAP_PERFMON' });
+    if (!this.perfmon && (/^bpf_skc_to_/.test(h.name) || PERFMON_HELPERS.has(h.name))) throw new VerifierReject(pc, `program of this type cannot use helper ${h.name}#${id}`, 'helper-unavailable', { name: h.name, id, needs: 'CAP_PERFMON' });
     if (h.gplOnly && !this.gpl) throw new VerifierReject(pc, 'cannot call GPL-restricted function from non-GPL compatible program', 'helper-gpl', { name: h.name });
     const proto = PROTOS_BY_TYPE[this.progType]?.[h.name] ?? PROTOS[h.name];
     const meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg; key?: Reg } = {};
@@ -1385,6 +1391,19 @@ function pointerMemberAt(btf: NonNullable<BpfObject['btf']>, id: number, off: nu
     }
   }
   return undefined;
+}
+
+/** reg_not_null (kernel/bpf/verifier.c): pointer kinds that are never NULL. A ctx, stack or packet
+ *  pointer compared with 0 is not decided: the kernel walks both ways. */
+function regNotNull(r: Reg): boolean {
+  if (r.maybeNull) return false;
+  switch (r.type) {
+    case 'PTR_TO_SOCKET': case 'PTR_TO_TCP_SOCK': case 'PTR_TO_MAP_VALUE': case 'PTR_TO_MAP_KEY': case 'PTR_TO_SOCK_COMMON': case 'CONST_PTR_TO_MAP':
+      return true;
+    case 'PTR_TO_BTF_ID': return r.trusted === true;
+    case 'PTR_TO_MEM': return !(r.rdonly && !r.ringbuf); // bpf_rdonly_cast memory is PTR_UNTRUSTED
+    default: return false;
+  }
 }
 
 const IMM64 = new Map<number, Scalar>(), IMM32 = new Map<number, Scalar>();
