@@ -5,7 +5,13 @@
 import { Simulation, type StepResult } from '../debugger/sim';
 import type { ProgramRunTrace } from '../debugger/kernel/types';
 
-export interface CliIo { out: (s: string) => void; err: (s: string) => void }
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** A promise when the output is backed up (a pipe read slower than we write): the run waits
+   *  for it before the next step instead of queueing the rest of its output in memory. */
+  wait?: () => Promise<void> | null;
+}
 
 const USAGE = 'usage: bpf-sockops run SCENARIO.json [--format text|json] [--program FILE.o|FILE.c] [--profile NAME]';
 
@@ -53,26 +59,58 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   // Each step is printed as it ends (JSON too: one step at a time, never the whole trace in one
-  // string), so output and memory do not grow with what earlier steps printed.
-  sim.keepTrace = false; // nor are the steps kept: memory stays O(1) in their number
-  const json = format === 'json' ? jsonWriter(sim, io.out) : null;
-  sim.keepTrace = false; // printed and dropped: memory does not grow with the steps
+  // string), so output and memory do not grow with what earlier steps printed; nor are the steps
+  // or the bpf_printk lines kept: memory stays O(1) in their number.
+  sim.keepTrace = false;
+  sim.keepPrintk = false;
+  const out = new Batched(io);
+  const json = format === 'json' ? jsonWriter(sim, out.write) : null;
   try {
     while (!sim.done) {
       const r = sim.stepOnce();
-      if (json) json.step(r); else io.out(textLine(r) + '\n');
+      if (json) json.step(r); else out.write(textLine(r) + '\n');
+      const backedUp = out.full() ? out.flush() : null;
+      if (backedUp) await backedUp;
     }
   } catch (e) {
     if (json) json.abort();
+    out.flush();
     io.err(`bpf-sockops run: ${file}: the simulation stopped: ${describeError(e)}\n`);
     return 2;
   }
   if (json) json.end();
   else {
-    if (sim.faulted) io.out('a program faulted (see above)\n');
-    io.out(`${sim.passed} passed, ${sim.failed} failed\n`);
+    if (sim.faulted) out.write('a program faulted (see above)\n');
+    out.write(`${sim.passed} passed, ${sim.failed} failed\n`);
   }
+  out.flush();
   return sim.failed === 0 && !sim.faulted ? 0 : 1;
+}
+
+/** Output gathered into pieces of about BATCH characters (one write per piece, not per line). */
+const BATCH = 1 << 16;
+
+class Batched {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly io: CliIo) {}
+  readonly write = (s: string): void => {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= BATCH * 16) this.flush(); // a long piece (a big recv's hex) goes at once
+  };
+  full(): boolean {
+    return this.size >= BATCH;
+  }
+  /** Writes what was gathered; returns the output's wait (null when it takes more now). */
+  flush(): Promise<void> | null {
+    if (this.size) {
+      this.io.out(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''));
+      this.parts = [];
+      this.size = 0;
+    }
+    return this.io.wait?.() ?? null;
+  }
 }
 
 /** Longer hex than this is written in pieces (a 64 MiB MSG_PEEK read is 128 MiB of text). */

@@ -96,6 +96,16 @@ export interface StepResult {
   timeNs: bigint;
 }
 
+/** steps[k] of the scenario as SimStep k + 1: its label, path, line and JSON read from it when
+ *  asked (a long scenario's steps are read from its text again: ./scenario/steps.ts). */
+class ScenarioSimStep implements SimStep {
+  constructor(readonly index: number, readonly scenarioStep: ScenarioStep) {}
+  get label(): string { return this.scenarioStep.label; }
+  get path(): string { return this.scenarioStep.path; }
+  get line(): number | undefined { return this.scenarioStep.line; }
+  get json(): unknown { return this.scenarioStep.json; }
+}
+
 /** Simulation.stepBrief(): a step's program runs and outcome, without its presentation. */
 export type BriefStepResult = Pick<StepResult, 'runs' | 'fault' | 'ret' | 'expect'>;
 
@@ -115,6 +125,7 @@ export interface SimCheckpoint {
   lastData: Uint8Array | undefined;
   trace: number;
   printk: number;
+  printkSeen: string[];
 }
 
 export interface RunSummary {
@@ -130,7 +141,9 @@ export class Simulation {
   readonly kernel: BpfKernel;
   readonly model: TcpModel;
   readonly clock = new VirtualClock();
-  readonly steps: SimStep[];
+  /** The passive open, then the scenario's steps (made when first asked for: `run` never does). */
+  private stepList: SimStep[] | null = null;
+  private readonly open: SimStep;
   readonly trace: StepResult[] = [];
   /** bpf_printk output so far, in order. */
   readonly printkLog: string[] = [];
@@ -140,6 +153,12 @@ export class Simulation {
   faulted = false;
   /** False: stepOnce() results are not kept in `trace` (long runs stream them: O(1) memory). */
   keepTrace = true;
+  /** False: bpf_printk lines are not kept in `printkLog` (each step's are in its result); an
+   *  `expect` of "printk" is then answered from the substrings the scenario asks for, marked as
+   *  lines contain them (the parser lists them: Scenario.printks). */
+  keepPrintk = true;
+  /** Those of the scenario's "printk" substrings some line contained so far (keepPrintk false). */
+  private printkSeen = new Set<string>();
   private lastRet: number | undefined;
   private lastData: Uint8Array | undefined;
 
@@ -208,12 +227,31 @@ export class Simulation {
       local: { port: sc.socket.localPort },
       remote: { port: sc.socket.remotePort },
     }, this.kernel);
-    const open: SimStep = { index: 0, scenarioStep: null, label: `passive open (${sc.socket.family}${sc.socket.fastopen ? `, fastopen ${sc.socket.fastopen} bytes` : ''})`, path: '', json: { open: sc.socket }, line: undefined };
-    this.steps = [open, ...sc.steps.map((s, k): SimStep => ({ index: k + 1, scenarioStep: s, label: s.label, path: s.path, line: s.line, json: s.json }))];
+    this.open = { index: 0, scenarioStep: null, label: `passive open (${sc.socket.family}${sc.socket.fastopen ? `, fastopen ${sc.socket.fastopen} bytes` : ''})`, path: '', json: { open: sc.socket }, line: undefined };
+  }
+
+  /** Every step, the passive open first (explore appends to it). A long scenario's list is made
+   *  only for whoever reads it: stepping makes each SimStep as it runs and keeps none. */
+  get steps(): SimStep[] {
+    return (this.stepList ??= [this.open, ...this.scenario.steps.map((_, k) => this.simStep(k + 1))]);
+  }
+
+  private simStep(index: number): SimStep {
+    return index === 0 ? this.open : new ScenarioSimStep(index, this.scenario.steps[index - 1]!);
+  }
+
+  private stepAt(index: number): SimStep | undefined {
+    if (this.stepList) return this.stepList[index];
+    return index <= this.scenario.steps.length ? this.simStep(index) : undefined;
+  }
+
+  /** Steps in all, the passive open included. */
+  get stepCount(): number {
+    return this.stepList ? this.stepList.length : this.scenario.steps.length + 1;
   }
 
   get done(): boolean {
-    return this.nextStep >= this.steps.length;
+    return this.nextStep >= this.stepCount;
   }
 
   socket(): TcpSock {
@@ -227,6 +265,7 @@ export class Simulation {
       model: this.model.checkpoint(), kernel: this.kernel.checkpoint(), clock: this.clock.ns,
       nextStep: this.nextStep, passed: this.passed, failed: this.failed, faulted: this.faulted,
       lastRet: this.lastRet, lastData: this.lastData, trace: this.trace.length, printk: this.printkLog.length,
+      printkSeen: [...this.printkSeen],
     };
   }
 
@@ -244,12 +283,20 @@ export class Simulation {
     this.lastData = cp.lastData;
     this.trace.length = Math.min(this.trace.length, cp.trace);
     this.printkLog.length = cp.printk;
+    this.printkSeen = new Set(cp.printkSeen);
+  }
+
+  /** A bpf_printk line of a completed run: logged, or (keepPrintk false) looked at once. */
+  private notePrintk(line: string): void {
+    const wanted = this.scenario.printks;
+    if (this.keepPrintk || !wanted) { this.printkLog.push(line); return; }
+    for (const w of wanted) if (!this.printkSeen.has(w) && line.includes(w)) this.printkSeen.add(w);
   }
 
   /** Run the next step. Exceptions thrown by an instruction hook propagate unchanged. */
   stepOnce(): StepResult {
     if (this.done) throw new Error('the scenario has no more steps');
-    const step = this.steps[this.nextStep]!;
+    const step = this.stepAt(this.nextStep)!;
     this.nextStep++;
     if (step.index > 0) this.clock.advance(1000n);
     const res = this.runStep(step, false);
@@ -262,7 +309,7 @@ export class Simulation {
    *  are built, and nothing is kept in `trace` (explore: the oracle reads the socket itself). */
   stepBrief(): BriefStepResult {
     if (this.done) throw new Error('the scenario has no more steps');
-    const step = this.steps[this.nextStep]!;
+    const step = this.stepAt(this.nextStep)!;
     this.nextStep++;
     if (step.index > 0) this.clock.advance(1000n);
     return this.runStep(step, true);
@@ -387,7 +434,7 @@ export class Simulation {
       if (e.kind === 'prog' || ((e.kind === 'setsockopt-prog' || e.kind === 'getsockopt-prog') && e.trace)) {
         const tr = e.trace!;
         runs.push(tr);
-        for (const l of tr.printk) this.printkLog.push(l);
+        for (const l of tr.printk) this.notePrintk(l);
         if (tr.probeRead) parts.push(probeReadText(tr.probeRead));
         if (tr.fault) {
           fault = true;
@@ -423,7 +470,7 @@ export class Simulation {
       const tr = e.kind === 'prog' || e.kind === 'setsockopt-prog' || e.kind === 'getsockopt-prog' ? e.trace : null;
       if (!tr) continue;
       runs.push(tr);
-      for (const l of tr.printk) this.printkLog.push(l);
+      for (const l of tr.printk) this.notePrintk(l);
       if (tr.fault) fault = true;
     }
     if (fault) this.faulted = true;
@@ -454,7 +501,7 @@ export class Simulation {
       const got = this.lastData ? new TextDecoder().decode(this.lastData) : undefined;
       if (got !== e.data) f.push(`data is ${JSON.stringify(got)}, expected ${JSON.stringify(e.data)}`);
     }
-    if (e.printk !== undefined && !this.printkLog.some((l) => l.includes(e.printk!))) {
+    if (e.printk !== undefined && !this.printkSeen.has(e.printk) && !this.printkLog.some((l) => l.includes(e.printk!))) {
       f.push(`no bpf_printk line contains ${JSON.stringify(e.printk)}`);
     }
     return { ok: f.length === 0, failures: f };

@@ -96,6 +96,9 @@ export interface Scenario {
   socket: SocketSpec;
   stream: Uint8Array;
   steps: ScenarioStep[];
+  /** The "printk" substrings the expect steps look for, each once (the parser fills it; without
+   *  it a Simulation keeps every bpf_printk line to answer them). */
+  printks?: string[];
 }
 
 /** A broken scenario file: names the file, the JSON path and its line, and what to do. */
