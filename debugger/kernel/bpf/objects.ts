@@ -216,7 +216,8 @@ function fillBpfSock(dv: DataView, b: Uint8Array, s: SockModel): void {
 
 /** 16 bytes of an IPv6 address (missing bytes read as 0). */
 function copy16(b: Uint8Array, off: number, a: Uint8Array): void {
-  for (let i = 0; i < 16; i++) b[off + i] = a[i] ?? 0;
+  if (a.length >= 16) for (let i = 0; i < 16; i++) b[off + i] = a[i]!;
+  else for (let i = 0; i < 16; i++) b[off + i] = a[i] ?? 0;
 }
 
 function fillBpfTcpSock(dv: DataView, s: SockModel): void {
