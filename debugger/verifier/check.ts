@@ -907,7 +907,7 @@ class Checker {
     if (!cond) throw new VerifierReject(pc, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`, 'bad-insn');
     const srcX = (insn.code & 0x08) !== 0;
     const a = this.readReg(f, insn.dst, pc);
-    const b = srcX ? this.readReg(f, insn.src, pc) : scalarReg(constScalar(j32 ? BigInt.asUintN(32, BigInt(insn.imm)) : BigInt.asUintN(64, BigInt(insn.imm))));
+    const b = srcX ? this.readReg(f, insn.src, pc) : scalarReg(immScalar(insn.imm, !j32));
     const target = pc + 1 + insn.off;
     const verdict = this.branchVerdict(a, b, cond, j32);
     if (verdict !== -1) {
@@ -958,7 +958,7 @@ class Checker {
   private refineBranch(st: VState, insn: Insn, op: CondOp, j32: boolean, taken: boolean, srcX: boolean): boolean {
     const f = st.frames[st.frames.length - 1]!;
     const a = f.regs[insn.dst]!;
-    const b = srcX ? f.regs[insn.src]! : scalarReg(constScalar(j32 ? BigInt.asUintN(32, BigInt(insn.imm)) : BigInt.asUintN(64, BigInt(insn.imm))));
+    const b = srcX ? f.regs[insn.src]! : scalarReg(immScalar(insn.imm, !j32));
     // NULL checks: ptr ==/!= 0
     if (!j32 && (op === 'jeq' || op === 'jne') && a.maybeNull && b.type === 'SCALAR_VALUE' && isConst(b.s) && constValue(b.s) === 0n) {
       const isNull = (op === 'jeq') === taken;

@@ -403,7 +403,10 @@ export function refine(a: Scalar, b: Scalar, op: CondOp, is32: boolean, holds = 
     refineRanges(a, b, op);
     if (op === 'jeq') { const t = tnumIntersect(a.varOff, b.varOff); a.varOff = t; b.varOff = t; }
   }
-  sync(a); sync(b);
+  // a constant operand's bounds stay that point or cross (violated(), which the caller checks):
+  // no sync needed, except after jeq's tnum intersection
+  sync(a);
+  if (op === 'jeq' || !isConst(b)) sync(b);
 }
 
 function refineRanges(a: { umin: bigint; umax: bigint; smin: bigint; smax: bigint }, b: typeof a, op: CondOp) {

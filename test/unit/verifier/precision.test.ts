@@ -88,7 +88,7 @@ test('the example hook with barrier_var(): accepted, insns processed as the kern
   const prog = obj.programs.find((p) => p.section === 'sockops')!;
   const r = checkProgram(obj, prog, 'sock_ops', { profile: 'linux-7.1.5' });
   assert.equal(r.accepted, true, r.error?.kernelMessage);
-  // Linux 6.18: "processed 105003 insns"; without precision tracking we hit the 1M limit
-  const KERNEL = 105_003;
-  assert.ok(Math.abs(r.processed - KERNEL) / KERNEL < 0.02, `processed ${r.processed}, the kernel ${KERNEL}`);
+  // Linux 6.18: "processed 105003 insns" (its level-2 log's prune decisions are ours, in order);
+  // without precision tracking the walk hits the 1M limit
+  assert.equal(r.processed, 105_003);
 });
