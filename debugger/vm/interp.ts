@@ -36,7 +36,7 @@ export interface VmOptions {
 /** Raised inside helpers via HelperContext.fault(). */
 class HelperFault extends Error {}
 
-import { R_LIMIT, R_FAULT, R_EXIT, LEADER, ZERO_OFF, BIG_OFF, READS_OFF, interpret } from './loop';
+import { R_LIMIT, R_FAULT, R_EXIT, R_HOOK, LEADER, ZERO_OFF, BIG_OFF, READS_OFF, interpret, interpretHooked } from './loop';
 import { compileFast, F_EXIT, F_FAULT, type FastProgram } from './fast';
 export { R_LIMIT, R_FAULT, R_EXIT } from './loop';
 
@@ -82,7 +82,8 @@ export class Vm implements VmApi {
   private state: 'idle' | 'running' | 'done' = 'idle';
   private final: RunStatus | null = null;
   private fault: Fault | null = null;
-  private skipHookAt = -1;
+  /** @internal A pc where resuming does not call the hook again (it paused there). */
+  skipHookAt = -1;
   /** @internal */ readonly retPc: Int32Array;
   /** @internal */ readonly fnStart: Int32Array;
   /** @internal */ readonly saved: Int32Array;
@@ -282,18 +283,15 @@ export class Vm implements VmApi {
     if (opts.budget !== undefined) this.budget = opts.budget;
     const hook = opts.hook ?? this.hook;
     if (!hook) return this.exec(this.budget, true);
-    // with a hook: call it before each instruction, then execute exactly that instruction
-    for (;;) {
-      if (this.count >= this.budget) return this.exec(this.budget);
-      const pc = this._pc;
-      if (this.skipHookAt !== pc && hook(pc) === true) {
-        this.skipHookAt = pc; // resuming from here does not pause again at the same place
-        return { status: 'paused', pc, insns: this.count };
-      }
-      this.skipHookAt = -1;
-      const st = this.exec(this.count + 1);
-      if (st.status !== 'paused') return st;
+    // with a hook: the interpreter calls it before each instruction (./loop interpretHooked)
+    if (this.count >= this.budget) return this.exec(this.budget);
+    const rc = interpretHooked(this, this.budget, hook, this.skipHookAt);
+    if (rc === R_HOOK) {
+      this.skipHookAt = this._pc; // resuming from here does not pause again at the same place
+      return { status: 'paused', pc: this._pc, insns: this.count };
     }
+    this.skipHookAt = -1;
+    return this.finish(rc);
   }
 
   step(): RunStatus {
@@ -323,6 +321,11 @@ export class Vm implements VmApi {
       }
     }
     if (rc === -1) rc = interpret(this, limit, !mayFast);
+    return this.finish(rc);
+  }
+
+  /** The status after a loop returned `rc`: paused at the limit, the budget fault, or the end. */
+  private finish(rc: number): RunStatus {
     if (rc === R_LIMIT) {
       if (this.count >= this.budget) {
         let inCb = -1;

@@ -139,7 +139,44 @@ ${cases.join('\n')}
   return new Function(...HELPER_NAMES, src)(...HELPER_FNS) as Loop;
 }
 
-let blocksLoop: Loop | null = null, preciseLoop: Loop | null = null;
+/** The precise loop with a hook called before every instruction (RunOptions.hook): vm._pc and
+ *  vm.count are written first, so the hook sees the Vm as at a pause; `skip` is a pc where the
+ *  first instruction is not hooked (resuming where the hook paused). R_HOOK: the hook returned
+ *  true before the instruction at vm._pc. An exception of the hook propagates. */
+type HookedLoop = (vm: Vm, pc: number, n: number, limit: number, hook: (pc: number) => boolean | void, skip: number) => number;
+export const R_HOOK = 5;
+
+function buildHooked(): HookedLoop {
+  const cases: string[] = [];
+  for (let code = 0; code < 256; code++) {
+    if (!OPS[code]) continue;
+    for (const z of READS_OFF[code] ? [0, ZERO_OFF] : [0]) cases.push(`case ${code + z + LEADER}: case ${code + z}: { ${caseBody(code, 'n', z !== 0)} }`);
+  }
+  const src = `return function interpHooked(vm, pc, n, limit, hook, skip) {
+  ${PROLOGUE}
+  for (;;) {
+    if (n >= limit) { vm._pc = pc; vm.count = n; return ${R_LIMIT}; }
+    if (pc !== skip) { vm._pc = pc; vm.count = n; if (hook(pc) === true) return ${R_HOOK}; }
+    if (skip !== -1) { skip = -1; vm.skipHookAt = -1; }
+    ${DISPATCH_WORD}
+    n++;
+    switch (x & ${DISPATCH}) {
+${cases.join('\n')}
+    ${BAD}
+    }
+  }
+};`;
+  return new Function(...HELPER_NAMES, src)(...HELPER_FNS) as HookedLoop;
+}
+
+let blocksLoop: Loop | null = null, preciseLoop: Loop | null = null, hookedLoop: HookedLoop | null = null;
+
+/** Interpret from vm._pc / vm.count with `hook` before every instruction until `limit`
+ *  instructions have run in total, the hook pauses (R_HOOK), an exit or a fault. */
+export function interpretHooked(vm: Vm, limit: number, hook: (pc: number) => boolean | void, skip: number): number {
+  hookedLoop ??= buildHooked();
+  return hookedLoop(vm, vm._pc, vm.count, limit, hook, skip);
+}
 
 /** Interpret from vm._pc / vm.count until `limit` instructions have run in total, an exit or a
  *  fault: R_LIMIT, R_EXIT or R_FAULT, with vm._pc and vm.count set. `single`: the caller wants
