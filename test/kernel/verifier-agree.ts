@@ -6,7 +6,8 @@
 // at the same instruction. Loads that fail before the verifier runs (a kfunc or CO-RE relocation
 // this kernel lacks) are counted apart. VERIFIER_RECORD=1 writes the kernel's answers to
 // test/fixtures/verifier/{kernel-verdicts,corpus}.json, which test/unit/verifier checks without a
-// kernel. VERIFIER_MUTANTS (default 10000) and VERIFIER_SEED (default 11) size the corpus.
+// kernel (VERIFIER_RECORD_FIXTURES=1: the fixture verdicts only). VERIFIER_MUTANTS (default 10000)
+// and VERIFIER_SEED (default 11) size the corpus.
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, relative, resolve, dirname } from 'node:path';
@@ -154,6 +155,11 @@ export async function verifierAgreement(opts: { log: (s: string) => void; record
   for (const d of mt.disagreements.slice(0, 40)) log(`  DISAGREEMENT ${d}`);
   if (mt.disagreements.length > 40) log(`  ... ${mt.disagreements.length - 40} more disagreements`);
   for (const d of mt.insnDiffs.slice(0, 15)) log(`  insn differs: ${d}`);
+  if (!(opts.record ?? !!process.env.VERIFIER_RECORD) && process.env.VERIFIER_RECORD_FIXTURES) {
+    // the fixture verdicts alone (new fixture objects), the recorded corpus kept as it is
+    writeFileSync(VERDICTS_FILE, JSON.stringify({ kernel: release(), verdicts: recorded }, null, 1) + '\n');
+    log(`  recorded ${recorded.length} fixture verdicts (kernel ${release()}); corpus.json unchanged`);
+  }
   if (opts.record ?? !!process.env.VERIFIER_RECORD) {
     writeFileSync(VERDICTS_FILE, JSON.stringify({ kernel: release(), verdicts: recorded }, null, 1) + '\n');
     writeFileSync(CORPUS_FILE, JSON.stringify(rec) + '\n');
