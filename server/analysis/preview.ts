@@ -42,6 +42,10 @@ export interface Preview {
   parsed: number;
 }
 
+/** Items that set #defines at most (a piece of only these counts by its last copy). */
+const PREPROC_ONLY = new Set(['preproc_def', 'preproc_function_def', 'preproc_include', 'preproc_call']);
+/** Items outside functions that set struct layouts at most (by their first copy). */
+const DECLARATIONS = new Set(['declaration', 'struct_specifier', 'union_specifier', 'type_definition']);
 const CB_SETTERS = /\b(?:bpf_sock_ops_cb_flags_set|bpf_setsockopt)\b/g;
 /** Where a constant or a struct layout may be defined (a superset: matches in comments too). */
 const GLOBALS = /\benum\b|#[ \t]*define\b|\b(?:struct|union)\b(?!\s*\{)[^;{}]*\{/g;
@@ -80,7 +84,12 @@ class PreviewBuilder {
     this.pieces.forEach((p, i) => {
       if (p.kind === 'mixed' || (p.kind === 'function' && p.start < seedEnd)) this.want.add(i);
     });
-    for (const i of this.matches(GLOBALS)) if (this.pieces[i]!.kind !== 'function') this.want.add(i);
+    const globals: number[] = [];
+    for (const i of this.matches(GLOBALS)) {
+      if (this.pieces[i]!.kind === 'other') globals.push(i);
+      else if (this.pieces[i]!.kind === 'mixed') this.want.add(i);
+    }
+    this.addGlobals(globals);
     let a = this.close(starts);
     if (typeof a === 'string') return { why: a };
     if (!this.cbFlagsSettled(a)) {
@@ -93,6 +102,40 @@ class PreviewBuilder {
     // Duplicate definitions (the first is analysed) are covered too: findings are never in them.
     covered.sort((x, y) => x.start - y.start);
     return { analysis: a, covered, pieces: this.pieces.length, parsed: this.parsed.size };
+  }
+
+  /** The pieces (without function bodies) that may define constants or struct layouts, in file
+   *  order. A text repeated verbatim (a header pasted into each part of a generated file) is
+   *  parsed once and, when the file has no enum (whose values are computed in file order, from
+   *  the #defines above them), only its occurrence that decides is kept: the last of a piece of
+   *  #defines (the last #define of a name wins), the first of a piece of declarations (the
+   *  first layout of a struct name wins). */
+  private addGlobals(indices: number[]): void {
+    const dedupe = !/\benum\b/.test(this.text);
+    const byText = new Map<string, number[]>();
+    for (const i of indices) {
+      const p = this.pieces[i]!;
+      const key = this.text.slice(p.start, p.end);
+      const l = byText.get(key);
+      if (l) l.push(i); else byText.set(key, [i]);
+    }
+    for (const [key, list] of byText) {
+      if (!dedupe || list.length === 1) { for (const i of list) this.want.add(i); continue; }
+      const first = list[0]!;
+      const pp = parsePiece(this.parser, key, this.pieces[first]!.start, this.cache);
+      const types = new Set(pp.items.map((it) => it.syn.type));
+      const defines = [...types].every((t) => PREPROC_ONLY.has(t));
+      const decls = [...types].every((t) => DECLARATIONS.has(t));
+      if (defines) {
+        const last = list[list.length - 1]!;
+        this.parsed.set(last, parsePiece(this.parser, key, this.pieces[last]!.start, this.cache));
+      } else if (decls) {
+        this.parsed.set(first, pp);
+      } else {
+        this.parsed.set(first, pp);
+        for (const i of list.slice(1)) this.want.add(i);
+      }
+    }
   }
 
   /** Parses the wanted pieces and the callers of every function parsed, until none is new; then

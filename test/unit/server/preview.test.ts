@@ -272,3 +272,31 @@ test('the language server publishes the preview of a large file first, then the 
     await stopLsp(c);
   }
 });
+
+test('repeated #define pieces: the preview takes the value the last one sets, as the whole analysis', async () => {
+  const filler = (from: number) => Array.from({ length: 300 }, (_, i) => `static int f${from + i}(int x)\n{\n\treturn x + ${i};\n}`).join('\n');
+  const make = (last: string) => [
+    '#include "vmlinux.h"',
+    'extern int bpf_sock_ops_tcp_set_rcvlowat(struct bpf_sock_ops_kern *skops, int val) __ksym;',
+    'SEC("sockops")',
+    'int hook(struct bpf_sock_ops *skops)',
+    '{',
+    '\tif (skops->op == MYOP)',
+    '\t\tbpf_sock_ops_tcp_set_rcvlowat(bpf_cast_to_kern_ctx(skops), 1);',
+    '\treturn 1;',
+    '}',
+    '#define MYOP BPF_SOCK_OPS_RTO_CB',
+    filler(0),
+    '#define MYOP BPF_SOCK_OPS_RCVQ_CB',
+    filler(1000),
+    `#define MYOP ${last}`,
+    filler(2000),
+    '',
+  ].join('\n');
+  for (const [last, want] of [['BPF_SOCK_OPS_RTO_CB', ['SOCKOPS006', 'SOCKOPS002']], ['BPF_SOCK_OPS_RCVQ_CB', ['SOCKOPS006']]] as const) {
+    const { p, whole } = await both(make(last), undefined, 10);
+    assert.ok(p);
+    assert.equal(previewMismatch(p, whole), undefined, last);
+    assert.deepEqual(p.analysis.findings.map((f) => f.code), want, last);
+  }
+});
