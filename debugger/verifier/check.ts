@@ -117,6 +117,8 @@ class Checker {
   private readonly visits = new Map<string, SccVisit>();
   /** The kernel's jump-history entry of the current insn was counted (cur_hist_ent). */
   private jhDone = false;
+  /** The last instruction processed (not pruned). */
+  private lastPc = 0;
   /** Set by stackRead when the value is a spilled register's. */
   private filled = false;
   private readonly liveRegs = { regsAt: (pc: number) => this.live[pc]! };
@@ -227,7 +229,8 @@ class Checker {
   /** Follow one path until it exits, is pruned or branches end it; true when it ended. */
   private runPath(p: Path): boolean {
     for (;;) {
-      if (this.processed++ >= this.limit) throw new VerifierReject(p.pc, `BPF program is too large. Processed ${this.limit + 1} insn`, 'too-large', { limit: this.limit });
+      // the kernel's log ends with the last insn it processed: the error is placed there
+      if (this.processed++ >= this.limit) throw new VerifierReject(this.lastPc, `BPF program is too large. Processed ${this.limit + 1} insn`, 'too-large', { limit: this.limit });
       const pc = p.pc;
       if (pc < 0 || pc >= this.insns.length) throw new VerifierReject(pc, `invalid insn idx ${pc} insn_cnt ${this.insns.length}`, 'jump-range');
       if (this.prune[pc]! & PRUNE && this.visited(p)) {
@@ -237,6 +240,7 @@ class Checker {
       const insn = this.insns[pc]!;
       p.hist = this.hist.push(pc, p.hist);
       this.curPath = p;
+      this.lastPc = pc;
       this.jhDone = false;
       if (this.prune[pc]! & JMP_POINT) this.countJh();
       if (this.logOn) this.log.push(`${pc}: (${insn.code.toString(16).padStart(2, '0')}) ${this.insnText(pc)}`);
