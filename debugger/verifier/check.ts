@@ -1,9 +1,13 @@
 // The verifier walk (kernel/bpf/verifier.c do_check, 7.1.5): every path of the program from the
 // entry, one instruction at a time, with register/stack/reference state, branches pushed and
-// explored depth first (push_stack / pop_stack), states pruned at jump targets against states
-// already proven safe (is_state_visited, simplified: liveness of registers, no precision marks),
-// the 1,000,000 processed-instruction limit, and the first error ending the walk. Judges as for a
-// loader with CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN unless opts.perfmon is false.
+// explored depth first (push_stack / pop_stack), states pruned at the prune points of
+// kernel/bpf/cfg.c against states already proven safe (kernel/bpf/states.c is_state_visited:
+// live registers, precision marks traced back by ./precision.ts, may_goto widening, loop SCCs
+// with backedges), the 1,000,000 processed-instruction limit, and the first error ending the
+// walk. Judges as for a loader with CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN unless opts.perfmon is
+// false. Approximated: stack slots are compared whatever their liveness (7.1.5 compares live ones
+// only, kernel/bpf/liveness.c); scalar ids are not remapped (check_scalar_ids); callbacks
+// (bpf_loop, bpf_for_each_map_elem) are walked once per call rather than until they converge.
 // Facts only: the error carries a kind and data; ./messages.ts writes the plain sentence.
 import type { BpfObject, BpfProgram } from '../object/types';
 import type { Insn } from '../vm/api';
