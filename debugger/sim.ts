@@ -44,6 +44,8 @@ export interface PreparedScenario {
   /** The program file actually used (.o or .c). */
   programFile: string;
   object: BpfObject;
+  /** The object's bytes (read from the .o, or what clang made of the .c): the debugger reads its DWARF. */
+  objectBytes: Uint8Array;
   table: SockopsTable;
   abi: TcpAbi;
 }
@@ -194,7 +196,7 @@ export class Simulation {
       t = table(auto);
       scenario = parseScenario(src.text, src.path, { constant: (n) => t.constant(n) });
     }
-    return { scenario, programFile, object, table: t, abi: abiFromTable(t) };
+    return { scenario, programFile, object, objectBytes: bytes, table: t, abi: abiFromTable(t) };
   }
 
   static fromFile(path: string, opts: SimOptions = {}): Simulation {
@@ -240,7 +242,8 @@ export class Simulation {
     return index === 0 ? this.open : new ScenarioSimStep(index, this.scenario.steps[index - 1]!);
   }
 
-  private stepAt(index: number): SimStep | undefined {
+  /** Step `index` (0: the passive open), made for the caller when the list was not. */
+  stepAt(index: number): SimStep | undefined {
     if (this.stepList) return this.stepList[index];
     return index <= this.scenario.steps.length ? this.simStep(index) : undefined;
   }

@@ -353,9 +353,12 @@ export class DebugRuntime extends EventEmitter {
         regions: vm ? vm.memory.regions().map((r) => ({ ...r, bytes: r.bytes.slice() })) : [],
       };
     };
+    const anyEdits = edits.size > 0;
     const visit = (c: Cursor): boolean => {
-      const ed = edits.get(c.pos);
-      if (ed) this.applyEdits(c, sim, ed);
+      if (anyEdits) {
+        const ed = edits.get(c.pos);
+        if (ed) this.applyEdits(c, sim, ed);
+      }
       if (target !== undefined && c.pos === target) {
         found = { stop: { reason: 'goto' }, cursor: { ...c } };
         foundSnap = snapshot(c);
@@ -371,6 +374,8 @@ export class DebugRuntime extends EventEmitter {
       return false;
     };
 
+    // per run: its program's function starts (a Map lookup per run, not per instruction)
+    let starts: Uint8Array | null = null;
     this.hookFn = (info: InsnInfo) => {
       pos++;
       this.hookedInsns++;
@@ -381,14 +386,15 @@ export class DebugRuntime extends EventEmitter {
         if (runEnded(cur)) throw new Pause(pos);
         cur = { index: runCount++, program: info.program, label: info.label, ctxBase: info.ctxBase, op: info.op, step: stepIdx, firstPos: pos, lastPos: pos, key: info.run, vm, trace: info.trace };
         runs.push(cur);
+        starts = this.funcStart(info.program);
       }
       lastInsns = n;
       cur.lastPos = pos;
       // the frame depth changes only after a call or an exit, or at a function's first
-      // instruction (a callback a helper calls): vm.frames() only then (it allocates)
+      // instruction (a callback a helper calls): asked for only then
       const prog = info.program;
       const prev = lastPc >= 0 && lastRun === cur ? prog.insns[lastPc]?.code : undefined;
-      if (prev === undefined || prev === CALL || prev === EXIT || this.funcStart(prog)[info.pc]) depth = vm.frames().length;
+      if (prev === undefined || prev === CALL || prev === EXIT || starts![info.pc]) depth = frameCount(vm);
       lastPc = info.pc;
       lastRun = cur;
       this.history.record(pos, cur.index, info.pc, depth);
@@ -545,12 +551,19 @@ export class DebugRuntime extends EventEmitter {
       if (!m) { m = new Uint8Array(p.insns.length); masks.set(p, m); }
       for (const pc of pcs) m[pc] = 1;
     }
+    // what a request asks for does not change while it runs: looked up once, not per instruction
+    const watches = this.breaks.watches;
+    const helperErrors = this.breaks.exceptionFilters.has('helper-error');
+    const faults = this.breaks.exceptionFilters.has('fault');
+    let maskOf: BpfProgram | null = null;
+    let mask: Uint8Array | undefined;
     return (c) => {
-      const watchPrev = this.watchPrev;
       let stop: Stop | null = null;
       const sim = simRef();
       // data breakpoints: compare with the value at the previous position
-      for (const w of this.breaks.watches) {
+      for (let k = 0; k < watches.length; k++) {
+        const w = watches[k]!;
+        const watchPrev = this.watchPrev;
         const v = this.watchValue(w.watch, c, sim);
         const prev = watchPrev.get(w.id);
         watchPrev.set(w.id, v);
@@ -566,7 +579,8 @@ export class DebugRuntime extends EventEmitter {
         stop.hitBreakpointIds!.push(w.id);
       }
       if (c.kind === 'insn' && c.run) {
-        if (masks.get(c.run.program)?.[c.pc]) for (const bp of bps) {
+        if (c.run.program !== maskOf) { maskOf = c.run.program; mask = masks.get(maskOf); }
+        if (mask?.[c.pc]) for (const bp of bps) {
           const pcs = bp.at.get(c.run.program);
           if (!pcs || !pcs.includes(c.pc)) continue;
           if (bp.condition && !this.condTrue(bp.condition, c, sim)) continue;
@@ -585,12 +599,12 @@ export class DebugRuntime extends EventEmitter {
           stop ??= { reason: bp.reason, hitBreakpointIds: [] };
           stop.hitBreakpointIds!.push(bp.id);
         }
-        if (c.pos > from && this.breaks.exceptionFilters.has('helper-error')) {
+        if (c.pos > from && helperErrors) {
           const e = this.helperError(c);
           if (e) stop ??= { reason: 'exception', description: e, text: e, callPc: c.pc - 1 };
         }
       }
-      if (c.pos > from && this.breaks.exceptionFilters.has('fault')) {
+      if (c.pos > from && faults) {
         const f = this.knownFaults.get(c.pos);
         if (f !== undefined) stop = { reason: 'exception', description: `guest fault: ${f}`, text: f };
       }
@@ -892,6 +906,13 @@ export class DebugRuntime extends EventEmitter {
   }
 
   sock(): SockModel | null { return this.paused?.sim.socket() ?? null; }
+}
+
+/** How many BPF frames the VM has: its depth counter when it keeps one (./vm/interp.ts does),
+ *  else the length of frames(), which copies every frame's registers. */
+function frameCount(vm: VmApi): number {
+  const d = (vm as { depth?: unknown }).depth;
+  return typeof d === 'number' ? d + 1 : vm.frames().length;
 }
 
 /** A fault as stops describe it: 'load of 4 bytes at 0xdead is outside any region at frames.bpf.c:52'. */

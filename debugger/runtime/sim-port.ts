@@ -1,51 +1,35 @@
-// debugger/sim.ts seen through the runtime's narrow port (./port.ts): a prepared scenario (parsed,
-// compiled, loaded once) from which each re-run builds a fresh, deterministic Simulation.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFileBounded, readTextBounded } from '../../io/files';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Simulation, type PreparedScenario, type SimCheckpoint, type SimOptions } from '../sim';
-import { compileBpf } from '../scenario/compile';
+// debugger/sim.ts seen through the runtime's narrow port (./port.ts): a prepared scenario (read,
+// parsed, compiled, loaded once) from which each re-run builds a fresh, deterministic Simulation.
+import { Simulation, type PreparedScenario, type SimCheckpoint, type SimOptions, type SimStep } from '../sim';
 import type { RunInfo } from '../kernel/bpf/index';
 import type { DebugSim, InsnHook, InsnInfo, SimFactory, StepDesc } from './port';
+
+/** A step as the runtime and the views see it, read from the scenario's step when asked (a long
+ *  scenario's steps are read from its text again: ../scenario/steps.ts). */
+class SimStepDesc implements StepDesc {
+  constructor(private readonly s: SimStep) {}
+  get label(): string { return this.s.label; }
+  get json(): unknown { return this.s.json; }
+  get line(): number | undefined { return this.s.line; }
+  get number(): number { return this.s.scenarioStep ? this.s.scenarioStep.index : -1; }
+}
 
 export class SimPort implements SimFactory {
   readonly profile;
   readonly scenarioPath: string;
-  constructor(readonly prepared: PreparedScenario, readonly objectBytes?: Uint8Array) {
+  readonly objectBytes: Uint8Array;
+  /** The steps, the same for every re-run: made once. */
+  private steps: StepDesc[] | null = null;
+  constructor(readonly prepared: PreparedScenario) {
     this.profile = prepared.table.profile;
     this.scenarioPath = prepared.scenario.file;
+    this.objectBytes = prepared.objectBytes;
   }
 
-  /** Prepare the scenario, keeping the object's bytes (the debugger reads its DWARF line table). */
+  /** Prepare the scenario: its file read once, a .c compiled by the same compileBpf the scenario
+   *  runner uses (messages name the user's files), the object's bytes kept for its DWARF. */
   static prepare(scenarioPath: string, opts: SimOptions = {}): SimPort {
-    const program = opts.program ?? scenarioProgram(scenarioPath);
-    if (program?.endsWith('.c')) {
-      // compile here (the same compileBpf the scenario runner uses) so that the bytes are ours
-      const bytes = compileBpf(program, { compiler: opts.compiler, args: opts.compilerArgs });
-      const dir = mkdtempSync(join(tmpdir(), 'bpf-sockops-dbg-'));
-      const obj = join(dir, basename(program).replace(/\.c$/, '') + '.o');
-      try {
-        writeFileSync(obj, bytes);
-        let prepared: PreparedScenario;
-        try {
-          prepared = Simulation.prepare(scenarioPath, { ...opts, program: obj });
-        } catch (e) {
-          // messages name the user's .c, never our temporary object
-          if (e instanceof Error) e.message = e.message.split(obj).join(program);
-          throw e;
-        }
-        prepared.programFile = program;
-        prepared.object.file = program;
-        return new SimPort(prepared, bytes);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    const prepared = Simulation.prepare(scenarioPath, opts);
-    let bytes: Uint8Array | undefined;
-    try { bytes = readFileBounded(prepared.programFile, 'object').bytes; } catch { bytes = undefined; }
-    return new SimPort(prepared, bytes);
+    return new SimPort(Simulation.prepare(scenarioPath, opts));
   }
 
   open(hook: InsnHook): DebugSim {
@@ -54,13 +38,19 @@ export class SimPort implements SimFactory {
     const kernel = sim.kernel;
     // one InsnInfo, refilled per instruction (the hook reads it and keeps none of it)
     const out = { pc: 0, vm: null, program: null, run: null, label: '' } as unknown as InsnInfo;
+    let last: RunInfo | null = null;
     kernel.setInsnHook((info) => {
       const run: RunInfo = info.run;
-      out.pc = info.pc; out.vm = info.vm; out.program = info.program; out.run = run;
-      out.label = run.label; out.ctxBase = run.ctxBase; out.op = run.op; out.trace = run.trace;
+      // a run's fields are the same at each of its instructions: copied when the run changes
+      if (run !== last || out.vm !== info.vm) {
+        last = run;
+        out.vm = info.vm; out.program = info.program; out.run = run;
+        out.label = run.label; out.ctxBase = run.ctxBase; out.op = run.op; out.trace = run.trace;
+      }
+      out.pc = info.pc;
       hook(out);
     });
-    const steps: StepDesc[] = sim.steps.map((s) => ({ label: s.label, json: s.json, line: s.line, number: s.scenarioStep ? s.scenarioStep.index : -1 }));
+    const steps = (this.steps ??= Array.from({ length: sim.stepCount }, (_, k) => new SimStepDesc(sim.stepAt(k)!)));
     return {
       object: sim.object,
       steps,
@@ -78,16 +68,5 @@ export class SimPort implements SimFactory {
       restore: (cp) => sim.restore(cp as SimCheckpoint),
       results: () => ({ passed: sim.passed, failed: sim.failed, faulted: sim.faulted }),
     };
-  }
-}
-
-/** The scenario's "program", resolved like the scenario reader does; undefined when unreadable
- *  (the reader then says what is wrong). */
-function scenarioProgram(scenarioPath: string): string | undefined {
-  try {
-    const j = JSON.parse(readTextBounded(scenarioPath, 'scenario').text) as { program?: unknown };
-    return typeof j.program === 'string' ? resolve(dirname(resolve(scenarioPath)), j.program) : undefined;
-  } catch {
-    return undefined;
   }
 }
