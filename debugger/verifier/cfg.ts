@@ -76,7 +76,7 @@ export function cfgCheck(insns: Insn[], prog: BpfProgram): void {
 export const PRUNE = 1, FORCE_CHECKPOINT = 2, JMP_POINT = 4;
 /** Helpers that call a callback synchronously (bpf_is_sync_callback_calling_insn): bpf_for_each_map_elem,
  *  bpf_find_vma, bpf_loop, bpf_user_ringbuf_drain. */
-const SYNC_CALLBACK_HELPERS = new Set([164, 180, 181, 209]);
+export const SYNC_CALLBACK_HELPERS = new Set([164, 180, 181, 209]);
 
 /** Per insn, as kernel/bpf/cfg.c visit_insn marks them: PRUNE (is_state_visited runs there) on
  *  conditional jumps themselves, their targets, `ja` targets, return sites of calls, bpf-to-bpf

@@ -262,6 +262,7 @@ class Checker {
     // is_state_visited (kernel/bpf/states.c): remember a new state only after 2 jumps and 8 insns
     let add = forced || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8);
     const mayGoto = this.insns[pc]!.code === 0xe5;
+    const callsCallback = (this.prune[pc]! & FORCE_CHECKPOINT) !== 0 && this.insns[pc]!.code === 0x85;
     if (list) {
       // the kernel adds new states at the head of the list and walks it from there: newest first
       for (let i = list.length - 1; i >= 0; i--) {
@@ -272,6 +273,10 @@ class Checker {
           // final, so it only serves may_goto convergence (RANGE_WITHIN) and the infinite-loop test
           if (mayGoto && (s.state.mayGoto ?? 0) !== (p.state.mayGoto ?? 0) && statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, true)) {
             hit = loop = true;
+          } else if (callsCallback) {
+            // bpf_calls_callback: the callback's iterations converge (no infinite-loop test here)
+            hit = loop = statesSafe(s.state, p.state, pc, this.liveRegs, this.perfmon, true);
+            if (!hit && !forced && this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
           } else {
             if (statesEqual(s.state, p.state, liveMask)) throw new VerifierReject(pc, `infinite loop detected at insn ${pc}`, 'infinite-loop');
             if (!forced && this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) add = false;
@@ -943,10 +948,10 @@ class Checker {
   }
 
   /** find_prev_entry: the nearest older checkpoint of this path at pc, with the same call sites. */
-  private prevEntry(p: Path, pc: number): Snap | undefined {
+  private prevEntry(p: Path, pc: number, older = true): Snap | undefined {
     const cs = (st: VState) => st.frames.map((f) => f.callsite).join();
     const mine = cs(p.state);
-    for (let s = p.last?.parent ?? null; s; s = s.parent) if (s.pc === pc && s.branches > 0 && cs(s.state) === mine) return s;
+    for (let s = (older ? p.last?.parent : p.last) ?? null; s; s = s.parent) if (s.pc === pc && s.branches > 0 && cs(s.state) === mine) return s;
     return undefined;
   }
 
@@ -1163,15 +1168,29 @@ class Checker {
         default: ret = scalarReg(helperRetRange(h.name));
       }
     }
+    if (meta.func !== undefined) {
+      // push_callback_call: one more call of the callback waits (a copy from before the call's
+      // clobbering: its exit comes back to this insn, which is then processed again); this path
+      // goes on as if the helper had returned. bpf_loop stops at its count (callback_depth).
+      const umax = f.regs[1]!.s.umax;
+      if (h.name !== 'bpf_loop' || BigInt(f.cbDepth ?? 0) < umax) {
+        const cb = cloneState(p.state);
+        const caller = cb.frames[cb.frames.length - 1]!;
+        caller.cbDepth = (caller.cbDepth ?? 0) + 1;
+        cb.cbUnroll = (cb.cbUnroll ?? 0) + 1;
+        this.enterCallback(cb, pc, meta.func, h.name, meta.ctxArg, meta.map);
+        this.push(cb, meta.func, p, pc);
+      }
+      f.cbDepth = 0;
+    }
     if (meta.ringbufRef) releaseRef(p.state, meta.ringbufRef);
     this.clobber(f);
     f.regs[0] = ret;
-    if (meta.func !== undefined) return this.enterCallback(p, f, pc, meta.func, h.name, meta.ctxArg, meta.map);
     return pc + 1;
   }
 
-  private enterCallback(p: Path, _f: Frame, pc: number, funcPc: number, helper: string, ctxArg: Reg | undefined, map: number | undefined): number {
-    if (p.state.frames.length >= MAX_CALL_FRAMES) throw new VerifierReject(pc, `the call stack of ${p.state.frames.length + 1} frames is too deep !`, 'call-depth');
+  private enterCallback(st: VState, pc: number, funcPc: number, helper: string, ctxArg: Reg | undefined, map: number | undefined): void {
+    if (st.frames.length >= MAX_CALL_FRAMES) throw new VerifierReject(pc, `the call stack of ${st.frames.length + 1} frames is too deep !`, 'call-depth');
     const regs: Reg[] = [];
     for (let i = 0; i < 11; i++) regs.push(notInit());
     if (helper === 'bpf_loop') {
@@ -1184,9 +1203,8 @@ class Checker {
       regs[3] = ptrReg('PTR_TO_MAP_VALUE', { mapIndex: map });
       regs[4] = ctxArg ? cloneReg(ctxArg) : scalarReg(constScalar(0n));
     }
-    regs[10] = ptrReg('PTR_TO_STACK', { frameNo: p.state.frames.length });
-    p.state.frames.push({ regs, stack: new Map(), funcStart: funcPc, callsite: pc, callback: { helper }, depth: 0 });
-    return funcPc;
+    regs[10] = ptrReg('PTR_TO_STACK', { frameNo: st.frames.length });
+    st.frames.push({ regs, stack: new Map(), funcStart: funcPc, callsite: pc, callback: { helper }, depth: 0 });
   }
 
   private checkArg(p: Path, f: Frame, at: ArgType, regno: number, nextArg: ArgType | undefined, pc: number, helper: string, meta: { map?: number; ringbufRef?: number; allocSize?: number; func?: number; ctxArg?: Reg; key?: Reg }): void {
@@ -1304,12 +1322,15 @@ class Checker {
       st.frames.pop();
       const caller = st.frames[st.frames.length - 1]!;
       if (f.callback) {
-        // the helper's own result stays in r0 (an int); r1-r5 are clobbered
-        caller.regs[0] = scalarReg(unknownScalar());
-      } else {
-        caller.regs[0] = cloneReg(r0);
-        for (let i = 1; i <= 5; i++) caller.regs[i] = notInit();
+        // prepare_func_exit: back to the helper call, which is processed again (another call of
+        // the callback or the helper's return); imprecise scalars widened against the previous
+        // visit of that call
+        const prev = this.prevEntry(p, f.callsite, false);
+        if (prev) widenImprecise(prev.state, st);
+        return f.callsite;
       }
+      caller.regs[0] = cloneReg(r0);
+      for (let i = 1; i <= 5; i++) caller.regs[i] = notInit();
       return f.callsite + 1;
     }
     if (this.subprog) {

@@ -13,6 +13,7 @@
 // insn = idx - 1"; the walk is the same.
 import type { Insn } from '../vm/api';
 import type { Reg, VState } from './state';
+import { SYNC_CALLBACK_HELPERS } from './cfg';
 
 /** Flag bits of a history entry: a stack slot spilled to / filled from (INSN_F_STACK_ACCESS). */
 export const stackAccessFlag = (frameNo: number, spi: number): number => 1 | (frameNo << 1) | (spi << 5);
@@ -210,8 +211,11 @@ export class Precision {
       }
       if (op === 0x90) { // exit, walked backwards: into the callee's frame
         if (fr + 1 >= MAX_FRAMES) return UNSUPPORTED;
+        // a callback's exit goes back to its helper call (subseq); a subprogram's to after its call
+        const back = this.insns[subseq];
+        const toCallback = !!back && back.code === 0x85 && back.src === 0 && SYNC_CALLBACK_HELPERS.has(back.imm);
         const ret = this.insns[subseq - 1];
-        const fromSubprog = !!ret && (ret.code & 0xf7) === 0x85 && ret.src === 1;
+        const fromSubprog = !toCallback && !!ret && (ret.code & 0xf7) === 0x85 && ret.src === 1;
         if (!fromSubprog) for (let r = 1; r <= 5; r++) bt.clearReg(fr, r);
         if (bt.regs[fr]! & ARGS) return UNSUPPORTED;
         const r0 = fromSubprog && bt.hasReg(fr, 0);

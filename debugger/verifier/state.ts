@@ -70,6 +70,8 @@ export interface Frame {
   depth: number;
   /** Copy-on-write token: slots whose `own` is this may be changed in place (see ownSlot). */
   tok?: object;
+  /** callback_depth: calls of a callback (bpf_loop & co) made from this frame's current helper call. */
+  cbDepth?: number;
 }
 
 export interface RefState { id: number; insn: number }
@@ -79,6 +81,9 @@ export interface VState {
   refs: RefState[];
   /** may_goto_depth: may_goto instructions taken on this path (the loop-convergence test). */
   mayGoto?: number;
+  /** callback_unroll_depth: callback calls pushed on this path (states of different calls are no
+   *  infinite loop). */
+  cbUnroll?: number;
 }
 
 /** A copy sharing the (immutable) registers and the stack slots: both frames lose the right to
@@ -86,6 +91,7 @@ export interface VState {
 export function cloneFrame(f: Frame): Frame {
   f.tok = {};
   const c: Frame = { regs: f.regs.slice(), stack: new Map(f.stack), funcStart: f.funcStart, callsite: f.callsite, depth: f.depth, tok: {} };
+  if (f.cbDepth) c.cbDepth = f.cbDepth;
   if (f.callback) c.callback = f.callback;
   return c;
 }
@@ -104,7 +110,7 @@ export function ownSlot(f: Frame, k: number): Slot {
   f.stack.set(k, s);
   return s;
 }
-export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), mayGoto: s.mayGoto ?? 0 });
+export const cloneState = (s: VState): VState => ({ frames: s.frames.map(cloneFrame), refs: s.refs.map((r) => ({ ...r })), mayGoto: s.mayGoto ?? 0, cbUnroll: s.cbUnroll ?? 0 });
 
 // ---- pruning (kernel/bpf/states.c: states_equal / func_states_equal / regsafe / stacksafe) ----
 
@@ -211,7 +217,7 @@ export function statesSafe(old: VState, cur: VState, pc: number, live: Liveness,
   const n = old.frames.length;
   for (let i = 0; i < n; i++) {
     const o = old.frames[i]!, c = cur.frames[i]!;
-    if (o.callsite !== c.callsite) return false;
+    if (o.callsite !== c.callsite || (o.cbDepth ?? 0) > (c.cbDepth ?? 0)) return false;
     const mask = i === n - 1 ? live.regsAt(pc) : live.regsAt(old.frames[i + 1]!.callsite + 1) & ~0x3f;
     for (let r = 0; r < 10; r++) {
       if (((mask >> r) & 1) === 0) continue;
@@ -225,7 +231,7 @@ export function statesSafe(old: VState, cur: VState, pc: number, live: Liveness,
 /** Exactly the same state (the infinite-loop test; dead registers of the innermost frame, which
  *  the kernel cleans before comparing, are left out by `liveMask`). */
 export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
-  if (a.frames.length !== b.frames.length || (a.mayGoto ?? 0) !== (b.mayGoto ?? 0)) return false;
+  if (a.frames.length !== b.frames.length || (a.mayGoto ?? 0) !== (b.mayGoto ?? 0) || (a.cbUnroll ?? 0) !== (b.cbUnroll ?? 0)) return false;
   for (let i = a.frames.length - 1; i >= 0; i--) { // the innermost frame differs most often
     const x = a.frames[i]!, y = b.frames[i]!;
     for (let r = 0; r < 11; r++) {
@@ -233,6 +239,8 @@ export function statesEqual(a: VState, b: VState, liveMask = 0x7ff): boolean {
       const p = x.regs[r]!, q = y.regs[r]!;
       if (p === q) continue; // registers are never changed in place: shared means equal
       if (p.type !== q.type) return false;
+      // states_maybe_looping compares the innermost frame's registers raw, ids included
+      if (i === a.frames.length - 1 && p.id !== q.id) return false;
       if (p.type === 'NOT_INIT') continue;
       if (p.off !== q.off || p.maybeNull !== q.maybeNull || p.range !== q.range || !scalarEquals(p.s, q.s)) return false;
     }
