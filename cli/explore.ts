@@ -3,7 +3,7 @@
 // Exit 1 with a minimized failing scenario written to --out when a counterexample is found, 0
 // when the budget is exhausted without one, 2 on bad input.
 import { readFileSync } from 'node:fs';
-import { explore, mergeReports, TargetError, type ExploreOptions, type ExploreReport } from '../debugger/explore/index';
+import { explore, mergeReports, TargetError, tuneHeapForSearch, type ExploreOptions, type ExploreReport } from '../debugger/explore/index';
 import { ScenarioError } from '../debugger/scenario/index';
 import { format, type Format, int, parseCommand, profile, shard, text } from './args';
 
@@ -35,6 +35,7 @@ export async function exploreCommand(args: string[], io: CliIo): Promise<number>
   if (prof !== undefined) opts.profile = prof;
   let report: ExploreReport;
   try {
+    tuneHeapForSearch(); // a process of its own: the larger young generation (debugger/explore/heap.ts)
     report = await explore(file, opts);
   } catch (e) {
     if (e instanceof ScenarioError || e instanceof TargetError || e instanceof Error) {

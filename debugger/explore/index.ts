@@ -13,6 +13,7 @@ import { makeTarget, type Target } from './target';
 import { runParts } from './workers';
 import { counterexampleJson } from './write';
 
+export { tuneHeapForSearch } from './heap';
 export { exploreWorkerMain } from './workers';
 export { TargetError } from './target';
 export type { FindingKind } from './oracle';

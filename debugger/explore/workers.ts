@@ -6,6 +6,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Simulation, type SimOptions } from '../sim';
 import { searchPart, type PartResult, type PartSpec } from './search';
 import { makeTarget } from './target';
+import { SEARCH_YOUNG_GENERATION_MB } from './heap';
 
 interface WorkerInput {
   file: string;
@@ -62,7 +63,7 @@ export async function runParts(file: string, sim: SimOptions, parts: PartSpec[],
   const stop = new SharedArrayBuffer(4);
   signal?.addEventListener('abort', () => Atomics.store(new Int32Array(stop), 0, 1), { once: true });
   return Promise.all(parts.map((part) => new Promise<PartResult>((resolve, reject) => {
-    const w = new Worker(boot, { eval: true, workerData: { file, sim, part, stop } satisfies WorkerInput });
+    const w = new Worker(boot, { eval: true, workerData: { file, sim, part, stop } satisfies WorkerInput, resourceLimits: { maxYoungGenerationSizeMb: SEARCH_YOUNG_GENERATION_MB } });
     let done = false;
     w.on('message', (m: { ok: boolean; result?: PartResult; error?: string }) => {
       done = true;
