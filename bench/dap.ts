@@ -6,10 +6,7 @@ import { join, resolve } from 'node:path';
 import { openLaunch } from '../debugger/runtime/launch';
 import { DebugRuntime, type Paused } from '../debugger/runtime/runtime';
 import { frames, scopes } from '../debugger/runtime/inspect';
-import { Simulation } from '../debugger/sim';
-import { SimPort } from '../debugger/runtime/sim-port';
-import { spawnSync } from 'node:child_process';
-import { framesScenario } from './dap-scale';
+import { benchDapScale } from './dap-scale';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -24,7 +21,7 @@ function stats(xs: number[]): string {
 }
 
 /** The call stack and every variable of every scope, as the Call Stack and Variables views fetch them. */
-function readAll(rt: DebugRuntime, at: Paused): number {
+export function readAll(rt: DebugRuntime, at: Paused): number {
   let n = frames(rt, at).length;
   for (const s of scopes(rt, at, () => {})) n += s.nodes().length;
   return n;
@@ -76,66 +73,6 @@ async function one(label: string, scenario: string, bp: { fn?: string; file?: st
     }
     console.log(`${label}: step over from the breakpoint line: ${stats(t)}`);
   }
-}
-
-/**
- * Issue 12: the example hook with N frames (bench/dap-scale.ts). A plain run (Simulation, no
- * hook), then the debugger: first stop in the last frame (a breakpoint on the line of
- * wanted_rcvlowat's call with a hit count), then steps over, back and in there, each with the
- * stack and every scope read as the views do; the plain run's peak RSS in a child process.
- * Targets: a step <= 10 ms median at every N; the first stop at N = 100,000 within 2x of the
- * plain run; the run under 200 MB peak RSS.
- */
-async function scale(n: number): Promise<void> {
-  const file = framesScenario(n);
-  const ex = join(ROOT, 'examples/autolowat');
-  let t0 = performance.now();
-  const sim = Simulation.fromFile(file);
-  const prep = ms(t0);
-  t0 = performance.now();
-  sim.keepTrace = false;
-  while (!sim.done) sim.stepOnce();
-  const plain = ms(t0);
-  const line = readFileSync(join(ex, 'autolowat.bpf.c'), 'utf8').split('\n').findIndex((l) => l.includes('lowat = wanted_rcvlowat(')) + 1;
-  t0 = performance.now();
-  // the runtime's own factory (what launch builds, without the launch's checks)
-  const rt = new DebugRuntime(SimPort.prepare(file), { sourceDirs: [ex] });
-  // 3 RCVQ_CB runs per frame reach the line: the (3N-2)th hit is in the last frame
-  rt.setSourceBreakpoints(join(ex, 'autolowat.bpf.c'), [{ line, hitCondition: `== ${3 * n - 2}` }]);
-  let p = rt.start(false);
-  readAll(rt, p);
-  const first = ms(t0);
-  rt.setSourceBreakpoints(join(ex, 'autolowat.bpf.c'), []);
-  const kinds: [string, () => Paused][] = [['step over', () => rt.step('over')], ['step back', () => rt.stepBack()], ['step in', () => rt.step('in')], ['step back (instruction)', () => rt.stepBack('instruction')]];
-  const figures: string[] = [];
-  for (const [name, fn] of kinds) {
-    const t: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const t1 = performance.now();
-      p = fn();
-      readAll(rt, p);
-      t.push(ms(t1));
-    }
-    figures.push(`${name} median ${median(t).toFixed(2)} ms`);
-  }
-  console.log(`N=${n} frames (${3 * n + 3} steps): prepare ${prep.toFixed(0)} ms, plain run ${plain.toFixed(0)} ms; debugger launch to the first stop in the last frame ${first.toFixed(0)} ms (${(first / (prep + plain)).toFixed(2)}x prepare + run); ${figures.join(', ')}; ${rt.replays} replays`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-/** `bpf-sockops run` of the N-frame scenario in a child process: time and peak RSS. */
-function runRss(n: number): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/dap-scale.ts'), String(n)], { encoding: 'utf8', cwd: ROOT });
-  const j = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { code?: number; ms?: number; maxRssKb?: number };
-  console.log(`N=${n} frames: bpf-sockops run (child process): exit ${j.code}, ${j.ms?.toFixed(0)} ms, peak RSS ${((j.maxRssKb ?? 0) / 1024).toFixed(0)} MB`);
-}
-
-export async function benchDapScale(sizes = [1_000, 10_000, 100_000]): Promise<void> {
-  for (const n of sizes) await scale(n);
-  runRss(sizes[sizes.length - 1]!);
 }
 
 export async function benchDap(): Promise<void> {
