@@ -12,11 +12,18 @@ export const tnum = (value: bigint, mask: bigint): Tnum => ({ value: u64(value) 
 export const tnumConst = (v: bigint): Tnum => ({ value: u64(v), mask: 0n });
 export const TNUM_UNKNOWN: Tnum = { value: 0n, mask: U64 };
 
+/** fls64: the 1-based index of the highest set bit (0 for 0), without building a string. */
+function fls64(x: bigint): number {
+  if (x === 0n) return 0;
+  const hi = Number(x >> 32n);
+  return hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & 0xffffffffn));
+}
+
 /** tnum_range: the smallest tnum holding every value of [min, max] (unsigned). */
 export function tnumRange(min: bigint, max: bigint): Tnum {
   min = u64(min); max = u64(max);
   const chi = min ^ max;
-  const bits = chi === 0n ? 0 : chi.toString(2).length; // fls64
+  const bits = fls64(chi);
   if (bits > 63) return TNUM_UNKNOWN;
   const delta = (1n << BigInt(bits)) - 1n;
   return tnum(min & ~delta, delta);
