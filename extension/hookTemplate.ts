@@ -124,17 +124,27 @@ static int parse(struct bpf_sock_ops *skops, struct frame_state *st, __u32 skb_s
 		if (!before(pos, end))
 			break;
 		if (st->desc_have < DESC_LEN) {
-			for (j = 0; j < DESC_LEN; j++) {
-				__u32 k = st->desc_have;
-				__u8 b;
-
-				if (k >= DESC_LEN || !before(pos, end))
-					break;
-				if (bpf_skb_load_bytes(skops, pos - skb_seq, &b, 1))
+			if (st->desc_have == 0 && (__s32)(end - pos) >= DESC_LEN) {
+				/* the whole framing part is in this skb: one load */
+				if (bpf_skb_load_bytes(skops, pos - skb_seq, st->desc, DESC_LEN))
 					return -2;
-				st->desc[k & (DESC_LEN - 1)] = b;
-				st->desc_have = k + 1;
-				pos++;
+				st->desc_have = DESC_LEN;
+				pos += DESC_LEN;
+			} else {
+				/* it spans skbs: collect it one byte at a time */
+				for (j = 0; j < DESC_LEN; j++) {
+					__u32 k = st->desc_have;
+					__u8 b;
+
+					if (k >= DESC_LEN || !before(pos, end))
+						break;
+					if (bpf_skb_load_bytes(skops, pos - skb_seq, &b, 1))
+						return -2;
+					barrier_var(k);	/* else clang checks k in a copy and the verifier sees an unbounded index */
+					st->desc[k & (DESC_LEN - 1)] = b;
+					st->desc_have = k + 1;
+					pos++;
+				}
 			}
 			if (st->desc_have == DESC_LEN) {
 				__u64 len = body_len(st->desc);
@@ -181,13 +191,17 @@ int ${name}(struct bpf_sock_ops *skops)
 	struct frame_state *st;
 	struct tcp_sock *tp;
 	struct sk_buff *skb;
+	struct bpf_sock *sk;
 
-	if (skops->op != BPF_SOCK_OPS_RCVQ_CB || !skops->sk)
+	if (skops->op != BPF_SOCK_OPS_RCVQ_CB)
 		return 1;
-	tp = bpf_skc_to_tcp_sock(skops->sk);
+	sk = skops->sk;		/* read once: the verifier checks this copy against NULL, not the field */
+	if (!sk)
+		return 1;
+	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 1;
-	st = bpf_sk_storage_get(&${name}_state, skops->sk, 0, 0);
+	st = bpf_sk_storage_get(&${name}_state, sk, 0, 0);
 	if (!st)
 		return 1;	/* not turned on for this socket */
 	kctx = bpf_cast_to_kern_ctx(skops);

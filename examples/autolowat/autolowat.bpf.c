@@ -151,6 +151,9 @@ static int parse_skb(struct bpf_sock_ops *skops, struct autolowat_state *st,
 						break;
 					if (bpf_skb_load_bytes(skops, pos - skb_seq, &b, 1))
 						return -2;
+					/* clang drops the mask (k < DESC_LEN already) and checks k in a copy: without
+					 * the barrier the verifier sees an unbounded index into the map value */
+					barrier_var(k);
 					st->desc[k & (DESC_LEN - 1)] = b;
 					st->desc_have = k + 1;
 					pos++;
