@@ -11,6 +11,9 @@ import { newHookFiles, scenarioForHook, type Framing } from '../../../extension/
 import { Simulation } from '../../../debugger/sim';
 import { analyzeText } from '../../../server/analysis/engine';
 import { checkScenario } from '../../../server/analysis/scenariocheck';
+import { loadObject } from '../../../debugger/object/index';
+import { verifyObject } from '../../../debugger/verifier/index';
+import { readFileSync } from 'node:fs';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLANG = ['clang-19', 'clang'].find((c) => spawnSync(c, ['--version']).status === 0);
@@ -39,6 +42,10 @@ for (const f of FRAMINGS) {
       const arch = `/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
       const cc = spawnSync(CLANG, ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', `-I${arch}`, '-c', src, '-o', path.join(dir, 'x.o')], { encoding: 'utf8' });
       assert.equal(cc.status, 0, cc.stderr);
+      // the kernel must load what we generate: every program accepted by the verifier (which follows
+      // the kernel's walk; an earlier template read skops->sk twice and was refused at insn 13)
+      const verdicts = verifyObject(loadObject(new Uint8Array(readFileSync(path.join(dir, 'x.o'))), 'x.o'));
+      assert.deepEqual(verdicts.map((v) => `${v.program}: ${v.verdict}${v.kernelMessage ? ` ${v.kernelMessage}` : ''}`), verdicts.map((v) => `${v.program}: accepted`));
       const sim = Simulation.fromFile(path.join(dir, `${name}.scenario.json`));
       const r = sim.runAll();
       const fails = r.results.filter((x) => x.expect && !x.expect.ok).map((x) => JSON.stringify(x.expect));

@@ -46,7 +46,7 @@ test('the debugger contribution matches the launch contract of the adapter', () 
   const d = c.debuggers.find((x: { type: string }) => x.type === 'bpf-sockops');
   assert.ok(d);
   const props = d.configurationAttributes.launch.properties;
-  assert.deepEqual(Object.keys(props).sort(), ['compiler', 'compilerArgs', 'ignoreVerifier', 'program', 'scenario', 'stopOnEntry']);
+  assert.deepEqual(Object.keys(props).sort(), ['compiler', 'compilerArgs', 'ignoreVerifier', 'program', 'scenario', 'sourceRoots', 'stopOnEntry']);
   assert.deepEqual(d.configurationAttributes.launch.required, ['program', 'scenario']);
   for (const [k, v] of Object.entries(props) as [string, Record<string, unknown>][]) assert.ok(v.markdownDescription || v.description, `${k} has no description`);
   assert.ok(d.initialConfigurations.every((x: { type: string }) => x.type === 'bpf-sockops'));
