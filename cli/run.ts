@@ -4,6 +4,7 @@
 // no program faulted; 2 when the scenario cannot run (its message says why and what to do).
 import { Simulation, type StepResult } from '../debugger/sim';
 import type { ProgramRunTrace } from '../debugger/kernel/types';
+import { format, parseCommand, profile, text } from './args';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -15,45 +16,18 @@ export interface CliIo {
 
 const USAGE = 'usage: bpf-sockops run SCENARIO.json [--format text|json] [--program FILE.o|FILE.c] [--profile NAME]';
 
+const SPEC = { format: format(), program: text('--program', 'a file'), profile: profile() };
+
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  let format: 'text' | 'json' = 'text';
-  let file: string | undefined;
-  let program: string | undefined;
-  let profile: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (name: string): string | undefined => {
-      const eq = a.indexOf('=');
-      if (eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) io.err(`bpf-sockops run: ${name} needs a value\n${USAGE}\n`);
-      return v;
-    };
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = value('--format');
-      if (v === undefined) return 2;
-      if (v !== 'text' && v !== 'json') { io.err(`bpf-sockops run: --format must be text or json, not ${JSON.stringify(v)}\n`); return 2; }
-      format = v;
-    } else if (a === '--program' || a.startsWith('--program=')) {
-      program = value('--program');
-      if (program === undefined) return 2;
-    } else if (a === '--profile' || a.startsWith('--profile=')) {
-      profile = value('--profile');
-      if (profile === undefined) return 2;
-    } else if (a === '-h' || a === '--help') {
-      io.out(USAGE + '\n');
-      return 0;
-    } else if (a.startsWith('-')) {
-      io.err(`bpf-sockops run: unknown option ${a}\n${USAGE}\n`);
-      return 2;
-    } else if (file === undefined) file = a;
-    else { io.err(`bpf-sockops run: one scenario at a time (got ${file} and ${a})\n`); return 2; }
-  }
-  if (!file) { io.err(USAGE + '\n'); return 2; }
+  const p = parseCommand('run', USAGE, args, SPEC, io, { max: 1, noun: 'scenario', missing: 'give the scenario to run' });
+  if (typeof p === 'number') return p;
+  const file = p.positional[0]!;
+  const fmt = p.opts.format ?? 'text';
+  const { program, profile: profileName } = p.opts;
 
   let sim: Simulation;
   try {
-    sim = Simulation.fromFile(file, { program, profile });
+    sim = Simulation.fromFile(file, { program, profile: profileName });
   } catch (e) {
     io.err(`bpf-sockops run: ${describeError(e)}\n`);
     return 2;
@@ -64,7 +38,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   sim.keepTrace = false;
   sim.keepPrintk = false;
   const out = new Batched(io);
-  const json = format === 'json' ? jsonWriter(sim, out.write) : null;
+  const json = fmt === 'json' ? jsonWriter(sim, out.write) : null;
   try {
     while (!sim.done) {
       const r = sim.stepOnce();
