@@ -89,11 +89,16 @@ function charValue(v: string): bigint {
   return BigInt({ n: 10, r: 13, t: 9, '0': 0, '\\': 92, "'": 39, '"': 34 }[v[1]!] ?? 0);
 }
 
+/** The value of an integer literal's digits without its suffix: decimal, 0x, 0b, or 0 octal. */
+export function literalDigits(digits: string): bigint {
+  return /^0[0-7]+$/.test(digits) ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+}
+
 /** The type of an integer literal (C11 6.4.4.1, on LP64). */
 function literal(text: string): { value: bigint; type: CType } {
   const m = /^(.*?)([uUlL]*)$/.exec(text)!;
   const digits = m[1]!;
-  const value = /^0[0-7]+$/.test(digits) ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+  const value = literalDigits(digits);
   const u = /u/i.test(m[2]!), l = /l/i.test(m[2]!);
   const decimal = !/^0./.test(digits);
   let type: CType;

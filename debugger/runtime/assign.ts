@@ -6,6 +6,7 @@
 // other C expression is evaluated at the stop by C's rules and its value checked the same way.
 import { type CType, intShape, stripType, typeName } from '../expr/ctypes';
 import { BUILTIN_TYPES } from '../expr/ctypes';
+import { literalDigits } from '../expr/c';
 
 /** The integer shape of a settable place, for the range check and the message. */
 export interface IntTarget {
@@ -71,8 +72,7 @@ export function literalValue(text: string): bigint | null {
   if (s === 'false') return 0n;
   const m = LITERAL.exec(s);
   if (!m) return null;
-  const d = m[2]!;
-  const v = /^0[0-7]+$/.test(d) ? BigInt('0o' + d.slice(1)) : BigInt(d);
+  const v = literalDigits(m[2]!);
   return m[1] === '-' ? -v : v;
 }
 
