@@ -92,16 +92,20 @@ function checkStat(file: string, kind: FileKind, st: Stats, limit: number): void
   if (st.size > limit) throw tooLarge(file, kind, st.size, limit);
 }
 
-function realRoot(root: string): string {
+/** A folder with its symlinks resolved (as given, made absolute, when it does not exist). */
+export function realRoot(root: string): string {
   try { return realpathSync(root); } catch { return resolve(root); }
+}
+
+/** Whether the symlink-free path `real` is `root` (itself symlink-free) or lies under it. */
+export function isUnder(realRootDir: string, real: string): boolean {
+  const r = relative(realRootDir, real);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
 }
 
 function checkWithin(file: string, real: string, within: readonly string[] | undefined): void {
   if (!within) return;
-  const inside = within.some((root) => {
-    const r = relative(realRoot(root), real);
-    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-  });
+  const inside = within.some((root) => isUnder(realRoot(root), real));
   if (!inside) throw new FileReadError(file, 'outside', `resolves to ${real}, outside the workspace; it is not read here (a file outside the workspace is read only when you open or choose it)`);
 }
 

@@ -6,7 +6,8 @@
 // the program's folder, the scenario's folder, or a folder of the launch attribute
 // "sourceRoots". Any other is named where it is, with why it is not shown, once in the console.
 import { realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { isUnder, realRoot } from '../../io/files';
 
 /** A folder sources may be read from, and why (for messages). */
 export interface SourceRoot {
@@ -18,16 +19,12 @@ export interface SourceRoot {
 /** Where a line-info file name is: a readable source, one that is not shown (and why), or nowhere. */
 export type SourceLookup = { path: string } | { refused: string; why: string } | null;
 
-function realOrSelf(p: string): string {
-  try { return realpathSync(p); } catch { return resolve(p); }
-}
-
 export class SourcePolicy {
   private readonly real: { dir: string; why: string }[];
   private readonly told = new Set<string>();
 
   constructor(readonly roots: readonly SourceRoot[]) {
-    this.real = roots.map((r) => ({ dir: realOrSelf(r.dir), why: r.why }));
+    this.real = roots.map((r) => ({ dir: realRoot(r.dir), why: r.why }));
   }
 
   /** The roots' folders (for io/files' `within`). */
@@ -37,10 +34,7 @@ export class SourcePolicy {
 
   /** Whether a real (symlink-free) path lies under a root. */
   private inside(real: string): boolean {
-    return this.real.some((r) => {
-      const rel = relative(r.dir, real);
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-    });
+    return this.real.some((r) => isUnder(r.dir, real));
   }
 
   /** The folders, for messages: 'the launch configuration's "cwd" (/w), the program's folder (/w/x)'. */
