@@ -12,6 +12,7 @@ type Parser = ParserT;
 type Language = LanguageT;
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { preprocEnd, skipQuoted } from './lexical';
 
 // ---------------------------------------------------------------------------------------------
 // Finding the wasm files
@@ -102,15 +103,6 @@ function matchParen(t: string, open: number): number {
   }
   return -1;
 }
-function skipQuoted(t: string, i: number): number {
-  const q = t.charCodeAt(i);
-  for (let j = i + 1; j < t.length; j++) {
-    const c = t.charCodeAt(j);
-    if (c === 92) j++;
-    else if (c === q || c === 10) return j;
-  }
-  return t.length;
-}
 function nextNonSpace(t: string, i: number): number {
   while (i < t.length && /\s/.test(t[i]!)) i++;
   return i;
@@ -134,8 +126,7 @@ export function maskBpfMacros(text: string): { masked: string; sections: Section
     if (c === 10) { lineStart = true; continue; }
     if (c === 32 || c === 9 || c === 13) continue;
     if (c === 35 && lineStart) { // preprocessor line: leave alone (with continuations)
-      while (i < n && !(text.charCodeAt(i) === 10 && text.charCodeAt(i - 1) !== 92)) i++;
-      i--;
+      i = preprocEnd(text, i) - 1;
       continue;
     }
     lineStart = false;

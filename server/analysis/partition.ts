@@ -5,6 +5,8 @@
 // ./parser.ts does, so each piece starts at a line start and masks and parses on its own as it
 // does inside the file. No tree is built: this reads each character once.
 
+import { preprocEnd, skipQuoted } from './lexical';
+
 export type PieceKind = 'function' | 'other' | 'mixed';
 
 export interface Piece {
@@ -78,8 +80,7 @@ export function splitTopLevel(text: string): Piece[] | undefined {
       continue;
     } else if (c === 35 && lineStart) {
       // A preprocessor line, with its continuations (as maskBpfMacros reads it).
-      let j = i;
-      while (j < n && !(text.charCodeAt(j) === 10 && text.charCodeAt(j - 1) !== 92)) j++;
+      const j = preprocEnd(text, i);
       if (brace !== 0 || paren !== 0) { i = j - 1; continue; } // the newline is read next
       if (code && cond === 0) return undefined;
       const m = /^#[ \t]*(\w+)/.exec(text.slice(i, Math.min(j, i + 40)));
@@ -95,12 +96,7 @@ export function splitTopLevel(text: string): Piece[] | undefined {
       pending = false;
       code = true;
       if (c === 34 || c === 39) {
-        let j = i + 1;
-        for (; j < n; j++) {
-          const d = text.charCodeAt(j);
-          if (d === 92) j++;
-          else if (d === c || d === 10) break;
-        }
+        let j = skipQuoted(text, i);
         if (j < n && text.charCodeAt(j) === 10) j--; // an unterminated literal ends at the line end
         i = j;
       } else if (c === 123) { // {
